@@ -1,0 +1,95 @@
+import Foundation
+
+/// A key type the storage engine can hold: hashable for the shard's table, with a
+/// stable shard hash that agrees with `==`, and a byte form for snapshots.
+///
+/// `String` keys (the public API) follow Swift's `String` equality, so their shard
+/// hash is FNV-1a over the key's UTF-8 in Normalization Form C; ``ByteKey`` (the
+/// server's binary keys) compares and hashes byte for byte, as Redis does.
+package protocol StoreKey: Hashable, Sendable {
+    /// 32-bit FNV-1a over the key's canonical bytes: equal keys give equal hashes.
+    var shardHash: UInt32 { get }
+    /// The key as a person reads it, for error messages.
+    var displayName: String { get }
+    /// Calls `body` with the bytes a snapshot stores for this key.
+    func withSnapshotBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+    /// Re-creates a key from its snapshot bytes, or returns `nil` if they are not a valid key.
+    init?(snapshotBytes: UnsafeRawBufferPointer)
+}
+
+extension String: StoreKey {
+    /// FNV-1a over the UTF-8 of the key in Normalization Form C.
+    ///
+    /// ASCII keys (the common case) are already in NFC, so they are hashed in one pass
+    /// over their bytes with no allocation; only a key with a non-ASCII byte is
+    /// normalized, and hashed again. Canonically equivalent keys such as `"\u{E9}"` and
+    /// `"e\u{301}"`, which `==` says are equal, thus get the same hash.
+    package var shardHash: UInt32 {
+        let fast = utf8.withContiguousStorageIfAvailable { FNV1a.hashCheckingASCII($0) }
+        if let fast, fast.isASCII {
+            return fast.hash
+        }
+        return Self.nfcShardHash(self)
+    }
+
+    /// The slow path of ``shardHash``: normalize to NFC, then hash.
+    @inline(never)
+    package static func nfcShardHash(_ key: String) -> UInt32 {
+        var nfc = key.precomposedStringWithCanonicalMapping
+        return nfc.withUTF8 { FNV1a.hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    package var displayName: String { self }
+
+    package func withSnapshotBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var copy = self
+        return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
+
+    package init?(snapshotBytes: UnsafeRawBufferPointer) {
+        guard let s = String(validating: snapshotBytes, as: UTF8.self) else { return nil }
+        self = s
+    }
+}
+
+/// A binary key, compared and hashed byte for byte (as Redis does): any bytes, valid
+/// UTF-8 or not, and two different byte strings are always two different keys.
+package struct ByteKey: StoreKey, CustomStringConvertible {
+    /// The key's bytes.
+    package var bytes: [UInt8]
+
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    package init(_ string: String) { self.bytes = Array(string.utf8) }
+
+    package var shardHash: UInt32 {
+        bytes.withUnsafeBytes { FNV1a.hash($0) }
+    }
+
+    /// The key as UTF-8 where it is valid, with invalid bytes shown as `\xNN`.
+    package var displayName: String {
+        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        let hex = Array("0123456789abcdef".utf8)
+        var out = ""
+        for byte in bytes {
+            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") {
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            } else {
+                out += "\\x"
+                out.unicodeScalars.append(UnicodeScalar(hex[Int(byte >> 4)]))
+                out.unicodeScalars.append(UnicodeScalar(hex[Int(byte & 0xF)]))
+            }
+        }
+        return out
+    }
+
+    package var description: String { displayName }
+
+    package func withSnapshotBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes(body)
+    }
+
+    package init?(snapshotBytes: UnsafeRawBufferPointer) {
+        self.bytes = Array(snapshotBytes)
+    }
+}

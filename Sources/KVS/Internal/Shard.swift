@@ -1,0 +1,106 @@
+import Synchronization
+
+/// One shard: a hash table of entries and its expiry index, behind the shard's own lock.
+///
+/// The table is a Swift `Dictionary`, so taking a copy of it under the lock is O(1)
+/// (copy-on-write): snapshots and `keys()` copy every shard's table in one short
+/// critical section and then read the copies without holding any lock.
+package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable is safe: `data` is private and touched only inside `withLock`,
+    // between `lock()` and `unlock()` of `mutex`; `nextDeadline` is an atomic.
+    private let mutex = PThreadMutex()
+    private var data = ShardState<Key, Value>()
+    /// The earliest deadline in the shard's expiry index (`Int64.max` if none), written
+    /// under the lock and read without it by the sweeper, which skips a shard whose
+    /// deadline is still in the future without taking its lock.
+    package let nextDeadline: Atomic<Int64>
+
+    package init() {
+        nextDeadline = Atomic(.max)
+    }
+
+    /// Runs `body` with the shard's lock held and exclusive access to its data.
+    @inline(__always)
+    package func withLock<R, E: Error>(_ body: (inout ShardState<Key, Value>) throws(E) -> R) throws(E) -> R {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return try body(&data)
+    }
+
+    /// Publishes the index's earliest deadline for the sweeper. Call under the lock after
+    /// the index changed.
+    @inline(__always)
+    package func publishDeadline(_ state: borrowing ShardState<Key, Value>) {
+        nextDeadline.store(state.expiry.earliestDeadline, ordering: .relaxed)
+    }
+}
+
+/// The data of one shard.
+package struct ShardState<Key: StoreKey, Value> {
+    /// The entries, expired ones included until passive or active expiry removes them.
+    package var table: [Key: Entry<Value>] = [:]
+    /// The keys of `table` that carry a deadline, by deadline.
+    package var expiry = ExpiryIndex<Key>()
+
+    package init() {}
+
+    /// Inserts or replaces the entry for `key` and keeps the expiry index in step.
+    ///
+    /// - Returns: the entry it replaced, if any (expired or not).
+    /// - Complexity: O(1) on average; O(log t) more when the entry carries a deadline.
+    @inline(__always)
+    package mutating func store(_ key: Key, _ entry: Entry<Value>) -> Entry<Value>? {
+        let old = table.updateValue(entry, forKey: key)
+        if old?.hasExpiry == true || entry.hasExpiry {
+            noteExpiryChange(key, from: old?.expiresAt ?? 0, to: entry.expiresAt)
+        }
+        return old
+    }
+
+    /// Removes the entry for `key`, if any, and keeps the expiry index in step.
+    @inline(__always)
+    package mutating func remove(_ key: Key) -> Entry<Value>? {
+        guard let old = table.removeValue(forKey: key) else { return nil }
+        if old.hasExpiry { expiry.liveCount -= 1 }
+        return old
+    }
+
+    /// Keeps the expiry index in step with a deadline change of `key`.
+    package mutating func noteExpiryChange(_ key: Key, from old: Int64, to new: Int64) {
+        // Invariant: the index holds an item for every entry's current deadline; an
+        // unchanged deadline already has one.
+        if old == new { return }
+        if old != 0 { expiry.liveCount -= 1 }
+        if new != 0 {
+            expiry.liveCount += 1
+            expiry.insert(key, deadline: new)
+            expiry.compactIfNeeded(table: table)
+        }
+    }
+
+    /// Removes up to `limit` entries whose deadline is at or before `now`.
+    ///
+    /// - Returns: how many entries it removed.
+    /// - Complexity: O(k log t) for k items popped from an index of t items.
+    package mutating func removeExpired(now: Int64, limit: Int) -> Int {
+        var removed = 0
+        while removed < limit, let item = expiry.popDue(now: now) {
+            guard table[item.key]?.expiresAt == item.deadline else { continue }  // stale item
+            _ = remove(item.key)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Replaces the whole contents, rebuilding the expiry index.
+    package mutating func replaceAll(with table: [Key: Entry<Value>]) {
+        self.table = table
+        expiry.removeAll()
+        for (key, entry) in table where entry.hasExpiry {
+            expiry.liveCount += 1
+            expiry.insert(key, deadline: entry.expiresAt)
+        }
+    }
+}
+
+extension ShardState: Sendable where Value: Sendable {}

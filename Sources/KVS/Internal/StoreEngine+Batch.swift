@@ -1,0 +1,138 @@
+extension StoreEngine {
+    /// Groups the positions `0..<count` by the shard of `key(position)` and calls `body`
+    /// once per shard touched, with that shard's positions; positions whose custom hash is
+    /// out of range go to `invalid` instead. This is what lets a batch take each shard's
+    /// lock once rather than once per key.
+    ///
+    /// - Complexity: O(n log n) for n positions (a sort of packed integers), plus one
+    ///   hash per key.
+    @inline(__always)
+    package func forEachShardGroup(
+        count: Int,
+        key: (Int) -> Key,
+        invalid: (Int) -> Void,
+        _ body: (Shard<Key, Value>, _ positions: ArraySlice<UInt64>) -> Void
+    ) {
+        // Each element packs (shard index << 32 | position), so one integer sort groups them.
+        var packed: [UInt64] = []
+        packed.reserveCapacity(count)
+        for position in 0..<count {
+            if let index = shardIndex(of: key(position)) {
+                packed.append(UInt64(index) << 32 | UInt64(position))
+            } else {
+                invalid(position)
+            }
+        }
+        packed.sort()
+        var start = 0
+        while start < packed.count {
+            let shardIndex = packed[start] >> 32
+            var end = start + 1
+            while end < packed.count, packed[end] >> 32 == shardIndex { end += 1 }
+            body(shards[Int(shardIndex)], packed[start..<end])
+            start = end
+        }
+    }
+
+    /// The values of `keys`: every distinct key ends in exactly one of the two results.
+    ///
+    /// - Throws: `.storeClosed` (the whole call).
+    /// - Complexity: O(n log n); one lock per shard touched.
+    package func batchGet(_ keys: [Key]) throws(KVSError) -> (values: [Key: Value], errors: [Key: KVSError]) {
+        try checkOpen()
+        var values: [Key: Value] = Dictionary(minimumCapacity: keys.count)
+        var errors: [Key: KVSError] = [:]
+        var expiredCount = 0
+        forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) }) { shard, positions in
+            shard.withLock { state in
+                var now: Int64? = nil
+                for packed in positions {
+                    let key = keys[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
+                    if let entry = state.table[key] {
+                        if entry.hasExpiry {
+                            let t = now ?? clock.now()
+                            now = t
+                            if entry.expiresAt <= t {
+                                _ = state.remove(key)
+                                expiredCount += 1
+                                errors[key] = KVSError.notFound(key.displayName)
+                                continue
+                            }
+                        }
+                        values[key] = entry.value
+                    } else {
+                        errors[key] = KVSError.notFound(key.displayName)
+                    }
+                }
+                if expiredCount > 0 {
+                    counter.subtract(expiredCount, ordering: .relaxed)
+                    expiredCount = 0
+                }
+            }
+        }
+        return (values, errors)
+    }
+
+    /// Stores every item with the deadline `expiresAt` (`0` = never).
+    ///
+    /// - Returns: how many were stored, and the errors of those that were not.
+    /// - Throws: `.storeClosed` (the whole call).
+    /// - Complexity: O(n log n); one lock per shard touched.
+    package func batchSet(_ items: [(key: Key, value: Value)], expiresAt: Int64 = 0) throws(KVSError) -> (successful: Int, errors: [Key: KVSError]) {
+        try checkOpen()
+        var errors: [Key: KVSError] = [:]
+        var successful = 0
+        forEachShardGroup(count: items.count, key: { items[$0].key }, invalid: { errors[items[$0].key] = invalidShardIndexError(items[$0].key) }) { shard, positions in
+            shard.withLock { state in
+                var added = 0
+                for packed in positions {
+                    let item = items[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
+                    if state.store(item.key, Entry(value: item.value, expiresAt: expiresAt)) == nil { added += 1 }
+                }
+                if added > 0 { counter.add(added, ordering: .relaxed) }
+                if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
+            }
+            successful += positions.count
+        }
+        return (successful, errors)
+    }
+
+    /// Removes every distinct key of `keys`; a key given twice is handled once.
+    ///
+    /// - Returns: how many were removed, and the errors of the others (`.notFound` for
+    ///   a key absent or expired).
+    /// - Throws: `.storeClosed` (the whole call).
+    /// - Complexity: O(n log n); one lock per shard touched.
+    package func batchDelete(_ keys: [Key]) throws(KVSError) -> (deleted: Int, errors: [Key: KVSError]) {
+        try checkOpen()
+        var seen = Set<Key>(minimumCapacity: keys.count)
+        let distinct = keys.filter { seen.insert($0).inserted }
+        var errors: [Key: KVSError] = [:]
+        var deleted = 0
+        forEachShardGroup(count: distinct.count, key: { distinct[$0] }, invalid: { errors[distinct[$0]] = invalidShardIndexError(distinct[$0]) }) { shard, positions in
+            shard.withLock { state in
+                var removed = 0
+                var now: Int64? = nil
+                for packed in positions {
+                    let key = distinct[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
+                    guard let old = state.remove(key) else {
+                        errors[key] = KVSError.notFound(key.displayName)
+                        continue
+                    }
+                    removed += 1
+                    if old.hasExpiry {
+                        let t = now ?? clock.now()
+                        now = t
+                        if old.expiresAt <= t {
+                            errors[key] = KVSError.notFound(key.displayName)
+                            continue
+                        }
+                    }
+                    deleted += 1
+                }
+                if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
+            }
+        }
+        return (deleted, errors)
+    }
+}

@@ -1,0 +1,339 @@
+import Synchronization
+
+/// The storage engine under ``KeyValueStore``: shards of hash tables, generic over the
+/// key type so that the public `String`-keyed store and the server's binary keys
+/// (``ByteKey``) share one implementation, specialised for each by the compiler.
+///
+/// Concurrency: each shard owns its lock and its data; an operation on one key holds
+/// only that key's shard lock, so operations on different shards run in parallel.
+/// Whole-store reads (``keys()``, snapshots) and whole-store writes (loading a snapshot)
+/// take every shard lock in index order, which is deadlock-free against each other and
+/// against single-shard operations, and so see or make a point-in-time state.
+/// The key count is an atomic updated under the lock of the shard that changed.
+package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
+    /// The shards, in index order.
+    package let shards: [Shard<Key, Value>]
+    /// A custom shard-index function, or `nil` for FNV-1a modulo the shard count.
+    package let customHash: (@Sendable (Key) -> Int)?
+    /// How many entries the shards hold (expired ones not yet removed included).
+    package let counter = Atomic<Int>(0)
+    /// The clock that expiry reads.
+    package let clock: StoreClock
+    private let closed = Atomic<Bool>(false)
+    private let sweeper: ExpirySweeper
+
+    /// The largest shard count accepted.
+    package static var maxShardCount: Int { 1 << 20 }
+
+    /// Creates an empty engine.
+    ///
+    /// - Throws: ``KVSError/Code/invalidShardCount`` unless `1 <= shardCount <= 1<<20`.
+    package init(
+        shardCount: Int,
+        hash: (@Sendable (Key) -> Int)? = nil,
+        clock: StoreClock = .system,
+        sweepInterval: Duration = .milliseconds(10)
+    ) throws(KVSError) {
+        guard shardCount > 0, shardCount <= Self.maxShardCount else {
+            throw KVSError(
+                .invalidShardCount,
+                message: "shard count \(shardCount) is out of range; give a count from 1 to \(Self.maxShardCount)")
+        }
+        shards = (0..<shardCount).map { _ in Shard() }
+        customHash = hash
+        self.clock = clock
+        sweeper = ExpirySweeper(interval: sweepInterval)
+    }
+
+    deinit {
+        sweeper.stop(waitingUpTo: nil)
+    }
+
+    /// The number of shards.
+    @inline(__always)
+    package var shardCount: Int { shards.count }
+
+    // MARK: - Checks shared by every operation
+
+    /// Whether ``close()`` has been called.
+    @inline(__always)
+    package var isClosed: Bool { closed.load(ordering: .relaxed) }
+
+    @inline(__always)
+    package func checkOpen() throws(KVSError) {
+        if isClosed { throw KVSError.storeClosed() }
+    }
+
+    /// The shard index of `key`, or `nil` if a custom hash returned one out of range.
+    @inline(__always)
+    package func shardIndex(of key: Key) -> Int? {
+        if let customHash {
+            let index = customHash(key)
+            return index >= 0 && index < shards.count ? index : nil
+        }
+        return Int(key.shardHash % UInt32(truncatingIfNeeded: shards.count))
+    }
+
+    /// The shard that holds `key`.
+    ///
+    /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
+    @inline(__always)
+    package func shard(for key: Key) throws(KVSError) -> Shard<Key, Value> {
+        guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
+        return shards[index]
+    }
+
+    package func invalidShardIndexError(_ key: Key) -> KVSError {
+        KVSError.invalidShardIndex(key.displayName, index: customHash.map { $0(key) } ?? -1, shardCount: shards.count)
+    }
+
+    // MARK: - Single-key operations
+
+    /// The value of `key`. An expired entry is removed on the spot (passive expiry).
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`, `.notFound`.
+    /// - Complexity: O(1) on average.
+    @inline(__always)
+    package func get(_ key: Key) throws(KVSError) -> Value {
+        try checkOpen()
+        let shard = try shard(for: key)
+        let value: Value? = shard.withLock { state in
+            guard let entry = state.table[key] else { return nil }
+            if entry.hasExpiry, entry.expiresAt <= clock.now() {
+                _ = state.remove(key)
+                counter.subtract(1, ordering: .relaxed)
+                return nil
+            }
+            return entry.value
+        }
+        guard let value else { throw KVSError.notFound(key.displayName) }
+        return value
+    }
+
+    /// Stores `value` under `key` with an absolute deadline (`0` = never expires),
+    /// replacing any previous value and deadline.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    /// - Complexity: O(1) on average; O(log t) more with a deadline.
+    @inline(__always)
+    package func set(_ key: Key, _ value: Value, expiresAt: Int64 = 0) throws(KVSError) {
+        try checkOpen()
+        let shard = try shard(for: key)
+        shard.withLock { state in
+            if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil {
+                counter.add(1, ordering: .relaxed)
+            }
+            if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
+        }
+    }
+
+    /// Removes `key`.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`, `.notFound` (absent or expired).
+    package func delete(_ key: Key) throws(KVSError) {
+        try checkOpen()
+        let shard = try shard(for: key)
+        let removed = shard.withLock { state in
+            guard let old = state.remove(key) else { return false }
+            counter.subtract(1, ordering: .relaxed)
+            return !old.isExpired(at: old.hasExpiry ? clock.now() : 0)
+        }
+        if !removed { throw KVSError.notFound(key.displayName) }
+    }
+
+    /// Whether `key` holds a value that has not expired; `false` on a closed store or a
+    /// key whose custom hash is out of range.
+    package func exists(_ key: Key) -> Bool {
+        guard !isClosed, let index = shardIndex(of: key) else { return false }
+        return shards[index].withLock { state in
+            guard let entry = state.table[key] else { return false }
+            return !entry.isExpired(at: entry.hasExpiry ? clock.now() : 0)
+        }
+    }
+
+    /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
+    /// lock, and stores what it leaves there (`nil` removes the entry). The general
+    /// read-modify-write primitive: the key count and the expiry index follow the change.
+    ///
+    /// - Parameter body: gets the entry and the time the operation reads as "now".
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`, or what `body` throws (nothing is
+    ///   changed then).
+    package func withEntryThrowing<R, E: Error>(
+        _ key: Key,
+        _ body: (inout Entry<Value>?, _ now: Int64) throws(E) -> R
+    ) throws(KVSEngineError<E>) -> R {
+        do { try checkOpen() } catch { throw .store(error) }
+        guard let index = shardIndex(of: key) else { throw .store(invalidShardIndexError(key)) }
+        let shard = shards[index]
+        return try shard.withLock { (state) throws(KVSEngineError<E>) -> R in
+            let now = clock.now()
+            let stored = state.table[key]
+            var entry = stored
+            if let e = entry, e.isExpired(at: now) { entry = nil }
+            let result: R
+            do throws(E) { result = try body(&entry, now) } catch { throw .body(error) }
+            switch (stored, entry) {
+            case (nil, nil):
+                break
+            case (nil, let new?):
+                _ = state.store(key, new)
+                counter.add(1, ordering: .relaxed)
+            case (_?, nil):
+                _ = state.remove(key)
+                counter.subtract(1, ordering: .relaxed)
+            case (_?, let new?):
+                _ = state.store(key, new)
+            }
+            if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
+            return result
+        }
+    }
+
+    /// ``withEntryThrowing(_:_:)`` for a body that does not throw.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    @inline(__always)
+    package func withEntry<R>(_ key: Key, _ body: (inout Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
+        do {
+            return try withEntryThrowing(key) { (entry, now) throws(Never) in body(&entry, now) }
+        } catch {
+            switch error {
+            case .store(let error): throw error
+            }
+        }
+    }
+
+    /// Publishes `deadline` as the shard's next one if it is earlier, and makes sure the
+    /// sweeper runs. Call under the shard's lock.
+    @inline(__always)
+    package func noteDeadline(_ deadline: Int64, in shard: Shard<Key, Value>) {
+        if deadline < shard.nextDeadline.load(ordering: .relaxed) {
+            shard.nextDeadline.store(deadline, ordering: .relaxed)
+        }
+        startSweeperIfNeeded()
+    }
+
+    // MARK: - Whole-store operations
+
+    /// How many entries the store holds, expired ones not yet removed included.
+    ///
+    /// - Complexity: O(1).
+    package var count: Int { counter.load(ordering: .relaxed) }
+
+    /// Every key that has not expired, as of one point in time.
+    ///
+    /// - Throws: `.storeClosed`.
+    /// - Complexity: O(n). Holds every shard lock only to copy the tables (O(shards)).
+    package func keys() throws(KVSError) -> [Key] {
+        try checkOpen()
+        let (tables, now) = pointInTimeTables()
+        var keys: [Key] = []
+        keys.reserveCapacity(count)
+        for table in tables {
+            for (key, entry) in table where !entry.isExpired(at: now) {
+                keys.append(key)
+            }
+        }
+        return keys
+    }
+
+    /// Copies of every shard's table, all taken at one instant (under every shard lock),
+    /// and that instant. The copies share storage with the live tables until a writer
+    /// changes a shard (copy-on-write), so taking them is O(shards).
+    package func pointInTimeTables() -> (tables: [[Key: Entry<Value>]], now: Int64) {
+        var tables: [[Key: Entry<Value>]] = []
+        tables.reserveCapacity(shards.count)
+        let now = withAllShardsLocked { _, state in tables.append(state.table) } then: { clock.now() }
+        return (tables, now)
+    }
+
+    /// Takes every shard lock in index order, calls `visit` for each shard while they are
+    /// all held, then `finish`, then releases them.
+    package func withAllShardsLocked<R: Sendable>(
+        _ visit: (Int, inout ShardState<Key, Value>) -> Void,
+        then finish: () -> R
+    ) -> R {
+        func lock(from index: Int) -> R {
+            if index == shards.count { return finish() }
+            return shards[index].withLock { state in
+                visit(index, &state)
+                return lock(from: index + 1)
+            }
+        }
+        return lock(from: 0)
+    }
+
+    /// Replaces the whole contents with `tables` (one per shard, already placed by this
+    /// engine's sharding), atomically with respect to every other operation.
+    package func replaceAll(with tables: [[Key: Entry<Value>]]) {
+        precondition(tables.count == shards.count, "one table per shard")  // internal callers only
+        var old: [[Key: Entry<Value>]] = []
+        old.reserveCapacity(shards.count)
+        var hasDeadlines = false
+        withAllShardsLocked { index, state in
+            old.append(state.table)
+            state.replaceAll(with: tables[index])
+            shards[index].publishDeadline(state)
+            hasDeadlines = hasDeadlines || state.expiry.liveCount > 0
+        } then: {
+            let before = old.reduce(0) { $0 + $1.count }
+            let after = tables.reduce(0) { $0 + $1.count }
+            counter.add(after - before, ordering: .relaxed)
+        }
+        if hasDeadlines { startSweeperIfNeeded() }
+        // `old` is released here, outside every lock.
+    }
+
+    /// Closes the engine: every later operation throws `.storeClosed`. Stops the sweeper
+    /// and waits up to 5 seconds for its thread to exit. Idempotent.
+    package func close() {
+        closed.store(true, ordering: .sequentiallyConsistent)
+        sweeper.stop(waitingUpTo: .seconds(5))
+    }
+
+    // MARK: - Active expiry
+
+    private func startSweeperIfNeeded() {
+        guard !isClosed else { return }
+        sweeper.startIfNeeded { [weak self] in
+            guard let self, !self.isClosed else { return false }
+            self.sweepExpired()
+            return true
+        }
+    }
+
+    /// Whether the background sweeper thread is running (for tests).
+    package var isSweeperRunning: Bool { sweeper.isRunning }
+
+    /// Removes expired entries from every shard whose earliest deadline has passed.
+    /// The background sweeper calls this every tick; tests call it directly.
+    ///
+    /// - Returns: how many entries it removed.
+    /// - Complexity: O(shards) atomic loads, plus O(k log t) for each shard with k due
+    ///   items among t; a shard is locked for at most 512 removals at a time.
+    @discardableResult
+    package func sweepExpired() -> Int {
+        let now = clock.now()
+        var total = 0
+        for shard in shards where shard.nextDeadline.load(ordering: .relaxed) <= now {
+            var more = true
+            while more {
+                let removed = shard.withLock { state in
+                    let removed = state.removeExpired(now: now, limit: 512)
+                    if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
+                    shard.publishDeadline(state)
+                    return removed
+                }
+                total += removed
+                more = removed == 512
+            }
+        }
+        return total
+    }
+}
+
+/// An error from ``StoreEngine/withEntryThrowing(_:_:)``: the store's own, or the body's.
+package enum KVSEngineError<BodyError: Error>: Error {
+    case store(KVSError)
+    case body(BodyError)
+}

@@ -1,0 +1,117 @@
+/// The one error type that every throwing API of this package throws.
+///
+/// A `KVSError` carries a ``code`` that says what kind of failure it is, the ``key``
+/// it concerns where there is one, and a ``message`` in words a person can act on.
+/// Match on the code:
+///
+/// ```swift
+/// do {
+///     let value = try store.get("user:42")
+/// } catch let error where error.code == .notFound {
+///     // absent or expired
+/// }
+/// ```
+///
+/// Codes are a struct with static members rather than an enum, so that new codes
+/// can be added without breaking a `switch` in your code.
+///
+/// - Thread safety: a value type; safe to send between threads and tasks.
+public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of failure an error is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case notFound, storeClosed, invalidTTL, invalidShardCount, invalidShardIndex
+            case snapshotCorrupted, snapshotUnsupportedVersion, io, invalidArgument
+            case transactionConflict
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The key is absent, or present but expired.
+        public static let notFound = Code(.notFound)
+        /// The store was closed with `close()`; it accepts no more operations.
+        public static let storeClosed = Code(.storeClosed)
+        /// A time-to-live was negative (or too large to represent).
+        public static let invalidTTL = Code(.invalidTTL)
+        /// The shard count given to an initializer was zero or negative.
+        public static let invalidShardCount = Code(.invalidShardCount)
+        /// A custom hash function returned an index outside `0..<shardCount`.
+        public static let invalidShardIndex = Code(.invalidShardIndex)
+        /// A snapshot file is truncated, damaged (its checksum does not match) or not a snapshot.
+        public static let snapshotCorrupted = Code(.snapshotCorrupted)
+        /// A snapshot file was written in a format version this build cannot read.
+        public static let snapshotUnsupportedVersion = Code(.snapshotUnsupportedVersion)
+        /// Reading or writing a file failed (missing file, permissions, full disk, ...).
+        public static let io = Code(.io)
+        /// An argument was outside what the operation accepts (for example a value too large to encode).
+        public static let invalidArgument = Code(.invalidArgument)
+        /// A transaction kept conflicting with concurrent writers and gave up after its retry bound.
+        public static let transactionConflict = Code(.transactionConflict)
+
+        public var description: String {
+            switch base {
+            case .notFound: "notFound"
+            case .storeClosed: "storeClosed"
+            case .invalidTTL: "invalidTTL"
+            case .invalidShardCount: "invalidShardCount"
+            case .invalidShardIndex: "invalidShardIndex"
+            case .snapshotCorrupted: "snapshotCorrupted"
+            case .snapshotUnsupportedVersion: "snapshotUnsupportedVersion"
+            case .io: "io"
+            case .invalidArgument: "invalidArgument"
+            case .transactionConflict: "transactionConflict"
+            }
+        }
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The key the failure concerns, or `nil` when it concerns no single key (closing, snapshots).
+    public var key: String?
+    /// What went wrong, in words a person can act on.
+    public var message: String
+
+    /// Creates an error with a code, an optional key and a message.
+    public init(_ code: Code, key: String? = nil, message: String) {
+        self.code = code
+        self.key = key
+        self.message = message
+    }
+
+    /// `"KVSError.notFound (key \"user:42\"): no value is stored under this key, or it has expired"`.
+    public var description: String {
+        if let key {
+            return "KVSError.\(code) (key \(key.debugDescription)): \(message)"
+        }
+        return "KVSError.\(code): \(message)"
+    }
+}
+
+extension KVSError {
+    package static func notFound(_ key: String) -> KVSError {
+        KVSError(.notFound, key: key, message: "no value is stored under this key, or it has expired")
+    }
+
+    package static func storeClosed(key: String? = nil) -> KVSError {
+        KVSError(.storeClosed, key: key, message: "the store has been closed; create a new store to continue")
+    }
+
+    package static func invalidTTL(_ key: String?, _ ttl: Duration) -> KVSError {
+        KVSError(.invalidTTL, key: key, message: "time-to-live \(ttl) is negative; use .zero for no expiry or a positive duration")
+    }
+
+    package static func invalidShardIndex(_ key: String, index: Int, shardCount: Int) -> KVSError {
+        KVSError(
+            .invalidShardIndex, key: key,
+            message: "the custom hash function returned \(index), outside 0..<\(shardCount); nothing was read or written")
+    }
+
+    package static func io(_ message: String) -> KVSError {
+        KVSError(.io, message: message)
+    }
+
+    package static func snapshotCorrupted(_ path: String, _ detail: String) -> KVSError {
+        KVSError(.snapshotCorrupted, message: "snapshot \(path) is not a valid snapshot: \(detail); the store was left unchanged")
+    }
+}

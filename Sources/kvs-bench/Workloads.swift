@@ -1,0 +1,59 @@
+import Foundation
+import KVS
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(1)
+}
+
+typealias Store = KeyValueStore<[UInt8]>
+
+func load(_ keys: [String]) -> (Store, Double) {
+    guard let store = try? Store(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
+    let start = DispatchTime.now().uptimeNanoseconds
+    for (i, key) in keys.enumerated() {
+        try? store.set(key, BenchData.freshValue(UInt64(i)))
+    }
+    return (store, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}
+
+/// `ops` operations: `readPercent`% get (reading the value's first byte), the rest set of
+/// a fresh value; keys uniform, or from `samples` when given. Returns the misses.
+func mixed(_ store: Store, _ keys: [String], ops: Int, readPercent: UInt64, seed: UInt64, samples: [Int32]?) -> Int {
+    var rng = SplitMix64(state: seed)
+    var misses = 0
+    var sink = 0
+    for i in 0..<ops {
+        let r = rng.next()
+        let index = samples.map { Int($0[i]) } ?? uniformIndex(r, keys.count)
+        let key = keys[index]
+        if (r >> 32) % 100 < readPercent {
+            if let value = try? store.get(key) {
+                sink &+= value.count &+ Int(value[0])  // read the value, as a caller would
+            } else {
+                misses += 1
+            }
+        } else {
+            try? store.set(key, BenchData.freshValue(r))
+        }
+    }
+    if sink == -1 { print(sink) }
+    return misses
+}
+
+/// `keyCount / 100` batchGet calls of 100 uniform keys, reading every value's first byte.
+func batches(_ store: Store, _ keys: [String], keyCount: Int, seed: UInt64) -> Int {
+    var rng = SplitMix64(state: seed)
+    var batch = [String](repeating: "", count: BenchData.batchSize)
+    var misses = 0
+    var sink = 0
+    for _ in 0..<(keyCount / BenchData.batchSize) {
+        for j in 0..<batch.count { batch[j] = keys[uniformIndex(rng.next(), keys.count)] }
+        guard let result = try? store.batchGet(batch) else { return Int.max / 4 }
+        for value in result.values.values { sink &+= Int(value[0]) }
+        misses += result.errors.count
+    }
+    if sink == -1 { print(sink) }
+    return misses
+}
+

@@ -1,0 +1,104 @@
+// kvs-bench: the workloads of ../shared/anchors/WORKLOADS.md on KeyValueStore.
+//
+//     kvs-bench WORKLOAD THREADS [OPS_PER_THREAD]
+//
+// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), CHECK (prints the shared inputs
+// to compare with the other programs) or HASH (the shard hash's ASCII fast path against
+// the NFC path). Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
+// "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
+// references (L: three throwaway loads; others: OPS/5 per thread).
+import Foundation
+import KVS
+
+let program = "kvs-swift"
+
+func report(_ workload: String, _ threads: Int, _ figure: Double) {
+    print("\(program) \(workload) \(threads) \(String(format: "%.0f", figure))")
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let threads = Int(arguments[2]), threads > 0 else {
+    FileHandle.standardError.write(Data("usage: kvs-bench WORKLOAD THREADS [OPS_PER_THREAD]\n".utf8))
+    exit(2)
+}
+let workload = arguments[1]
+let ops = arguments.count > 3 ? Int(arguments[3]) ?? 5_000_000 : 5_000_000
+let keys = BenchData.makeKeys()
+
+switch workload {
+case "CHECK":
+    var rng = SplitMix64(state: 12345)
+    let indices = (0..<5).map { _ in uniformIndex(rng.next(), BenchData.keyCount) }
+    let shard = Int("key:00000042".shardHash % UInt32(BenchData.shardCount))
+    print("# check keys \(keys[0]) \(keys[keys.count - 1]) shard(key:00000042)=\(shard) uniform \(indices) zipf \(Zipf.samples(Zipf.cdf(), count: 5, seed: 424_242))")
+
+case "HASH":
+    // The shard hash of ASCII keys (one pass, no allocation) against keys that need NFC.
+    let ascii = Array(keys.prefix(100_000))
+    let accented = ascii.map { $0 + "\u{E9}" }
+    for (name, sample) in [("HASH_ascii_ns", ascii), ("HASH_nfc_ns", accented)] {
+        var sink: UInt32 = 0
+        let rounds = max(1, ops / sample.count)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<rounds {
+            for key in sample { sink &+= key.shardHash }
+        }
+        let nanos = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(rounds * sample.count)
+        if sink == 1 { print(sink) }
+        print("\(program) \(name) 1 \(String(format: "%.1f", nanos))")
+    }
+
+case "L":
+    let heap0 = liveHeapBytes()
+    trimHeap()
+    let rss0 = residentBytes()
+    var (store, cold) = load(keys)
+    let rss1 = residentBytes()
+    let heap1 = liveHeapBytes()
+    guard store.count == BenchData.keyCount else { fail("load: wrong count \(store.count)") }
+    store.close()
+    for _ in 0..<3 {
+        (store, _) = load(keys)
+        store.close()
+    }
+    let (warmStore, warm) = load(keys)
+    warmStore.close()
+    report("L", 1, Double(BenchData.keyCount) / warm)
+    report("L_cold", 1, Double(BenchData.keyCount) / cold)
+    report("L_rss", 1, Double(rss1 - rss0) / Double(BenchData.keyCount))
+    report("L_heap", 1, Double(heap1 - heap0) / Double(BenchData.keyCount))
+
+case "R90", "R50", "Z90":
+    let (store, _) = load(keys)
+    let readPercent: UInt64 = workload == "R50" ? 50 : 90
+    let warmOps = ops / 5
+    var samples: [[Int32]?] = Array(repeating: nil, count: threads)
+    if workload == "Z90" {
+        let cdf = Zipf.cdf()
+        for t in 0..<threads { samples[t] = Zipf.samples(cdf, count: ops, seed: 424_242 + UInt64(t)) }
+    }
+    let frozenSamples = samples
+    _ = runThreads(threads) { t in
+        mixed(store, keys, ops: warmOps, readPercent: readPercent, seed: 67890 + UInt64(t), samples: frozenSamples[t].map { Array($0.prefix(warmOps)) })
+    }
+    let (seconds, misses) = runThreads(threads) { t in
+        mixed(store, keys, ops: ops, readPercent: readPercent, seed: 12345 + UInt64(t), samples: frozenSamples[t])
+    }
+    guard misses == 0 else { fail("misses: \(misses)") }
+    let done = ops * threads
+    print("# \(program) \(workload) \(threads): \(done) ops in \(String(format: "%.3f", seconds)) s")
+    report(workload, threads, Double(done) / seconds)
+
+case "B100":
+    let (store, _) = load(keys)
+    _ = runThreads(threads) { t in batches(store, keys, keyCount: ops / 5, seed: 67890 + UInt64(t)) }
+    let (seconds, misses) = runThreads(threads) { t in batches(store, keys, keyCount: ops, seed: 12345 + UInt64(t)) }
+    guard misses == 0 else { fail("misses: \(misses)") }
+    let done = ops / BenchData.batchSize * BenchData.batchSize * threads
+    print("# \(program) \(workload) \(threads): \(done) keys in \(String(format: "%.3f", seconds)) s")
+    report(workload, threads, Double(done) / seconds)
+
+default:
+    FileHandle.standardError.write(Data("unknown workload \(workload)\n".utf8))
+    exit(2)
+}

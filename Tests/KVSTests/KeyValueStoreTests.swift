@@ -1,0 +1,113 @@
+import KVS
+import Testing
+
+@Suite("KeyValueStore: single-key operations")
+struct KeyValueStoreTests {
+    @Test func setGetDeleteRoundTrip() throws {
+        let store = try KeyValueStore<String>(shardCount: 4)
+        defer { store.close() }
+        try store.set("a", "1")
+        try store.set("b", "2")
+        #expect(try store.get("a") == "1")
+        #expect(try store.get("b") == "2")
+        #expect(store.count == 2)
+        try store.set("a", "one")
+        #expect(try store.get("a") == "one")
+        #expect(store.count == 2, "overwriting does not add a key")
+        try store.delete("a")
+        #expect(store.count == 1)
+        #expect(!store.exists("a"))
+        #expect(store.exists("b"))
+    }
+
+    @Test func missingKeysThrowNotFoundNamingTheKey() throws {
+        let store = try KeyValueStore<Int>(shardCount: 4)
+        defer { store.close() }
+        let error = expectKVSError(.notFound, key: "nope") { try store.get("nope") }
+        #expect(error?.description.contains("nope") == true)
+        expectKVSError(.notFound, key: "nope") { try store.delete("nope") }
+        try store.set("x", 1)
+        try store.delete("x")
+        expectKVSError(.notFound, key: "x") { try store.delete("x") }
+        #expect(store.count == 0)
+    }
+
+    @Test func invalidShardCounts() {
+        for count in [0, -1, Int.min, (1 << 20) + 1] {
+            expectKVSError(.invalidShardCount) { try KeyValueStore<Int>(shardCount: count) }
+            expectKVSError(.invalidShardCount) { try KeyValueStore<Int>(shardCount: count, hash: { _ in 0 }) }
+        }
+        #expect(throws: Never.self) { try KeyValueStore<Int>(shardCount: 1).close() }
+    }
+
+    @Test func emptyAndUnusualKeys() throws {
+        let store = try KeyValueStore<Int>(shardCount: 16)
+        defer { store.close() }
+        let keys = ["", " ", "\0", "key with spaces", "ключ", "🔑", String(repeating: "k", count: 10_000)]
+        for (i, key) in keys.enumerated() { try store.set(key, i) }
+        for (i, key) in keys.enumerated() { #expect(try store.get(key) == i) }
+        #expect(Set(try store.keys()) == Set(keys))
+        #expect(store.count == keys.count)
+    }
+
+    @Test func canonicallyEquivalentKeysAreOneKey() throws {
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)
+        for shards in [1, 7, 64, 256] {
+            let store = try KeyValueStore<Int>(shardCount: shards)
+            defer { store.close() }
+            try store.set(composed, 1)
+            #expect(try store.get(decomposed) == 1)
+            try store.set(decomposed, 2)
+            #expect(store.count == 1)
+            #expect(try store.get(composed) == 2)
+            try store.delete(decomposed)
+            #expect(!store.exists(composed))
+        }
+    }
+
+    @Test func keysListsEveryLiveKeyOnce() throws {
+        let store = try KeyValueStore<Int>(shardCount: 32)
+        defer { store.close() }
+        for i in 0..<1000 { try store.set("k\(i)", i) }
+        for i in stride(from: 0, to: 1000, by: 2) { try store.delete("k\(i)") }
+        let keys = try store.keys()
+        #expect(keys.count == 500)
+        #expect(Set(keys) == Set(stride(from: 1, to: 1000, by: 2).map { "k\($0)" }))
+    }
+
+    @Test func worksThroughTheStoreProtocol() throws {
+        func roundTrip(_ store: some Store<String>) throws -> [String] {
+            try store.set("p", "q")
+            #expect(try store.get("p") == "q")
+            try store.delete("p")
+            #expect(throws: KVSError.self) { try store.get("p") }
+            try store.set("r", "s")
+            return try store.keys()
+        }
+        let store = try KeyValueStore<String>(shardCount: 2)
+        defer { store.close() }
+        #expect(try roundTrip(store) == ["r"])
+    }
+
+    @Test func sizeIsHumanReadableAndGrows() throws {
+        let store = try KeyValueStore<[UInt8]>(shardCount: 4)
+        defer { store.close() }
+        #expect(store.size == "0 B")
+        for i in 0..<10_000 { try store.set("key:\(i)", [UInt8](repeating: 1, count: 100)) }
+        #expect(store.estimatedByteCount >= 10_000 * 100)
+        #expect(store.size.hasSuffix(" MB"))
+        #expect(KeyValueStore<Int>.formatBytes(999) == "999 B")
+        #expect(KeyValueStore<Int>.formatBytes(1_500) == "1.5 KB")
+        #expect(KeyValueStore<Int>.formatBytes(12_345_678) == "12.3 MB")
+        #expect(KeyValueStore<Int>.formatBytes(999_990) == "1.0 MB")
+    }
+
+    @Test func errorDescriptionsAreActionable() {
+        let e = KVSError.notFound("user:1")
+        #expect(e.description == "KVSError.notFound (key \"user:1\"): no value is stored under this key, or it has expired")
+        #expect(KVSError.Code.storeClosed.description == "storeClosed")
+        #expect(KVSError.storeClosed().key == nil)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import KVS
+import Testing
+
+/// A store whose expiry reads `clock`, so that tests move time instead of sleeping.
+func makeStore<Value: Sendable>(
+    _: Value.Type = Value.self,
+    shards: Int = 8,
+    clock: ManualClock? = nil,
+    hash: (@Sendable (String) -> Int)? = nil,
+    sweepInterval: Duration = .milliseconds(10)
+) throws -> KeyValueStore<Value> {
+    let engine = try StoreEngine<String, Value>(
+        shardCount: shards,
+        hash: hash,
+        clock: clock.map { .manual($0) } ?? .system,
+        sweepInterval: sweepInterval)
+    return KeyValueStore(engine: engine)
+}
+
+/// Expects `body` to throw a ``KVSError`` with `code` (and `key`, when given).
+@discardableResult
+func expectKVSError<R>(
+    _ code: KVSError.Code,
+    key: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> R
+) -> KVSError? {
+    let error = #expect(throws: KVSError.self, sourceLocation: sourceLocation) { _ = try body() }
+    #expect(error?.code == code, sourceLocation: sourceLocation)
+    if let key { #expect(error?.key == key, sourceLocation: sourceLocation) }
+    return error
+}
+
+/// A fresh, empty temporary directory, removed by the caller with `removeDirectory`.
+func makeTemporaryDirectory() throws -> String {
+    let path = NSTemporaryDirectory() + "kvs-tests-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func removeDirectory(_ path: String) {
+    try? FileManager.default.removeItem(atPath: path)
+}
+
+/// Polls `condition` every millisecond until it holds or `limit` passes; returns whether
+/// it held. For behaviour that happens on a background thread in real time, with a
+/// limit far above the expected time (so it does not pass or fail by luck).
+func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
+    let clock = ContinuousClock()
+    let deadline = clock.now + limit
+    while clock.now < deadline {
+        if condition() { return true }
+        usleep(1_000)
+    }
+    return condition()
+}
