@@ -89,14 +89,17 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension KVSError {
+    @usableFromInline
     package static func notFound(_ key: String) -> KVSError {
         KVSError(.notFound, key: key, message: "no value is stored under this key, or it has expired")
     }
 
+    @usableFromInline
     package static func storeClosed(key: String? = nil) -> KVSError {
         KVSError(.storeClosed, key: key, message: "the store has been closed; create a new store to continue")
     }
 
+    @usableFromInline
     package static func invalidTTL(_ key: String?, _ ttl: Duration) -> KVSError {
         KVSError(.invalidTTL, key: key, message: "time-to-live \(ttl) is negative; use .zero for no expiry or a positive duration")
     }

@@ -10,6 +10,7 @@ extension KeyValueStore {
     ///   ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(log t) with t the shard's keys that carry a TTL.
     /// - Thread safety: locks the key's shard.
+    @inlinable
     public func set(_ key: String, _ value: Value, ttl: Duration) throws(KVSError) {
         let expiresAt = try deadline(for: ttl, key: key)
         try engine.set(key, value, expiresAt: expiresAt)
@@ -50,6 +51,7 @@ extension KeyValueStore {
     }
 
     /// The absolute deadline for `ttl` from now (`0` for no expiry).
+    @inlinable
     func deadline(for ttl: Duration, key: String?) throws(KVSError) -> Int64 {
         guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
         if ttl == .zero { return 0 }
@@ -59,6 +61,7 @@ extension KeyValueStore {
 
 extension Int64 {
     /// `self + other`, clamped to `Int64.max` instead of overflowing.
+    @inlinable
     package func addingClamped(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? (other > 0 ? .max : .min) : sum

@@ -28,7 +28,7 @@
 /// The background work grows with the number of keys that carry a TTL, not with the
 /// size of the store.
 public final class KeyValueStore<Value: Sendable>: Store, Sendable {
-    package let engine: StoreEngine<String, Value>
+    @usableFromInline package let engine: StoreEngine<String, Value>
 
     /// Creates an empty store with `shardCount` shards that places keys by FNV-1a.
     ///
@@ -71,6 +71,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     ///   when a custom hash returns an index out of range.
     /// - Complexity: O(1) on average, plus O(k) to hash a key of k bytes.
     /// - Thread safety: locks the key's shard.
+    @inlinable
     public func get(_ key: String) throws(KVSError) -> Value {
         try engine.get(key)
     }
@@ -81,6 +82,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     /// - Throws: ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) on average.
     /// - Thread safety: locks the key's shard.
+    @inlinable
     public func set(_ key: String, _ value: Value) throws(KVSError) {
         try engine.set(key, value)
     }
@@ -91,6 +93,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) on average.
     /// - Thread safety: locks the key's shard.
+    @inlinable
     public func delete(_ key: String) throws(KVSError) {
         try engine.delete(key)
     }
@@ -100,6 +103,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     ///
     /// - Complexity: O(1) on average.
     /// - Thread safety: locks the key's shard.
+    @inlinable
     public func exists(_ key: String) -> Bool {
         engine.exists(key)
     }

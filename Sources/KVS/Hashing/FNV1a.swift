@@ -2,14 +2,15 @@
 ///
 /// The same function as the Go package's, so a key lands on the same shard index in
 /// both for the same shard count.
+@usableFromInline
 package enum FNV1a {
-    package static let offsetBasis: UInt32 = 2_166_136_261
-    package static let prime: UInt32 = 16_777_619
+    @inlinable package static var offsetBasis: UInt32 { 2_166_136_261 }
+    @inlinable package static var prime: UInt32 { 16_777_619 }
 
     /// Hashes `bytes`.
     ///
     /// - Complexity: O(n) in the number of bytes.
-    @inline(__always)
+    @inlinable
     package static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var h = offsetBasis
         for byte in bytes {
@@ -19,7 +20,7 @@ package enum FNV1a {
     }
 
     /// Hashes `bytes`, and tells whether they were all ASCII (below 0x80) in the same pass.
-    @inline(__always)
+    @inlinable
     package static func hashCheckingASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> (hash: UInt32, isASCII: Bool) {
         var h = offsetBasis
         var high: UInt8 = 0

@@ -6,6 +6,7 @@ import Foundation
 /// `String` keys (the public API) follow Swift's `String` equality, so their shard
 /// hash is FNV-1a over the key's UTF-8 in Normalization Form C; ``ByteKey`` (the
 /// server's binary keys) compares and hashes byte for byte, as Redis does.
+@usableFromInline
 package protocol StoreKey: Hashable, Sendable {
     /// 32-bit FNV-1a over the key's canonical bytes: equal keys give equal hashes.
     var shardHash: UInt32 { get }
@@ -24,6 +25,7 @@ extension String: StoreKey {
     /// over their bytes with no allocation; only a key with a non-ASCII byte is
     /// normalized, and hashed again. Canonically equivalent keys such as `"\u{E9}"` and
     /// `"e\u{301}"`, which `==` says are equal, thus get the same hash.
+    @inlinable
     package var shardHash: UInt32 {
         let fast = utf8.withContiguousStorageIfAvailable { FNV1a.hashCheckingASCII($0) }
         if let fast, fast.isASCII {
@@ -33,19 +35,22 @@ extension String: StoreKey {
     }
 
     /// The slow path of ``shardHash``: normalize to NFC, then hash.
-    @inline(never)
+    @inline(never) @usableFromInline
     package static func nfcShardHash(_ key: String) -> UInt32 {
         var nfc = key.precomposedStringWithCanonicalMapping
         return nfc.withUTF8 { FNV1a.hash(UnsafeRawBufferPointer($0)) }
     }
 
+    @inlinable
     package var displayName: String { self }
 
+    @usableFromInline
     package func withSnapshotBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         var copy = self
         return try copy.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
 
+    @usableFromInline
     package init?(snapshotBytes: UnsafeRawBufferPointer) {
         guard let s = String(validating: snapshotBytes, as: UTF8.self) else { return nil }
         self = s
@@ -54,19 +59,22 @@ extension String: StoreKey {
 
 /// A binary key, compared and hashed byte for byte (as Redis does): any bytes, valid
 /// UTF-8 or not, and two different byte strings are always two different keys.
+@usableFromInline
 package struct ByteKey: StoreKey, CustomStringConvertible {
     /// The key's bytes.
-    package var bytes: [UInt8]
+    @usableFromInline package var bytes: [UInt8]
 
     package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     package init(_ string: String) { self.bytes = Array(string.utf8) }
 
+    @inlinable
     package var shardHash: UInt32 {
         bytes.withUnsafeBytes { FNV1a.hash($0) }
     }
 
     /// The key as UTF-8 where it is valid, with invalid bytes shown as `\xNN`.
+    @usableFromInline
     package var displayName: String {
         if let s = String(validating: bytes, as: UTF8.self) { return s }
         let hex = Array("0123456789abcdef".utf8)
@@ -83,12 +91,14 @@ package struct ByteKey: StoreKey, CustomStringConvertible {
         return out
     }
 
-    package var description: String { displayName }
+    @usableFromInline package var description: String { displayName }
 
+    @usableFromInline
     package func withSnapshotBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try bytes.withUnsafeBytes(body)
     }
 
+    @usableFromInline
     package init?(snapshotBytes: UnsafeRawBufferPointer) {
         self.bytes = Array(snapshotBytes)
     }

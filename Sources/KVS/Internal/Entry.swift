@@ -1,22 +1,23 @@
 /// One stored value and its expiry.
+@usableFromInline
 package struct Entry<Value> {
     /// The stored value.
-    package var value: Value
+    @usableFromInline package var value: Value
     /// When the entry expires, in nanoseconds since the Unix epoch; `0` means never.
-    package var expiresAt: Int64
+    @usableFromInline package var expiresAt: Int64
 
-    @inline(__always)
+    @inlinable
     package init(value: Value, expiresAt: Int64) {
         self.value = value
         self.expiresAt = expiresAt
     }
 
     /// Whether the entry carries a time-to-live.
-    @inline(__always)
+    @inlinable
     package var hasExpiry: Bool { expiresAt != 0 }
 
     /// Whether the entry has expired at `now` (nanoseconds since the Unix epoch).
-    @inline(__always)
+    @inlinable
     package func isExpired(at now: Int64) -> Bool {
         expiresAt != 0 && expiresAt <= now
     }

@@ -10,6 +10,7 @@ import HeapModule
 /// deadline) or until ``compactIfNeeded(table:)`` rebuilds the heap,
 /// which it does once stale items outnumber live ones, so memory stays within a
 /// constant factor of the number of TTL keys.
+@usableFromInline
 package struct ExpiryIndex<Key: Hashable> {
     package struct Item: Comparable {
         package var deadline: Int64
@@ -21,7 +22,7 @@ package struct ExpiryIndex<Key: Hashable> {
 
     private var heap = Heap<Item>()
     /// How many table entries carry a deadline (kept by the shard).
-    package var liveCount = 0
+    @usableFromInline package var liveCount = 0
 
     package init() {}
 

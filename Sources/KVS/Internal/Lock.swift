@@ -14,8 +14,9 @@ import Darwin
 /// ones in `.ci/run`'s sanitizer run. ThreadSanitizer intercepts pthread mutexes, and
 /// glibc's uncontended lock/unlock is a pair of atomic instructions, as fast as a futex
 /// word. The mutex lives in its own allocation because a pthread mutex must not move.
+@usableFromInline
 package struct PThreadMutex: ~Copyable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     package init() {
         mutex = .allocate(capacity: 1)
@@ -30,10 +31,10 @@ package struct PThreadMutex: ~Copyable {
         mutex.deallocate()
     }
 
-    @inline(__always)
+    @inlinable
     package func lock() { pthread_mutex_lock(mutex) }
 
-    @inline(__always)
+    @inlinable
     package func unlock() { pthread_mutex_unlock(mutex) }
 }
 

@@ -5,22 +5,23 @@ import Synchronization
 /// The table is a Swift `Dictionary`, so taking a copy of it under the lock is O(1)
 /// (copy-on-write): snapshots and `keys()` copy every shard's table in one short
 /// critical section and then read the copies without holding any lock.
+@usableFromInline
 package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     // @unchecked Sendable is safe: `data` is private and touched only inside `withLock`,
     // between `lock()` and `unlock()` of `mutex`; `nextDeadline` is an atomic.
-    private let mutex = PThreadMutex()
-    private var data = ShardState<Key, Value>()
+    @usableFromInline let mutex = PThreadMutex()
+    @usableFromInline var data = ShardState<Key, Value>()
     /// The earliest deadline in the shard's expiry index (`Int64.max` if none), written
     /// under the lock and read without it by the sweeper, which skips a shard whose
     /// deadline is still in the future without taking its lock.
-    package let nextDeadline: Atomic<Int64>
+    @usableFromInline package let nextDeadline: Atomic<Int64>
 
     package init() {
         nextDeadline = Atomic(.max)
     }
 
     /// Runs `body` with the shard's lock held and exclusive access to its data.
-    @inline(__always)
+    @inlinable
     package func withLock<R, E: Error>(_ body: (inout ShardState<Key, Value>) throws(E) -> R) throws(E) -> R {
         mutex.lock()
         defer { mutex.unlock() }
@@ -36,11 +37,12 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
 }
 
 /// The data of one shard.
+@usableFromInline
 package struct ShardState<Key: StoreKey, Value> {
     /// The entries, expired ones included until passive or active expiry removes them.
-    package var table: [Key: Entry<Value>] = [:]
+    @usableFromInline package var table: [Key: Entry<Value>] = [:]
     /// The keys of `table` that carry a deadline, by deadline.
-    package var expiry = ExpiryIndex<Key>()
+    @usableFromInline package var expiry = ExpiryIndex<Key>()
 
     package init() {}
 
@@ -48,7 +50,7 @@ package struct ShardState<Key: StoreKey, Value> {
     ///
     /// - Returns: the entry it replaced, if any (expired or not).
     /// - Complexity: O(1) on average; O(log t) more when the entry carries a deadline.
-    @inline(__always)
+    @inlinable
     package mutating func store(_ key: Key, _ entry: Entry<Value>) -> Entry<Value>? {
         let old = table.updateValue(entry, forKey: key)
         if old?.hasExpiry == true || entry.hasExpiry {
@@ -58,7 +60,7 @@ package struct ShardState<Key: StoreKey, Value> {
     }
 
     /// Removes the entry for `key`, if any, and keeps the expiry index in step.
-    @inline(__always)
+    @inlinable
     package mutating func remove(_ key: Key) -> Entry<Value>? {
         guard let old = table.removeValue(forKey: key) else { return nil }
         if old.hasExpiry { expiry.liveCount -= 1 }
@@ -66,6 +68,7 @@ package struct ShardState<Key: StoreKey, Value> {
     }
 
     /// Keeps the expiry index in step with a deadline change of `key`.
+    @usableFromInline
     package mutating func noteExpiryChange(_ key: Key, from old: Int64, to new: Int64) {
         // Invariant: the index holds an item for every entry's current deadline; an
         // unchanged deadline already has one.

