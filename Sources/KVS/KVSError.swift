@@ -7,7 +7,7 @@
 /// ```swift
 /// do {
 ///     let value = try store.get("user:42")
-/// } catch let error where error.code == .notFound {
+/// } catch let error as KVSError where error.code == .notFound {
 ///     // absent or expired
 /// }
 /// ```

@@ -23,7 +23,7 @@ extension KeyValueStore {
     ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) on average.
     public func timeToLive(_ key: String) throws(KVSError) -> Duration? {
-        let result: Duration?? = try engine.withEntry(key) { entry, now in
+        let result: Duration?? = try engine.readEntry(key) { entry, now in
             guard let entry else { return .none }
             return .some(entry.hasExpiry ? .nanoseconds(entry.expiresAt - now) : nil)
         }

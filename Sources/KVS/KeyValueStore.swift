@@ -125,6 +125,17 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     /// - Thread safety: an atomic load.
     public var count: Int { engine.count }
 
+    /// Removes every key, atomically: a concurrent reader sees the store either as it was
+    /// or empty.
+    ///
+    /// - Throws: ``KVSError/Code/storeClosed``.
+    /// - Complexity: O(shards) under every shard lock; the old entries are freed after
+    ///   the locks are released, in O(n).
+    public func removeAll() throws(KVSError) {
+        try engine.checkOpen()
+        engine.replaceAll(with: Array(repeating: [:], count: engine.shardCount))
+    }
+
     /// Closes the store: stops the background expiry and waits for its thread to exit
     /// (at most 5 seconds). Afterwards every operation throws
     /// ``KVSError/Code/storeClosed`` (batches and snapshots included) and ``exists(_:)``

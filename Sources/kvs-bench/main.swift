@@ -2,9 +2,9 @@
 //
 //     kvs-bench WORKLOAD THREADS [OPS_PER_THREAD]
 //
-// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), CHECK (prints the shared inputs
-// to compare with the other programs) or HASH (the shard hash's ASCII fast path against
-// the NFC path). Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
+// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), SNAP (save and load a snapshot of
+// the loaded store, keys/s), CHECK (prints the shared inputs to compare with the other
+// programs) or HASH (ns per shard hash: the ASCII fast path against the NFC path). Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
 // references (L: three throwaway loads; others: OPS/5 per thread).
 import Foundation
@@ -97,6 +97,24 @@ case "B100":
     let done = ops / BenchData.batchSize * BenchData.batchSize * threads
     print("# \(program) \(workload) \(threads): \(done) keys in \(String(format: "%.3f", seconds)) s")
     report(workload, threads, Double(done) / seconds)
+
+case "SNAP":
+    // Save and load a snapshot of the 1,000,000 keys with 64-byte values (keys/s each).
+    let (store, _) = load(keys)
+    let path = NSTemporaryDirectory() + "kvs-bench-\(getpid()).kvssnap"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let saveStart = DispatchTime.now().uptimeNanoseconds
+    do { try store.saveSnapshot(to: path) } catch { fail("save: \(error)") }
+    let saveSeconds = Double(DispatchTime.now().uptimeNanoseconds - saveStart) / 1e9
+    guard let fresh = try? Store(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
+    let loadStart = DispatchTime.now().uptimeNanoseconds
+    do { try fresh.loadSnapshot(from: path) } catch { fail("load: \(error)") }
+    let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+    guard fresh.count == BenchData.keyCount else { fail("load: wrong count \(fresh.count)") }
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print("# \(program) SNAP: \(bytes) bytes; save \(String(format: "%.3f", saveSeconds)) s, load \(String(format: "%.3f", loadSeconds)) s")
+    report("SNAP_save", 1, Double(BenchData.keyCount) / saveSeconds)
+    report("SNAP_load", 1, Double(BenchData.keyCount) / loadSeconds)
 
 default:
     FileHandle.standardError.write(Data("unknown workload \(workload)\n".utf8))

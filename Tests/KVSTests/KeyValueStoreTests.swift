@@ -67,6 +67,21 @@ struct KeyValueStoreTests {
         }
     }
 
+    @Test func removeAllEmptiesTheStore() throws {
+        let store = try KeyValueStore<Int>(shardCount: 8)
+        for i in 0..<1000 { try store.set("k\(i)", i) }
+        try store.set("t", 1, ttl: .seconds(60))
+        try store.removeAll()
+        #expect(store.count == 0)
+        #expect(try store.keys().isEmpty)
+        #expect(!store.exists("k1"))
+        store.engine.checkInvariants()
+        try store.set("k1", 2)
+        #expect(store.count == 1)
+        store.close()
+        expectKVSError(.storeClosed) { try store.removeAll() }
+    }
+
     @Test func keysListsEveryLiveKeyOnce() throws {
         let store = try KeyValueStore<Int>(shardCount: 32)
         defer { store.close() }

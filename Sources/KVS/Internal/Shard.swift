@@ -7,8 +7,9 @@ import Synchronization
 /// critical section and then read the copies without holding any lock.
 @usableFromInline
 package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable is safe: `data` is private and touched only inside `withLock`,
-    // between `lock()` and `unlock()` of `mutex`; `nextDeadline` is an atomic.
+    // @unchecked Sendable is safe: `data` is touched only between `mutex.lock()` and
+    // `mutex.unlock()`: inside `withLock`, or inside `withLockHeld` by a caller that took
+    // the lock with `lock()` (transaction commits); `nextDeadline` and `version` are atomics.
     @usableFromInline let mutex = PThreadMutex()
     @usableFromInline var data = ShardState<Key, Value>()
     /// The earliest deadline in the shard's expiry index (`Int64.max` if none), written
@@ -16,8 +17,36 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     /// deadline is still in the future without taking its lock.
     @usableFromInline package let nextDeadline: Atomic<Int64>
 
+    /// Bumped, under the lock, by every change of the shard's visible contents (not by
+    /// the removal of an already expired entry). Transactions read it without the lock
+    /// to check that what they read is still current.
+    @usableFromInline package let version: Atomic<UInt64>
+
     package init() {
         nextDeadline = Atomic(.max)
+        version = Atomic(0)
+    }
+
+    /// Records a change of the shard's contents. Call under the lock. A plain load and
+    /// store (no read-modify-write instruction): only the lock holder writes it.
+    @inlinable
+    package func bumpVersion() {
+        version.store(version.load(ordering: .relaxed) &+ 1, ordering: .releasing)
+    }
+
+    /// Takes the shard's lock; pair with ``unlock()``. For holding several shards' locks
+    /// at once (always in ascending shard index, so that no two holders can deadlock).
+    @inlinable
+    package func lock() { mutex.lock() }
+
+    /// Releases the lock taken with ``lock()``.
+    @inlinable
+    package func unlock() { mutex.unlock() }
+
+    /// Runs `body` on the shard's data. The caller must hold the lock (``lock()``).
+    @inlinable
+    package func withLockHeld<R>(_ body: (inout ShardState<Key, Value>) -> R) -> R {
+        body(&data)
     }
 
     /// Runs `body` with the shard's lock held and exclusive access to its data.

@@ -90,6 +90,7 @@ extension StoreEngine {
                     if state.store(item.key, Entry(value: item.value, expiresAt: expiresAt)) == nil { added += 1 }
                 }
                 if added > 0 { counter.add(added, ordering: .relaxed) }
+                shard.bumpVersion()
                 if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
             }
             successful += positions.count
@@ -130,7 +131,10 @@ extension StoreEngine {
                     }
                     deleted += 1
                 }
-                if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
+                if removed > 0 {
+                    counter.subtract(removed, ordering: .relaxed)
+                    shard.bumpVersion()
+                }
             }
         }
         return (deleted, errors)

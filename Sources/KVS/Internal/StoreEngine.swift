@@ -131,6 +131,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil {
                 counter.add(1, ordering: .relaxed)
             }
+            shard.bumpVersion()
             if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
         }
     }
@@ -145,6 +146,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         let removed = shard.withLock { state in
             guard let old = state.remove(key) else { return false }
             counter.subtract(1, ordering: .relaxed)
+            shard.bumpVersion()
             return !old.isExpired(at: old.hasExpiry ? clock.now() : 0)
         }
         if !removed { throw KVSError.notFound(key.displayName) }
@@ -162,7 +164,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     }
 
     /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
-    /// lock, and stores what it leaves there (`nil` removes the entry). The general
+    /// lock, and stores what it leaves there (`nil` removes the entry). Leaving an entry
+    /// counts as a write (it bumps the shard's version) even if it is unchanged: use
+    /// ``readEntry(_:_:)`` to only read. The general
     /// read-modify-write primitive: the key count and the expiry index follow the change.
     ///
     /// - Parameter body: gets the entry and the time the operation reads as "now".
@@ -184,18 +188,34 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             do throws(E) { result = try body(&entry, now) } catch { throw .body(error) }
             switch (stored, entry) {
             case (nil, nil):
-                break
+                return result
             case (nil, let new?):
                 _ = state.store(key, new)
                 counter.add(1, ordering: .relaxed)
-            case (_?, nil):
+            case (let old?, nil):
                 _ = state.remove(key)
                 counter.subtract(1, ordering: .relaxed)
+                if old.isExpired(at: now) { return result }  // it was invisible already
             case (_?, let new?):
                 _ = state.store(key, new)
             }
+            shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
             return result
+        }
+    }
+
+    /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
+    /// lock, without changing anything.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    package func readEntry<R>(_ key: Key, _ body: (Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
+        try checkOpen()
+        let shard = try shard(for: key)
+        return shard.withLock { state in
+            let now = clock.now()
+            guard let entry = state.table[key], !entry.isExpired(at: now) else { return body(nil, now) }
+            return body(entry, now)
         }
     }
 
@@ -211,6 +231,38 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             case .store(let error): throw error
             }
         }
+    }
+
+    /// Replaces the entry of `key` with `replacement(now)` only if the current entry
+    /// (`nil` when absent or expired) satisfies `condition`; a `nil` replacement deletes.
+    /// A failed condition changes nothing (the shard's version is not bumped).
+    ///
+    /// - Returns: whether the condition held.
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    package func withEntryIf(
+        _ key: Key,
+        matches condition: (Entry<Value>?) -> Bool,
+        _ replacement: (_ now: Int64) -> Entry<Value>?
+    ) throws(KVSError) -> Bool {
+        do {
+            return try withEntryThrowing(key) { (entry, now) throws(ConditionFailed) -> Bool in
+                guard condition(entry) else { throw ConditionFailed() }
+                entry = replacement(now)
+                return true
+            }
+        } catch {
+            switch error {
+            case .store(let error): throw error
+            case .body: return false
+            }
+        }
+    }
+
+    /// Stores `make(now)` under `key` only if it is absent or expired.
+    ///
+    /// - Returns: whether it stored it.
+    package func withEntryIfAbsent(_ key: Key, _ make: (_ now: Int64) -> Entry<Value>) throws(KVSError) -> Bool {
+        try withEntryIf(key, matches: { $0 == nil }, make)
     }
 
     /// Publishes `deadline` as the shard's next one if it is earlier, and makes sure the
@@ -284,6 +336,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             old.append(state.table)
             state.replaceAll(with: tables[index])
             shards[index].publishDeadline(state)
+            shards[index].bumpVersion()
             hasDeadlines = hasDeadlines || state.expiry.liveCount > 0
         } then: {
             let before = old.reduce(0) { $0 + $1.count }
@@ -341,6 +394,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         return total
     }
 }
+
+/// Thrown by a ``StoreEngine/withEntryIf(_:matches:_:)`` body to leave the entry as it was.
+package struct ConditionFailed: Error {}
 
 /// An error from ``StoreEngine/withEntryThrowing(_:_:)``: the store's own, or the body's.
 package enum KVSEngineError<BodyError: Error>: Error {

@@ -1,0 +1,125 @@
+extension KeyValueStore {
+    /// Runs `body` as one serializable transaction over any keys, on any shards, and
+    /// returns its result: either all of its writes take effect or none do, and it is
+    /// isolated from every concurrent operation as if they had run one at a time.
+    ///
+    /// ```swift
+    /// try store.transaction { tx in
+    ///     let from = try tx.get("alice"), to = try tx.get("bob")
+    ///     guard from >= 10 else { throw InsufficientFunds() }
+    ///     try tx.set("alice", from - 10)
+    ///     try tx.set("bob", to + 10)
+    /// }
+    /// ```
+    ///
+    /// **Isolation.** Serializable, with read-your-own-writes. Reads see the store at
+    /// the transaction's point in time (TTLs included); no read ever mixes states from
+    /// before and after another commit. `keys()`, `count` and snapshots see all of a
+    /// committed transaction or none of it.
+    ///
+    /// **How.** Optimistic: reads record the versions of their shards, writes are
+    /// buffered; the commit locks the touched shards in ascending order, checks that
+    /// nothing read has changed, and applies the writes. On a conflict the body runs
+    /// again; after 8 conflicting attempts it runs holding the locks of the shards it
+    /// touches, which cannot conflict, so every transaction completes (no livelock, and
+    /// no deadlock since locks are always taken in one order). Shards the transaction
+    /// does not touch are never locked by it.
+    ///
+    /// **The body may run more than once**, and a run may be abandoned part-way (a read
+    /// then throws ``KVSError/Code/transactionConflict``: let it propagate). Keep the body
+    /// free of side effects other than through `tx`: only the writes of the run that
+    /// commits take effect, and the value it returns is the one returned. Don't let `tx`
+    /// escape the body.
+    ///
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written (a rollback);
+    ///   ``KVSError/Code/storeClosed`` if the store is or gets closed before the commit.
+    /// - Complexity: k shard-lock round trips for k keys read, plus one acquisition of
+    ///   each touched shard's lock at commit; more on conflicts.
+    /// - Thread safety: safe to run from any number of threads at once.
+    public func transaction<R>(_ body: (inout Transaction<Value>) throws -> R) throws -> R {
+        try engine.runTransaction { state in try Self.run(body, on: &state) }
+    }
+
+    /// ``transaction(_:)`` without the locking fallback: makes at most `maxAttempts`
+    /// optimistic attempts, then gives up. For callers that would rather fail than wait
+    /// behind a hot spot.
+    ///
+    /// - Throws: ``KVSError/Code/transactionConflict`` when every attempt conflicted
+    ///   (nothing written); otherwise as ``transaction(_:)``.
+    public func transaction<R>(maxAttempts: Int, _ body: (inout Transaction<Value>) throws -> R) throws -> R {
+        try engine.runTransaction(maxAttempts: max(1, maxAttempts)) { state in try Self.run(body, on: &state) }
+    }
+
+    /// Runs the public body on the engine's state without copying it (a copy would make
+    /// every buffered write copy the transaction's tables).
+    private static func run<R>(
+        _ body: (inout Transaction<Value>) throws -> R,
+        on state: inout TransactionState<String, Value>
+    ) throws -> R {
+        var tx = Transaction(state: TransactionState(engine: state.engine, holding: nil, now: 0))
+        swap(&tx.state, &state)
+        defer { swap(&tx.state, &state) }
+        return try body(&tx)
+    }
+
+    /// Atomically replaces the value of `key` with what `transform` returns.
+    ///
+    /// `transform` gets the current value (`nil` when absent or expired) and returns the
+    /// new one (`nil` deletes the key). It runs exactly once, under the key's shard lock:
+    /// keep it short and don't touch the store from it.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (the value is left as it was);
+    ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) plus `transform`.
+    @discardableResult
+    public func update(_ key: String, _ transform: (Value?) throws -> Value?) throws -> Value? {
+        do {
+            return try engine.withEntryThrowing(key) { (entry, _) throws(any Error) -> Value? in
+                guard let new = try transform(entry?.value) else {
+                    entry = nil
+                    return nil
+                }
+                entry = Entry(value: new, expiresAt: 0)
+                return new
+            }
+        } catch {
+            switch error {
+            case .store(let error): throw error
+            case .body(let error): throw error
+            }
+        }
+    }
+
+    /// Stores `value` under `key` only if the key is absent or expired.
+    ///
+    /// - Parameter ttl: the new key's time-to-live; `.zero` for none.
+    /// - Returns: whether it stored the value.
+    /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl`,
+    ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1).
+    public func setIfAbsent(_ key: String, _ value: Value, ttl: Duration = .zero) throws(KVSError) -> Bool {
+        guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
+        let ttlNanos = ttl.nanosecondsRoundedUp
+        return try engine.withEntryIfAbsent(key) { now in
+            Entry(value: value, expiresAt: ttlNanos == 0 ? 0 : now.addingClamped(ttlNanos))
+        }
+    }
+}
+
+extension KeyValueStore where Value: Equatable {
+    /// Stores `new` under `key` only if its current value equals `expected`.
+    ///
+    /// - Parameters:
+    ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
+    ///   - new: the value to store; `nil` deletes the key. A stored value has no TTL.
+    /// - Returns: whether the swap happened.
+    /// - Throws: ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) plus one `==`.
+    public func compareAndSwap(_ key: String, expected: Value?, new: Value?) throws(KVSError) -> Bool {
+        try engine.withEntryIf(key, matches: { $0?.value == expected }) { _ in
+            new.map { Entry(value: $0, expiresAt: 0) }
+        }
+    }
+}

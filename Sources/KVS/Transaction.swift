@@ -1,0 +1,58 @@
+/// The view of the store inside ``KeyValueStore/transaction(_:)``: reads see the store as
+/// of the transaction plus the transaction's own writes; writes take effect together
+/// when the transaction commits, or not at all.
+///
+/// A `Transaction` exists only during the body of `transaction(_:)`; don't let it escape.
+/// Its methods throw ``KVSError``; inside a run that will be repeated (see
+/// ``KeyValueStore/transaction(_:)``) they may also throw
+/// ``KVSError/Code/transactionConflict``, which you should let propagate.
+public struct Transaction<Value: Sendable> {
+    var state: TransactionState<String, Value>
+
+    init(state: TransactionState<String, Value>) {
+        self.state = state
+    }
+
+    /// The value of `key` as this transaction sees it.
+    ///
+    /// - Throws: ``KVSError/Code/notFound`` when absent or expired (at the transaction's
+    ///   point in time) or deleted by this transaction; ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) for a key read or written before in this transaction; otherwise
+    ///   one shard lock round trip and a validation of the shards read so far.
+    public mutating func get(_ key: String) throws(KVSError) -> Value {
+        guard let entry = try state.entry(key) else { throw KVSError.notFound(key) }
+        return entry.value
+    }
+
+    /// Stores `value` under `key` when the transaction commits; later reads in this
+    /// transaction see it. Clears any TTL.
+    ///
+    /// - Throws: ``KVSError/Code/invalidShardIndex``.
+    public mutating func set(_ key: String, _ value: Value) throws(KVSError) {
+        try state.set(key, value, ttlNanos: 0)
+    }
+
+    /// Stores `value` under `key` with a time-to-live counted from the commit.
+    ///
+    /// - Parameter ttl: `.zero` for no expiry.
+    /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl` (nothing is buffered),
+    ///   ``KVSError/Code/invalidShardIndex``.
+    public mutating func set(_ key: String, _ value: Value, ttl: Duration) throws(KVSError) {
+        guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
+        try state.set(key, value, ttlNanos: ttl.nanosecondsRoundedUp)
+    }
+
+    /// Removes `key` when the transaction commits.
+    ///
+    /// - Throws: ``KVSError/Code/notFound`` when the key is absent or expired as this
+    ///   transaction sees it, ``KVSError/Code/invalidShardIndex``.
+    public mutating func delete(_ key: String) throws(KVSError) {
+        try state.delete(key)
+    }
+
+    /// Whether `key` holds a live value as this transaction sees it. Returns `false` when
+    /// the attempt has to be re-run (the commit then repeats the body).
+    public mutating func exists(_ key: String) -> Bool {
+        ((try? state.entry(key)) ?? nil) != nil
+    }
+}
