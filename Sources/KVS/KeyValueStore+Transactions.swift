@@ -37,6 +37,7 @@ extension KeyValueStore {
     /// - Complexity: k shard-lock round trips for k keys read, plus one acquisition of
     ///   each touched shard's lock at commit; more on conflicts.
     /// - Thread safety: safe to run from any number of threads at once.
+    @inlinable
     public func transaction<R>(_ body: (inout Transaction<Value>) throws -> R) throws -> R {
         try engine.runTransaction { state in try Self.run(body, on: &state) }
     }
@@ -47,13 +48,15 @@ extension KeyValueStore {
     ///
     /// - Throws: ``KVSError/Code/transactionConflict`` when every attempt conflicted
     ///   (nothing written); otherwise as ``transaction(_:)``.
+    @inlinable
     public func transaction<R>(maxAttempts: Int, _ body: (inout Transaction<Value>) throws -> R) throws -> R {
         try engine.runTransaction(maxAttempts: max(1, maxAttempts)) { state in try Self.run(body, on: &state) }
     }
 
     /// Runs the public body on the engine's state without copying it (a copy would make
     /// every buffered write copy the transaction's tables).
-    private static func run<R>(
+    @inlinable
+    static func run<R>(
         _ body: (inout Transaction<Value>) throws -> R,
         on state: inout TransactionState<String, Value>
     ) throws -> R {
@@ -74,6 +77,7 @@ extension KeyValueStore {
     ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) plus `transform`.
     @discardableResult
+    @inlinable
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) throws -> Value? {
         do {
             return try engine.withEntryThrowing(key) { (entry, _) throws(any Error) -> Value? in
@@ -99,6 +103,7 @@ extension KeyValueStore {
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl`,
     ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1).
+    @inlinable
     public func setIfAbsent(_ key: String, _ value: Value, ttl: Duration = .zero) throws(KVSError) -> Bool {
         guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
         let ttlNanos = ttl.nanosecondsRoundedUp
@@ -117,6 +122,7 @@ extension KeyValueStore where Value: Equatable {
     /// - Returns: whether the swap happened.
     /// - Throws: ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) plus one `==`.
+    @inlinable
     public func compareAndSwap(_ key: String, expected: Value?, new: Value?) throws(KVSError) -> Bool {
         try engine.withEntryIf(key, matches: { $0?.value == expected }) { _ in
             new.map { Entry(value: $0, expiresAt: 0) }

@@ -7,8 +7,9 @@
 /// ``KeyValueStore/transaction(_:)``) they may also throw
 /// ``KVSError/Code/transactionConflict``, which you should let propagate.
 public struct Transaction<Value: Sendable> {
-    var state: TransactionState<String, Value>
+    @usableFromInline var state: TransactionState<String, Value>
 
+    @inlinable
     init(state: TransactionState<String, Value>) {
         self.state = state
     }
@@ -19,6 +20,7 @@ public struct Transaction<Value: Sendable> {
     ///   point in time) or deleted by this transaction; ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) for a key read or written before in this transaction; otherwise
     ///   one shard lock round trip and a validation of the shards read so far.
+    @inlinable
     public mutating func get(_ key: String) throws(KVSError) -> Value {
         guard let entry = try state.entry(key) else { throw KVSError.notFound(key) }
         return entry.value
@@ -28,6 +30,7 @@ public struct Transaction<Value: Sendable> {
     /// transaction see it. Clears any TTL.
     ///
     /// - Throws: ``KVSError/Code/invalidShardIndex``.
+    @inlinable
     public mutating func set(_ key: String, _ value: Value) throws(KVSError) {
         try state.set(key, value, ttlNanos: 0)
     }
@@ -37,6 +40,7 @@ public struct Transaction<Value: Sendable> {
     /// - Parameter ttl: `.zero` for no expiry.
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl` (nothing is buffered),
     ///   ``KVSError/Code/invalidShardIndex``.
+    @inlinable
     public mutating func set(_ key: String, _ value: Value, ttl: Duration) throws(KVSError) {
         guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
         try state.set(key, value, ttlNanos: ttl.nanosecondsRoundedUp)
@@ -46,12 +50,14 @@ public struct Transaction<Value: Sendable> {
     ///
     /// - Throws: ``KVSError/Code/notFound`` when the key is absent or expired as this
     ///   transaction sees it, ``KVSError/Code/invalidShardIndex``.
+    @inlinable
     public mutating func delete(_ key: String) throws(KVSError) {
         try state.delete(key)
     }
 
     /// Whether `key` holds a live value as this transaction sees it. Returns `false` when
     /// the attempt has to be re-run (the commit then repeats the body).
+    @inlinable
     public mutating func exists(_ key: String) -> Bool {
         ((try? state.entry(key)) ?? nil) != nil
     }

@@ -57,3 +57,42 @@ func batches(_ store: Store, _ keys: [String], keyCount: Int, seed: UInt64) -> I
     return misses
 }
 
+
+/// `ops` transactions of 4 distinct keys: read two, write two (each written key gets the
+/// sum of the reads plus one, as a fresh value); keys uniform, or from `samples`.
+/// Returns (commits, body runs): runs - commits is the number of retried attempts.
+func transactions(_ store: Store, _ keys: [String], ops: Int, seed: UInt64, samples: [Int32]?) -> (commits: Int, runs: Int) {
+    var rng = SplitMix64(state: seed)
+    var runs = 0
+    var commits = 0
+    var cursor = 0
+    func nextIndex() -> Int {
+        if let samples {
+            defer { cursor = (cursor + 1) % samples.count }
+            return Int(samples[cursor])
+        }
+        return uniformIndex(rng.next(), keys.count)
+    }
+    for _ in 0..<ops {
+        var chosen: [Int] = []
+        while chosen.count < 4 {
+            let i = nextIndex()
+            if !chosen.contains(i) { chosen.append(i) }
+        }
+        let stamp = rng.next()
+        do {
+            try store.transaction { tx in
+                runs += 1
+                let a = try tx.get(keys[chosen[0]])
+                let b = try tx.get(keys[chosen[1]])
+                let value = BenchData.freshValue(stamp &+ UInt64(a[0]) &+ UInt64(b[0]))
+                try tx.set(keys[chosen[2]], value)
+                try tx.set(keys[chosen[3]], value)
+            }
+            commits += 1
+        } catch {
+            fail("transaction: \(error)")
+        }
+    }
+    return (commits, runs)
+}

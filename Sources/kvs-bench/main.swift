@@ -2,7 +2,8 @@
 //
 //     kvs-bench WORKLOAD THREADS [OPS_PER_THREAD]
 //
-// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), SNAP (save and load a snapshot of
+// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), T4 and T4Z (transactions of 4
+// keys, 2 reads and 2 writes, uniform or Zipf; committed/s and % retried), SNAP (save and load a snapshot of
 // the loaded store, keys/s), CHECK (prints the shared inputs to compare with the other
 // programs) or HASH (ns per shard hash: the ASCII fast path against the NFC path). Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
@@ -97,6 +98,28 @@ case "B100":
     let done = ops / BenchData.batchSize * BenchData.batchSize * threads
     print("# \(program) \(workload) \(threads): \(done) keys in \(String(format: "%.3f", seconds)) s")
     report(workload, threads, Double(done) / seconds)
+
+case "T4", "T4Z":
+    // Transactions of 4 keys (2 reads, 2 writes), uniform or Zipf-skewed keys.
+    let (store, _) = load(keys)
+    var samples: [[Int32]?] = Array(repeating: nil, count: threads)
+    if workload == "T4Z" {
+        let cdf = Zipf.cdf()
+        for t in 0..<threads { samples[t] = Zipf.samples(cdf, count: 4 * ops, seed: 424_242 + UInt64(t)) }
+    }
+    let frozenSamples = samples
+    _ = runThreads(threads) { t in transactions(store, keys, ops: ops / 5, seed: 67890 + UInt64(t), samples: frozenSamples[t]).commits }
+    let runCounts = Locked([Int](repeating: 0, count: threads))
+    let (seconds, commits) = runThreads(threads) { t in
+        let (commits, runs) = transactions(store, keys, ops: ops, seed: 12345 + UInt64(t), samples: frozenSamples[t])
+        runCounts.withLock { $0[t] = runs }
+        return commits
+    }
+    let runs = runCounts.withLock { $0.reduce(0, +) }
+    let retryPercent = Double(runs - commits) * 100 / Double(max(commits, 1))
+    print("# \(program) \(workload) \(threads): \(commits) commits, \(runs) runs (\(String(format: "%.3f", retryPercent))% retried) in \(String(format: "%.3f", seconds)) s")
+    report(workload, threads, Double(commits) / seconds)
+    report(workload + "_retry_pct", threads, retryPercent)
 
 case "SNAP":
     // Save and load a snapshot of the 1,000,000 keys with 64-byte values (keys/s each).

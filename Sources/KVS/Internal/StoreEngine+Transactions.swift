@@ -18,6 +18,7 @@ extension StoreEngine {
     ///     effect.
     /// - Throws: `.storeClosed`; `.transactionConflict` (only with `maxAttempts`); or what
     ///   `body` threw, unchanged, if it threw from a consistent view (nothing is written).
+    @inlinable
     func runTransaction<R>(
         maxAttempts: Int? = nil,
         _ body: (inout TransactionState<Key, Value>) throws -> R

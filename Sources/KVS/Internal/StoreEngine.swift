@@ -172,6 +172,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// - Parameter body: gets the entry and the time the operation reads as "now".
     /// - Throws: `.storeClosed`, `.invalidShardIndex`, or what `body` throws (nothing is
     ///   changed then).
+    @inlinable
     package func withEntryThrowing<R, E: Error>(
         _ key: Key,
         _ body: (inout Entry<Value>?, _ now: Int64) throws(E) -> R
@@ -209,6 +210,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// lock, without changing anything.
     ///
     /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    @inlinable
     package func readEntry<R>(_ key: Key, _ body: (Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
         try checkOpen()
         let shard = try shard(for: key)
@@ -222,7 +224,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// ``withEntryThrowing(_:_:)`` for a body that does not throw.
     ///
     /// - Throws: `.storeClosed`, `.invalidShardIndex`.
-    @inline(__always)
+    @inlinable
     package func withEntry<R>(_ key: Key, _ body: (inout Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
         do {
             return try withEntryThrowing(key) { (entry, now) throws(Never) in body(&entry, now) }
@@ -239,6 +241,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///
     /// - Returns: whether the condition held.
     /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    @inlinable
     package func withEntryIf(
         _ key: Key,
         matches condition: (Entry<Value>?) -> Bool,
@@ -261,6 +264,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// Stores `make(now)` under `key` only if it is absent or expired.
     ///
     /// - Returns: whether it stored it.
+    @inlinable
     package func withEntryIfAbsent(_ key: Key, _ make: (_ now: Int64) -> Entry<Value>) throws(KVSError) -> Bool {
         try withEntryIf(key, matches: { $0 == nil }, make)
     }
@@ -396,9 +400,13 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 }
 
 /// Thrown by a ``StoreEngine/withEntryIf(_:matches:_:)`` body to leave the entry as it was.
-package struct ConditionFailed: Error {}
+@usableFromInline
+package struct ConditionFailed: Error {
+    @inlinable package init() {}
+}
 
 /// An error from ``StoreEngine/withEntryThrowing(_:_:)``: the store's own, or the body's.
+@usableFromInline
 package enum KVSEngineError<BodyError: Error>: Error {
     case store(KVSError)
     case body(BodyError)

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The machinery of one transaction over a ``StoreEngine``: what it read (with the
 /// shard versions it saw) and what it will write. ``Transaction`` is its public face.
 ///
@@ -33,35 +35,38 @@
 /// write. A transaction of k keys over s shards costs k shard-lock round trips to read,
 /// O(s²) atomic loads to validate while running, and s lock acquisitions to commit.
 /// Shards it does not touch are never locked.
+@usableFromInline
 struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// A buffered write.
+    @usableFromInline
     enum Write {
         case set(Value, ttlNanos: Int64)  // ttlNanos 0 = no expiry
         case delete
     }
 
     /// How many optimistic attempts run before locking mode.
-    static var optimisticAttempts: Int { 8 }
+    @inlinable static var optimisticAttempts: Int { 8 }
 
-    let engine: StoreEngine<Key, Value>
+    @usableFromInline let engine: StoreEngine<Key, Value>
     /// The time reads compare deadlines with.
-    let now: Int64
+    @usableFromInline let now: Int64
     /// Shard index → the version seen at its first read.
-    private(set) var readVersions: [Int: UInt64] = [:]
+    @usableFromInline var readVersions: [Int: UInt64] = [:]
     /// Entries read from the store (not from the write buffer), by key: `nil` = absent.
-    private(set) var reads: [Key: Entry<Value>?] = [:]
+    @usableFromInline var reads: [Key: Entry<Value>?] = [:]
     /// Buffered writes, by key.
-    private(set) var writes: [Key: Write] = [:]
+    @usableFromInline var writes: [Key: Write] = [:]
     /// Shard indices written.
-    private(set) var writtenShards: Set<Int> = []
+    @usableFromInline var writtenShards: Set<Int> = []
     /// Set when the attempt saw an inconsistent state or needed a shard it had not
     /// locked: it must not commit, and the body runs again.
-    private(set) var doomed = false
+    @usableFromInline var doomed = false
     /// In locking mode: the shards whose locks this attempt holds.
-    let heldShards: Set<Int>?
+    @usableFromInline let heldShards: Set<Int>?
     /// In locking mode: a shard the body needed outside `heldShards`.
-    private(set) var missingShard: Int?
+    @usableFromInline var missingShard: Int?
 
+    @inlinable
     init(engine: StoreEngine<Key, Value>, holding heldShards: Set<Int>?, now: Int64? = nil) {
         self.engine = engine
         self.now = now ?? engine.clock.now()
@@ -69,19 +74,23 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     }
 
     /// Every shard this attempt touched.
+    @inlinable
     var touchedShards: Set<Int> { writtenShards.union(readVersions.keys) }
 
+    @inlinable
     static var retrySignal: KVSError {
         KVSError(.transactionConflict, message: "the transaction read data that another writer changed; it will be run again")
     }
 
-    private mutating func shardIndex(_ key: Key) throws(KVSError) -> Int {
+    @inlinable
+    mutating func shardIndex(_ key: Key) throws(KVSError) -> Int {
         guard let index = engine.shardIndex(of: key) else { throw engine.invalidShardIndexError(key) }
         return index
     }
 
     /// The live entry for `key` as this transaction sees it: its own write if any,
     /// otherwise the store's.
+    @inlinable
     mutating func entry(_ key: Key) throws(KVSError) -> Entry<Value>? {
         if doomed { throw Self.retrySignal }
         if let write = writes[key] {
@@ -121,10 +130,12 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     }
 
     /// Whether every shard read so far still has the version first seen (lock-free).
-    private func stillValid() -> Bool {
+    @inlinable
+    func stillValid() -> Bool {
         readVersions.allSatisfy { index, version in engine.shards[index].version.load(ordering: .relaxed) == version }
     }
 
+    @inlinable
     mutating func set(_ key: Key, _ value: Value, ttlNanos: Int64) throws(KVSError) {
         if doomed { throw Self.retrySignal }
         let index = try shardIndex(key)
@@ -137,6 +148,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
         writtenShards.insert(index)
     }
 
+    @inlinable
     mutating func delete(_ key: Key) throws(KVSError) {
         guard try entry(key) != nil else { throw KVSError.notFound(key.displayName) }
         writes[key] = .delete
@@ -145,6 +157,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
 
     /// Tries to commit. Returns `false` if validation failed (the caller runs the body
     /// again); throws `.storeClosed` if the store was closed (nothing applied).
+    @inlinable
     func commit() throws(KVSError) -> Bool {
         if doomed { return false }
         if writes.isEmpty && heldShards != nil { return true }  // locking mode: reads were stable
@@ -168,7 +181,8 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     }
 
     /// Applies the buffered writes; every touched shard's lock is held.
-    private func apply(at commitNow: Int64) {
+    @inlinable
+    func apply(at commitNow: Int64) {
         var delta = 0
         for (key, write) in writes {
             guard let index = engine.shardIndex(of: key) else { continue }  // checked when buffered
@@ -190,6 +204,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
 
     /// Checks, under the read shards' locks, that what the attempt read is still current:
     /// an error the body threw then came from a consistent view and may be reported.
+    @inlinable
     func readsAreCurrent() -> Bool {
         if doomed { return false }
         if heldShards != nil { return true }
