@@ -7,7 +7,7 @@
 /// ```swift
 /// do {
 ///     let value = try store.get("user:42")
-/// } catch let error as KVSError where error.code == .notFound {
+/// } catch where error.code == .notFound {    // typed throws: `error` is a KVSError
 ///     // absent or expired
 /// }
 /// ```

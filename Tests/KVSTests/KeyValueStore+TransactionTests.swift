@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import KVS
 import Testing
 
@@ -214,6 +215,73 @@ struct TransactionConcurrencyTests {
             }
         }
         #expect(try store.get("counter") == threads * perThread)
+    }
+
+    /// One increment as a history checker sees it: when it was invoked and completed (on
+    /// a shared logical clock) and the counter value it produced.
+    struct Increment: Sendable {
+        var invoked: Int
+        var completed: Int
+        var value: Int
+    }
+
+    final class LogicalClock: Sendable {
+        let now = Atomic<Int>(0)
+        func tick() -> Int { now.add(1, ordering: .sequentiallyConsistent).newValue }
+    }
+
+    @Test func incrementHistoryIsLinearizable() throws {
+        // Every increment (through update, a transaction, or a compare-and-swap loop)
+        // reports the value it produced. The history is linearizable iff the values are
+        // exactly 1...n, each once, and real-time order is respected: if A completed
+        // before B was invoked, A's value is smaller than B's.
+        let store = try KeyValueStore<Int>(shardCount: 8)
+        defer { store.close() }
+        let clock = LogicalClock()
+        let threads = 4
+        let perThread = 1500
+        let history = Locked([Increment]())
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var mine: [Increment] = []
+            for i in 0..<perThread {
+                let invoked = clock.tick()
+                var value = -1
+                switch (i + t) % 3 {
+                case 0:
+                    value = (try? store.update("c") { ($0 ?? 0) + 1 }).flatMap { $0 } ?? -1
+                case 1:
+                    value = (try? store.transaction { tx -> Int in
+                        let v = (tx.exists("c") ? try tx.get("c") : 0) + 1
+                        try tx.set("c", v)
+                        return v
+                    }) ?? -1
+                default:
+                    while true {
+                        let current = try? store.get("c")
+                        let next = (current ?? 0) + 1
+                        if (try? store.compareAndSwap("c", expected: current, new: next)) == true {
+                            value = next
+                            break
+                        }
+                    }
+                }
+                mine.append(Increment(invoked: invoked, completed: clock.tick(), value: value))
+            }
+            history.withLock { $0.append(contentsOf: mine) }
+        }
+        let ops = history.withLock { $0 }.sorted { $0.value < $1.value }
+        let n = threads * perThread
+        #expect(ops.map(\.value) == Array(1...n), "every value produced exactly once: no lost or duplicated increment")
+        // Real-time order: for each op, every op with a larger value must not have
+        // completed before it was invoked.
+        var earliestCompletionAbove = Int.max
+        var violations = 0
+        for op in ops.reversed() {
+            if earliestCompletionAbove < op.invoked { violations += 1 }
+            earliestCompletionAbove = min(earliestCompletionAbove, op.completed)
+        }
+        #expect(violations == 0)
+        #expect(try store.get("c") == n)
     }
 
     @Test func onlyOneSetIfAbsentWinsPerKey() throws {
