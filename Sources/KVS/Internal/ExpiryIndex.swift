@@ -30,7 +30,7 @@ package struct ExpiryIndex<Key: Hashable> {
     package var earliestDeadline: Int64 { heap.min?.deadline ?? .max }
 
     /// The number of items, stale ones included.
-    package var itemCount: Int { heap.count }
+    @usableFromInline package var itemCount: Int { heap.count }
 
     /// Records that `key` now expires at `deadline`.
     ///

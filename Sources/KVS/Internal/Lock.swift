@@ -39,10 +39,10 @@ package struct PThreadMutex: ~Copyable {
 }
 
 /// A value that is only ever read or written with its lock held.
+// @unchecked Sendable is safe: `state` is private and touched only inside `withLock`,
+// between `lock()` and `unlock()` of `mutex`, so no two threads ever access it at once,
+// and the mutex orders every access after the previous one.
 package final class Locked<State: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable is safe: `state` is private and touched only inside
-    // `withLock`, between `lock()` and `unlock()` of `mutex`, so no two threads ever
-    // access it at once, and the mutex orders every access after the previous one.
     private let mutex = PThreadMutex()
     private var state: State
 

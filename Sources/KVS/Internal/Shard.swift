@@ -6,10 +6,10 @@ import Synchronization
 /// (copy-on-write): snapshots and `keys()` copy every shard's table in one short
 /// critical section and then read the copies without holding any lock.
 @usableFromInline
+// @unchecked Sendable is safe: `data` is touched only between `mutex.lock()` and
+// `mutex.unlock()`: inside `withLock`, or inside `withLockHeld` by a caller that took the
+// lock with `lock()` (transaction commits); `nextDeadline` and `version` are atomics.
 package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
-    // @unchecked Sendable is safe: `data` is touched only between `mutex.lock()` and
-    // `mutex.unlock()`: inside `withLock`, or inside `withLockHeld` by a caller that took
-    // the lock with `lock()` (transaction commits); `nextDeadline` and `version` are atomics.
     @usableFromInline let mutex = PThreadMutex()
     @usableFromInline var data = ShardState<Key, Value>()
     /// The earliest deadline in the shard's expiry index (`Int64.max` if none), written
@@ -85,6 +85,7 @@ package struct ShardState<Key: StoreKey, Value> {
         if old?.hasExpiry == true || entry.hasExpiry {
             noteExpiryChange(key, from: old?.expiresAt ?? 0, to: entry.expiresAt)
         }
+        checkCheapInvariants()
         return old
     }
 
@@ -93,7 +94,19 @@ package struct ShardState<Key: StoreKey, Value> {
     package mutating func remove(_ key: Key) -> Entry<Value>? {
         guard let old = table.removeValue(forKey: key) else { return nil }
         if old.hasExpiry { expiry.liveCount -= 1 }
+        checkCheapInvariants()
         return old
+    }
+
+    /// With `KVS_INTERNAL_CHECKS` (debug builds, so the tests): the O(1) invariants of a
+    /// shard, checked after every mutation; `StoreEngine.checkInvariants()` checks the
+    /// O(n) ones. Nothing a caller passes can break them: a failure is a bug here.
+    @inlinable @inline(__always)
+    package func checkCheapInvariants() {
+        #if KVS_INTERNAL_CHECKS
+        precondition(expiry.liveCount >= 0 && expiry.liveCount <= table.count, "KVS invariant: TTL entry count out of range")
+        precondition(expiry.itemCount >= expiry.liveCount, "KVS invariant: the expiry index lacks items")
+        #endif
     }
 
     /// Keeps the expiry index in step with a deadline change of `key`.
