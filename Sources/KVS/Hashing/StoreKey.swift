@@ -73,10 +73,12 @@ package struct ByteKey: StoreKey, CustomStringConvertible {
         bytes.withUnsafeBytes { FNV1a.hash($0) }
     }
 
-    /// The key as UTF-8 where it is valid, with invalid bytes shown as `\xNN`.
+    /// The key as text when it is valid UTF-8 without control characters; otherwise its
+    /// printable ASCII bytes as they are and every other byte as `\xNN`.
     @usableFromInline
     package var displayName: String {
-        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        let hasControl = bytes.contains { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }
+        if !hasControl, let s = String(validating: bytes, as: UTF8.self) { return s }
         let hex = Array("0123456789abcdef".utf8)
         var out = ""
         for byte in bytes {

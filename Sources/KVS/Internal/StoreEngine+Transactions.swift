@@ -19,7 +19,7 @@ extension StoreEngine {
     /// - Throws: `.storeClosed`; `.transactionConflict` (only with `maxAttempts`); or what
     ///   `body` threw, unchanged, if it threw from a consistent view (nothing is written).
     @inlinable
-    func runTransaction<R>(
+    package func runTransaction<R>(
         maxAttempts: Int? = nil,
         _ body: (inout TransactionState<Key, Value>) throws -> R
     ) throws -> R {

@@ -303,6 +303,38 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         return keys
     }
 
+    /// The live keys of one shard, read under its lock: a building block for cursor
+    /// scans (Redis `SCAN`), where a cursor names a shard and every key present for the
+    /// whole scan is returned once, since each shard is read whole at one instant.
+    ///
+    /// - Complexity: O(keys in the shard).
+    package func keys(inShard index: Int) -> [Key] {
+        guard shards.indices.contains(index) else { return [] }
+        let now = clock.now()
+        return shards[index].withLock { state in
+            state.table.compactMap { key, entry in entry.isExpired(at: now) ? nil : key }
+        }
+    }
+
+    /// A random live key, or `nil` if the store has none.
+    ///
+    /// - Complexity: O(keys in one shard) on average; O(n) when most shards are empty.
+    package func randomKey() -> Key? {
+        let start = Int.random(in: 0..<shards.count)
+        let now = clock.now()
+        for step in 0..<shards.count {
+            let shard = shards[(start + step) % shards.count]
+            let found: Key? = shard.withLock { state in
+                let live = state.table.lazy.filter { !$0.value.isExpired(at: now) }
+                guard !live.isEmpty else { return nil }
+                let pick = Int.random(in: 0..<live.count)
+                return live.dropFirst(pick).first?.key
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+
     /// Copies of every shard's table, all taken at one instant (under every shard lock),
     /// and that instant. The copies share storage with the live tables until a writer
     /// changes a shard (copy-on-write), so taking them is O(shards).

@@ -36,10 +36,10 @@ import Synchronization
 /// O(s²) atomic loads to validate while running, and s lock acquisitions to commit.
 /// Shards it does not touch are never locked.
 @usableFromInline
-struct TransactionState<Key: StoreKey, Value: Sendable> {
+package struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// A buffered write.
     @usableFromInline
-    enum Write {
+    package enum Write {
         case set(Value, ttlNanos: Int64)  // ttlNanos 0 = no expiry
         case delete
     }
@@ -47,9 +47,9 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// How many optimistic attempts run before locking mode.
     @inlinable static var optimisticAttempts: Int { 8 }
 
-    @usableFromInline let engine: StoreEngine<Key, Value>
+    @usableFromInline package let engine: StoreEngine<Key, Value>
     /// The time reads compare deadlines with.
-    @usableFromInline let now: Int64
+    @usableFromInline package let now: Int64
     /// Shard index → the version seen at its first read.
     @usableFromInline var readVersions: [Int: UInt64] = [:]
     /// Entries read from the store (not from the write buffer), by key: `nil` = absent.
@@ -75,7 +75,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
 
     /// Every shard this attempt touched.
     @inlinable
-    var touchedShards: Set<Int> { writtenShards.union(readVersions.keys) }
+    package var touchedShards: Set<Int> { writtenShards.union(readVersions.keys) }
 
     @inlinable
     static var retrySignal: KVSError {
@@ -91,7 +91,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// The live entry for `key` as this transaction sees it: its own write if any,
     /// otherwise the store's.
     @inlinable
-    mutating func entry(_ key: Key) throws(KVSError) -> Entry<Value>? {
+    package mutating func entry(_ key: Key) throws(KVSError) -> Entry<Value>? {
         if doomed { throw Self.retrySignal }
         if let write = writes[key] {
             switch write {
@@ -136,7 +136,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     }
 
     @inlinable
-    mutating func set(_ key: Key, _ value: Value, ttlNanos: Int64) throws(KVSError) {
+    package mutating func set(_ key: Key, _ value: Value, ttlNanos: Int64) throws(KVSError) {
         if doomed { throw Self.retrySignal }
         let index = try shardIndex(key)
         if let held = heldShards, !held.contains(index) {
@@ -149,7 +149,7 @@ struct TransactionState<Key: StoreKey, Value: Sendable> {
     }
 
     @inlinable
-    mutating func delete(_ key: Key) throws(KVSError) {
+    package mutating func delete(_ key: Key) throws(KVSError) {
         guard try entry(key) != nil else { throw KVSError.notFound(key.displayName) }
         writes[key] = .delete
         writtenShards.insert(try shardIndex(key))
