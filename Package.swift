@@ -12,9 +12,17 @@ let package = Package(
     products: [
         .library(name: "KVS", targets: ["KVS"]),
         .executable(name: "kvs-bench", targets: ["kvs-bench"]),
+        // Examples (issue #4): `swift run <name> --help`.
+        .executable(name: "crawl-and-store", targets: ["crawl-and-store"]),
+        .executable(name: "multi-thread", targets: ["multi-thread"]),
+        .executable(name: "sharding-with-consistent-hashing", targets: ["sharding-with-consistent-hashing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // Command-line options for the executables; SwiftNIO for networking (the crawler example,
+        // and later the RESP server).
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         .target(
@@ -25,5 +33,48 @@ let package = Package(
         .target(name: "CKVSBenchSupport"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
         .testTarget(name: "KVSTests", dependencies: ["KVS"], swiftSettings: internalChecks),
+
+        // Examples (issue #4): each example's logic is a small library that its test drives;
+        // the executable only parses options and prints.
+        .target(
+            name: "CrawlAndStore",
+            dependencies: [
+                "KVS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Examples/crawl-and-store/Sources/CrawlAndStore"
+        ),
+        .executableTarget(
+            name: "crawl-and-store",
+            dependencies: ["CrawlAndStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/crawl-and-store/Sources/crawl-and-store"
+        ),
+        .target(name: "MultiThread", dependencies: ["KVS"], path: "Examples/multi-thread/Sources/MultiThread"),
+        .executableTarget(
+            name: "multi-thread",
+            dependencies: ["MultiThread", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/multi-thread/Sources/multi-thread"
+        ),
+        .target(
+            name: "ConsistentHashing",
+            dependencies: ["KVS"],
+            path: "Examples/sharding-with-consistent-hashing/Sources/ConsistentHashing"
+        ),
+        .executableTarget(
+            name: "sharding-with-consistent-hashing",
+            dependencies: ["ConsistentHashing", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/sharding-with-consistent-hashing/Sources/sharding-with-consistent-hashing"
+        ),
+        .testTarget(
+            name: "ExamplesTests",
+            dependencies: [
+                "CrawlAndStore", "MultiThread", "ConsistentHashing", "KVS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
     ]
 )
