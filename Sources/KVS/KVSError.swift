@@ -49,6 +49,7 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A transaction kept conflicting with concurrent writers and gave up after its retry bound.
         public static let transactionConflict = Code(.transactionConflict)
 
+        /// The code's name, such as `"notFound"`.
         public var description: String {
             switch base {
             case .notFound: "notFound"
