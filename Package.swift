@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "KVS", targets: ["KVS"]),
+        .library(name: "RESP", targets: ["RESP"]),
         .executable(name: "kvs-bench", targets: ["kvs-bench"]),
         // Examples (issue #4): `swift run <name> --help`.
         .executable(name: "crawl-and-store", targets: ["crawl-and-store"]),
@@ -33,6 +34,19 @@ let package = Package(
         .target(name: "CKVSBenchSupport"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
         .testTarget(name: "KVSTests", dependencies: ["KVS"], swiftSettings: internalChecks),
+
+        // RESP (issue #6): protocol values, incremental decoder, encoder; no store logic.
+        .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "RESPTests",
+            dependencies: [
+                "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
 
         // Examples (issue #4): each example's logic is a small library that its test drives;
         // the executable only parses options and prints.
