@@ -8,6 +8,7 @@ public struct BatchGetResult<Value> {
     public var errors: [String: KVSError]
 
     /// Creates a result from its parts.
+    @inlinable
     public init(values: [String: Value] = [:], errors: [String: KVSError] = [:]) {
         self.values = values
         self.errors = errors
@@ -25,6 +26,7 @@ public struct BatchSetResult: Sendable, Hashable {
     public var errors: [String: KVSError]
 
     /// Creates a result from its parts.
+    @inlinable
     public init(successful: Int = 0, errors: [String: KVSError] = [:]) {
         self.successful = successful
         self.errors = errors
@@ -41,6 +43,7 @@ public struct BatchDeleteResult: Sendable, Hashable {
     public var errors: [String: KVSError]
 
     /// Creates a result from its parts.
+    @inlinable
     public init(deleted: Int = 0, errors: [String: KVSError] = [:]) {
         self.deleted = deleted
         self.errors = errors

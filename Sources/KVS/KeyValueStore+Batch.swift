@@ -16,6 +16,7 @@ extension KeyValueStore {
     /// - Throws: ``KVSError/Code/storeClosed`` (the whole call).
     /// - Complexity: O(n log n) for n keys; one lock per shard touched.
     /// - Thread safety: locks the touched shards one at a time.
+    @inlinable
     public func batchGet(_ keys: [String]) throws(KVSError) -> BatchGetResult<Value> {
         let (values, errors) = try engine.batchGet(keys)
         return BatchGetResult(values: values, errors: errors)
@@ -31,6 +32,7 @@ extension KeyValueStore {
     ///   (``KVSError/Code/invalidShardIndex`` for a key whose custom hash is out of range).
     /// - Throws: ``KVSError/Code/storeClosed`` (the whole call).
     /// - Complexity: O(n log n) for n items; one lock per shard touched.
+    @inlinable
     public func batchSet(_ items: [String: Value]) throws(KVSError) -> BatchSetResult {
         let (successful, errors) = try engine.batchSet(items.map { ($0.key, $0.value) })
         return BatchSetResult(successful: successful, errors: errors)
@@ -42,6 +44,7 @@ extension KeyValueStore {
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl` (nothing is stored),
     ///   ``KVSError/Code/storeClosed``.
     /// - Complexity: O(n log n); one lock per shard touched.
+    @inlinable
     public func batchSet(_ items: [String: Value], ttl: Duration) throws(KVSError) -> BatchSetResult {
         let expiresAt = try deadline(for: ttl, key: nil)
         let (successful, errors) = try engine.batchSet(items.map { ($0.key, $0.value) }, expiresAt: expiresAt)
@@ -58,6 +61,7 @@ extension KeyValueStore {
     ///   ``KVSError/Code/invalidShardIndex``).
     /// - Throws: ``KVSError/Code/storeClosed`` (the whole call).
     /// - Complexity: O(n log n) for n keys; one lock per shard touched.
+    @inlinable
     public func batchDelete(_ keys: [String]) throws(KVSError) -> BatchDeleteResult {
         let (deleted, errors) = try engine.batchDelete(keys)
         return BatchDeleteResult(deleted: deleted, errors: errors)

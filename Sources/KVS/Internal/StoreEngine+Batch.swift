@@ -1,3 +1,5 @@
+import Synchronization
+
 extension StoreEngine {
     /// Groups the positions `0..<count` by the shard of `key(position)` and calls `body`
     /// once per shard touched, with that shard's positions; positions whose custom hash is
@@ -6,7 +8,7 @@ extension StoreEngine {
     ///
     /// - Complexity: O(n log n) for n positions (a sort of packed integers), plus one
     ///   hash per key.
-    @inline(__always)
+    @inlinable
     package func forEachShardGroup(
         count: Int,
         key: (Int) -> Key,
@@ -38,6 +40,7 @@ extension StoreEngine {
     ///
     /// - Throws: `.storeClosed` (the whole call).
     /// - Complexity: O(n log n); one lock per shard touched.
+    @inlinable
     package func batchGet(_ keys: [Key]) throws(KVSError) -> (values: [Key: Value], errors: [Key: KVSError]) {
         try checkOpen()
         var values: [Key: Value] = Dictionary(minimumCapacity: keys.count)
@@ -78,6 +81,7 @@ extension StoreEngine {
     /// - Returns: how many were stored, and the errors of those that were not.
     /// - Throws: `.storeClosed` (the whole call).
     /// - Complexity: O(n log n); one lock per shard touched.
+    @inlinable
     package func batchSet(_ items: [(key: Key, value: Value)], expiresAt: Int64 = 0) throws(KVSError) -> (successful: Int, errors: [Key: KVSError]) {
         try checkOpen()
         var errors: [Key: KVSError] = [:]
@@ -104,6 +108,7 @@ extension StoreEngine {
     ///   a key absent or expired).
     /// - Throws: `.storeClosed` (the whole call).
     /// - Complexity: O(n log n); one lock per shard touched.
+    @inlinable
     package func batchDelete(_ keys: [Key]) throws(KVSError) -> (deleted: Int, errors: [Key: KVSError]) {
         try checkOpen()
         var seen = Set<Key>(minimumCapacity: keys.count)
