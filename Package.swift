@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .library(name: "KVS", targets: ["KVS"]),
         .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "KVSServer", targets: ["KVSServer"]),
+        .executable(name: "kvs-server", targets: ["kvs-server"]),
         .executable(name: "kvs-bench", targets: ["kvs-bench"]),
         // Examples (issue #4): `swift run <name> --help`.
         .executable(name: "crawl-and-store", targets: ["crawl-and-store"]),
@@ -24,6 +26,9 @@ let package = Package(
         // and later the RESP server).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // kvs-server (issue #6): logging and start-up/graceful shutdown.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .target(
@@ -45,6 +50,37 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+
+        // kvs-server (issue #6): the store over RESP; the executable only parses options.
+        .target(
+            name: "KVSServer",
+            dependencies: [
+                "KVS", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvs-server",
+            dependencies: [
+                "KVSServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "KVSServerTests",
+            dependencies: [
+                "KVSServer", "KVS", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

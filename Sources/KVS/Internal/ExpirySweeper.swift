@@ -45,9 +45,13 @@ package final class ExpirySweeper: Sendable {
 
     private func run(_ tick: @Sendable () -> Bool) {
         let intervalNanos = Int(clamping: interval.nanosecondsRoundedUp)
-        while !stopRequested.load(ordering: .acquiring) {
-            guard tick() else { break }
+        // Wait first, then sweep: a sweep right at start-up would find nothing due, and
+        // tests that drive a manual clock with a long interval rely on the thread not
+        // sweeping before they do.
+        while true {
             _ = wake.wait(timeout: .now() + .nanoseconds(intervalNanos))
+            if stopRequested.load(ordering: .acquiring) { break }
+            guard tick() else { break }
         }
         hasExited.store(true, ordering: .releasing)
         exited.signal()

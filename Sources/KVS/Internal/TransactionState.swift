@@ -40,7 +40,8 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// A buffered write.
     @usableFromInline
     package enum Write {
-        case set(Value, ttlNanos: Int64)  // ttlNanos 0 = no expiry
+        case set(Value, ttlNanos: Int64)  // ttlNanos 0 = no expiry; counted from the commit
+        case setExpiringAt(Value, expiresAt: Int64)  // an absolute deadline; 0 = no expiry
         case delete
     }
 
@@ -96,6 +97,8 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
         if let write = writes[key] {
             switch write {
             case .set(let value, let ttl): return Entry(value: value, expiresAt: ttl == 0 ? 0 : now.addingClamped(ttl))
+            case .setExpiringAt(let value, let expiresAt):
+                return expiresAt != 0 && expiresAt <= now ? nil : Entry(value: value, expiresAt: expiresAt)
             case .delete: return nil
             }
         }
@@ -145,6 +148,21 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
             throw Self.retrySignal
         }
         writes[key] = .set(value, ttlNanos: ttlNanos)
+        writtenShards.insert(index)
+    }
+
+    /// Buffers a write with an absolute deadline (`0` = none), for commands such as
+    /// Redis's `EXPIREAT` or `KEEPTTL` whose deadline must not move with the commit time.
+    @inlinable
+    package mutating func set(_ key: Key, _ value: Value, expiresAt: Int64) throws(KVSError) {
+        if doomed { throw Self.retrySignal }
+        let index = try shardIndex(key)
+        if let held = heldShards, !held.contains(index) {
+            missingShard = index
+            doomed = true
+            throw Self.retrySignal
+        }
+        writes[key] = .setExpiringAt(value, expiresAt: expiresAt)
         writtenShards.insert(index)
     }
 
@@ -199,6 +217,9 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
                 switch write {
                 case .set(let value, let ttl):
                     let expiresAt = ttl == 0 ? 0 : commitNow.addingClamped(ttl)
+                    if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil { delta += 1 }
+                    if expiresAt != 0 { engine.noteDeadline(expiresAt, in: shard) }
+                case .setExpiringAt(let value, let expiresAt):
                     if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil { delta += 1 }
                     if expiresAt != 0 { engine.noteDeadline(expiresAt, in: shard) }
                 case .delete:

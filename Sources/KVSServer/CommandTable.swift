@@ -1,0 +1,274 @@
+import KVS
+import NIOCore
+import RESP
+
+/// An error reply: the text after `-`, starting with its code (`ERR syntax error`).
+package struct CommandError: Error, Sendable, Equatable {
+    /// The reply's text, code first.
+    package let message: String
+
+    package init(_ message: String) { self.message = message }
+
+    static let syntax = CommandError("ERR syntax error")
+    static let notInteger = CommandError("ERR value is not an integer or out of range")
+    static let notFloat = CommandError("ERR value is not a valid float")
+    static let noSuchKey = CommandError("ERR no such key")
+    static let overflow = CommandError("ERR increment or decrement would overflow")
+
+    static func wrongArity(_ name: String) -> CommandError {
+        CommandError("ERR wrong number of arguments for '\(name)' command")
+    }
+
+    static func invalidExpire(_ name: String) -> CommandError {
+        CommandError("ERR invalid expire time in '\(name)' command")
+    }
+}
+
+/// One command being executed: its arguments, the keys it may touch, and the reply
+/// buffer it writes to.
+package struct Call<Access: KeyAccess> {
+    /// The arguments; `args[0]` is the command name as the client sent it.
+    package var args: [ByteBuffer]
+    /// The selected database's keys.
+    package var access: Access
+    /// Where the reply goes.
+    package var out: ByteBuffer
+    /// The connection's protocol version.
+    package var encoder: RESPEncoder
+    /// The server.
+    package let server: ServerState
+    /// Writes done (for the `save` policy and INFO).
+    package var writes: Int = 0
+
+    package init(args: [ByteBuffer], access: Access, out: ByteBuffer, encoder: RESPEncoder, server: ServerState) {
+        self.args = args
+        self.access = access
+        self.out = out
+        self.encoder = encoder
+        self.server = server
+    }
+
+    var count: Int { args.count }
+
+    /// The command's lowercase name.
+    var name: String { String(buffer: args[0]).lowercased() }
+
+    /// Argument `i` as bytes (copied).
+    func bytes(_ i: Int) -> [UInt8] { Array(args[i].readableBytesView) }
+
+    /// Argument `i` as a key.
+    func key(_ i: Int) -> ByteKey { ByteKey(bytes(i)) }
+
+    /// Argument `i` as text, uppercased (for option names).
+    func option(_ i: Int) -> String { String(buffer: args[i]).uppercased() }
+
+    /// Argument `i` as a 64-bit integer, as Redis parses one.
+    func integer(_ i: Int) throws(CommandError) -> Int64 {
+        guard let n = RedisNumber.parseInt64(args[i].readableBytesView) else { throw .notInteger }
+        return n
+    }
+
+    // MARK: Replies
+
+    mutating func ok() { encoder.writeOK(into: &out) }
+    mutating func integer(reply n: Int64) { encoder.writeInteger(n, into: &out) }
+    mutating func integer(reply n: Int) { encoder.writeInteger(Int64(n), into: &out) }
+    mutating func bulk(_ bytes: [UInt8]) { encoder.writeBulkString(bytes, into: &out) }
+    mutating func bulk(_ text: String) { encoder.writeBulkString(text, into: &out) }
+    mutating func null() { encoder.writeNull(into: &out) }
+    mutating func simple(_ text: String) { encoder.writeSimpleString(text, into: &out) }
+    mutating func error(_ message: String) { encoder.writeError(message, into: &out) }
+    mutating func arrayHeader(_ n: Int) { encoder.writeArrayHeader(count: n, into: &out) }
+    mutating func value(_ v: RESPValue) { encoder.encode(v, into: &out) }
+}
+
+/// The description of one command: its name, arity, flags, key positions (as Redis's
+/// `COMMAND INFO` gives them) and implementation.
+package struct CommandSpec: Sendable {
+    /// What a command may do, and when it may run.
+    package struct Flags: OptionSet, Sendable {
+        package let rawValue: Int
+        package init(rawValue: Int) { self.rawValue = rawValue }
+        /// Changes data.
+        static let write = Flags(rawValue: 1 << 0)
+        /// Only reads data.
+        static let readonly = Flags(rawValue: 1 << 1)
+        /// O(1) or O(log n).
+        static let fast = Flags(rawValue: 1 << 2)
+        /// Allowed before AUTH.
+        static let noAuth = Flags(rawValue: 1 << 3)
+        /// Not queued by MULTI: runs at once (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET).
+        static let notQueued = Flags(rawValue: 1 << 4)
+        /// Has a side effect beyond keys (SELECT, FLUSHDB…): inside EXEC it ends the
+        /// atomic segment before it.
+        static let barrier = Flags(rawValue: 1 << 5)
+        /// Administrative.
+        static let admin = Flags(rawValue: 1 << 6)
+        /// Connection-level.
+        static let connection = Flags(rawValue: 1 << 7)
+        /// Not allowed inside MULTI (WATCH).
+        static let noMulti = Flags(rawValue: 1 << 8)
+        /// A session command that neither changes nor reads the databases (PING, ECHO,
+        /// TIME, COMMAND, LASTSAVE): inside EXEC it runs within the atomic segment (and
+        /// may run more than once if the transaction retries). Whole-database readers
+        /// (DBSIZE, KEYS, SCAN, INFO) are not pure: they would not see the segment's
+        /// uncommitted writes, so they run between segments.
+        static let pure = Flags(rawValue: 1 << 9)
+
+        var names: [String] {
+            var out: [String] = []
+            if contains(.write) { out.append("write") }
+            if contains(.readonly) { out.append("readonly") }
+            if contains(.admin) { out.append("admin") }
+            if contains(.noAuth) { out.append("no_auth") }
+            if contains(.noMulti) { out.append("no_multi") }
+            if contains(.fast) { out.append("fast") }
+            return out
+        }
+    }
+
+    /// How a command runs.
+    package enum Run: Sendable {
+        /// Against one database's keys; the same code serves both accesses.
+        case keyed(
+            direct: @Sendable (inout Call<DirectAccess>) throws -> Void,
+            transactional: @Sendable (inout Call<TransactionalAccess>) throws -> Void
+        )
+        /// Against the connection and the server.
+        case session(@Sendable (inout SessionCall) throws -> Void)
+    }
+
+    package let name: String
+    /// Redis's arity: `n` exactly n arguments (name included), `-n` at least n.
+    package let arity: Int
+    package let flags: Flags
+    package let firstKey: Int
+    package let lastKey: Int
+    package let keyStep: Int
+    /// The group, for COMMAND DOCS (`string`, `generic`, `connection`, `transactions`, `server`).
+    package let group: String
+    package let summary: String
+    package let run: Run
+
+    init(
+        _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0),
+        group: String, summary: String, _ run: Run
+    ) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        (firstKey, lastKey, keyStep) = keys
+        self.group = group
+        self.summary = summary
+        self.run = run
+    }
+
+    /// Whether `count` arguments (name included) fit the arity.
+    func accepts(_ count: Int) -> Bool {
+        arity >= 0 ? count == arity : count >= -arity
+    }
+
+    /// Builds a keyed spec from one generic implementation.
+    static func keyed(
+        _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int), group: String, summary: String,
+        _ direct: @escaping @Sendable (inout Call<DirectAccess>) throws -> Void,
+        _ transactional: @escaping @Sendable (inout Call<TransactionalAccess>) throws -> Void
+    ) -> CommandSpec {
+        CommandSpec(
+            name, arity: arity, flags: flags, keys: keys, group: group, summary: summary,
+            .keyed(direct: direct, transactional: transactional))
+    }
+
+    /// Builds a session spec.
+    static func session(
+        _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0), group: String, summary: String,
+        _ run: @escaping @Sendable (inout SessionCall) throws -> Void
+    ) -> CommandSpec {
+        CommandSpec(name, arity: arity, flags: flags, keys: keys, group: group, summary: summary, .session(run))
+    }
+}
+
+/// A command name of at most 16 bytes, lowercased and packed into two integers: looking
+/// a command up hashes two words instead of feeding each byte to the hasher.
+struct CommandName: Hashable {
+    let low: UInt64
+    let high: UInt64
+
+    /// The packed lowercase form of `bytes`, or nil when longer than 16 bytes.
+    init?<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        guard bytes.count <= 16 else { return nil }
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        for (i, byte) in bytes.enumerated() {
+            let b = UInt64(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            if i < 8 { low |= b << (8 * UInt64(i)) } else { high |= b << (8 * UInt64(i - 8)) }
+        }
+        self.low = low
+        self.high = high
+    }
+}
+
+/// Every command the server knows, by lowercase name.
+package struct CommandTable: Sendable {
+    private let byPackedName: [CommandName: CommandSpec]
+    /// The specs, sorted by name.
+    package let sorted: [CommandSpec]
+
+    package init() {
+        let all =
+            ConnectionCommands.all + StringCommands.all + KeyCommands.all + TransactionCommands.all
+            + ServerCommands.all
+        var byPackedName: [CommandName: CommandSpec] = [:]
+        for spec in all {
+            if let name = CommandName(spec.name.utf8) { byPackedName[name] = spec }
+        }
+        self.byPackedName = byPackedName
+        self.sorted = all.sorted { $0.name < $1.name }
+    }
+
+    /// How many commands there are.
+    package var count: Int { sorted.count }
+
+    /// The spec of the command named by `name` (any case).
+    ///
+    /// - Complexity: O(length of `name`), no allocation.
+    package func lookup(_ name: ByteBuffer) -> CommandSpec? {
+        guard let packed = CommandName(name.readableBytesView) else { return nil }
+        // A name with a NUL byte would pack like a shorter one: compare the length too.
+        guard let spec = byPackedName[packed], spec.name.utf8.count == name.readableBytes else { return nil }
+        return spec
+    }
+}
+
+/// Number parsing and formatting as Redis does them.
+enum RedisNumber {
+    /// A strict decimal Int64 (`string2ll`): optional `-`, digits, no leading `+`, no
+    /// leading zeros, no spaces, at most 20 characters.
+    static func parseInt64<C: Collection>(_ bytes: C) -> Int64? where C.Element == UInt8 {
+        let count = bytes.count
+        guard count > 0, count <= 20 else { return nil }
+        var it = bytes.makeIterator()
+        guard var first = it.next() else { return nil }
+        if count == 1, first == UInt8(ascii: "0") { return 0 }
+        var negative = false
+        if first == UInt8(ascii: "-") {
+            negative = true
+            guard let next = it.next() else { return nil }
+            first = next
+        }
+        guard first >= UInt8(ascii: "1"), first <= UInt8(ascii: "9") else { return nil }
+        var value: UInt64 = UInt64(first - UInt8(ascii: "0"))
+        while let b = it.next() {
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(b - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = a
+        }
+        if negative {
+            if value > UInt64(Int64.max) + 1 { return nil }
+            return value == UInt64(Int64.max) + 1 ? Int64.min : -Int64(value)
+        }
+        return value > UInt64(Int64.max) ? nil : Int64(value)
+    }
+}

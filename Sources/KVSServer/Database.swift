@@ -1,0 +1,141 @@
+import KVS
+import Synchronization
+
+/// A stored string value: its bytes, copied out of the read buffer (so a value never pins
+/// a connection's whole read buffer), and its write stamp.
+///
+/// ## Write stamps: how WATCH is exact
+///
+/// Every write of a key (SET, INCR, APPEND, EXPIRE, RENAME's destination, …) stores a
+/// value with a new `stamp`, unique over the whole server's lifetime (see
+/// ``StampAllocator``). `WATCH key` remembers the stamp it saw, or that the key was
+/// absent; `EXEC` re-reads the key inside its transaction and aborts when the stamp
+/// differs or presence changed. That is exact per key: a write to another key of the
+/// same shard changes nothing that is compared, unlike a per-shard version.
+///
+/// The one change a stamp cannot see is *absent → created → deleted*: the key is absent
+/// at both ends. For that, keys watched while absent are registered in their database's
+/// ``WatchRegistry``, and every write that creates a key (absent → present) bumps the
+/// key's creation count there while holding the key's shard lock (direct writes) or
+/// inside the creating transaction's body (EXEC, MSET, RENAME), before that transaction
+/// can commit. `EXEC` compares the count with the one seen at `WATCH`.
+package struct StoredValue: Sendable {
+    /// The value's bytes.
+    package var bytes: [UInt8]
+    /// The write stamp: changes on every write of the key.
+    package var stamp: UInt64
+
+    package init(bytes: [UInt8], stamp: UInt64) {
+        self.bytes = bytes
+        self.stamp = stamp
+    }
+}
+
+/// The engine type of one database.
+package typealias DatabaseEngine = StoreEngine<ByteKey, StoredValue>
+
+/// Hands out write stamps for one connection: blocks of 4,096 from one server-wide
+/// atomic counter, so a write costs one increment of a local counter and the shared
+/// counter is touched once per 4,096 writes. Stamps are never reused.
+///
+/// Thread-safety: not thread-safe; one per connection, used on its event loop.
+package final class StampAllocator {
+    private let source: StampSource
+    private var next: UInt64 = 0
+    private var end: UInt64 = 0
+
+    package init(source: StampSource) { self.source = source }
+
+    /// A stamp no other write has had.
+    package func take() -> UInt64 {
+        if next == end { refill() }
+        defer { next &+= 1 }
+        return next
+    }
+
+    private func refill() {
+        next = source.counter.wrappingAdd(StampSource.block, ordering: .relaxed).oldValue
+        end = next + StampSource.block
+    }
+}
+
+/// The server-wide source of write stamps (see ``StampAllocator``).
+package final class StampSource: Sendable {
+    static let block: UInt64 = 4096
+    let counter = Atomic<UInt64>(1)
+    package init() {}
+}
+
+/// Keys watched while absent, with how many times each was created since (see
+/// ``StoredValue`` for why). Empty unless some client has such a WATCH pending.
+///
+/// Thread-safety: thread-safe; ``noteCreated(_:)`` is called under a shard lock (lock
+/// order: shard lock, then this registry's mutex; the registry never takes a shard lock).
+package final class WatchRegistry: Sendable {
+    private struct Record: Sendable { var watchers: Int; var creations: UInt64 }
+    private let records = Locked<[ByteKey: Record]>([:])
+    /// How many keys are registered: lets writers skip the mutex when nobody watches.
+    private let active = Atomic<Int>(0)
+
+    package init() {}
+
+    /// Whether any key is registered (a relaxed load; writers check it first).
+    package var isActive: Bool { active.load(ordering: .acquiring) > 0 }
+
+    /// Registers a watcher of `key` and returns the key's creation count.
+    package func watch(_ key: ByteKey) -> UInt64 {
+        records.withLock { records in
+            if records[key] == nil { active.add(1, ordering: .releasing) }
+            records[key, default: Record(watchers: 0, creations: 0)].watchers += 1
+            return records[key]?.creations ?? 0
+        }
+    }
+
+    /// Removes one watcher of `key`.
+    package func unwatch(_ key: ByteKey) {
+        records.withLock { records in
+            guard var record = records[key] else { return }
+            record.watchers -= 1
+            if record.watchers <= 0 {
+                records[key] = nil
+                active.subtract(1, ordering: .releasing)
+            } else {
+                records[key] = record
+            }
+        }
+    }
+
+    /// The creation count of `key` (0 if unregistered).
+    package func creations(of key: ByteKey) -> UInt64 {
+        records.withLock { $0[key]?.creations ?? 0 }
+    }
+
+    /// Records that `key` went from absent to present.
+    package func noteCreated(_ key: ByteKey) {
+        records.withLock { records in
+            if records[key] != nil { records[key]?.creations &+= 1 }
+        }
+    }
+}
+
+/// One numbered database: its own store (one `StoreEngine`, sharded) and watch registry.
+///
+/// Thread-safety: thread-safe; commands on any event loop use it at once.
+package final class Database: Sendable {
+    /// The database number (`SELECT n`).
+    package let index: Int
+    /// The store.
+    package let engine: DatabaseEngine
+    /// Keys watched while absent.
+    package let watches = WatchRegistry()
+
+    package init(index: Int, shardCount: Int, clock: StoreClock = .system) throws(KVSError) {
+        self.index = index
+        self.engine = try DatabaseEngine(shardCount: shardCount, clock: clock)
+    }
+
+    /// Empties the database (FLUSHDB), atomically.
+    package func flush() {
+        engine.replaceAll(with: Array(repeating: [:], count: engine.shardCount))
+    }
+}

@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import KVS
+import Logging
+import Synchronization
+
+/// Saving and loading every database in one snapshot file (docs/server-snapshot-format.md),
+/// the `save` policy's bookkeeping, and BGSAVE's background thread.
+///
+/// Thread-safety: thread-safe.
+package final class Persistence: Sendable {
+    package let path: String
+    let logger: Logger
+    /// Writes since the last successful save (Redis `rdb_changes_since_last_save`).
+    package let dirty = Atomic<Int>(0)
+    /// Unix time of the last successful save (or of start-up).
+    package let lastSave = Atomic<Int64>(Int64(time(nil)))
+    /// Whether a save is running; one at a time.
+    package let saving = Atomic<Bool>(false)
+    /// Whether the last background save succeeded.
+    package let lastBackgroundSaveOK = Atomic<Bool>(true)
+    package let saveCount = Atomic<Int>(0)
+
+    static let magic: [UInt8] = Array("KVSSERV\0".utf8)
+    static let version: UInt32 = 1
+    static let endMarker: UInt32 = 0xFFFF_FFFF
+
+    init(path: String, logger: Logger) {
+        self.path = path
+        self.logger = logger
+    }
+
+    /// The point-in-time contents of every database (each taken under all its shard locks).
+    typealias Contents = [(index: Int, tables: [[ByteKey: Entry<StoredValue>]], now: Int64)]
+
+    static func capture(_ databases: [Database]) -> Contents {
+        databases.map { db in
+            let (tables, now) = db.engine.pointInTimeTables()
+            return (db.index, tables, now)
+        }
+    }
+
+    /// Saves every database now, on the calling thread.
+    ///
+    /// - Throws: `CommandError` when a save is already running or the file cannot be written.
+    package func save(_ databases: [Database]) throws(CommandError) {
+        guard saving.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            throw CommandError("ERR Background save already in progress")
+        }
+        defer { saving.store(false, ordering: .releasing) }
+        let before = dirty.load(ordering: .relaxed)
+        do {
+            try write(Self.capture(databases))
+        } catch {
+            logger.error("save failed", metadata: ["path": "\(path)", "error": "\(error.message)"])
+            throw CommandError("ERR \(error.message)")
+        }
+        finished(changesSaved: before)
+    }
+
+    /// Starts a save on a background thread; the point-in-time copy is taken before it
+    /// returns (O(shards)), so the save holds exactly what was acknowledged before.
+    ///
+    /// - Returns: false when a save is already running.
+    package func backgroundSave(_ databases: [Database]) -> Bool {
+        guard saving.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
+            return false
+        }
+        let before = dirty.load(ordering: .relaxed)
+        let contents = Self.capture(databases)
+        DispatchQueue.global(qos: .utility).async { [self] in
+            defer { saving.store(false, ordering: .releasing) }
+            do {
+                try write(contents)
+                lastBackgroundSaveOK.store(true, ordering: .relaxed)
+                finished(changesSaved: before)
+                logger.info("background saving terminated with success")
+            } catch {
+                lastBackgroundSaveOK.store(false, ordering: .relaxed)
+                logger.error("background save failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+        return true
+    }
+
+    private func finished(changesSaved: Int) {
+        dirty.subtract(changesSaved, ordering: .relaxed)
+        lastSave.store(Int64(time(nil)), ordering: .relaxed)
+        saveCount.add(1, ordering: .relaxed)
+    }
+
+    /// Writes `contents` crash-safely to ``path``.
+    func write(_ contents: Contents) throws(KVSError) {
+        try SnapshotFile.replace(path) { (sink) throws(KVSError) in
+            sink.buffer.append(contentsOf: Self.magic)
+            sink.buffer.appendLittleEndian(Self.version)
+            sink.buffer.appendLittleEndian(UInt32(0))
+            sink.buffer.appendLittleEndian(contents.first?.now ?? 0)
+            var total: UInt64 = 0
+            for (index, tables, now) in contents {
+                var live: UInt64 = 0
+                for table in tables { for (_, e) in table where !e.isExpired(at: now) { live += 1 } }
+                if live == 0 { continue }
+                sink.buffer.appendLittleEndian(UInt32(index))
+                sink.buffer.appendLittleEndian(live)
+                for table in tables {
+                    for (key, entry) in table where !entry.isExpired(at: now) {
+                        guard key.bytes.count <= UInt32.max, entry.value.bytes.count <= UInt32.max else {
+                            throw KVSError(.invalidArgument, key: key.displayName, message: "a key or value over 4 GiB cannot be saved")
+                        }
+                        sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.bytes.count))
+                        sink.buffer.append(contentsOf: key.bytes)
+                        sink.buffer.appendLittleEndian(entry.expiresAt)
+                        sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: entry.value.bytes.count))
+                        sink.buffer.append(contentsOf: entry.value.bytes)
+                        try sink.flushIfFull()
+                    }
+                }
+                total += live
+            }
+            sink.buffer.appendLittleEndian(Self.endMarker)
+            sink.buffer.appendLittleEndian(total)
+            try sink.flush()
+            sink.buffer.appendLittleEndian(sink.crc.value)
+        }
+    }
+
+    /// Whether a snapshot file exists at ``path``.
+    package var fileExists: Bool { access(path, F_OK) == 0 }
+
+    /// Loads the snapshot file into `databases` (replacing their contents), all or
+    /// nothing: the whole file is checked before any database changes.
+    ///
+    /// - Returns: how many keys were loaded (0 when there is no file).
+    /// - Throws: `KVSError` (`.io`, `.snapshotCorrupted`, `.snapshotUnsupportedVersion`)
+    ///   for an unreadable, damaged or foreign file.
+    package func load(into databases: [Database], now: Int64) throws(KVSError) -> Int {
+        guard fileExists else { return 0 }
+        let bytes = try SnapshotFile.readAll(path)
+        let path = self.path
+        func corrupt(_ why: String) -> KVSError { KVSError.snapshotCorrupted(path, why) }
+        guard bytes.count >= 24 + 16 else { throw corrupt("the file is too short (\(bytes.count) bytes)") }
+        guard Array(bytes[0..<8]) == Self.magic else { throw corrupt("it is not a kvs-server snapshot (bad magic)") }
+        var reader = Reader(bytes: bytes)
+        reader.offset = 8
+        let version: UInt32 = reader.read() ?? 0
+        guard version == Self.version else {
+            throw KVSError(.snapshotUnsupportedVersion, message: "snapshot \(path) has version \(version); this server reads version \(Self.version)")
+        }
+        let stored = bytes.withUnsafeBytes { raw in raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self) }
+        let computed = bytes.withUnsafeBytes { raw in CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)])) }
+        guard UInt32(littleEndian: stored) == computed else { throw corrupt("checksum mismatch") }
+        reader.offset = 24
+        reader.end = bytes.count - 4
+        var tables = databases.map { [[ByteKey: Entry<StoredValue>]](repeating: [:], count: $0.engine.shardCount) }
+        var total: UInt64 = 0
+        while true {
+            guard let index: UInt32 = reader.read() else { throw corrupt("truncated section header") }
+            if index == Self.endMarker { break }
+            guard Int(index) < databases.count else {
+                throw corrupt("it holds database \(index) but the server has \(databases.count) databases (use --databases)")
+            }
+            guard let count: UInt64 = reader.read() else { throw corrupt("truncated section header") }
+            let engine = databases[Int(index)].engine
+            for n in 0..<count {
+                guard let keyLength: UInt32 = reader.read(), let key = reader.take(Int(keyLength)),
+                    let expiresAt: Int64 = reader.read(), let valueLength: UInt32 = reader.read(),
+                    let value = reader.take(Int(valueLength))
+                else { throw corrupt("record \(n) of database \(index) is truncated") }
+                total += 1
+                if expiresAt != 0 && expiresAt <= now { continue }
+                let k = ByteKey(key)
+                guard let shard = engine.shardIndex(of: k) else { throw corrupt("a key cannot be placed") }
+                tables[Int(index)][shard][k] = Entry(value: StoredValue(bytes: value, stamp: 0), expiresAt: expiresAt)
+            }
+        }
+        guard let trailerCount: UInt64 = reader.read(), trailerCount == total, reader.offset == reader.end else {
+            throw corrupt("the record count in the trailer does not match the file")
+        }
+        var loaded = 0
+        for (i, db) in databases.enumerated() {
+            db.engine.replaceAll(with: tables[i])
+            loaded += db.engine.count
+        }
+        return loaded
+    }
+
+    /// A bounds-checked little-endian reader.
+    struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var end: Int
+
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+            self.end = bytes.count
+        }
+
+        mutating func read<T: FixedWidthInteger>() -> T? {
+            let size = MemoryLayout<T>.size
+            guard offset + size <= end else { return nil }
+            let v = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+            offset += size
+            return T(littleEndian: v)
+        }
+
+        mutating func take(_ n: Int) -> [UInt8]? {
+            guard n >= 0, offset + n <= end else { return nil }
+            defer { offset += n }
+            return Array(bytes[offset..<(offset + n)])
+        }
+    }
+}

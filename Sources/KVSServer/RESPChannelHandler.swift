@@ -1,0 +1,234 @@
+import Foundation
+import KVS
+import Logging
+import NIOCore
+import RESP
+
+/// One client connection: bytes in → commands (``RESPDecoder``) → the command table →
+/// replies (``RESPEncoder``) out.
+///
+/// - Pipelining: every complete command in a read is executed in order and its reply
+///   appended to one output buffer, which is written and flushed once per read burst
+///   (`channelReadComplete`), not once per reply.
+/// - Back-pressure: while the channel is not writable (the client does not read its
+///   replies), no further commands are executed and no more is read from the socket,
+///   so a connection's memory stays bounded by its query-buffer limit plus one burst of replies.
+/// - Limits and malformed input: `-ERR Protocol error: …`, then the connection closes.
+///
+/// Thread-safety: lives on its channel's event loop, like every handler.
+final class RESPChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: ServerState
+    private var decoder: RESPDecoder
+    /// Received bytes not yet decoded.
+    private var input: ByteBuffer?
+    /// The session and the reusable call (arguments, selected database, reply buffer).
+    private var state: SessionCall
+    private var closing = false
+    private var readPending = false
+    private var commandsSinceFlush = 0
+    private let maxQueryBuffer: Int
+
+    init(server: ServerState, id: Int, remote: String, local: String) {
+        self.server = server
+        let auth = server.requiresAuth
+        self.decoder = RESPDecoder(limits: server.configuration.decoderLimits, enforcesUnauthenticatedLimits: auth)
+        self.maxQueryBuffer = server.configuration.maxQueryBufferLength
+        let stamps = StampAllocator(source: server.stamps)
+        let info = ClientInfo(id: id, address: remote, localAddress: local)
+        let call = Call(
+            args: [], access: DirectAccess(database: server.databases[0], stamps: stamps),
+            out: ByteBufferAllocator().buffer(capacity: 0), encoder: RESPEncoder(version: .resp2), server: server)
+        self.state = SessionCall(session: Session(id: id, authenticated: !auth, info: info), call: call)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        state.call.out = context.channel.allocator.buffer(capacity: 1024)
+        server.clients.update(state.session.info)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        state.session.unwatchAll(server: server)
+        server.clients.remove(state.session.id)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        guard !closing else { return }
+        if input == nil || input?.readableBytes == 0 {
+            input = bytes
+        } else {
+            input?.writeBuffer(&bytes)
+        }
+        process(context: context)
+    }
+
+    /// Executes every complete command in `input`, while the channel can take replies.
+    private func process(context: ChannelHandlerContext) {
+        guard var buffer = input else { return }
+        input = nil
+        defer {
+            if buffer.readableBytes > 0 {
+                if buffer.readerIndex > 64 * 1024 { buffer.discardReadBytes() }
+                input = buffer
+            }
+        }
+        while !closing {
+            let found: Bool
+            do {
+                found = try decoder.nextCommand(from: &buffer, into: &state.call.args)
+            } catch {
+                protocolError(context: context, message: error.description)
+                return
+            }
+            guard found else {
+                if buffer.readableBytes > maxQueryBuffer {
+                    protocolError(context: context, message: "Protocol error: query buffer limit exceeded")
+                }
+                return
+            }
+            execute()
+            commandsSinceFlush += 1
+            if state.session.closeAfterReply {
+                closing = true
+                flush(context: context, close: true)
+                return
+            }
+            if state.call.out.readableBytes >= 64 * 1024 {
+                flush(context: context, close: false)
+                if !context.channel.isWritable { return }
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context, close: false)
+    }
+
+    private func flush(context: ChannelHandlerContext, close: Bool) {
+        if commandsSinceFlush > 0 {
+            state.session.info.lastCommandAt = Date()
+            server.totalCommands.add(commandsSinceFlush, ordering: .relaxed)
+            commandsSinceFlush = 0
+        }
+        if state.call.writes > 0 {
+            server.persistence.dirty.add(state.call.writes, ordering: .relaxed)
+            state.call.writes = 0
+        }
+        if state.call.out.readableBytes > 0 {
+            let out = state.call.out
+            state.call.out = context.channel.allocator.buffer(capacity: 1024)
+            if close {
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        } else if close {
+            context.close(promise: nil)
+        }
+    }
+
+    private func protocolError(context: ChannelHandlerContext, message: String) {
+        closing = true
+        input = nil
+        state.call.encoder.writeError("ERR \(message)", into: &state.call.out)
+        flush(context: context, close: true)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            process(context: context)
+            flush(context: context, close: closing)
+            if readPending {
+                readPending = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: - Dispatch
+
+    /// Runs the command in `state.call.args`, writing its reply.
+    private func execute() {
+        let args = state.call.args
+        guard let spec = server.commands.lookup(args[0]) else {
+            if state.session.queued != nil { state.session.queueFailed = true }
+            reply(error: unknownCommand(args))
+            return
+        }
+        // Redis's order: unknown command, arity, authentication, MULTI rules.
+        guard spec.accepts(args.count) else {
+            if state.session.queued != nil { state.session.queueFailed = true }
+            reply(error: CommandError.wrongArity(spec.name).message)
+            return
+        }
+        if !state.session.authenticated, !spec.flags.contains(.noAuth) {
+            if state.session.queued != nil { state.session.queueFailed = true }
+            reply(error: "NOAUTH Authentication required.")
+            return
+        }
+        if state.session.queued != nil, spec.flags.contains(.noMulti), spec.name != "watch" {
+            state.session.queueFailed = true
+            reply(error: "ERR Command not allowed inside a transaction")
+            return
+        }
+        if state.session.queued != nil, !spec.flags.contains(.notQueued) {
+            state.session.queued?.append(args)
+            state.session.info.inMulti = state.session.queued?.count ?? 0
+            state.call.simple("QUEUED")
+            return
+        }
+        let wasAuthenticated = state.session.authenticated
+        do {
+            switch spec.run {
+            case .keyed(let direct, _): try direct(&state.call)
+            case .session(let run): try run(&state)
+            }
+        } catch let error as CommandError {
+            reply(error: error.message)
+        } catch let error as KVSError {
+            reply(error: "ERR \(error.message)")
+        } catch {
+            reply(error: "ERR \(error)")
+        }
+        if state.session.authenticated != wasAuthenticated {
+            decoder.enforcesUnauthenticatedLimits = !state.session.authenticated
+        }
+        state.session.info.lastCommand = spec.name
+        if spec.flags.contains(.barrier) || spec.name == "exec" || spec.name == "multi" || spec.name == "watch" {
+            server.clients.update(state.session.info)
+        }
+    }
+
+    private func reply(error message: String) {
+        state.call.error(message)
+    }
+
+    /// Redis's reply to an unknown command.
+    private func unknownCommand(_ args: [ByteBuffer]) -> String {
+        func clip(_ b: ByteBuffer) -> String {
+            let s = String(buffer: b)
+            return s.count > 128 ? String(s.prefix(128)) : s
+        }
+        var text = "ERR unknown command '\(clip(args[0]))', with args beginning with: "
+        for a in args.dropFirst() { text += "'\(clip(a))' " }
+        return text
+    }
+}

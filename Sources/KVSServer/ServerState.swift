@@ -1,0 +1,191 @@
+import Foundation
+import KVS
+import Logging
+import NIOCore
+import RESP
+import Synchronization
+
+/// What every connection shares: the databases, the command table, settings that
+/// CONFIG SET may change, statistics, and the persistence state.
+///
+/// Thread-safety: thread-safe (immutable references, atomics and mutexes).
+package final class ServerState: Sendable {
+    package let configuration: ServerConfiguration
+    package let databases: [Database]
+    package let commands: CommandTable
+    package let stamps = StampSource()
+    package let logger: Logger
+    package let persistence: Persistence
+    package let clients = ClientRegistry()
+
+    /// The password (CONFIG SET requirepass may change it).
+    package let password: Locked<String?>
+    /// The save rules (CONFIG SET save may change them).
+    package let savePoints: Locked<[ServerConfiguration.SavePoint]>
+
+    // Statistics.
+    package let startedAt = Date()
+    package let totalConnections = Atomic<Int>(0)
+    package let connectedClients = Atomic<Int>(0)
+    package let rejectedConnections = Atomic<Int>(0)
+    package let totalCommands = Atomic<Int>(0)
+    package let nextClientID = Atomic<Int>(1)
+    /// Set when SHUTDOWN asked the server to stop (the ``Server`` watches it).
+    package let shutdownRequested = Locked<(@Sendable (_ save: Bool?) -> Void)?>(nil)
+
+    package init(configuration: ServerConfiguration, logger: Logger) throws(KVSError) {
+        self.configuration = configuration
+        self.logger = logger
+        var databases: [Database] = []
+        for i in 0..<max(1, configuration.databases) {
+            databases.append(try Database(index: i, shardCount: configuration.shardsPerDatabase))
+        }
+        self.databases = databases
+        self.commands = CommandTable()
+        self.password = Locked(configuration.requirePassword.flatMap { $0.isEmpty ? nil : $0 })
+        self.savePoints = Locked(configuration.savePoints)
+        self.persistence = Persistence(path: configuration.snapshotPath, logger: logger)
+    }
+
+    /// Whether clients must AUTH.
+    package var requiresAuth: Bool { password.withLock { $0 != nil } }
+
+    /// The total number of keys in all databases.
+    package var totalKeys: Int { databases.reduce(0) { $0 + $1.engine.count } }
+}
+
+/// The connected clients, for CLIENT LIST / INFO and the connection limit.
+package final class ClientRegistry: Sendable {
+    private let clients = Locked<[Int: ClientInfo]>([:])
+
+    package init() {}
+
+    package func update(_ info: ClientInfo) { clients.withLock { $0[info.id] = info } }
+    package func remove(_ id: Int) { _ = clients.withLock { $0.removeValue(forKey: id) } }
+    package var all: [ClientInfo] { clients.withLock { $0.values.sorted { $0.id < $1.id } } }
+}
+
+/// What CLIENT LIST / CLIENT INFO show of one connection.
+package struct ClientInfo: Sendable {
+    package var id: Int
+    package var address: String
+    package var localAddress: String
+    package var name: String = ""
+    package var database: Int = 0
+    package var createdAt: Date = Date()
+    package var lastCommandAt: Date = Date()
+    package var lastCommand: String = "NULL"
+    package var protocolVersion: Int = 2
+    package var inMulti: Int = -1
+    package var watching: Int = 0
+
+    /// One line of CLIENT LIST, in Redis's field order.
+    package func line(now: Date = Date()) -> String {
+        let age = Int(now.timeIntervalSince(createdAt))
+        let idle = Int(now.timeIntervalSince(lastCommandAt))
+        let flags = inMulti >= 0 ? "x" : "N"
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
+            + "db=\(database) sub=0 psub=0 ssub=0 multi=\(inMulti) watch=\(watching) qbuf=0 qbuf-free=0 argv-mem=0 "
+            + "multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd=\(lastCommand) user=default "
+            + "redir=-1 resp=\(protocolVersion) lib-name= lib-ver="
+    }
+}
+
+/// One key a connection WATCHes: where, and what it saw.
+package struct WatchedKey: Sendable {
+    package let database: Int
+    package let key: ByteKey
+    /// The stamp seen, or nil if the key was absent.
+    package let stamp: UInt64?
+    /// For an absent key: its creation count in the registry.
+    package let creations: UInt64
+}
+
+/// The state of one connection that commands read and change.
+package struct Session: Sendable {
+    package var id: Int
+    package var database = 0
+    package var protocolVersion: RESPVersion = .resp2
+    package var authenticated: Bool
+    package var name = ""
+    /// The queued commands while in MULTI; nil outside.
+    package var queued: [[ByteBuffer]]?
+    /// Set when a command failed to queue: EXEC answers EXECABORT.
+    package var queueFailed = false
+    package var watched: [WatchedKey] = []
+    /// Set by QUIT (and by a protocol error): close after the reply.
+    package var closeAfterReply = false
+    package var info: ClientInfo
+
+    package init(id: Int, authenticated: Bool, info: ClientInfo) {
+        self.id = id
+        self.authenticated = authenticated
+        self.info = info
+    }
+
+    /// Forgets every WATCH (unregistering absent keys).
+    package mutating func unwatchAll(server: ServerState) {
+        for w in watched where w.stamp == nil {
+            server.databases[w.database].watches.unwatch(w.key)
+        }
+        watched.removeAll()
+    }
+}
+
+/// A session command being executed: the connection's session and its keyed call (the
+/// arguments, the selected database and the reply buffer), owned by the connection's
+/// handler and reused for every command so nothing is copied per command.
+package struct SessionCall {
+    package var session: Session
+    package var call: Call<DirectAccess>
+    /// Set when running inside EXEC.
+    package var insideExec = false
+
+    package init(session: Session, call: Call<DirectAccess>) {
+        self.session = session
+        self.call = call
+    }
+
+    var server: ServerState { call.server }
+    var stamps: StampAllocator { call.access.stamps }
+    var args: [ByteBuffer] { call.args }
+    var encoder: RESPEncoder { call.encoder }
+    var count: Int { call.args.count }
+    var name: String { call.name }
+    var database: Database { server.databases[session.database] }
+
+    /// Selects database `index` (checked by the caller).
+    mutating func select(_ index: Int) {
+        session.database = index
+        session.info.database = index
+        call.access = DirectAccess(database: server.databases[index], stamps: stamps)
+    }
+
+    /// Switches the reply protocol.
+    mutating func setProtocol(_ version: RESPVersion) {
+        session.protocolVersion = version
+        session.info.protocolVersion = version.rawValue
+        call.encoder = RESPEncoder(version: version)
+    }
+
+    func string(_ i: Int) -> String { String(buffer: args[i]) }
+    func option(_ i: Int) -> String { String(buffer: args[i]).uppercased() }
+    func bytes(_ i: Int) -> [UInt8] { Array(args[i].readableBytesView) }
+    func integer(_ i: Int) throws(CommandError) -> Int64 { try call.integer(i) }
+
+    mutating func ok() { call.ok() }
+    mutating func integer(reply n: Int) { call.integer(reply: n) }
+    mutating func bulk(_ text: String) { call.bulk(text) }
+    mutating func bulk(_ bytes: [UInt8]) { call.bulk(bytes) }
+    mutating func null() { call.null() }
+    mutating func nullArray() { encoder.writeNullArray(into: &call.out) }
+    mutating func simple(_ text: String) { call.simple(text) }
+    mutating func error(_ message: String) { call.error(message) }
+    mutating func arrayHeader(_ n: Int) { call.arrayHeader(n) }
+    mutating func mapHeader(_ n: Int) { encoder.writeMapHeader(count: n, into: &call.out) }
+    mutating func value(_ v: RESPValue) { call.value(v) }
+    /// A verbatim string in RESP3 (`=txt:`), a bulk string in RESP2 (INFO, CLIENT INFO).
+    mutating func verbatim(_ text: String) {
+        value(.verbatimString(format: "txt", text: ByteBuffer(string: text)))
+    }
+}

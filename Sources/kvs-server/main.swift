@@ -1,0 +1,93 @@
+import ArgumentParser
+import KVSServer
+import Logging
+import ServiceLifecycle
+
+/// `kvs-server`: the kvs store over the Redis protocol. Options are named as Redis names them.
+@main
+struct KVSServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kvs-server",
+        abstract: "The kvs store served over the Redis protocol (RESP2/RESP3).")
+
+    @Option(help: "TCP port to listen on (0: any free port).")
+    var port: Int = 6379
+
+    @Option(help: "Addresses to listen on, separated by spaces.")
+    var bind: String = "127.0.0.1"
+
+    @Option(help: "Folder of the snapshot file.")
+    var dir: String = "."
+
+    @Option(help: "Snapshot file name inside --dir.")
+    var dbfilename: String = "dump.kvs"
+
+    @Option(help: "Password that clients must give with AUTH.")
+    var requirepass: String?
+
+    @Option(help: "Save rules: \"SECONDS CHANGES ...\" (\"\" disables saving).")
+    var save: String = "3600 1 300 100 60 10000"
+
+    @Option(help: "Number of databases.")
+    var databases: Int = 16
+
+    @Option(help: "Maximum number of connected clients.")
+    var maxclients: Int = 10_000
+
+    @Option(name: .customLong("protected-mode"), help: "yes|no: refuse non-loopback addresses without a password.")
+    var protectedMode: String = "yes"
+
+    @Option(name: .customLong("proto-max-bulk-len"), help: "Longest bulk string a client may send, in bytes.")
+    var protoMaxBulkLen: Int = 512 * 1024 * 1024
+
+    @Option(name: .customLong("client-query-buffer-limit"), help: "Most unprocessed input per client, in bytes.")
+    var clientQueryBufferLimit: Int = 1024 * 1024 * 1024
+
+    @Option(name: .customLong("io-threads"), help: "Event loop threads (0: one per core).")
+    var ioThreads: Int = 0
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var loglevel: String = "info"
+
+    func run() async throws {
+        var config = ServerConfiguration()
+        config.port = port
+        config.bindAddresses = bind.split(separator: " ").map(String.init)
+        config.directory = dir
+        config.snapshotFileName = dbfilename
+        config.requirePassword = requirepass
+        guard let points = ServerConfiguration.parseSavePoints(save) else {
+            throw ValidationError("--save takes pairs of numbers: \"SECONDS CHANGES ...\", or \"\"")
+        }
+        config.savePoints = points
+        config.databases = databases
+        config.maxClients = maxclients
+        guard protectedMode == "yes" || protectedMode == "no" else {
+            throw ValidationError("--protected-mode takes yes or no")
+        }
+        config.protectedMode = protectedMode == "yes"
+        config.maxBulkLength = protoMaxBulkLen
+        config.maxQueryBufferLength = clientQueryBufferLimit
+        config.eventLoopThreads = ioThreads
+
+        var logger = Logger(label: "kvs-server")
+        logger.logLevel = Logger.Level(rawValue: loglevel) ?? (loglevel == "verbose" ? .debug : .info)
+        let server: Server
+        do {
+            server = try Server(configuration: config, logger: logger)
+        } catch let error as Server.StartupError {
+            throw ValidationError(error.description)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch let error as Server.StartupError {
+            logger.critical("\(error.description)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import NIOCore
+import RESP
+import Testing
+
+@testable import KVSServer
+
+@Suite("Server commands")
+struct ServerCommandsTests {
+    @Test func infoSections() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("SET", "k", "v")
+            let info = try c.call("INFO").text
+            for section in ["# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Keyspace"] {
+                #expect(info.contains(section), "INFO lacks \(section)")
+            }
+            #expect(info.contains("redis_version:"))
+            #expect(info.contains("db0:keys=1,"))
+            let keyspace = try c.call("INFO", "keyspace").text
+            #expect(!keyspace.contains("# Server"))
+            #expect(try c.call("INFO", "clients").text.contains("connected_clients:1"))
+        }
+    }
+
+    @Test func configGetAndSet() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("")]))
+            #expect(try c.call("CONFIG", "GET", "appendonly") == .array([bulk("appendonly"), bulk("no")]))
+            #expect(try c.call("CONFIG", "GET", "databases") == .array([bulk("databases"), bulk("16")]))
+            #expect(try c.call("CONFIG", "GET", "nothing") == .array([]))
+            guard case .array(let many) = try c.call("CONFIG", "GET", "max*") else { return }
+            #expect(many.count >= 4)
+            #expect(try c.call("CONFIG", "SET", "save", "900 1") == OK)
+            #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("900 1")]))
+            #expect(try c.call("CONFIG", "SET", "nope", "1") == err("ERR Unknown option or number of arguments for CONFIG SET - 'nope'"))
+            #expect(try c.call("CONFIG", "SET", "requirepass", "pw") == OK)
+            let d = try TestClient(port: port)
+            #expect(try d.call("GET", "x") == err("NOAUTH Authentication required."))
+        }
+    }
+
+    @Test func commandIntrospection() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            guard case .integer(let count) = try c.call("COMMAND", "COUNT") else {
+                Issue.record("COMMAND COUNT")
+                return
+            }
+            #expect(count >= 60)
+            guard case .array(let all) = try c.call("COMMAND") else { return }
+            #expect(all.count == Int(count))
+            let info = try c.call("COMMAND", "INFO", "get", "nosuch")
+            guard case .array(let infos) = info, infos.count == 2, case .array(let get) = infos[0] else {
+                Issue.record("COMMAND INFO \(info)")
+                return
+            }
+            #expect(get[0] == bulk("get"))
+            #expect(get[1] == int(2))
+            #expect(get[3] == int(1) && get[4] == int(1) && get[5] == int(1))
+            #expect(infos[1] == .nullArray)
+            guard case .array(let docs) = try c.call("COMMAND", "DOCS", "set") else { return }
+            #expect(docs.first == bulk("set"))
+            // redis-cli builds its hints from the arguments.
+            let setDocs = try c.call("COMMAND", "DOCS", "set").text
+            #expect(setDocs.contains("arguments"))
+            #expect(setDocs.contains("KEEPTTL"))
+            #expect(setDocs.contains("expiration"))
+            #expect(try c.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == .array([bulk("a"), bulk("b")]))
+        }
+    }
+
+    @Test func timeAndLastsave() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            guard case .array(let t) = try c.call("TIME"), t.count == 2, let seconds = Int(t[0].text) else {
+                Issue.record("TIME")
+                return
+            }
+            #expect(abs(seconds - Int(Date().timeIntervalSince1970)) < 5)
+            guard case .integer(let last) = try c.call("LASTSAVE") else { return }
+            #expect(abs(Int(last) - Int(Date().timeIntervalSince1970)) < 60)
+        }
+    }
+}

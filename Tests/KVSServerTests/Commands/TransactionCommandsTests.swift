@@ -1,0 +1,267 @@
+import NIOCore
+import RESP
+import Testing
+
+@testable import KVSServer
+
+@Suite("Transactions")
+struct TransactionCommandsTests {
+    @Test func multiExecQueuesAndRunsInOrder() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            #expect(try c.call("MULTI") == OK)
+            #expect(try c.call("SET", "a", "1") == .simpleString("QUEUED"))
+            #expect(try c.call("INCR", "a") == .simpleString("QUEUED"))
+            #expect(try c.call("SET", "s", "x") == .simpleString("QUEUED"))
+            #expect(try c.call("INCR", "s") == .simpleString("QUEUED"))
+            #expect(try c.call("GET", "a") == .simpleString("QUEUED"))
+            #expect(try c.call("PING") == .simpleString("QUEUED"))
+            #expect(
+                try c.call("EXEC")
+                    == .array([OK, int(2), OK, err("ERR value is not an integer or out of range"), bulk("2"), .simpleString("PONG")]))
+            #expect(try c.call("EXEC") == err("ERR EXEC without MULTI"))
+            #expect(try c.call("DISCARD") == err("ERR DISCARD without MULTI"))
+        }
+    }
+
+    @Test func queuingErrorsAbortExec() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("MULTI")
+            #expect(try c.call("MULTI") == err("ERR MULTI calls can not be nested"))
+            #expect(try c.call("WATCH", "k") == err("ERR WATCH inside MULTI is not allowed"))
+            #expect(try c.call("SET", "a", "1") == .simpleString("QUEUED"))
+            #expect(try c.call("NOSUCH") == err("ERR unknown command 'NOSUCH', with args beginning with: "))
+            #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
+            #expect(try c.call("GET", "a") == NIL)
+            try c.call("MULTI")
+            #expect(try c.call("GET") == err("ERR wrong number of arguments for 'get' command"))
+            #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
+            try c.call("MULTI")
+            #expect(try c.call("SHUTDOWN") == err("ERR Command not allowed inside a transaction"))
+            #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
+            #expect(try c.call("PING") == .simpleString("PONG"))
+        }
+    }
+
+    @Test func discardDropsTheQueue() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("MULTI")
+            try c.call("SET", "a", "1")
+            #expect(try c.call("DISCARD") == OK)
+            #expect(try c.call("GET", "a") == NIL)
+            try c.call("MULTI")
+            #expect(try c.call("EXEC") == .array([]))
+        }
+    }
+
+    @Test func watchedKeyChangedByAnotherClientAbortsExec() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("SET", "k", "1")
+            #expect(try c.call("WATCH", "k") == OK)
+            try other.call("SET", "k", "2")
+            try c.call("MULTI")
+            try c.call("SET", "k", "3")
+            #expect(try c.call("EXEC") == .nullArray)
+            #expect(try c.call("GET", "k") == bulk("2"))
+            // Keys are no longer watched after EXEC.
+            try c.call("MULTI")
+            try c.call("SET", "k", "3")
+            #expect(try c.call("EXEC") == .array([OK]))
+        }
+    }
+
+    @Test func writingTheSameValueStillCountsAsAChange() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("SET", "k", "1")
+            try c.call("WATCH", "k")
+            try other.call("SET", "k", "1")
+            try c.call("MULTI")
+            try c.call("GET", "k")
+            #expect(try c.call("EXEC") == .nullArray)
+        }
+    }
+
+    @Test func otherKeysInTheSameShardDoNotAbort() async throws {
+        // One shard per database: every key shares the watched key's shard.
+        try await withServer({ $0.shardsPerDatabase = 1 }) { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("SET", "k", "1")
+            try c.call("WATCH", "k", "absent")
+            for i in 0..<20 { try other.call("SET", "neighbour\(i)", "x") }
+            try c.call("MULTI")
+            try c.call("INCR", "k")
+            #expect(try c.call("EXEC") == .array([int(2)]))
+        }
+    }
+
+    @Test func absentKeyCreatedAndDeletedAborts() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("WATCH", "k")
+            try other.call("SET", "k", "1")
+            try other.call("DEL", "k")
+            try c.call("MULTI")
+            try c.call("SET", "k", "mine")
+            #expect(try c.call("EXEC") == .nullArray)
+            #expect(try c.call("GET", "k") == NIL)
+        }
+    }
+
+    @Test func absentKeyUntouchedCommits() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("WATCH", "k")
+            try c.call("MULTI")
+            try c.call("SET", "k", "mine")
+            #expect(try c.call("EXEC") == .array([OK]))
+        }
+    }
+
+    @Test func expiryAndFlushOfAWatchedKeyAbort() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("SET", "k", "1")
+            try c.call("WATCH", "k")
+            try other.call("FLUSHDB")
+            try c.call("MULTI")
+            try c.call("PING")
+            #expect(try c.call("EXEC") == .nullArray)
+            try c.call("SET", "e", "1")
+            try c.call("WATCH", "e")
+            try other.call("PEXPIRE", "e", "1")
+            try c.call("MULTI")
+            try c.call("GET", "e")
+            #expect(try c.call("EXEC") == .nullArray)
+        }
+    }
+
+    @Test func unwatchAndDiscardForgetWatches() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("WATCH", "k")
+            #expect(try c.call("UNWATCH") == OK)
+            try other.call("SET", "k", "1")
+            try c.call("MULTI")
+            try c.call("GET", "k")
+            #expect(try c.call("EXEC") == .array([bulk("1")]))
+        }
+    }
+
+    @Test func selectInsideMultiAppliesToLaterCommands() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("MULTI")
+            try c.call("SET", "a", "0")
+            try c.call("SELECT", "1")
+            try c.call("SET", "a", "1")
+            #expect(try c.call("EXEC") == .array([OK, OK, OK]))
+            #expect(try c.call("GET", "a") == bulk("1"))
+            try c.call("SELECT", "0")
+            #expect(try c.call("GET", "a") == bulk("0"))
+        }
+    }
+
+    /// Concurrent increments through WATCH/MULTI/EXEC retries never lose an update, and
+    /// concurrent MULTI blocks are atomic.
+    @Test func optimisticLockingUnderContention() async throws {
+        try await withServer { _, port in
+            let perClient = 50
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let c = try TestClient(port: port)
+                        var done = 0
+                        while done < perClient {
+                            try c.call("WATCH", "counter")
+                            let current = Int(try c.call("GET", "counter").text) ?? 0
+                            try c.call("MULTI")
+                            try c.call("SET", "counter", String(current + 1))
+                            if try c.call("EXEC") != .nullArray { done += 1 }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let c = try TestClient(port: port)
+            #expect(try c.call("GET", "counter") == bulk(String(4 * perClient)))
+        }
+    }
+
+    @Test func execIsAtomicForOtherReaders() async throws {
+        try await withServer { _, port in
+            try TestClient(port: port).call("MSET", "x", "0", "y", "0")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let c = try TestClient(port: port)
+                    for _ in 0..<200 {
+                        try c.call("MULTI")
+                        try c.call("INCR", "x")
+                        try c.call("INCR", "y")
+                        try c.call("EXEC")
+                    }
+                }
+                group.addTask {
+                    let r = try TestClient(port: port)
+                    for _ in 0..<200 {
+                        let reply = try r.call("MGET", "x", "y")
+                        guard case .array(let v) = reply, v.count == 2 else { throw TestClient.Failure(description: "MGET") }
+                        #expect(v[0] == v[1], "saw a half-applied transaction: \(reply)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+}
+
+/// Every key command is written once against `KeyAccess`; this runs the same script
+/// directly and inside MULTI/EXEC (the transactional implementation) and compares the
+/// replies one by one.
+@Suite("KeyAccess: direct and transactional implementations agree")
+struct KeyAccessConformanceTests {
+    static let script: [[String]] = [
+        ["SET", "a", "1"], ["GET", "a"], ["SET", "a", "2", "GET"], ["SET", "a", "3", "NX"], ["SET", "b", "x", "XX"],
+        ["SET", "b", "x", "NX", "GET"], ["SETNX", "b", "y"], ["SETEX", "c", "100", "v"], ["PSETEX", "d", "100000", "v"],
+        ["GETSET", "a", "10"], ["INCR", "a"], ["INCRBY", "a", "5"], ["DECR", "a"], ["DECRBY", "a", "3"], ["INCR", "b"],
+        ["INCRBYFLOAT", "f", "1.25"], ["INCRBYFLOAT", "f", "0.75"], ["APPEND", "s", "Hello"], ["APPEND", "s", " World"],
+        ["STRLEN", "s"], ["GETRANGE", "s", "-5", "-1"], ["SETRANGE", "s", "6", "There"], ["SETRANGE", "pad", "2", "x"],
+        ["GET", "pad"], ["MSET", "m1", "1", "m2", "2"], ["MGET", "m1", "m2", "nope"], ["MSETNX", "m1", "x", "m3", "3"],
+        ["MSETNX", "m3", "3", "m4", "4"], ["EXISTS", "m1", "m3", "m4", "nope"], ["TYPE", "m1"], ["TYPE", "nope"],
+        ["RENAME", "m1", "r1"], ["RENAME", "nope", "r2"], ["RENAMENX", "r1", "m2"], ["RENAMENX", "r1", "r3"],
+        ["EXPIREAT", "r3", "4102444800"], ["EXPIRETIME", "r3"], ["PEXPIREAT", "r3", "4102444800123"], ["PEXPIRETIME", "r3"],
+        ["EXPIRE", "r3", "100", "NX"], ["EXPIRE", "m2", "100", "XX"], ["PERSIST", "r3"], ["PERSIST", "r3"], ["TTL", "r3"],
+        ["TTL", "nope"], ["GETEX", "r3", "PXAT", "4102444800999"], ["PEXPIRETIME", "r3"], ["GETEX", "r3", "PERSIST"],
+        ["TTL", "r3"], ["SET", "k", "v", "PXAT", "4102444800500"], ["SET", "k", "w", "KEEPTTL"], ["PEXPIRETIME", "k"],
+        ["GETDEL", "k"], ["GETDEL", "k"], ["DEL", "a", "b", "nope"], ["UNLINK", "s"], ["TOUCH", "pad", "nope"],
+        ["EXPIRE", "pad", "-1"], ["EXISTS", "pad"], ["SET", "gone", "v", "PXAT", "1"], ["EXISTS", "gone"], ["DBSIZE"],
+    ]
+
+    @Test func sameRepliesInAndOutOfMulti() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            var direct: [RESPValue] = []
+            for command in Self.script { direct.append(try c.call(command)) }
+            try c.call("FLUSHALL")
+            try c.call("MULTI")
+            for command in Self.script { #expect(try c.call(command) == .simpleString("QUEUED")) }
+            guard case .array(let inMulti) = try c.call("EXEC") else {
+                Issue.record("EXEC did not answer an array")
+                return
+            }
+            #expect(inMulti.count == direct.count)
+            for (i, (a, b)) in zip(direct, inMulti).enumerated() {
+                #expect(a == b, "\(Self.script[i]): direct \(a), in MULTI \(b)")
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import KVSServer
+import Logging
+
+/// Starts a server on an ephemeral loopback port with a fresh temporary folder, runs
+/// `body`, and stops the server (without saving unless the test asks).
+func withServer<R>(
+    _ configure: (inout ServerConfiguration) -> Void = { _ in },
+    directory: String? = nil,
+    _ body: (_ server: Server, _ port: Int) async throws -> R
+) async throws -> R {
+    var config = ServerConfiguration()
+    config.port = 0
+    config.directory = directory ?? makeTemporaryDirectory()
+    defer { if directory == nil { try? FileManager.default.removeItem(atPath: config.directory) } }
+    config.savePoints = []
+    config.eventLoopThreads = 2
+    config.shardsPerDatabase = 8
+    configure(&config)
+    var logger = Logger(label: "kvs-server-test")
+    logger.logLevel = .error
+    let server = try Server(configuration: config, logger: logger)
+    let port = try await server.start()
+    do {
+        let result = try await body(server, port)
+        try await server.stop(save: false)
+        return result
+    } catch {
+        try? await server.stop(save: false)
+        throw error
+    }
+}
+
+func makeTemporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "kvs-server-test-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

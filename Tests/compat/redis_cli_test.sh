@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Compatibility test: redis-cli (Debian's redis-tools) against a running kvs-server.
+# Usage: Tests/compat/redis_cli_test.sh PORT
+set -euo pipefail
+PORT="${1:?port}"
+CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
+failures=0
+
+check() {  # check EXPECTED ARGS...
+    local expected="$1"
+    shift
+    local got
+    got="$("${CLI[@]}" "$@" 2>&1)"
+    if [[ "$got" != "$expected" ]]; then
+        echo "FAIL: redis-cli $* -> '$got' (expected '$expected')"
+        failures=$((failures + 1))
+    else
+        echo "ok: $*"
+    fi
+}
+
+check OK flushall
+check OK set hello world
+check world get hello
+check "" get missing
+check 1 exists hello
+check 11 append hello "!!!!!!"
+check 1 incr counter
+check 6 incrby counter 5
+check "1.5" incrbyfloat float 1.5
+check OK mset a 1 b 2
+check "$(printf '1\n2\n')" mget a b
+check string type a
+check 1 expire a 100
+check 100 ttl a
+check 1 persist a
+check 5 dbsize
+check PONG ping
+check "ERR unknown command 'nosuch', with args beginning with: 'x' " nosuch x
+check "ERR wrong number of arguments for 'get' command" get
+check OK select 1
+check "ERR DB index is out of range" select 99
+
+# Pipe mode and inline commands over stdin, as `redis-cli` sends them.
+got="$(printf 'SET piped yes\nGET piped\n' | "${CLI[@]}")"
+if [[ "$got" != "$(printf 'OK\nyes')" ]]; then
+    echo "FAIL: stdin commands -> '$got'"
+    failures=$((failures + 1))
+else
+    echo "ok: stdin commands"
+fi
+
+# --pipe (mass insertion) uses raw RESP and an ECHO marker.
+got="$(for i in $(seq 1 1000); do printf '*3\r\n$3\r\nSET\r\n$%d\r\nkey%d\r\n$1\r\nv\r\n' "$((3 + ${#i}))" "$i"; done | "${CLI[@]}" --pipe 2>&1 | tail -1)"
+if [[ "$got" != *"errors: 0, replies: 1000"* ]]; then
+    echo "FAIL: --pipe -> '$got'"
+    failures=$((failures + 1))
+else
+    echo "ok: --pipe"
+fi
+failures_before_info=$failures
+"${CLI[@]}" info server | grep -q '^redis_version:' || { echo "FAIL: info server"; failures=$((failures + 1)); }
+"${CLI[@]}" -3 hello 3 | grep -q 'proto' || { echo "FAIL: hello 3"; failures=$((failures + 1)); }
+"${CLI[@]}" --scan --pattern 'key1*' | grep -q '^key1000$' || { echo "FAIL: --scan"; failures=$((failures + 1)); }
+[[ $failures == "$failures_before_info" ]] && echo "ok: info, hello 3, --scan"
+
+if ((failures > 0)); then
+    echo "redis-cli compatibility: $failures failure(s)"
+    exit 1
+fi
+echo "redis-cli compatibility: all passed"

@@ -1,0 +1,179 @@
+"""Compatibility test: the Python `redis` client (PyPI) against a running kvs-server.
+
+Run: KVS_PORT=6390 python3 Tests/compat/test_redis_py.py
+"""
+import os
+import threading
+import time
+import unittest
+
+import redis
+
+PORT = int(os.environ.get("KVS_PORT", "6379"))
+
+
+def client(**kwargs):
+    return redis.Redis(host="127.0.0.1", port=PORT, **kwargs)
+
+
+class StringsAndKeys(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_set_get(self):
+        self.assertTrue(self.r.set("hello", "world"))
+        self.assertEqual(self.r.get("hello"), b"world")
+        self.assertIsNone(self.r.get("missing"))
+        self.assertIsNone(self.r.set("hello", "x", nx=True))
+        self.assertTrue(self.r.set("hello", "x", xx=True))
+        self.assertEqual(self.r.set("hello", "y", get=True), b"x")
+        self.assertTrue(self.r.set("ttl", "v", ex=100))
+        self.assertIn(self.r.ttl("ttl"), (99, 100))
+        self.assertTrue(self.r.set("ttl", "w", keepttl=True))
+        self.assertGreater(self.r.pttl("ttl"), 90000)
+
+    def test_binary(self):
+        key = bytes(range(256))
+        self.r.set(key, b"\x00\xff\r\n")
+        self.assertEqual(self.r.get(key), b"\x00\xff\r\n")
+        self.assertEqual(self.r.keys("*"), [key])
+
+    def test_counters(self):
+        self.assertEqual(self.r.incr("n"), 1)
+        self.assertEqual(self.r.incrby("n", 41), 42)
+        self.assertEqual(self.r.decr("n"), 41)
+        self.assertAlmostEqual(self.r.incrbyfloat("f", 0.1), 0.1)
+        self.assertEqual(self.r.incrbyfloat("f", 0.2), 0.3)
+        self.r.set("s", "abc")
+        with self.assertRaises(redis.ResponseError) as e:
+            self.r.incr("s")
+        self.assertIn("not an integer", str(e.exception))
+
+    def test_multi_key(self):
+        self.assertTrue(self.r.mset({"a": "1", "b": "2"}))
+        self.assertEqual(self.r.mget("a", "b", "c"), [b"1", b"2", None])
+        self.assertFalse(self.r.msetnx({"a": "9", "z": "9"}))
+        self.assertEqual(self.r.exists("a", "b", "z"), 2)
+        self.assertEqual(self.r.delete("a", "b", "z"), 2)
+
+    def test_strings(self):
+        self.assertEqual(self.r.append("s", "Hello"), 5)
+        self.assertEqual(self.r.append("s", " World"), 11)
+        self.assertEqual(self.r.strlen("s"), 11)
+        self.assertEqual(self.r.getrange("s", -5, -1), b"World")
+        self.assertEqual(self.r.setrange("s", 6, "Redis"), 11)
+        self.assertEqual(self.r.get("s"), b"Hello Redis")
+        self.assertEqual(self.r.getdel("s"), b"Hello Redis")
+        self.assertEqual(self.r.getset("s", "1"), None)
+        self.assertEqual(self.r.getex("s", ex=50), b"1")
+        self.assertEqual(self.r.ttl("s"), 50)
+
+    def test_keys_and_expiry(self):
+        self.r.mset({"user:1": "a", "user:2": "b", "other": "c"})
+        self.assertEqual(sorted(self.r.keys("user:*")), [b"user:1", b"user:2"])
+        self.assertEqual(sorted(self.r.scan_iter(match="user:*", count=1)), [b"user:1", b"user:2"])
+        self.assertEqual(self.r.type("other"), b"string")
+        self.assertTrue(self.r.expire("other", 100))
+        self.assertFalse(self.r.expire("other", 10, gt=True))
+        self.assertTrue(self.r.persist("other"))
+        self.assertEqual(self.r.ttl("other"), -1)
+        self.assertTrue(self.r.rename("other", "renamed"))
+        self.assertFalse(self.r.renamenx("renamed", "user:1"))
+        self.assertEqual(self.r.dbsize(), 3)
+        self.assertIn(self.r.randomkey(), [b"user:1", b"user:2", b"renamed"])
+        self.r.pexpire("renamed", 20)
+        time.sleep(0.1)
+        self.assertIsNone(self.r.get("renamed"))
+
+    def test_unknown_command(self):
+        with self.assertRaises(redis.ResponseError) as e:
+            self.r.execute_command("NOSUCH", "x")
+        self.assertIn("unknown command", str(e.exception))
+
+
+class Transactions(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_pipeline_transaction(self):
+        p = self.r.pipeline(transaction=True)
+        p.set("a", 1).incr("a").get("a")
+        self.assertEqual(p.execute(), [True, 2, b"2"])
+
+    def test_watch_conflict(self):
+        self.r.set("k", "1")
+        with self.r.pipeline() as p:
+            p.watch("k")
+            client().set("k", "2")
+            p.multi()
+            p.set("k", "3")
+            with self.assertRaises(redis.WatchError):
+                p.execute()
+        self.assertEqual(self.r.get("k"), b"2")
+
+    def test_transaction_helper_retries(self):
+        self.r.set("counter", 0)
+
+        def work():
+            r = client()
+            for _ in range(50):
+                def incr(pipe):
+                    v = int(pipe.get("counter"))
+                    pipe.multi()
+                    pipe.set("counter", v + 1)
+                r.transaction(incr, "counter")
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(int(self.r.get("counter")), 200)
+
+    def test_pipelining_without_transaction(self):
+        p = self.r.pipeline(transaction=False)
+        for i in range(1000):
+            p.set(f"k{i}", i)
+        for i in range(1000):
+            p.get(f"k{i}")
+        out = p.execute()
+        self.assertEqual(out[1000:], [str(i).encode() for i in range(1000)])
+
+
+class ConnectionAndServer(unittest.TestCase):
+    def test_resp3(self):
+        r = client(protocol=3)
+        r.set("r3", "v")
+        self.assertEqual(r.get("r3"), b"v")
+        self.assertIsNone(r.get("missing-r3"))
+
+    def test_client_and_server(self):
+        r = client(decode_responses=True)
+        self.assertTrue(r.ping())
+        self.assertEqual(r.echo("hi"), "hi")
+        r.client_setname("compat")
+        self.assertEqual(r.client_getname(), "compat")
+        self.assertIsInstance(r.client_id(), int)
+        self.assertTrue(any(c["name"] == "compat" for c in r.client_list()))
+        info = r.info()
+        self.assertIn("redis_version", info)
+        self.assertEqual(r.config_get("databases"), {"databases": "16"})
+        self.assertGreater(r.command_count(), 50)
+        self.assertEqual(len(r.time()), 2)
+        self.assertTrue(r.save())
+        self.assertIsInstance(r.lastsave().year, int)
+
+    def test_select(self):
+        r1 = client(db=1)
+        r0 = client(db=0)
+        r1.set("only-in-1", "x")
+        self.assertIsNone(r0.get("only-in-1"))
+        self.assertEqual(r1.get("only-in-1"), b"x")
+        r1.flushdb()
+        self.assertEqual(r1.dbsize(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
