@@ -162,7 +162,7 @@ import Testing
 /// Collects a crawl's events (the handler is called on the crawling task, but must be
 /// `Sendable`, so a lock guards the list).
 final class EventLog: Sendable {
-    private let events = Mutex<[CrawlEvent]>([])
+    private let events = Locked<[CrawlEvent]>([])
 
     func append(_ event: CrawlEvent, _ progress: CrawlProgress) {
         events.withLock { $0.append(event) }

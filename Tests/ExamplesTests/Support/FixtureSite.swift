@@ -2,6 +2,7 @@ import Testing
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import KVS
 import Synchronization
 
 /// A small web site served on 127.0.0.1 (an ephemeral port) for the crawler's tests,
@@ -101,7 +102,7 @@ final class FixtureSite: Sendable {
 
 /// The requests a site received, shared by its connections' handlers.
 private final class RequestLog: Sendable {
-    private let paths = Mutex<[String]>([])
+    private let paths = Locked<[String]>([])
 
     func append(_ path: String) { paths.withLock { $0.append(path) } }
     func count(of path: String) -> Int { paths.withLock { $0.count { $0 == path } } }
