@@ -42,7 +42,7 @@ package struct PThreadMutex: ~Copyable {
 // @unchecked Sendable is safe: `state` is private and touched only inside `withLock`,
 // between `lock()` and `unlock()` of `mutex`, so no two threads ever access it at once,
 // and the mutex orders every access after the previous one.
-package final class Locked<State: Sendable>: @unchecked Sendable {
+package final class Locked<State: Sendable>: @unchecked Sendable {  // safe: see the proof above
     private let mutex = PThreadMutex()
     private var state: State
 

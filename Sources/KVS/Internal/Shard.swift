@@ -9,7 +9,7 @@ import Synchronization
 // @unchecked Sendable is safe: `data` is touched only between `mutex.lock()` and
 // `mutex.unlock()`: inside `withLock`, or inside `withLockHeld` by a caller that took the
 // lock with `lock()` (transaction commits); `nextDeadline` and `version` are atomics.
-package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
+package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {  // safe: see the proof above
     @usableFromInline let mutex = PThreadMutex()
     @usableFromInline var data = ShardState<Key, Value>()
     /// The earliest deadline in the shard's expiry index (`Int64.max` if none), written

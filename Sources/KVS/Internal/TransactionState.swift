@@ -140,21 +140,20 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
 
     @inlinable
     package mutating func set(_ key: Key, _ value: Value, ttlNanos: Int64) throws(KVSError) {
-        if doomed { throw Self.retrySignal }
-        let index = try shardIndex(key)
-        if let held = heldShards, !held.contains(index) {
-            missingShard = index
-            doomed = true
-            throw Self.retrySignal
-        }
-        writes[key] = .set(value, ttlNanos: ttlNanos)
-        writtenShards.insert(index)
+        try buffer(.set(value, ttlNanos: ttlNanos), for: key)
     }
 
     /// Buffers a write with an absolute deadline (`0` = none), for commands such as
     /// Redis's `EXPIREAT` or `KEEPTTL` whose deadline must not move with the commit time.
     @inlinable
     package mutating func set(_ key: Key, _ value: Value, expiresAt: Int64) throws(KVSError) {
+        try buffer(.setExpiringAt(value, expiresAt: expiresAt), for: key)
+    }
+
+    /// Buffers a write of `key`; in locking mode, dooms the attempt if the key's shard is
+    /// not held.
+    @inlinable
+    mutating func buffer(_ write: Write, for key: Key) throws(KVSError) {
         if doomed { throw Self.retrySignal }
         let index = try shardIndex(key)
         if let held = heldShards, !held.contains(index) {
@@ -162,15 +161,14 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
             doomed = true
             throw Self.retrySignal
         }
-        writes[key] = .setExpiringAt(value, expiresAt: expiresAt)
+        writes[key] = write
         writtenShards.insert(index)
     }
 
     @inlinable
     package mutating func delete(_ key: Key) throws(KVSError) {
         guard try entry(key) != nil else { throw KVSError.notFound(key.displayName) }
-        writes[key] = .delete
-        writtenShards.insert(try shardIndex(key))
+        try buffer(.delete, for: key)
     }
 
     /// Tries to commit. Returns `false` if validation failed (the caller runs the body
