@@ -303,6 +303,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         return keys
     }
 
+    /// How many entries carry a deadline (expired ones not yet removed included), as
+    /// Redis's `INFO keyspace` reports `expires`.
+    ///
+    /// - Complexity: O(shards); locks one shard at a time.
+    package var countWithExpiry: Int {
+        shards.reduce(0) { total, shard in total + shard.withLock { $0.expiry.liveCount } }
+    }
+
     /// The live keys of one shard, read under its lock: a building block for cursor
     /// scans (Redis `SCAN`), where a cursor names a shard and every key present for the
     /// whole scan is returned once, since each shard is read whole at one instant.

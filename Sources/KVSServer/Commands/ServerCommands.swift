@@ -356,7 +356,7 @@ enum ServerCommands {
         if want("keyspace") {
             var text = "# Keyspace\r\n"
             for db in server.databases where db.engine.count > 0 {
-                text += "db\(db.index):keys=\(db.engine.count),expires=0,avg_ttl=0\r\n"
+                text += "db\(db.index):keys=\(db.engine.count),expires=\(db.engine.countWithExpiry),avg_ttl=0\r\n"
             }
             sections.append(text)
         }

@@ -16,8 +16,10 @@ struct ServerCommandsTests {
                 #expect(info.contains(section), "INFO lacks \(section)")
             }
             #expect(info.contains("redis_version:"))
-            #expect(info.contains("db0:keys=1,"))
+            #expect(info.contains("db0:keys=1,expires=0,"))
+            try c.call("SET", "t", "v", "EX", "100")
             let keyspace = try c.call("INFO", "keyspace").text
+            #expect(keyspace.contains("db0:keys=2,expires=1,"), "expires counts the keys with a TTL")
             #expect(!keyspace.contains("# Server"))
             #expect(try c.call("INFO", "clients").text.contains("connected_clients:1"))
         }
