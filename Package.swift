@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "KVS", targets: ["KVS"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "KVSServer", targets: ["KVSServer"]),
+        .library(name: "KVSRedis", targets: ["KVSRedis"]),
         .executable(name: "kvs-server", targets: ["kvs-server"]),
         .executable(name: "kvs-bench", targets: ["kvs-bench"]),
         // Examples (issue #4): `swift run <name> --help`.
@@ -78,6 +79,29 @@ let package = Package(
             dependencies: [
                 "KVSServer", "KVS", "RESP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // KVSRedis (issue #7): AsyncStore over RESP for one server (and later a cluster); not on KVSServer.
+        .target(
+            name: "KVSRedis",
+            dependencies: [
+                "KVS", "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "KVSRedisTests",
+            dependencies: [
+                "KVSRedis", "KVS", "RESP", "KVSServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

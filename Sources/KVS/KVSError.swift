@@ -23,6 +23,7 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
             case notFound, storeClosed, invalidTTL, invalidShardCount, invalidShardIndex
             case snapshotCorrupted, snapshotUnsupportedVersion, io, invalidArgument
             case transactionConflict
+            case connectionFailed, timeout, protocolError, serverError, crossSlot, clusterDown
         }
 
         private let base: Base
@@ -48,6 +49,23 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// A transaction kept conflicting with concurrent writers and gave up after its retry bound.
         public static let transactionConflict = Code(.transactionConflict)
+        /// A network store could not connect to a node, or lost its connection before the reply
+        /// arrived; the message names the node (`host:port`). A write may or may not have happened.
+        public static let connectionFailed = Code(.connectionFailed)
+        /// A network store got no reply within its configured bound (connect or request timeout);
+        /// the message names the node. A write may or may not have happened.
+        public static let timeout = Code(.timeout)
+        /// A node sent a reply that is not valid RESP, not the shape the command expects, or a value
+        /// that does not decode as the store's value type.
+        public static let protocolError = Code(.protocolError)
+        /// A node answered with an error reply (`-ERR ...`, `-WRONGTYPE ...`, `-NOAUTH ...`); the
+        /// message holds the server's text and names the node.
+        public static let serverError = Code(.serverError)
+        /// The keys of a multi-key operation that must be atomic map to more than one cluster hash
+        /// slot; put them in one slot with a `{hash tag}`.
+        public static let crossSlot = Code(.crossSlot)
+        /// The cluster cannot serve the key's slot now (no primary for it, or failover under way).
+        public static let clusterDown = Code(.clusterDown)
 
         /// The code's name, such as `"notFound"`.
         public var description: String {
@@ -62,6 +80,12 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
             case .io: "io"
             case .invalidArgument: "invalidArgument"
             case .transactionConflict: "transactionConflict"
+            case .connectionFailed: "connectionFailed"
+            case .timeout: "timeout"
+            case .protocolError: "protocolError"
+            case .serverError: "serverError"
+            case .crossSlot: "crossSlot"
+            case .clusterDown: "clusterDown"
             }
         }
     }

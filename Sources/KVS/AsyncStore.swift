@@ -1,0 +1,93 @@
+/// A key-value store reached through `async` calls: the embedded ``KeyValueStore``, a store on
+/// one RESP server (`RedisStore` in `KVSRedis`) or on a Redis Cluster.
+///
+/// Write code once against `some AsyncStore<Value>` and choose the back end at start-up:
+///
+/// ```swift
+/// func warmUp(_ store: some AsyncStore<String>) async throws(KVSError) {
+///     try await store.set("greeting", "hello", ttl: .seconds(60))
+///     let found = try await store.batchGet(["greeting", "missing"])   // errors["missing"]: .notFound
+/// }
+/// ```
+///
+/// Every implementation throws the same ``KVSError`` codes for the same conditions
+/// (`.notFound`, `.invalidTTL`, `.storeClosed`, ...); network implementations add
+/// `.connectionFailed`, `.timeout`, `.protocolError` and `.serverError`, whose messages name the
+/// node and whose ``KVSError/key`` names the key.
+///
+/// - Thread safety: implementations are `Sendable` and may be used from any number of tasks at once.
+public protocol AsyncStore<Value>: Sendable {
+    /// The type of the stored values.
+    associatedtype Value: Sendable
+
+    /// Returns the value stored under `key`.
+    ///
+    /// - Parameter key: the key to read.
+    /// - Returns: the value; a missing or expired key throws instead.
+    /// - Throws: `.notFound` if the key is absent or expired, `.storeClosed` after the store was
+    ///   closed or shut down; network stores also `.connectionFailed`, `.timeout`, `.protocolError`,
+    ///   `.serverError`.
+    /// - Complexity: O(1) embedded; one round trip on a network store.
+    func get(_ key: String) async throws(KVSError) -> Value
+
+    /// Stores `value` under `key` with no expiry, replacing any previous value and its TTL.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidArgument` if the value cannot be encoded; network stores
+    ///   also the network codes of ``get(_:)``.
+    /// - Complexity: O(1) embedded; one round trip on a network store.
+    func set(_ key: String, _ value: Value) async throws(KVSError)
+
+    /// Stores `value` under `key`, expiring after `ttl` (`.zero` means no expiry).
+    ///
+    /// - Throws: `.invalidTTL` if `ttl` is negative (the old value is left as it was),
+    ///   otherwise as ``set(_:_:)``.
+    /// - Complexity: O(log n) embedded (the expiry index); one round trip on a network store.
+    func set(_ key: String, _ value: Value, ttl: Duration) async throws(KVSError)
+
+    /// Removes the value stored under `key`.
+    ///
+    /// - Throws: `.notFound` if the key is absent or expired, otherwise as ``get(_:)``.
+    /// - Complexity: O(1) embedded; one round trip on a network store.
+    func delete(_ key: String) async throws(KVSError)
+
+    /// Whether a live (unexpired) value is stored under `key`.
+    ///
+    /// - Returns: `false` for a missing or expired key.
+    /// - Throws: nothing on the embedded store (a closed one answers `false`); network stores throw
+    ///   `.storeClosed` and the network codes of ``get(_:)``.
+    /// - Complexity: O(1) embedded; one round trip on a network store.
+    func exists(_ key: String) async throws(KVSError) -> Bool
+
+    /// Every live key, in no particular order, each once.
+    ///
+    /// A network store walks the keyspace with `SCAN` (never `KEYS`), so on a store being
+    /// written meanwhile it returns every key present throughout the walk, and may or may not
+    /// return keys added or removed during it.
+    ///
+    /// - Throws: `.storeClosed`; network stores also the network codes of ``get(_:)``.
+    /// - Complexity: O(n) in the number of keys; about n / 1000 round trips on a network store.
+    func keys() async throws(KVSError) -> [String]
+
+    /// Reads several keys at once.
+    ///
+    /// - Returns: the values found, and per missing or expired key a `.notFound` error in
+    ///   ``BatchGetResult/errors``.
+    /// - Throws: `.storeClosed`, and on a network store the network codes when the whole batch
+    ///   failed (per-key failures go in the result).
+    /// - Complexity: O(k) for k keys; one round trip on a single-node network store (`MGET`).
+    func batchGet(_ keys: [String]) async throws(KVSError) -> BatchGetResult<Value>
+
+    /// Writes several keys at once, with no expiry.
+    ///
+    /// - Returns: how many were written, and per key that failed its error.
+    /// - Throws: as ``batchGet(_:)``.
+    /// - Complexity: O(k); one pipelined round trip on a single-node network store.
+    func batchSet(_ items: [String: Value]) async throws(KVSError) -> BatchSetResult
+
+    /// Deletes several keys at once.
+    ///
+    /// - Returns: how many were deleted, and per missing or expired key a `.notFound` error.
+    /// - Throws: as ``batchGet(_:)``.
+    /// - Complexity: O(k); one pipelined round trip on a single-node network store.
+    func batchDelete(_ keys: [String]) async throws(KVSError) -> BatchDeleteResult
+}

@@ -1,0 +1,78 @@
+import Foundation
+import KVS
+import NIOCore
+
+/// How a value type is turned into the bytes of a Redis string and back.
+///
+/// Ready conformances: `String` (UTF-8), `[UInt8]`, `Data` and `ByteBuffer` (the bytes as they
+/// are). Any other `Codable` type conforms by declaring it, with no code:
+///
+/// ```swift
+/// struct Session: Codable, Sendable { var user: String; var expires: Date }
+/// extension Session: RedisValueCodec {}
+/// ```
+///
+/// The encoding is the one snapshot files use for values (`docs/value-encoding.md`): raw bytes
+/// for `String`, `[UInt8]` and `Data`, a compact binary `Codable` encoding otherwise, so data
+/// written by a `KeyValueStore` snapshot and by a `RedisStore` can move both ways.
+///
+/// - Thread safety: encoding and decoding are pure functions of their input.
+public protocol RedisValueCodec: Sendable {
+    /// Encodes `value` as the bytes of a Redis string.
+    ///
+    /// - Throws: `.invalidArgument` if the value cannot be encoded.
+    /// - Complexity: O(size of the encoding).
+    static func encodeRedisValue(_ value: Self) throws(KVSError) -> ByteBuffer
+
+    /// Decodes a value from the whole of `buffer`.
+    ///
+    /// - Throws: `.protocolError` if the bytes are not a valid encoding of `Self`.
+    /// - Complexity: O(buffer size).
+    static func decodeRedisValue(_ buffer: ByteBuffer) throws(KVSError) -> Self
+}
+
+extension RedisValueCodec where Self: Codable {
+    /// Encodes through the snapshot's value encoding (`ValueCoder`).
+    ///
+    /// - Throws: `.invalidArgument` if the value's `Encodable` implementation throws.
+    /// - Complexity: O(size of the encoding).
+    public static func encodeRedisValue(_ value: Self) throws(KVSError) -> ByteBuffer {
+        var bytes: [UInt8] = []
+        try ValueCoder<Self>().encode(value, into: &bytes)
+        return ByteBuffer(bytes: bytes)
+    }
+
+    /// Decodes through the snapshot's value encoding (`ValueCoder`).
+    ///
+    /// - Throws: `.protocolError` if the bytes are malformed for `Self`.
+    /// - Complexity: O(buffer size).
+    public static func decodeRedisValue(_ buffer: ByteBuffer) throws(KVSError) -> Self {
+        do {
+            return try buffer.withUnsafeReadableBytes { (raw) throws(KVSError) -> Self in
+                try ValueCoder<Self>().decode(from: raw)
+            }
+        } catch {
+            throw KVSError(.protocolError, message: "a stored value does not decode as \(Self.self): \(error.message)")
+        }
+    }
+}
+
+/// A `String` is stored as its UTF-8 bytes; bytes that are not UTF-8 decode as `.protocolError`.
+extension String: RedisValueCodec {}
+/// A `[UInt8]` is stored as its bytes.
+extension Array: RedisValueCodec where Element == UInt8 {}
+/// `Data` is stored as its bytes.
+extension Data: RedisValueCodec {}
+
+/// A `ByteBuffer` is stored as its readable bytes.
+extension ByteBuffer: RedisValueCodec {
+    /// Returns `value` itself (no copy).
+    ///
+    /// - Complexity: O(1).
+    public static func encodeRedisValue(_ value: ByteBuffer) throws(KVSError) -> ByteBuffer { value }
+
+    /// Returns `buffer` itself (no copy).
+    ///
+    /// - Complexity: O(1).
+    public static func decodeRedisValue(_ buffer: ByteBuffer) throws(KVSError) -> ByteBuffer { buffer }
+}

@@ -1,0 +1,34 @@
+import KVS
+import KVSRedis
+import Testing
+
+/// The one AsyncStore suite (Support/AsyncStoreConformance.swift) against every back end.
+@Suite("AsyncStore conformance")
+struct AsyncStoreConformanceTests {
+    @Test("embedded KeyValueStore")
+    func embedded() async throws {
+        let store = try KeyValueStore<String>(shardCount: 8)
+        defer { store.close() }
+        try await checkAsyncStoreConformance(store)
+    }
+
+    @Test("RedisStore on an in-process kvs-server")
+    func kvsServer() async throws {
+        try await withKVSServer { port in
+            let store = RedisStore<String>(port: port)
+            try await checkAsyncStoreConformance(store)
+            await store.shutdown()
+        }
+    }
+
+    @Test(
+        "RedisStore on redis-server",
+        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH"))
+    func redisServer() async throws {
+        try await withRedisServer { port in
+            let store = RedisStore<String>(port: port)
+            try await checkAsyncStoreConformance(store)
+            await store.shutdown()
+        }
+    }
+}

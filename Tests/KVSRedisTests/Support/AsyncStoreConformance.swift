@@ -1,0 +1,78 @@
+import KVS
+import Testing
+
+/// The KVSError code `body` throws, or nil if it returns (or throws something else, which
+/// fails the test).
+func errorCode<R>(_ body: () async throws -> R) async -> KVSError.Code? {
+    do {
+        _ = try await body()
+        return nil
+    } catch let error as KVSError {
+        return error.code
+    } catch {
+        Issue.record("expected a KVSError, got \(error)")
+        return nil
+    }
+}
+
+/// The AsyncStore contract, written once and run against every implementation: the embedded
+/// store, RedisStore on kvs-server, RedisStore on redis-server. `store` must start empty.
+func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async throws {
+    // get / set / exists / delete, and the error codes for a missing key.
+    #expect(await errorCode { try await store.get("missing") } == .notFound)
+    #expect(try await store.exists("missing") == false)
+    #expect(await errorCode { try await store.delete("missing") } == .notFound)
+    try await store.set("a", "1")
+    #expect(try await store.get("a") == "1")
+    #expect(try await store.exists("a"))
+    try await store.set("a", "2")
+    #expect(try await store.get("a") == "2")
+    try await store.set("empty", "")
+    #expect(try await store.get("empty") == "")
+    try await store.set("unicode ключ", "värde ✓")
+    #expect(try await store.get("unicode ключ") == "värde ✓")
+    try await store.delete("a")
+    #expect(await errorCode { try await store.get("a") } == .notFound)
+    #expect(try await store.exists("a") == false)
+
+    // TTL: .zero is no expiry, negative is .invalidTTL and keeps the old value, positive expires.
+    try await store.set("forever", "x", ttl: .zero)
+    try await store.set("kept", "old")
+    #expect(await errorCode { try await store.set("kept", "new", ttl: .milliseconds(-1)) } == .invalidTTL)
+    #expect(try await store.get("kept") == "old")
+    try await store.set("short", "gone soon", ttl: .milliseconds(500))  // generous: the next line must run before it expires
+    try await store.set("long", "stays", ttl: .seconds(60))
+    #expect(try await store.get("short") == "gone soon")
+    try await Task.sleep(for: .milliseconds(1200))
+    #expect(await errorCode { try await store.get("short") } == .notFound)
+    #expect(try await store.exists("short") == false)
+    #expect(try await store.get("long") == "stays")
+    #expect(try await store.get("forever") == "x")
+    try await store.set("long", "no ttl now")  // a plain set clears the TTL
+    #expect(try await store.get("long") == "no ttl now")
+
+    // keys: every live key once.
+    #expect(Set(try await store.keys()) == ["empty", "unicode ключ", "forever", "kept", "long"])
+
+    // Batches with per-key results.
+    let items = Dictionary(uniqueKeysWithValues: (0..<250).map { ("b\($0)", "v\($0)") })
+    let written = try await store.batchSet(items)
+    #expect(written.successful == 250)
+    #expect(written.errors.isEmpty)
+    let found = try await store.batchGet(["b0", "b249", "nope", "b17"])
+    #expect(found.values == ["b0": "v0", "b249": "v249", "b17": "v17"])
+    #expect(found.errors.keys.sorted() == ["nope"])
+    #expect(found.errors["nope"]?.code == .notFound)
+    #expect(found.errors["nope"]?.key == "nope")
+    let empty = try await store.batchGet([])
+    #expect(empty.values.isEmpty && empty.errors.isEmpty)
+    let deleted = try await store.batchDelete(["b0", "b1", "nope", "b2"])
+    #expect(deleted.deleted == 3)
+    #expect(deleted.errors.keys.sorted() == ["nope"])
+    #expect(deleted.errors["nope"]?.code == .notFound)
+    #expect(await errorCode { try await store.get("b1") } == .notFound)
+    #expect(Set(try await store.keys()).count == 5 + 247)
+    let rest = try await store.batchDelete(try await store.keys())
+    #expect(rest.deleted == 252)
+    #expect(try await store.keys().isEmpty)
+}

@@ -1,0 +1,96 @@
+import Foundation
+import KVSRedis
+import KVSServer
+import Logging
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts an in-process kvs-server on an ephemeral loopback port, runs `body`, stops the server.
+func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
+    var config = ServerConfiguration()
+    config.port = 0
+    let directory = NSTemporaryDirectory() + "kvs-redis-test-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    config.directory = directory
+    config.savePoints = []
+    config.eventLoopThreads = 2
+    config.shardsPerDatabase = 8
+    var logger = Logger(label: "kvs-redis-test")
+    logger.logLevel = .error
+    let server = try Server(configuration: config, logger: logger)
+    let port = try await server.start()
+    do {
+        let result = try await body(port)
+        try await server.stop(save: false)
+        return result
+    } catch {
+        try? await server.stop(save: false)
+        throw error
+    }
+}
+
+/// A loopback port nothing listens on at the moment of the call (bound to port 0, then closed).
+func freeLoopbackPort() throws -> Int {
+    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0).wait()
+    let port = channel.localAddress?.port ?? 0
+    try channel.close().wait()
+    return port
+}
+
+/// The path of `redis-server` on the PATH, or nil.
+let redisServerPath: String? = {
+    for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let path = "\(directory)/redis-server"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}()
+
+/// Starts `redis-server` on a free loopback port (no persistence), runs `body`, then stops it
+/// with `SHUTDOWN NOSAVE` and, whatever happened, SIGKILL.
+func withRedisServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
+    guard let path = redisServerPath else { throw RedisServerMissing() }
+    let port = try freeLoopbackPort()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = [
+        "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
+    ]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let admin = RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 1, requestTimeout: .seconds(2)))
+    defer {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+    // Wait until it answers.
+    let deadline = ContinuousClock.now + .seconds(10)
+    while true {
+        if (try? await admin.command(["PING"])) != nil { break }
+        if ContinuousClock.now > deadline { throw RedisServerMissing(reason: "redis-server did not answer on port \(port)") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    do {
+        let result = try await body(port)
+        _ = try? await admin.command(["SHUTDOWN", "NOSAVE"])
+        await admin.shutdown()
+        return result
+    } catch {
+        _ = try? await admin.command(["SHUTDOWN", "NOSAVE"])
+        await admin.shutdown()
+        throw error
+    }
+}
+
+struct RedisServerMissing: Error, CustomStringConvertible {
+    var reason = "redis-server is not on the PATH"
+    var description: String { reason }
+}
