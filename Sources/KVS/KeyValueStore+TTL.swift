@@ -40,11 +40,10 @@ extension KeyValueStore {
     ///   ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(log t).
     public func expire(_ key: String, after ttl: Duration) throws(KVSError) {
-        guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
-        let ttlNanos = ttl.nanosecondsRoundedUp
+        let ttlNanos = try ttl.ttlNanoseconds(for: key)
         let found = try engine.withEntry(key) { entry, now in
             guard entry != nil else { return false }
-            entry?.expiresAt = ttlNanos == 0 ? 0 : now.addingClamped(ttlNanos)
+            entry?.expiresAt = now.deadline(afterTTL: ttlNanos)
             return true
         }
         if !found { throw KVSError.notFound(key) }
@@ -53,14 +52,19 @@ extension KeyValueStore {
     /// The absolute deadline for `ttl` from now (`0` for no expiry).
     @inlinable
     func deadline(for ttl: Duration, key: String?) throws(KVSError) -> Int64 {
-        guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
-        if ttl == .zero { return 0 }
-        return engine.clock.now().addingClamped(ttl.nanosecondsRoundedUp)
+        let ttlNanos = try ttl.ttlNanoseconds(for: key)
+        return ttlNanos == 0 ? 0 : engine.clock.now().deadline(afterTTL: ttlNanos)
     }
 }
 
 extension Int64 {
     /// `self + other`, clamped to `Int64.max` instead of overflowing.
+    /// The deadline `ttlNanos` after this instant, or `0` (no expiry) when `ttlNanos` is 0.
+    @inlinable
+    package func deadline(afterTTL ttlNanos: Int64) -> Int64 {
+        ttlNanos == 0 ? 0 : addingClamped(ttlNanos)
+    }
+
     @inlinable
     package func addingClamped(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)

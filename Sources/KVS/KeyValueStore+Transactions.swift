@@ -19,7 +19,8 @@ extension KeyValueStore {
     ///
     /// **How.** Optimistic: reads record the versions of their shards, writes are
     /// buffered; the commit locks the touched shards in ascending order, checks that
-    /// nothing read has changed, and applies the writes. On a conflict the body runs
+    /// nothing read has changed, and applies the writes (a read-only transaction commits
+    /// with no lock: checking the versions suffices). On a conflict the body runs
     /// again; after 8 conflicting attempts it runs holding the locks of the shards it
     /// touches, which cannot conflict, so every transaction completes (no livelock, and
     /// no deadlock since locks are always taken in one order). Shards the transaction
@@ -105,10 +106,9 @@ extension KeyValueStore {
     /// - Complexity: O(1).
     @inlinable
     public func setIfAbsent(_ key: String, _ value: Value, ttl: Duration = .zero) throws(KVSError) -> Bool {
-        guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
-        let ttlNanos = ttl.nanosecondsRoundedUp
+        let ttlNanos = try ttl.ttlNanoseconds(for: key)
         return try engine.withEntryIfAbsent(key) { now in
-            Entry(value: value, expiresAt: ttlNanos == 0 ? 0 : now.addingClamped(ttlNanos))
+            Entry(value: value, expiresAt: now.deadline(afterTTL: ttlNanos))
         }
     }
 }

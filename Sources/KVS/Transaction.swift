@@ -42,8 +42,7 @@ public struct Transaction<Value: Sendable> {
     ///   ``KVSError/Code/invalidShardIndex``.
     @inlinable
     public mutating func set(_ key: String, _ value: Value, ttl: Duration) throws(KVSError) {
-        guard ttl >= .zero else { throw KVSError.invalidTTL(key, ttl) }
-        try state.set(key, value, ttlNanos: ttl.nanosecondsRoundedUp)
+        try state.set(key, value, ttlNanos: try ttl.ttlNanoseconds(for: key))
     }
 
     /// Removes `key` when the transaction commits.

@@ -7,18 +7,6 @@ import Testing
 /// `.ci/run` (`swift test --sanitize=thread --filter ConcurrencyTests`).
 @Suite("ConcurrencyTests")
 struct ConcurrencyTests {
-    /// splitmix64, so each thread has its own cheap, seeded generator.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func mixedOperationsKeepTheCountExact() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
         defer { store.close() }
@@ -26,7 +14,7 @@ struct ConcurrencyTests {
         let threads = 8
         let opsPerThread = 20_000
         DispatchQueue.concurrentPerform(iterations: threads) { t in
-            var rng = SplitMix(state: UInt64(t))
+            var rng = SplitMix64(state: UInt64(t))
             for _ in 0..<opsPerThread {
                 let key = "k\(Int.random(in: 0..<keySpace, using: &rng))"
                 switch Int.random(in: 0..<100, using: &rng) {
@@ -77,7 +65,7 @@ struct ConcurrencyTests {
         defer { store.close() }
         for i in 0..<64 { try store.set("k\(i)", "k\(i):0") }
         DispatchQueue.concurrentPerform(iterations: 6) { t in
-            var rng = SplitMix(state: 99 + UInt64(t))
+            var rng = SplitMix64(state: 99 + UInt64(t))
             for n in 0..<20_000 {
                 let i = Int.random(in: 0..<64, using: &rng)
                 if t % 2 == 0 {

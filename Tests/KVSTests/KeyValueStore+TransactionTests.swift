@@ -156,7 +156,7 @@ struct TransactionConcurrencyTests {
         let total = accounts * initial
         let tornReads = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 6) { t in
-            var rng = ConcurrencyTests.SplitMix(state: UInt64(t) &* 7919)
+            var rng = SplitMix64(state: UInt64(t) &* 7919)
             for n in 0..<1500 {
                 if t < 4 {
                     let from = Int.random(in: 0..<accounts, using: &rng)

@@ -51,18 +51,6 @@ private func leb128(_ value: UInt64) -> [UInt8] {
     return bytes
 }
 
-/// A small deterministic generator (SplitMix64), so failures are reproducible.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 // MARK: - Test types
 
 private struct User: Codable, Equatable {

@@ -57,6 +57,16 @@ package final class ManualClock: Sendable {
 }
 
 extension Duration {
+    /// This time-to-live in nanoseconds (`0` for `.zero`, meaning no expiry), the one
+    /// place a TTL is validated.
+    ///
+    /// - Throws: ``KVSError/Code/invalidTTL`` naming `key` if the duration is negative.
+    @inlinable
+    package func ttlNanoseconds(for key: String?) throws(KVSError) -> Int64 {
+        guard self >= .zero else { throw KVSError.invalidTTL(key, self) }
+        return nanosecondsRoundedUp
+    }
+
     /// This duration in whole nanoseconds, rounded up (so a positive duration is never
     /// zero) and clamped to `Int64`'s range.
     @inlinable

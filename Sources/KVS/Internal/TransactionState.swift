@@ -96,7 +96,7 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
         if doomed { throw Self.retrySignal }
         if let write = writes[key] {
             switch write {
-            case .set(let value, let ttl): return Entry(value: value, expiresAt: ttl == 0 ? 0 : now.addingClamped(ttl))
+            case .set(let value, let ttl): return Entry(value: value, expiresAt: now.deadline(afterTTL: ttl))
             case .setExpiringAt(let value, let expiresAt):
                 return expiresAt != 0 && expiresAt <= now ? nil : Entry(value: value, expiresAt: expiresAt)
             case .delete: return nil
@@ -214,7 +214,7 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
             shard.withLockHeld { state in
                 switch write {
                 case .set(let value, let ttl):
-                    let expiresAt = ttl == 0 ? 0 : commitNow.addingClamped(ttl)
+                    let expiresAt = commitNow.deadline(afterTTL: ttl)
                     if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil { delta += 1 }
                     if expiresAt != 0 { engine.noteDeadline(expiresAt, in: shard) }
                 case .setExpiringAt(let value, let expiresAt):
