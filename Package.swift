@@ -39,7 +39,7 @@ let package = Package(
         ),
         .target(name: "CKVSBenchSupport"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
-        .testTarget(name: "KVSTests", dependencies: ["KVS"], swiftSettings: internalChecks),
+        .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
 
         // RESP (issue #6): protocol values, incremental decoder, encoder; no store logic.
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "KVSServerTests",
             dependencies: [
-                "KVSServer", "KVS", "RESP",
+                "KVSServer", "KVS", "RESP", "KVSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,10 +96,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What several test targets share: the AsyncStore conformance suite, servers started
+        // for a test (kvs-server in process, redis-server, a Redis Cluster), small helpers.
+        .target(
+            name: "KVSTestSupport",
+            dependencies: [
+                "KVS", "KVSRedis", "KVSServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/KVSTestSupport"
+        ),
         .testTarget(
             name: "KVSRedisTests",
             dependencies: [
-                "KVSRedis", "KVS", "RESP", "KVSServer",
+                "KVSRedis", "KVS", "RESP", "KVSServer", "KVSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

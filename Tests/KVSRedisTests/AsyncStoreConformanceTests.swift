@@ -1,3 +1,4 @@
+import KVSTestSupport
 import KVS
 import KVSRedis
 import Testing

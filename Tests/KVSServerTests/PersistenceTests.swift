@@ -1,3 +1,4 @@
+import KVSTestSupport
 import Foundation
 import NIOCore
 import RESP
@@ -8,7 +9,7 @@ import Testing
 @Suite("Persistence")
 struct PersistenceTests {
     @Test func dataSurvivesARestart() async throws {
-        let dir = makeTemporaryDirectory()
+        let dir = try makeTemporaryDirectory()
         try await withServer(directory: dir) { server, port in
             let c = try TestClient(port: port)
             try c.call("SET", "plain", "v")
@@ -31,7 +32,7 @@ struct PersistenceTests {
     }
 
     @Test func saveBgsaveAndLastsave() async throws {
-        let dir = makeTemporaryDirectory()
+        let dir = try makeTemporaryDirectory()
         try await withServer(directory: dir) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
@@ -54,7 +55,7 @@ struct PersistenceTests {
     }
 
     @Test func savePolicyWritesInTheBackground() async throws {
-        let dir = makeTemporaryDirectory()
+        let dir = try makeTemporaryDirectory()
         try await withServer({ $0.savePoints = [ServerConfiguration.SavePoint(seconds: 1, changes: 2)] }, directory: dir) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
@@ -81,7 +82,7 @@ struct PersistenceTests {
     }
 
     @Test func corruptSnapshotStopsStartupAndIsKept() async throws {
-        let dir = makeTemporaryDirectory()
+        let dir = try makeTemporaryDirectory()
         try await withServer(directory: dir) { server, port in
             try TestClient(port: port).call("SET", "a", "1")
             try await server.stop(save: true)
@@ -102,7 +103,7 @@ struct PersistenceTests {
     }
 
     @Test func shutdownCommandSavesAndStops() async throws {
-        let dir = makeTemporaryDirectory()
+        let dir = try makeTemporaryDirectory()
         var config = ServerConfiguration()
         config.port = 0
         config.directory = dir

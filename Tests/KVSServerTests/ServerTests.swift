@@ -1,3 +1,4 @@
+import KVSTestSupport
 import Foundation
 import NIOCore
 import RESP
@@ -130,7 +131,7 @@ struct ServerTests {
         var config = ServerConfiguration()
         config.bindAddresses = ["0.0.0.0"]
         config.port = 0
-        config.directory = makeTemporaryDirectory()
+        config.directory = try makeTemporaryDirectory()
         let server = try Server(configuration: config)
         await #expect(throws: Server.StartupError.self) { try await server.start() }
     }
@@ -168,18 +169,5 @@ struct ServerTests {
             }
             #expect(try TestClient(port: port).call("PING") == .simpleString("PONG"))
         }
-    }
-}
-
-/// A small deterministic generator for fuzz tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

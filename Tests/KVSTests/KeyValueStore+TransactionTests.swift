@@ -1,3 +1,4 @@
+import KVSTestSupport
 import Dispatch
 import Foundation
 import Synchronization

@@ -1,3 +1,4 @@
+import KVSTestSupport
 import Foundation
 import KVS
 import Testing

@@ -1,3 +1,4 @@
+import KVSTestSupport
 import Foundation
 import KVSServer
 import Logging
@@ -11,7 +12,7 @@ func withServer<R>(
 ) async throws -> R {
     var config = ServerConfiguration()
     config.port = 0
-    config.directory = directory ?? makeTemporaryDirectory()
+    config.directory = try directory ?? makeTemporaryDirectory()
     defer { if directory == nil { try? FileManager.default.removeItem(atPath: config.directory) } }
     config.savePoints = []
     config.eventLoopThreads = 2
@@ -29,10 +30,4 @@ func withServer<R>(
         try? await server.stop(save: false)
         throw error
     }
-}
-
-func makeTemporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "kvs-server-test-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
 }

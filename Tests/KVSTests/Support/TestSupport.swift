@@ -32,17 +32,6 @@ func expectKVSError<R>(
     return error
 }
 
-/// A fresh, empty temporary directory, removed by the caller with `removeDirectory`.
-func makeTemporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "kvs-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
-func removeDirectory(_ path: String) {
-    try? FileManager.default.removeItem(atPath: path)
-}
-
 /// Polls `condition` every millisecond until it holds or `limit` passes; returns whether
 /// it held. For behaviour that happens on a background thread in real time, with a
 /// limit far above the expected time (so it does not pass or fail by luck).
@@ -56,14 +45,3 @@ func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) 
     return condition()
 }
 
-/// A small deterministic generator (SplitMix64), so failures are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// Starts an in-process kvs-server on an ephemeral loopback port, runs `body`, stops the server.
-func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
+package func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
     var config = ServerConfiguration()
     config.port = 0
     let directory = NSTemporaryDirectory() + "kvs-redis-test-\(UUID().uuidString)"
@@ -35,7 +35,7 @@ func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R
 }
 
 /// A loopback port nothing listens on at the moment of the call (bound to port 0, then closed).
-func freeLoopbackPort() throws -> Int {
+package func freeLoopbackPort() throws -> Int {
     let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .bind(host: "127.0.0.1", port: 0).wait()
     let port = channel.localAddress?.port ?? 0
@@ -44,7 +44,7 @@ func freeLoopbackPort() throws -> Int {
 }
 
 /// The path of `redis-server` on the PATH, or nil.
-let redisServerPath: String? = {
+package let redisServerPath: String? = {
     for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
         let path = "\(directory)/redis-server"
         if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -54,7 +54,7 @@ let redisServerPath: String? = {
 
 /// Starts `redis-server` on a free loopback port (no persistence), runs `body`, then stops it
 /// with `SHUTDOWN NOSAVE` and, whatever happened, SIGKILL.
-func withRedisServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
+package func withRedisServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
     guard let path = redisServerPath else { throw RedisServerMissing() }
     let port = try freeLoopbackPort()
     let process = Process()
@@ -90,7 +90,8 @@ func withRedisServer<R>(_ body: (_ port: Int) async throws -> R) async throws ->
     }
 }
 
-struct RedisServerMissing: Error, CustomStringConvertible {
-    var reason = "redis-server is not on the PATH"
-    var description: String { reason }
+package struct RedisServerMissing: Error, CustomStringConvertible {
+    package var reason = "redis-server is not on the PATH"
+    package var description: String { reason }
+    package init(reason: String = "redis-server is not on the PATH") { self.reason = reason }
 }

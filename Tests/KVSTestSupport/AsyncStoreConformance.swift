@@ -3,7 +3,7 @@ import Testing
 
 /// The KVSError code `body` throws, or nil if it returns (or throws something else, which
 /// fails the test).
-func errorCode<R>(_ body: () async throws -> R) async -> KVSError.Code? {
+package func errorCode<R>(_ body: () async throws -> R) async -> KVSError.Code? {
     do {
         _ = try await body()
         return nil
@@ -17,7 +17,7 @@ func errorCode<R>(_ body: () async throws -> R) async -> KVSError.Code? {
 
 /// The AsyncStore contract, written once and run against every implementation: the embedded
 /// store, RedisStore on kvs-server, RedisStore on redis-server. `store` must start empty.
-func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async throws {
+package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async throws {
     // get / set / exists / delete, and the error codes for a missing key.
     #expect(await errorCode { try await store.get("missing") } == .notFound)
     #expect(try await store.exists("missing") == false)
