@@ -23,7 +23,7 @@
 ///
 /// ## Expiry
 /// A key set with a time-to-live is invisible from the moment it expires (passive
-/// expiry) and is removed by a background thread within about 10 ms after that (active
+/// expiry) and is removed by a background thread within about 50 ms after that (active
 /// expiry), which is started by the first write with a TTL and stopped by ``close()``.
 /// The background work grows with the number of keys that carry a TTL, not with the
 /// size of the store.
@@ -119,7 +119,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     }
 
     /// The number of keys, including expired keys that have not been removed yet
-    /// (they are, within about 10 ms of expiring). The seed's `Len`.
+    /// (they are, within about 50 ms of expiring). The seed's `Len`.
     ///
     /// - Complexity: O(1): an atomic counter kept by every path that adds or removes a key.
     /// - Thread safety: an atomic load.

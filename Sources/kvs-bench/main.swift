@@ -4,7 +4,9 @@
 //
 // WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), T4 and T4Z (transactions of 4
 // keys, 2 reads and 2 writes, uniform or Zipf; committed/s and % retried), SNAP (save and load a snapshot of
-// the loaded store, keys/s), CHECK (prints the shared inputs to compare with the other
+// the loaded store, keys/s), EXP (background expiry: 1,000,000 keys whose TTLs end over
+// 10 s, 10% of them per second; the sweeper's CPU in % of one core and how late keys
+// disappear, p99 in ms), CHECK (prints the shared inputs to compare with the other
 // programs) or HASH (ns per shard hash: the ASCII fast path against the NFC path). Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
 // references (L: three throwaway loads; others: OPS/5 per thread).
@@ -138,6 +140,9 @@ case "SNAP":
     print("# \(program) SNAP: \(bytes) bytes; save \(String(format: "%.3f", saveSeconds)) s, load \(String(format: "%.3f", loadSeconds)) s")
     report("SNAP_save", 1, Double(BenchData.keyCount) / saveSeconds)
     report("SNAP_load", 1, Double(BenchData.keyCount) / loadSeconds)
+
+case "EXP":
+    expiryWorkload(keys)
 
 default:
     FileHandle.standardError.write(Data("unknown workload \(workload)\n".utf8))

@@ -1,76 +1,161 @@
 import HeapModule
 
-/// A shard's index of the keys that carry a time-to-live, ordered by deadline, so that
+/// A shard's index of the keys that carry a time-to-live, grouped by deadline, so that
 /// background expiry touches only keys that are due: its cost grows with the number of
 /// keys that carry a TTL, never with the size of the store.
 ///
-/// The index is a min-heap of `(deadline, key)` with lazy deletion: overwriting,
-/// deleting or persisting a key does not search the heap; the stale item stays until it
-/// reaches the top (where the sweeper drops it because the table no longer holds that
-/// deadline) or until ``compactIfNeeded(table:)`` rebuilds the heap,
-/// which it does once stale items outnumber live ones, so memory stays within a
+/// **Layout.** Items `(deadline, key)` go into buckets of about 8 ms of deadlines
+/// (`deadline >> 23` nanoseconds), each an array that only grows at its end; a small
+/// min-heap orders the bucket numbers. A write appends to one array (amortized O(1)); the
+/// sweeper walks the earliest bucket front to back. This replaced a min-heap of items:
+/// with 1,000,000 TTL keys and 100,000 expiring per second, its sift-downs (a cache miss
+/// per level) were half of the sweeper's time (`kvs-bench EXP 1`, perf).
+///
+/// **Lazy deletion.** Overwriting, deleting or persisting a key does not search the
+/// index; the stale item stays until the sweeper reaches it (and drops it because the
+/// table no longer holds that deadline) or until ``compactIfNeeded(table:)`` rebuilds the
+/// index, which it does once stale items outnumber live ones, so memory stays within a
 /// constant factor of the number of TTL keys.
+///
+/// Every deadline is exact: a bucket whose time range is only partly past yields just the
+/// items that are due and keeps the rest.
 @usableFromInline
 package struct ExpiryIndex<Key: Hashable> {
-    package struct Item: Comparable {
-        package var deadline: Int64
-        package var key: Key
+    @usableFromInline
+    package struct Item {
+        @usableFromInline package var deadline: Int64
+        @usableFromInline package var key: Key
 
-        package static func < (a: Item, b: Item) -> Bool { a.deadline < b.deadline }
-        package static func == (a: Item, b: Item) -> Bool { a.deadline == b.deadline && a.key == b.key }
+        @inlinable
+        package init(deadline: Int64, key: Key) {
+            self.deadline = deadline
+            self.key = key
+        }
     }
 
-    private var heap = Heap<Item>()
-    /// How many table entries carry a deadline (kept by the shard).
+    @usableFromInline
+    struct Bucket {
+        @usableFromInline var items: [Item]
+        /// No later than the earliest deadline among `items`.
+        @usableFromInline var earliest: Int64
+
+        @inlinable
+        init(_ item: Item) {
+            items = [item]
+            earliest = item.deadline
+        }
+    }
+
+    /// log2 of a bucket's span in nanoseconds (2^23 ns, about 8.4 ms: below the
+    /// sweeper's 10 ms tick, so a bucket is seldom walked twice).
+    @inlinable static var bucketShift: Int64 { 25 }
+
+    @usableFromInline var buckets: [Int64: Bucket] = [:]
+    /// The numbers of the buckets in `buckets`, earliest first.
+    @usableFromInline var order = Heap<Int64>()
+    @usableFromInline var storedItems = 0
+    /// How many entries of the table carry a deadline (maintained by the shard).
     @usableFromInline package var liveCount = 0
 
+    @inlinable
     package init() {}
 
-    /// The earliest deadline in the index (possibly stale), or `Int64.max` when empty.
-    package var earliestDeadline: Int64 { heap.min?.deadline ?? .max }
+    /// No later than the earliest deadline in the index; `Int64.max` when it is empty.
+    @inlinable
+    package var earliestDeadline: Int64 {
+        guard let first = order.min else { return .max }
+        return buckets[first]?.earliest ?? .max
+    }
 
-    /// The number of items, stale ones included.
-    @usableFromInline package var itemCount: Int { heap.count }
+    /// How many items the index holds, stale ones included.
+    @inlinable package var itemCount: Int { storedItems }
 
-    /// Records that `key` now expires at `deadline`.
+    /// Adds `key`'s new deadline.
     ///
-    /// - Complexity: O(log n).
+    /// - Complexity: amortized O(1); O(log b) for the first item of one of b buckets.
+    @inlinable
     package mutating func insert(_ key: Key, deadline: Int64) {
-        heap.insert(Item(deadline: deadline, key: key))
+        let item = Item(deadline: deadline, key: key)
+        let number = deadline >> Self.bucketShift
+        storedItems += 1
+        if buckets[number]?.items.append(item) != nil {
+            if deadline < buckets[number]?.earliest ?? .min { buckets[number]?.earliest = deadline }
+        } else {
+            buckets[number] = Bucket(item)
+            order.insert(number)
+        }
     }
 
-    /// Removes and returns the earliest item if its deadline is at or before `now`; the
-    /// caller checks that it is still current (the table still holds that deadline for
-    /// that key) and ignores it otherwise.
+    /// Removes and returns up to `limit` items whose deadline is at or before `now`,
+    /// earliest buckets first (the order within a bucket is not by deadline).
     ///
-    /// - Complexity: O(log n).
-    package mutating func popDue(now: Int64) -> Item? {
-        guard let top = heap.min, top.deadline <= now else { return nil }
-        return heap.removeMin()
+    /// - Complexity: O(k) for k items returned, plus O(m) for a bucket of m items that is
+    ///   only partly due, plus O(log b) per emptied bucket.
+    @inlinable
+    package mutating func popDue(now: Int64, limit: Int) -> [Item] {
+        var due: [Item] = []
+        while due.count < limit, let number = order.min, var bucket = buckets.removeValue(forKey: number) {
+            guard bucket.earliest <= now else {
+                buckets[number] = bucket
+                break
+            }
+            let wholeBucketDue = (number &+ 1) << Self.bucketShift <= now + 1
+            if wholeBucketDue {
+                let take = min(limit - due.count, bucket.items.count)
+                due.append(contentsOf: bucket.items.suffix(take))
+                bucket.items.removeLast(take)
+            } else {
+                var kept: [Item] = []
+                var earliest = Int64.max
+                for item in bucket.items {
+                    if item.deadline <= now && due.count < limit {
+                        due.append(item)
+                    } else {
+                        kept.append(item)
+                        earliest = Swift.min(earliest, item.deadline)
+                    }
+                }
+                bucket.items = kept
+                bucket.earliest = earliest
+            }
+            if bucket.items.isEmpty {
+                _ = order.removeMin()
+            } else {
+                buckets[number] = bucket
+            }
+        }
+        storedItems -= due.count
+        return due
     }
 
-    /// Rebuilds the heap without its stale items (those whose key `table` no longer holds
-    /// with that deadline) when they outnumber the live ones.
+    /// Rebuilds the index with only the live items once stale ones outnumber them.
     ///
-    /// - Complexity: amortized O(1) per insertion: a rebuild costs O(n) and happens only
-    ///   after more than `liveCount + 64` stale insertions.
+    /// - Complexity: O(t) for t items when it rebuilds, else O(1).
+    @inlinable
     package mutating func compactIfNeeded<Value>(table: [Key: Entry<Value>]) {
-        guard heap.count > 2 * liveCount + 64 else { return }
+        guard storedItems > 2 * liveCount + 64 else { return }
         // Keep one item per key, and only if the table still holds its deadline: after
-        // this the heap has at most `liveCount` items.
+        // this the index has at most `liveCount` items.
         var kept = Set<Key>(minimumCapacity: liveCount)
-        heap = Heap(heap.unordered.filter { table[$0.key]?.expiresAt == $0.deadline && kept.insert($0.key).inserted })
+        let live = unorderedItems.filter { table[$0.key]?.expiresAt == $0.deadline && kept.insert($0.key).inserted }
+        removeAll(keepingLiveCount: true)
+        for item in live { insert(item.key, deadline: item.deadline) }
     }
 
-    /// Removes everything.
-    package mutating func removeAll() {
-        heap = Heap()
-        liveCount = 0
+    /// Empties the index (and sets ``liveCount`` to 0 unless told to keep it).
+    @inlinable
+    package mutating func removeAll(keepingLiveCount: Bool = false) {
+        buckets = [:]
+        order = Heap()
+        storedItems = 0
+        if !keepingLiveCount { liveCount = 0 }
     }
 
-    /// All items, in no order (for invariant checks).
-    package var unorderedItems: [Item] { heap.unordered }
+    /// Every item, in no particular order (for checks and rebuilds).
+    @inlinable
+    package var unorderedItems: [Item] { buckets.values.flatMap(\.items) }
 }
 
 extension ExpiryIndex: Sendable where Key: Sendable {}
 extension ExpiryIndex.Item: Sendable where Key: Sendable {}
+extension ExpiryIndex.Bucket: Sendable where Key: Sendable {}

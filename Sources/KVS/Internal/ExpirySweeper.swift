@@ -10,6 +10,7 @@ import Synchronization
 /// the engine weakly and returns `false` once the engine is gone, which ends the thread,
 /// so a store that is dropped without `close()` leaks neither memory nor a thread for
 /// longer than one interval.
+@usableFromInline
 package final class ExpirySweeper: Sendable {
     /// `stopped` is reached from `running`; `stoppedBeforeStart` from `idle`.
     private enum Phase: Sendable { case idle, running, stopped, stoppedBeforeStart }
@@ -21,6 +22,7 @@ package final class ExpirySweeper: Sendable {
     /// Signalled by the thread as it exits; every waiter re-signals it for the next.
     private let exited = DispatchSemaphore(value: 0)
     private let hasExited = Atomic(false)
+    private let started = Atomic(false)
     private let interval: Duration
 
     package init(interval: Duration) {
@@ -31,6 +33,7 @@ package final class ExpirySweeper: Sendable {
     ///
     /// - Parameter tick: one sweep; returns `false` to end the thread.
     /// - Complexity: O(1); a single lock when the sweeper is already running.
+    @usableFromInline
     package func startIfNeeded(_ tick: @escaping @Sendable () -> Bool) {
         let shouldStart = phase.withLock { phase in
             guard phase == .idle else { return false }
@@ -38,6 +41,7 @@ package final class ExpirySweeper: Sendable {
             return true
         }
         guard shouldStart else { return }
+        started.store(true, ordering: .releasing)
         let thread = Thread { [self] in run(tick) }
         thread.name = "kvs-expiry"
         thread.start()
@@ -79,6 +83,11 @@ package final class ExpirySweeper: Sendable {
     }
 
     /// Whether the sweeper thread was started and has not exited.
+    /// Whether ``startIfNeeded(_:)`` has started (or refused for good to start) the thread:
+    /// one atomic load, so that every write with a TTL can ask.
+    @usableFromInline
+    package var hasStarted: Bool { started.load(ordering: .acquiring) }
+
     package var isRunning: Bool {
         let started = phase.withLock { $0 == .running || $0 == .stopped }
         return started && !hasExited.load(ordering: .acquiring)

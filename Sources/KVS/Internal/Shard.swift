@@ -59,7 +59,7 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
 
     /// Publishes the index's earliest deadline for the sweeper. Call under the lock after
     /// the index changed.
-    @inline(__always)
+    @inlinable
     package func publishDeadline(_ state: borrowing ShardState<Key, Value>) {
         nextDeadline.store(state.expiry.earliestDeadline, ordering: .relaxed)
     }
@@ -110,7 +110,7 @@ package struct ShardState<Key: StoreKey, Value> {
     }
 
     /// Keeps the expiry index in step with a deadline change of `key`.
-    @usableFromInline
+    @inlinable
     package mutating func noteExpiryChange(_ key: Key, from old: Int64, to new: Int64) {
         // Invariant: the index holds an item for every entry's current deadline; an
         // unchanged deadline already has one.
@@ -126,14 +126,24 @@ package struct ShardState<Key: StoreKey, Value> {
     /// Removes up to `limit` entries whose deadline is at or before `now`.
     ///
     /// - Returns: how many entries it removed.
-    /// - Complexity: O(k log t) for k items popped from an index of t items.
+    /// - Complexity: O(k) for k items popped (see ``ExpiryIndex/popDue(now:limit:)``).
+    @inlinable
     package mutating func removeExpired(now: Int64, limit: Int) -> Int {
         var removed = 0
-        while removed < limit, let item = expiry.popDue(now: now) {
-            guard table[item.key]?.expiresAt == item.deadline else { continue }  // stale item
-            _ = remove(item.key)
-            removed += 1
+        while removed < limit {
+            let due = expiry.popDue(now: now, limit: limit - removed)
+            if due.isEmpty { break }
+            for item in due {
+                // One hash per item: look up, check, remove at the found index.
+                guard let index = table.index(forKey: item.key), table[index].value.expiresAt == item.deadline else {
+                    continue  // a stale item: the key was overwritten, deleted or persisted
+                }
+                table.remove(at: index)
+                expiry.liveCount -= 1
+                removed += 1
+            }
         }
+        checkCheapInvariants()
         return removed
     }
 
