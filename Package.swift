@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "crawl-and-store", targets: ["crawl-and-store"]),
         .executable(name: "multi-thread", targets: ["multi-thread"]),
         .executable(name: "sharding-with-consistent-hashing", targets: ["sharding-with-consistent-hashing"]),
+        .executable(name: "scale-out", targets: ["scale-out"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -153,10 +154,17 @@ let package = Package(
             dependencies: ["ConsistentHashing", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/sharding-with-consistent-hashing/Sources/sharding-with-consistent-hashing"
         ),
+        // scale-out (issue #7): one program on the embedded store, one server or a cluster.
+        .target(name: "ScaleOut", dependencies: ["KVS", "KVSRedis"], path: "Examples/scale-out/Sources/ScaleOut"),
+        .executableTarget(
+            name: "scale-out",
+            dependencies: ["ScaleOut", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/scale-out/Sources/scale-out"
+        ),
         .testTarget(
             name: "ExamplesTests",
             dependencies: [
-                "CrawlAndStore", "MultiThread", "ConsistentHashing", "KVS",
+                "CrawlAndStore", "MultiThread", "ConsistentHashing", "KVS", "ScaleOut", "KVSTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -90,4 +90,38 @@ public protocol AsyncStore<Value>: Sendable {
     /// - Throws: as ``batchGet(_:)``.
     /// - Complexity: O(k); one pipelined round trip on a single-node network store.
     func batchDelete(_ keys: [String]) async throws(KVSError) -> BatchDeleteResult
+
+    /// Atomically replaces the value of `key` with what `transform` returns: no other write to
+    /// `key` lands between the read that `transform` sees and the write of its result.
+    ///
+    /// `transform` gets the current value (`nil` when absent or expired) and returns the new
+    /// one (`nil` deletes the key). A stored value has no TTL. The embedded store runs
+    /// `transform` exactly once, under the key's shard lock; a network store reads the key,
+    /// runs `transform` and writes only if the key has not changed since (`WATCH`/`MULTI`/
+    /// `EXEC`), running `transform` again on the new value otherwise. So write `transform`
+    /// to be run any number of times, without side effects.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - transform: computes the new value from the current one.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (the value is left as it was);
+    ///   `.storeClosed`; network stores also `.transactionConflict` when the key kept changing
+    ///   (after a bounded number of attempts; nothing written) and the network codes of ``get(_:)``.
+    /// - Complexity: O(1) plus `transform` embedded; two round trips on a network store, more on
+    ///   conflicts.
+    @discardableResult
+    func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value?
+
+    /// Stores `value` under `key` only if the key is absent or expired, atomically.
+    ///
+    /// - Parameters:
+    ///   - key: the key to create.
+    ///   - value: the value to store.
+    ///   - ttl: the new key's time-to-live; `.zero` for none.
+    /// - Returns: whether it stored the value (`false`: the key held a live value, left as it was).
+    /// - Throws: `.invalidTTL` for a negative `ttl` (nothing stored), `.storeClosed`; network
+    ///   stores also the network codes of ``get(_:)``.
+    /// - Complexity: O(1) embedded; one round trip on a network store (`SET key value NX`).
+    func setIfAbsent(_ key: String, _ value: Value, ttl: Duration) async throws(KVSError) -> Bool
 }

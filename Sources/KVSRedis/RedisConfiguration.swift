@@ -13,7 +13,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// The database selected with `SELECT` on every new connection (0 by default: no `SELECT`).
     public var database: Int
     /// How many connections the store opens to the node at most (4 by default, at least 1); requests are
-    /// spread over them round-robin and pipelined on each.
+    /// spread over them round-robin and pipelined on each. Atomic operations (`update`,
+    /// `compareAndSwap`, `transaction`) use as many again, each lent to one operation at a time,
+    /// since `WATCH` state belongs to a connection: at most this many run at once.
     public var connectionsPerNode: Int
     /// The bound on opening a connection (5 s by default); past it an operation throws `.timeout`.
     public var connectTimeout: Duration

@@ -32,4 +32,13 @@ struct AsyncStoreConformanceTests {
             await store.shutdown()
         }
     }
+
+    @Test("RedisClusterStore on a 3-primary Redis Cluster", .enabled(if: redisClusterAvailable, redisClusterSkipReason))
+    func redisCluster() async throws {
+        try await withRedisCluster(primaries: 3) { cluster in
+            let store = RedisClusterStore<String>(configuration: cluster.configuration())
+            try await checkAsyncStoreConformance(store)
+            await store.shutdown()
+        }
+    }
 }

@@ -81,4 +81,7 @@ package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async 
     let rest = try await store.batchDelete(try await store.keys())
     #expect(rest.deleted == 252)
     #expect(try await store.keys().isEmpty)
+
+    // Atomic operations (AtomicStoreConformance.swift).
+    try await checkAtomicStoreConformance(store)
 }

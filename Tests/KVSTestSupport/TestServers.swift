@@ -54,7 +54,11 @@ package let redisServerPath: String? = {
 
 /// Starts `redis-server` on a free loopback port (no persistence), runs `body`, then stops it
 /// with `SHUTDOWN NOSAVE` and, whatever happened, SIGKILL.
-package func withRedisServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
+///
+/// - Parameter arguments: more command-line options, such as `["--cluster-enabled", "yes"]`.
+package func withRedisServer<R>(
+    arguments: [String] = [], _ body: (_ port: Int) async throws -> R
+) async throws -> R {
     guard let path = redisServerPath else { throw RedisServerMissing() }
     let port = try freeLoopbackPort()
     let process = Process()
@@ -62,7 +66,7 @@ package func withRedisServer<R>(_ body: (_ port: Int) async throws -> R) async t
     process.arguments = [
         "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
-    ]
+    ] + arguments
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()

@@ -25,10 +25,13 @@ final class ConnectionPool: Sendable {
     let configuration: RedisConfiguration
     private let group: any EventLoopGroup
     private let state: Locked<State>
+    /// Connections lent to one caller at a time (WATCH/MULTI/EXEC); see `ConnectionPool+Dedicated.swift`.
+    let dedicated: DedicatedConnections
 
     init(configuration: RedisConfiguration, group: any EventLoopGroup) {
         self.configuration = configuration
         self.group = group
+        self.dedicated = DedicatedConnections(configuration: configuration, group: group)
         self.state = Locked(State(slots: Array(repeating: .empty, count: max(1, configuration.connectionsPerNode))))
     }
 
@@ -119,6 +122,7 @@ final class ConnectionPool: Sendable {
     /// Closes every connection and refuses further requests with `.storeClosed`; requests in
     /// flight fail with `.connectionFailed`. Idempotent.
     func shutdown() async {
+        await dedicated.shutdown()
         let slots: [Slot] = state.withLock { state in
             state.isShutDown = true
             defer { state.slots = state.slots.map { _ in .empty } }

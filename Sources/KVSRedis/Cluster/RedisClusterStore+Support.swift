@@ -1,0 +1,38 @@
+import KVS
+import NIOCore
+import RESP
+
+// The cluster store's shared steps: encoding, decoding, and turning replies that are not what a
+// command expects into KVSErrors that name the node that sent them.
+extension RedisClusterStore {
+    func encode(_ value: Value, key: String) throws(KVSError) -> ByteBuffer {
+        do {
+            return try Value.encodeRedisValue(value)
+        } catch {
+            var error = error
+            error.key = key
+            throw error
+        }
+    }
+
+    func decode(_ bytes: ByteBuffer, key: String, node: RedisClusterConfiguration.Endpoint) throws(KVSError) -> Value {
+        do {
+            return try Value.decodeRedisValue(bytes)
+        } catch {
+            var error = error
+            error.key = key
+            error.message += " (read from \(node))"
+            throw error
+        }
+    }
+
+    /// `+OK`, or the error the reply stands for.
+    func expectOK(_ reply: ClusterReply, key: String) throws(KVSError) {
+        if let message = reply.value.errorMessage { throw ClusterRouter.replyError(message, node: reply.node, key: key) }
+        guard case .simpleString("OK") = reply.value else { throw unexpected(reply, command: "SET", key: key) }
+    }
+
+    func unexpected(_ reply: ClusterReply, command: String, key: String?) -> KVSError {
+        KVSError(.protocolError, key: key, message: "\(reply.node) sent an unexpected reply to \(command): \(reply.value)")
+    }
+}

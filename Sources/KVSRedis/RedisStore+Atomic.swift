@@ -1,0 +1,155 @@
+import KVS
+
+// Atomic operations, mirroring KeyValueStore+Transactions.swift: setIfAbsent with SET NX, and
+// update, compareAndSwap and multi-key transactions with WATCH/MULTI/EXEC on a dedicated
+// connection (Atomic/RedisAtomic.swift runs them; a cluster store calls the same code on the
+// pool of the node that owns the keys' slot).
+extension RedisStore {
+    /// Stores `value` under `key` only if the key is absent or expired (`SET key value NX`, with
+    /// `PX ms` for a TTL): one command, atomic on the server.
+    ///
+    /// - Parameters:
+    ///   - key: the key to create.
+    ///   - value: the value to store.
+    ///   - ttl: the new key's time-to-live, rounded up to whole milliseconds; `.zero` for none.
+    /// - Returns: whether it stored the value (`false`: the key held a live value, which is left
+    ///   as it was, TTL included).
+    /// - Throws: `.invalidTTL` for a negative `ttl` or one too large for 64-bit milliseconds,
+    ///   `.invalidArgument` for a value that cannot be encoded (nothing is sent for either);
+    ///   `.storeClosed`, `.connectionFailed`, `.timeout`, `.protocolError`, `.serverError`.
+    /// - Complexity: one round trip, pipelined with the store's other requests.
+    /// - Thread safety: safe from any number of tasks at once.
+    public func setIfAbsent(_ key: String, _ value: Value, ttl: Duration = .zero) async throws(KVSError) -> Bool {
+        let milliseconds: Int64? = ttl == .zero ? nil : try Self.milliseconds(ttl, key: key)
+        let bytes = try encode(value, key: key)
+        return try await RedisAtomic.setIfAbsent(key, bytes, milliseconds: milliseconds, on: pool)
+    }
+
+    /// Atomically replaces the value of `key` with what `transform` returns.
+    ///
+    /// `transform` gets the current value (`nil` when absent or expired) and returns the new one
+    /// (`nil` deletes the key; `nil` for an absent key writes nothing). A stored value has no
+    /// TTL, as with `SET`. On the server: `WATCH key` and `MGET key`, `transform`, then `MULTI`,
+    /// `SET` or `DEL`, `EXEC`, on a connection of the store's own.
+    ///
+    /// **Unlike the embedded store's `update`, `transform` may run more than once**: when another
+    /// client changes the key between the read and `EXEC`, the server refuses the write and the
+    /// whole step is repeated on the new value, up to 64 attempts (see
+    /// ``update(_:maxAttempts:_:)``). Keep `transform` free of side effects; only the run whose
+    /// result was written counts.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - transform: computes the new value from the current one; it may run several times.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); `.transactionConflict`
+    ///   after 64 conflicting attempts (nothing written); `.protocolError` when the stored bytes
+    ///   do not decode as `Value`; `.invalidArgument` when the new value cannot be encoded;
+    ///   `.storeClosed`, `.connectionFailed`, `.timeout`, `.serverError`.
+    /// - Complexity: two round trips (`WATCH`+`MGET`, then `MULTI`…`EXEC`, or `UNWATCH` when
+    ///   nothing is written), two more per conflict.
+    /// - Thread safety: safe from any number of tasks at once; concurrent updates of one key
+    ///   never lose a write. At most ``RedisConfiguration/connectionsPerNode`` atomic operations
+    ///   of one store run at once; the others wait (at most the request timeout) for a connection.
+    @discardableResult
+    public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        try await RedisAtomic.update(key, maxAttempts: Self.defaultMaxAttempts, on: pool, transform)
+    }
+
+    /// ``update(_:_:)`` with a bound of your choosing on the attempts.
+    ///
+    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
+    ///   otherwise as ``update(_:_:)``.
+    @discardableResult
+    public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+    }
+
+    /// Runs `body` as one atomic transaction over `keys`, declared up front, and returns its
+    /// result: either all of its writes take effect or none do.
+    ///
+    /// ```swift
+    /// try await store.transaction(on: ["{acct}:alice", "{acct}:bob"]) { tx in
+    ///     let from = try tx.get("{acct}:alice"), to = try tx.get("{acct}:bob")
+    ///     guard from >= 10 else { throw InsufficientFunds() }
+    ///     try tx.set("{acct}:alice", from - 10)
+    ///     try tx.set("{acct}:bob", to + 10)
+    /// }
+    /// ```
+    ///
+    /// **How.** Optimistic, on a connection of the store's own: `WATCH` the keys and `MGET` them,
+    /// run `body` on what was read, then send its buffered writes between `MULTI` and `EXEC`.
+    /// If another client changed a watched key (wrote, deleted, or it expired) since the `WATCH`,
+    /// the server refuses the `EXEC` and the attempt is repeated, after a short random pause,
+    /// up to `maxAttempts` times. A body that writes nothing, or throws, ends with `UNWATCH`.
+    ///
+    /// **Why the keys are declared.** The server can only watch keys named before the body runs.
+    /// Reading or writing any other key in `body` throws `.invalidArgument`.
+    ///
+    /// **Isolation.** Serializable for the declared keys: the reads are one `MGET`, and the
+    /// writes apply only if none of the keys changed since; with read-your-own-writes inside
+    /// the body. Unlike the embedded store, there is no locking fallback, so under heavy
+    /// contention a transaction can fail with `.transactionConflict`.
+    ///
+    /// **TTLs.** ``RedisTransaction/set(_:_:)`` clears a key's TTL, like `SET`;
+    /// ``RedisTransaction/set(_:_:ttl:)`` sets a new one counted from the commit.
+    ///
+    /// **Clusters.** On a server in cluster mode all the keys must map to one hash slot: give
+    /// them a common `{hash tag}`. Otherwise the server refuses the `WATCH` and this throws
+    /// `.crossSlot`; nothing is written.
+    ///
+    /// **The body may run more than once**, once per attempt. Keep it free of side effects other
+    /// than through `tx`; only the writes of the run that commits take effect, and the value it
+    /// returns is the one returned. Don't let `tx` escape the body.
+    ///
+    /// - Parameters:
+    ///   - keys: every key the body reads or writes (duplicates are ignored). With no keys the
+    ///     body runs once and contacts no server.
+    ///   - maxAttempts: how many times to try before giving up (at least 1; 64 by default).
+    ///   - body: reads and buffers writes through `tx`; may run several times.
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written (a rollback);
+    ///   `.transactionConflict` after `maxAttempts` conflicting attempts (nothing written);
+    ///   `.crossSlot` for keys of several cluster slots; `.storeClosed`, `.connectionFailed`,
+    ///   `.timeout`, `.protocolError`. `.serverError` for an error reply; when it comes from a
+    ///   write inside `EXEC` (say, out of memory), Redis has applied the transaction's other
+    ///   writes, since it has no rollback, and the message says so. A `.connectionFailed` or
+    ///   `.timeout` after `EXEC` was sent leaves unknown whether the writes were applied.
+    /// - Complexity: two round trips per attempt (`WATCH`+`MGET`, then `MULTI`…`EXEC`, or
+    ///   `UNWATCH`); O(total size of the keys' values).
+    /// - Thread safety: safe from any number of tasks at once. At most
+    ///   ``RedisConfiguration/connectionsPerNode`` atomic operations of one store run at once;
+    ///   the others wait (at most the request timeout) for a connection.
+    public func transaction<R>(
+        on keys: [String], maxAttempts: Int = 64,
+        _ body: (inout RedisTransaction<Value>) throws -> R
+    ) async throws -> R {
+        try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body).get()
+    }
+
+    /// How many attempts ``update(_:_:)`` and ``compareAndSwap(_:expected:new:)`` make before
+    /// throwing `.transactionConflict`, and ``transaction(on:maxAttempts:_:)``'s default.
+    static var defaultMaxAttempts: Int { 64 }
+}
+
+extension RedisStore where Value: Equatable {
+    /// Stores `new` under `key` only if its current value equals `expected`, atomically
+    /// (`WATCH`, `MGET`, compare, `MULTI`, `SET` or `DEL`, `EXEC`).
+    ///
+    /// - Parameters:
+    ///   - key: the key to swap.
+    ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
+    ///   - new: the value to store; `nil` deletes the key. A stored value has no TTL.
+    /// - Returns: whether the swap happened. When another client changes the key between the
+    ///   read and `EXEC`, the comparison is made again on the new value (up to 64 times).
+    /// - Throws: `.transactionConflict` after 64 conflicting attempts (nothing written);
+    ///   `.protocolError` when the stored bytes do not decode as `Value`; `.invalidArgument` when
+    ///   `new` cannot be encoded; `.storeClosed`, `.connectionFailed`, `.timeout`, `.serverError`.
+    /// - Complexity: two round trips, more on conflicts; one `==`.
+    /// - Thread safety: safe from any number of tasks at once.
+    public func compareAndSwap(_ key: String, expected: Value?, new: Value?) async throws(KVSError) -> Bool {
+        try await RedisAtomic.compareAndSwap(
+            key, expected: expected, new: new, maxAttempts: Self.defaultMaxAttempts, on: pool)
+    }
+}
