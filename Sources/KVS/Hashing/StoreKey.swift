@@ -42,8 +42,8 @@ extension String: StoreKey {
     @inlinable
     package var hashes: KeyHashes {
         let fast = utf8.withContiguousStorageIfAvailable { bytes -> KeyHashes? in
-            let (shard, isASCII) = FNV1a.hashCheckingASCII(bytes)
-            return isASCII ? KeyHashes(shard: shard, table: TableHash.hash(UnsafeRawBufferPointer(bytes))) : nil
+            let (table, isASCII) = TableHash.hashCheckingASCII(UnsafeRawBufferPointer(bytes))
+            return isASCII ? KeyHashes(shard: FNV1a.hash(UnsafeRawBufferPointer(bytes)), table: table) : nil
         }
         if let fast, let hashes = fast { return hashes }
         return KeyHashes(shard: Self.nfcShardHash(self), table: Self.nfcTableHash(self))
@@ -70,9 +70,8 @@ extension String: StoreKey {
     @inlinable
     package var tableHash: UInt64 {
         let fast = utf8.withContiguousStorageIfAvailable { bytes -> UInt64? in
-            var high: UInt8 = 0
-            for byte in bytes { high |= byte }
-            return high < 0x80 ? TableHash.hash(UnsafeRawBufferPointer(bytes)) : nil
+            let (hash, isASCII) = TableHash.hashCheckingASCII(UnsafeRawBufferPointer(bytes))
+            return isASCII ? hash : nil
         }
         if let fast, let hash = fast { return hash }
         return Self.nfcTableHash(self)
