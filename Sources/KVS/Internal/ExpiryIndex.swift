@@ -132,7 +132,7 @@ package struct ExpiryIndex<Key: Hashable> {
     ///
     /// - Complexity: O(t) for t items when it rebuilds, else O(1).
     @inlinable
-    package mutating func compactIfNeeded<Value>(table: [Key: Entry<Value>]) {
+    package mutating func compactIfNeeded<Value>(table: ShardTable<Key, Value>) {
         guard storedItems > 2 * liveCount + 64 else { return }
         // Keep one item per key, and only if the table still holds its deadline: after
         // this the index has at most `liveCount` items.

@@ -13,13 +13,18 @@ extension StoreEngine {
         count: Int,
         key: (Int) -> Key,
         invalid: (Int) -> Void,
-        _ body: (Shard<Key, Value>, _ positions: ArraySlice<UInt64>) -> Void
+        _ body: (Shard<Key, Value>, _ positions: ArraySlice<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void
     ) {
         // Each element packs (shard index << 32 | position), so one integer sort groups them.
         var packed: [UInt64] = []
         packed.reserveCapacity(count)
+        // Each key is hashed once: its table hash waits here, by position, for its shard.
+        var tableHashes = [UInt64](repeating: 0, count: count)
         for position in 0..<count {
-            if let index = shardIndex(of: key(position)) {
+            let key = key(position)
+            let hashes = key.hashes
+            tableHashes[position] = hashes.table
+            if let index = shardIndex(of: key, shardHash: hashes.shard) {
                 packed.append(UInt64(index) << 32 | UInt64(position))
             } else {
                 invalid(position)
@@ -31,7 +36,7 @@ extension StoreEngine {
             let shardIndex = packed[start] >> 32
             var end = start + 1
             while end < packed.count, packed[end] >> 32 == shardIndex { end += 1 }
-            body(shards[Int(shardIndex)], packed[start..<end])
+            tableHashes.withUnsafeBufferPointer { body(shards[Int(shardIndex)], packed[start..<end], $0) }
             start = end
         }
     }
@@ -46,17 +51,18 @@ extension StoreEngine {
         var values: [Key: Value] = Dictionary(minimumCapacity: keys.count)
         var errors: [Key: KVSError] = [:]
         var expiredCount = 0
-        forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) }) { shard, positions in
+        forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) }) { shard, positions, tableHashes in
             shard.withLock { state in
                 var now: Int64? = nil
                 for packed in positions {
-                    let key = keys[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
-                    if let entry = state.table[key] {
+                    let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+                    let key = keys[position]
+                    if let entry = state.table.entry(forKey: key, hash: tableHashes[position]) {
                         if entry.hasExpiry {
                             let t = now ?? clock.now()
                             now = t
                             if entry.expiresAt <= t {
-                                _ = state.remove(key)
+                                _ = state.remove(key, hash: tableHashes[position])
                                 expiredCount += 1
                                 errors[key] = KVSError.notFound(key.displayName)
                                 continue
@@ -86,12 +92,15 @@ extension StoreEngine {
         try checkOpen()
         var errors: [Key: KVSError] = [:]
         var successful = 0
-        forEachShardGroup(count: items.count, key: { items[$0].key }, invalid: { errors[items[$0].key] = invalidShardIndexError(items[$0].key) }) { shard, positions in
+        forEachShardGroup(count: items.count, key: { items[$0].key }, invalid: { errors[items[$0].key] = invalidShardIndexError(items[$0].key) }) { shard, positions, tableHashes in
             shard.withLock { state in
                 var added = 0
                 for packed in positions {
-                    let item = items[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
-                    if state.store(item.key, Entry(value: item.value, expiresAt: expiresAt)) == nil { added += 1 }
+                    let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+                    let item = items[position]
+                    if state.store(item.key, Entry(value: item.value, expiresAt: expiresAt), hash: tableHashes[position]) == nil {
+                        added += 1
+                    }
                 }
                 if added > 0 { counter.add(added, ordering: .relaxed) }
                 shard.bumpVersion()
@@ -115,13 +124,14 @@ extension StoreEngine {
         let distinct = keys.filter { seen.insert($0).inserted }
         var errors: [Key: KVSError] = [:]
         var deleted = 0
-        forEachShardGroup(count: distinct.count, key: { distinct[$0] }, invalid: { errors[distinct[$0]] = invalidShardIndexError(distinct[$0]) }) { shard, positions in
+        forEachShardGroup(count: distinct.count, key: { distinct[$0] }, invalid: { errors[distinct[$0]] = invalidShardIndexError(distinct[$0]) }) { shard, positions, tableHashes in
             shard.withLock { state in
                 var removed = 0
                 var now: Int64? = nil
                 for packed in positions {
-                    let key = distinct[Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)]
-                    guard let old = state.remove(key) else {
+                    let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+                    let key = distinct[position]
+                    guard let old = state.remove(key, hash: tableHashes[position]) else {
                         errors[key] = KVSError.notFound(key.displayName)
                         continue
                     }

@@ -69,10 +69,10 @@ extension StoreEngine {
         let file = try SnapshotFile.readAll(path)
         let now = clock.now()
         let decoded = file.withUnsafeBytes { bytes in
-            Result { () throws(KVSError) -> [[Key: Entry<Value>]] in
+            Result { () throws(KVSError) -> [ShardTable<Key, Value>] in
             let (records, count) = try SnapshotFormat.validate(bytes, path: path)
             var reader = SnapshotRecordReader(bytes, records: records, path: path)
-            var tables = [[Key: Entry<Value>]](repeating: [:], count: shards.count)
+            var tables = [ShardTable<Key, Value>](repeating: [:], count: shards.count)
             let perShard = Int(clamping: count) / max(shards.count, 1)
             if perShard > 0, count <= UInt64(records.count) {  // a sane count: reserve space up front
                 for i in tables.indices { tables[i].reserveCapacity(perShard + perShard / 8 + 1) }

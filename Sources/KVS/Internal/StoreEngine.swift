@@ -22,6 +22,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @usableFromInline package let shards: [Shard<Key, Value>]
     /// A custom shard-index function, or `nil` for FNV-1a modulo the shard count.
     @usableFromInline package let customHash: (@Sendable (Key) -> Int)?
+    /// `shardCount - 1` when the count is a power of two, else `nil`.
+    @usableFromInline let shardMask: UInt32?
     /// How many entries the shards hold (expired ones not yet removed included).
     @usableFromInline package let counter = Atomic<Int>(0)
     /// The clock that expiry reads.
@@ -51,6 +53,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         }
         shards = (0..<shardCount).map { _ in Shard() }
         customHash = hash
+        shardMask = shardCount & (shardCount - 1) == 0 ? UInt32(shardCount - 1) : nil
         self.clock = clock
         sweeper = ExpirySweeper(interval: sweepInterval)
         sweepGrace = 4 &* sweepInterval.nanosecondsRoundedUp
@@ -78,11 +81,21 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// The shard index of `key`, or `nil` if a custom hash returned one out of range.
     @inlinable
     package func shardIndex(of key: Key) -> Int? {
+        shardIndex(of: key, shardHash: customHash == nil ? key.shardHash : 0)
+    }
+
+    /// The shard index of `key` whose FNV-1a hash is `shardHash` (ignored with a custom
+    /// hash), or `nil` if a custom hash returned one out of range.
+    @inlinable
+    package func shardIndex(of key: Key, shardHash: UInt32) -> Int? {
         if let customHash {
             let index = customHash(key)
             return index >= 0 && index < shards.count ? index : nil
         }
-        return Int(key.shardHash % UInt32(truncatingIfNeeded: shards.count))
+        // A power-of-two count (256 in the anchors) takes a mask, the same result as `%`
+        // without a division: 122 -> 96 instructions per shard choice (callgrind).
+        if let shardMask { return Int(shardHash & shardMask) }
+        return Int(shardHash % UInt32(truncatingIfNeeded: shards.count))
     }
 
     /// The shard that holds `key`.
@@ -92,6 +105,17 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func shard(for key: Key) throws(KVSError) -> Shard<Key, Value> {
         guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
         return shards[index]
+    }
+
+    /// The shard that holds `key`, and the key's table hash: every single-key operation
+    /// hashes its key once, here.
+    ///
+    /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
+    @inlinable
+    package func locate(_ key: Key) throws(KVSError) -> (shard: Shard<Key, Value>, tableHash: UInt64) {
+        let hashes = key.hashes
+        guard let index = shardIndex(of: key, shardHash: hashes.shard) else { throw invalidShardIndexError(key) }
+        return (shards[index], hashes.table)
     }
 
     @usableFromInline
@@ -108,11 +132,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func get(_ key: Key) throws(KVSError) -> Value {
         try checkOpen()
-        let shard = try shard(for: key)
+        let (shard, hash) = try locate(key)
         let value: Value? = shard.withLock { state in
-            guard let entry = state.table[key] else { return nil }
+            guard let entry = state.table.entry(forKey: key, hash: hash) else { return nil }
             if entry.hasExpiry, entry.expiresAt <= clock.now() {
-                _ = state.remove(key)
+                _ = state.remove(key, hash: hash)
                 counter.subtract(1, ordering: .relaxed)
                 return nil
             }
@@ -130,9 +154,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func set(_ key: Key, _ value: Value, expiresAt: Int64 = 0) throws(KVSError) {
         try checkOpen()
-        let shard = try shard(for: key)
+        let (shard, hash) = try locate(key)
         shard.withLock { state in
-            if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil {
+            if state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash) == nil {
                 counter.add(1, ordering: .relaxed)
             }
             shard.bumpVersion()
@@ -146,9 +170,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func delete(_ key: Key) throws(KVSError) {
         try checkOpen()
-        let shard = try shard(for: key)
+        let (shard, hash) = try locate(key)
         let removed = shard.withLock { state in
-            guard let old = state.remove(key) else { return false }
+            guard let old = state.remove(key, hash: hash) else { return false }
             counter.subtract(1, ordering: .relaxed)
             shard.bumpVersion()
             return !old.isExpired(at: old.hasExpiry ? clock.now() : 0)
@@ -160,9 +184,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// key whose custom hash is out of range.
     @inlinable
     package func exists(_ key: Key) -> Bool {
-        guard !isClosed, let index = shardIndex(of: key) else { return false }
-        return shards[index].withLock { state in
-            guard let entry = state.table[key] else { return false }
+        guard !isClosed, let (shard, hash) = try? locate(key) else { return false }
+        return shard.withLock { state in
+            guard let entry = state.table.entry(forKey: key, hash: hash) else { return false }
             return !entry.isExpired(at: entry.hasExpiry ? clock.now() : 0)
         }
     }
@@ -338,9 +362,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             let shard = shards[(start + step) % shards.count]
             let found: Key? = shard.withLock { state in
                 let live = state.table.lazy.filter { !$0.value.isExpired(at: now) }
-                guard !live.isEmpty else { return nil }
-                let pick = Int.random(in: 0..<live.count)
-                return live.dropFirst(pick).first?.key
+                let liveCount = live.reduce(0) { count, _ in count + 1 }
+                guard liveCount > 0 else { return nil }
+                let pick = Int.random(in: 0..<liveCount)
+                return live.dropFirst(pick).first { _ in true }?.key
             }
             if let found { return found }
         }
@@ -350,8 +375,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// Copies of every shard's table, all taken at one instant (under every shard lock),
     /// and that instant. The copies share storage with the live tables until a writer
     /// changes a shard (copy-on-write), so taking them is O(shards).
-    package func pointInTimeTables() -> (tables: [[Key: Entry<Value>]], now: Int64) {
-        var tables: [[Key: Entry<Value>]] = []
+    package func pointInTimeTables() -> (tables: [ShardTable<Key, Value>], now: Int64) {
+        var tables: [ShardTable<Key, Value>] = []
         tables.reserveCapacity(shards.count)
         let now = withAllShardsLocked { _, state in tables.append(state.table) } then: { clock.now() }
         return (tables, now)
@@ -375,9 +400,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     /// Replaces the whole contents with `tables` (one per shard, already placed by this
     /// engine's sharding), atomically with respect to every other operation.
-    package func replaceAll(with tables: [[Key: Entry<Value>]]) {
+    package func replaceAll(with tables: [ShardTable<Key, Value>]) {
         precondition(tables.count == shards.count, "one table per shard")  // internal callers only
-        var old: [[Key: Entry<Value>]] = []
+        var old: [ShardTable<Key, Value>] = []
         old.reserveCapacity(shards.count)
         var hasDeadlines = false
         withAllShardsLocked { index, state in

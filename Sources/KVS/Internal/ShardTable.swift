@@ -1,0 +1,344 @@
+/// A shard's hash table: open addressing with linear probing, each slot holding the key,
+/// the value and the deadline side by side, with copy-on-write value semantics like
+/// `Dictionary`'s (a copy costs nothing until one side writes).
+///
+/// **Why not `Dictionary`.** `Dictionary` keeps keys and values in two arrays, so a hit
+/// reads two cache lines that are far apart (three with the value's own storage), and it
+/// hashes a `String` key with SipHash over its Unicode scalars. Here a hit reads one slot
+/// of 32 bytes (a `String` key, a reference, a deadline), and the key's hash is
+/// ``TableHash`` over its UTF-8 bytes. Measured with `kvs-bench R90 1` on 1,000,000 keys
+/// of the anchors' workload; see BENCHMARKS.md for the figures.
+///
+/// **Layout.** `capacity` is a power of two and at most 3/4 of the slots are full, so
+/// probe sequences stay short. An empty slot has ``emptyMarker`` in its deadline field
+/// and uninitialized key and value fields; every other slot is fully initialized.
+/// Removal shifts the following entries of the probe run back (no tombstones), so
+/// lookups never cross deleted slots and the table needs no periodic rebuild.
+///
+/// - Thread safety: a value type; the shard's lock guards the shard's instance.
+@usableFromInline
+package struct ShardTable<Key: StoreKey, Value> {
+    @usableFromInline var storage: ShardTableStorage<Key, Value>
+
+    /// An empty table (it allocates on the first insertion).
+    @inlinable
+    package init() {
+        storage = ShardTableStorage(capacity: 0)
+    }
+
+    /// An empty table with room for `minimumCapacity` entries before it grows.
+    @inlinable
+    package init(minimumCapacity: Int) {
+        storage = ShardTableStorage(capacity: ShardTableStorage<Key, Value>.capacity(for: minimumCapacity))
+    }
+
+    /// How many entries the table holds.
+    @inlinable package var count: Int { storage.count }
+
+    /// Whether the table holds no entry.
+    @inlinable package var isEmpty: Bool { storage.count == 0 }
+
+    /// How many slots the table has (full and empty).
+    @inlinable package var capacity: Int { storage.capacity }
+
+    /// The entry of `key`, or `nil`. Setting `nil` removes the entry.
+    ///
+    /// - Complexity: O(1) on average.
+    @inlinable
+    package subscript(key: Key) -> Entry<Value>? {
+        get { storage.find(key, hash: key.tableHash).map { storage.slots[$0].entry } }
+        set {
+            if let newValue {
+                updateValue(newValue, forKey: key)
+            } else {
+                removeValue(forKey: key)
+            }
+        }
+    }
+
+    /// Stores `entry` under `key` and returns the entry it replaced, if any.
+    ///
+    /// - Complexity: O(1) on average; O(n) when the table grows.
+    @inlinable @discardableResult
+    package mutating func updateValue(_ entry: Entry<Value>, forKey key: Key) -> Entry<Value>? {
+        updateValue(entry, forKey: key, hash: key.tableHash)
+    }
+
+    /// The entry of `key`, whose ``StoreKey/tableHash`` is `hash`, or `nil`.
+    ///
+    /// - Complexity: O(1) on average.
+    @inlinable
+    package func entry(forKey key: Key, hash: UInt64) -> Entry<Value>? {
+        storage.find(key, hash: hash).map { storage.slots[$0].entry }
+    }
+
+    /// ``updateValue(_:forKey:)`` for a key whose ``StoreKey/tableHash`` is `hash`.
+    @inlinable @discardableResult
+    package mutating func updateValue(_ entry: Entry<Value>, forKey key: Key, hash: UInt64) -> Entry<Value>? {
+        makeUnique(reserving: 1)
+        let storage = self.storage
+        switch storage.findOrEmpty(key, hash: hash) {
+        case .found(let slot):
+            let previous = storage.slots[slot].entry
+            storage.slots[slot].entry = entry
+            return previous
+        case .empty(let slot):
+            (storage.slots + slot).initialize(to: ShardTableStorage<Key, Value>.Slot(key: key, entry: entry))
+            storage.count += 1
+            return nil
+        }
+    }
+
+    /// Removes the entry of `key` and returns it, if there was one.
+    ///
+    /// - Complexity: O(1) on average (the run after the slot shifts back).
+    @inlinable @discardableResult
+    package mutating func removeValue(forKey key: Key) -> Entry<Value>? {
+        removeValue(forKey: key, hash: key.tableHash)
+    }
+
+    /// ``removeValue(forKey:)`` for a key whose ``StoreKey/tableHash`` is `hash`.
+    @inlinable @discardableResult
+    package mutating func removeValue(forKey key: Key, hash: UInt64) -> Entry<Value>? {
+        makeUnique(reserving: 0)  // first: a copy may place entries in other slots
+        guard let slot = storage.find(key, hash: hash) else { return nil }
+        return storage.remove(at: slot)
+    }
+
+    /// Removes the entry of `key` if `predicate` holds for it; returns whether it did.
+    ///
+    /// - Complexity: O(1) on average; one hash of `key`.
+    @inlinable
+    package mutating func removeValue(forKey key: Key, where predicate: (Entry<Value>) -> Bool) -> Bool {
+        makeUnique(reserving: 0)  // first: a copy may place entries in other slots
+        guard let slot = storage.find(key, hash: key.tableHash), predicate(storage.slots[slot].entry) else {
+            return false
+        }
+        _ = storage.remove(at: slot)
+        return true
+    }
+
+    /// Makes room for `minimumCapacity` entries in all.
+    ///
+    /// - Complexity: O(n) when it grows.
+    @inlinable
+    package mutating func reserveCapacity(_ minimumCapacity: Int) {
+        let wanted = ShardTableStorage<Key, Value>.capacity(for: minimumCapacity)
+        let unique = isKnownUniquelyReferenced(&storage)
+        if wanted > storage.capacity {
+            storage = storage.resized(to: wanted, moving: unique)
+        } else if !unique {
+            storage = storage.resized(to: storage.capacity, moving: false)
+        }
+    }
+
+    /// Ensures the storage is this value's alone and has room for `extra` more entries.
+    @inlinable @inline(__always)
+    mutating func makeUnique(reserving extra: Int) {
+        let needed = storage.count + extra
+        let unique = isKnownUniquelyReferenced(&storage)
+        if needed > storage.maxCount {
+            let grown = Swift.max(storage.capacity * 2, ShardTableStorage<Key, Value>.capacity(for: needed))
+            storage = storage.resized(to: grown, moving: unique)
+        } else if !unique {
+            storage = storage.resized(to: storage.capacity, moving: false)
+        }
+    }
+}
+
+extension ShardTable: ExpressibleByDictionaryLiteral {
+    @inlinable
+    package init(dictionaryLiteral elements: (Key, Entry<Value>)...) {
+        self.init(minimumCapacity: elements.count)
+        for (key, entry) in elements { updateValue(entry, forKey: key) }
+    }
+}
+
+extension ShardTable: Sequence {
+    /// Walks the entries in slot order (no particular order); holds the storage it
+    /// started on, so a write to the table during the walk does not affect it.
+    @usableFromInline
+    package struct Iterator: IteratorProtocol {
+        @usableFromInline let storage: ShardTableStorage<Key, Value>
+        @usableFromInline var slot = 0
+
+        @inlinable
+        init(storage: ShardTableStorage<Key, Value>) {
+            self.storage = storage
+        }
+
+        @inlinable
+        package mutating func next() -> (key: Key, value: Entry<Value>)? {
+            while slot < storage.capacity {
+                defer { slot += 1 }
+                if storage.isOccupied(slot) {
+                    let s = storage.slots[slot]
+                    return (s.key, s.entry)
+                }
+            }
+            return nil
+        }
+    }
+
+    @inlinable
+    package func makeIterator() -> Iterator { Iterator(storage: storage) }
+
+    @inlinable
+    package var underestimatedCount: Int { storage.count }
+}
+
+// Value semantics: `storage` is only written through a `ShardTable` that holds the only
+// reference to it (`makeUnique` copies it otherwise), so every shared storage is
+// immutable, like Array's and Dictionary's buffers.
+extension ShardTable: @unchecked Sendable where Key: Sendable, Value: Sendable {}  // safe: see above
+
+/// The slots of a ``ShardTable``.
+@usableFromInline
+package final class ShardTableStorage<Key: StoreKey, Value> {
+    @usableFromInline
+    struct Slot {
+        @usableFromInline var key: Key
+        @usableFromInline var entry: Entry<Value>
+
+        @inlinable
+        init(key: Key, entry: Entry<Value>) {
+            self.key = key
+            self.entry = entry
+        }
+    }
+
+    /// The deadline field of an empty slot (no real deadline is negative).
+    @inlinable static var emptyMarker: Int64 { .min }
+
+    @usableFromInline let slots: UnsafeMutablePointer<Slot>
+    /// A power of two, or 0 before the first insertion.
+    @usableFromInline let capacity: Int
+    // Unchecked: a storage is written only through the one table that owns it (see the
+    // value-semantics note on ShardTable), under its shard's lock.
+    @exclusivity(unchecked) @usableFromInline var count = 0
+    /// Where the deadline lies inside a slot.
+    @usableFromInline let deadlineOffset: Int
+
+    @inlinable
+    init(capacity: Int) {
+        self.capacity = capacity
+        // `offset(of:)` is nil only for computed properties; these are stored.
+        deadlineOffset = MemoryLayout<Slot>.offset(of: \Slot.entry.expiresAt) ?? 0
+        slots = UnsafeMutablePointer<Slot>.allocate(capacity: Swift.max(capacity, 1))
+        let raw = UnsafeMutableRawPointer(slots)
+        for slot in 0..<capacity {
+            raw.storeBytes(of: Self.emptyMarker, toByteOffset: slot * MemoryLayout<Slot>.stride + deadlineOffset, as: Int64.self)
+        }
+    }
+
+    deinit {
+        for slot in 0..<capacity where isOccupied(slot) {
+            (slots + slot).deinitialize(count: 1)
+        }
+        slots.deallocate()
+    }
+
+    /// The entries the table may hold before it must grow: 3/4 of the slots.
+    @inlinable var maxCount: Int { capacity - capacity / 4 }
+
+    /// The smallest power-of-two capacity that holds `count` entries at 3/4 load.
+    @inlinable
+    static func capacity(for count: Int) -> Int {
+        guard count > 0 else { return 0 }
+        var capacity = 8
+        while capacity - capacity / 4 < count { capacity *= 2 }
+        return capacity
+    }
+
+    @inlinable @inline(__always)
+    func isOccupied(_ slot: Int) -> Bool {
+        UnsafeRawPointer(slots).load(fromByteOffset: slot * MemoryLayout<Slot>.stride + deadlineOffset, as: Int64.self)
+            != Self.emptyMarker
+    }
+
+    @inlinable @inline(__always)
+    func markEmpty(_ slot: Int) {
+        UnsafeMutableRawPointer(slots).storeBytes(
+            of: Self.emptyMarker, toByteOffset: slot * MemoryLayout<Slot>.stride + deadlineOffset, as: Int64.self)
+    }
+
+    @inlinable @inline(__always)
+    func home(of hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: hash) & (capacity - 1)
+    }
+
+    /// The slot of `key`, or `nil`.
+    @inlinable
+    func find(_ key: Key, hash: UInt64) -> Int? {
+        guard capacity > 0 else { return nil }
+        var slot = home(of: hash)
+        while isOccupied(slot) {
+            if slots[slot].key == key { return slot }
+            slot = (slot + 1) & (capacity - 1)
+        }
+        return nil
+    }
+
+    @usableFromInline
+    enum Probe {
+        case found(Int)
+        case empty(Int)
+    }
+
+    /// The slot of `key`, or the empty slot where it belongs. Needs a free slot.
+    @inlinable
+    func findOrEmpty(_ key: Key, hash: UInt64) -> Probe {
+        var slot = home(of: hash)
+        while isOccupied(slot) {
+            if slots[slot].key == key { return .found(slot) }
+            slot = (slot + 1) & (capacity - 1)
+        }
+        return .empty(slot)
+    }
+
+    /// Removes the entry at `slot` and shifts the rest of its probe run back, so that
+    /// every entry stays reachable from its home slot without crossing an empty one.
+    @inlinable
+    func remove(at slot: Int) -> Entry<Value> {
+        let removed = (slots + slot).move().entry
+        markEmpty(slot)
+        count -= 1
+        var hole = slot
+        var next = (slot + 1) & (capacity - 1)
+        while isOccupied(next) {
+            let home = home(of: slots[next].key.tableHash)
+            // The entry at `next` may move into the hole unless its home lies cyclically
+            // in (hole, next]: then it would end up before its home.
+            let homeAfterHole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !homeAfterHole {
+                (slots + hole).moveInitialize(from: slots + next, count: 1)
+                markEmpty(next)
+                hole = next
+            }
+            next = (next + 1) & (capacity - 1)
+        }
+        return removed
+    }
+
+    /// A table with `newCapacity` slots (at least the current count at 3/4 load) and the
+    /// same entries: moved out of this one when `moving` (which is then left empty, for
+    /// a storage no one else references), copied otherwise.
+    @inlinable
+    func resized(to newCapacity: Int, moving: Bool) -> ShardTableStorage {
+        let copy = ShardTableStorage(capacity: newCapacity)
+        for slot in 0..<capacity where isOccupied(slot) {
+            guard case .empty(let target) = copy.findOrEmpty(slots[slot].key, hash: slots[slot].key.tableHash) else {
+                continue  // unreachable: the keys are distinct
+            }
+            if moving {
+                (copy.slots + target).moveInitialize(from: slots + slot, count: 1)
+                markEmpty(slot)
+            } else {
+                (copy.slots + target).initialize(to: slots[slot])
+            }
+        }
+        copy.count = count
+        if moving { count = 0 }
+        return copy
+    }
+}
