@@ -308,9 +308,12 @@ enum AtomicChecks {
     static func concurrentUpdates(port: Int) async throws {
         // Two stores are two clients, each with its own dedicated connections: the conflicts
         // are real WATCH conflicts on the server, not only waits for a connection.
+        // Eight tasks share each store's 3 or 4 dedicated connections, so most of them wait
+        // for one; under ThreadSanitizer (10x slower) a wait passed the default 5 s bound.
+        // The bound is not what this test checks, so it is generous.
         let stores = [
-            RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 4)),
-            RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 3)),
+            RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 4, requestTimeout: .seconds(60))),
+            RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 3, requestTimeout: .seconds(60))),
         ]
         try await stores[0].set("{n}:counter", "0")
         let tasks = 16
