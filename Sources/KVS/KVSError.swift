@@ -139,6 +139,7 @@ extension KVSError {
         KVSError(.io, message: message)
     }
 
+    @usableFromInline
     package static func snapshotCorrupted(_ path: String, _ detail: String) -> KVSError {
         KVSError(.snapshotCorrupted, message: "snapshot \(path) is not a valid snapshot: \(detail); the store was left unchanged")
     }

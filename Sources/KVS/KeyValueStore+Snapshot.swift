@@ -15,6 +15,7 @@ extension KeyValueStore where Value: Codable {
     ///   copied, which is O(shards) (copy-on-write); encoding and writing hold no lock,
     ///   so readers and writers go on meanwhile. A shard written during the save copies
     ///   its table once.
+    @inlinable
     public func saveSnapshot(to path: String) throws(KVSError) {
         let coder = ValueCoder<Value>()
         try engine.saveSnapshot(to: path) { (value, buffer) throws(KVSError) in
@@ -35,6 +36,7 @@ extension KeyValueStore where Value: Codable {
     ///   version, ``KVSError/Code/invalidShardIndex`` when a custom hash rejects a key,
     ///   ``KVSError/Code/storeClosed``.
     /// - Complexity: O(n) in the file's entries; holds every shard lock only for the swap.
+    @inlinable
     public func loadSnapshot(from path: String) throws(KVSError) {
         let coder = ValueCoder<Value>()
         try engine.loadSnapshot(from: path) { (bytes) throws(KVSError) in

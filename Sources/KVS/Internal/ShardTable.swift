@@ -218,16 +218,20 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @exclusivity(unchecked) @usableFromInline var count = 0
     /// Where the deadline lies inside a slot.
     @usableFromInline let deadlineOffset: Int
+    /// `MemoryLayout<Slot>.stride`, kept: code that is not specialized (snapshots, the
+    /// server's generic paths) would otherwise look up `Slot`'s metadata on every probe.
+    @usableFromInline let slotStride: Int
 
     @inlinable
     init(capacity: Int) {
         self.capacity = capacity
         // `offset(of:)` is nil only for computed properties; these are stored.
         deadlineOffset = MemoryLayout<Slot>.offset(of: \Slot.entry.expiresAt) ?? 0
+        slotStride = MemoryLayout<Slot>.stride
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: Swift.max(capacity, 1))
         let raw = UnsafeMutableRawPointer(slots)
         for slot in 0..<capacity {
-            raw.storeBytes(of: Self.emptyMarker, toByteOffset: slot * MemoryLayout<Slot>.stride + deadlineOffset, as: Int64.self)
+            raw.storeBytes(of: Self.emptyMarker, toByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
         }
     }
 
@@ -252,14 +256,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     @inlinable @inline(__always)
     func isOccupied(_ slot: Int) -> Bool {
-        UnsafeRawPointer(slots).load(fromByteOffset: slot * MemoryLayout<Slot>.stride + deadlineOffset, as: Int64.self)
+        UnsafeRawPointer(slots).load(fromByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
             != Self.emptyMarker
     }
 
     @inlinable @inline(__always)
     func markEmpty(_ slot: Int) {
         UnsafeMutableRawPointer(slots).storeBytes(
-            of: Self.emptyMarker, toByteOffset: slot * MemoryLayout<Slot>.stride + deadlineOffset, as: Int64.self)
+            of: Self.emptyMarker, toByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
     }
 
     @inlinable @inline(__always)

@@ -10,6 +10,7 @@ extension StoreEngine {
     /// - each shard's published next deadline is no later than its earliest due item.
     ///
     /// - Complexity: O(n); holds every shard lock while it runs.
+    @usableFromInline
     package func checkInvariants() {
         var total = 0
         withAllShardsLocked { index, state in

@@ -10,6 +10,12 @@ extension StoreEngine {
     /// - Parameter encode: appends a value's bytes to the buffer.
     /// - Throws: `.storeClosed`, `.io`, `.invalidArgument` (a key or value over 4 GiB,
     ///   or what `encode` throws).
+    ///
+    /// Inlinable so that it runs specialized for the store's key and value types: run
+    /// generically, every table slot it read or wrote looked up type metadata: a save and a
+    /// load of 1,000,000 keys took 0.44 s and 0.78 s, specialized 0.35 s and 0.48 s
+    /// (`kvs-bench SNAP 1`).
+    @inlinable
     package func saveSnapshot(
         to path: String,
         encode: (Value, inout [UInt8]) throws(KVSError) -> Void
@@ -61,6 +67,9 @@ extension StoreEngine {
     /// - Throws: `.storeClosed`; `.io` (missing or unreadable file); `.snapshotCorrupted`
     ///   (short, damaged or foreign file); `.snapshotUnsupportedVersion`;
     ///   `.invalidShardIndex` (a custom hash rejected a key). The store is unchanged then.
+    ///
+    /// Inlinable for the same reason as ``saveSnapshot(to:encode:)``.
+    @inlinable
     package func loadSnapshot(
         from path: String,
         decode: (UnsafeRawBufferPointer) throws(KVSError) -> Value

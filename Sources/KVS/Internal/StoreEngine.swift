@@ -375,6 +375,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// Copies of every shard's table, all taken at one instant (under every shard lock),
     /// and that instant. The copies share storage with the live tables until a writer
     /// changes a shard (copy-on-write), so taking them is O(shards).
+    @usableFromInline
     package func pointInTimeTables() -> (tables: [ShardTable<Key, Value>], now: Int64) {
         var tables: [ShardTable<Key, Value>] = []
         tables.reserveCapacity(shards.count)
@@ -400,6 +401,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     /// Replaces the whole contents with `tables` (one per shard, already placed by this
     /// engine's sharding), atomically with respect to every other operation.
+    @usableFromInline
     package func replaceAll(with tables: [ShardTable<Key, Value>]) {
         precondition(tables.count == shards.count, "one table per shard")  // internal callers only
         var old: [ShardTable<Key, Value>] = []

@@ -1,7 +1,9 @@
 /// CRC-32 (IEEE 802.3, polynomial 0xEDB88320 reflected: the checksum of zlib, PNG and
 /// Go's `hash/crc32.ChecksumIEEE`), computed eight bytes at a time ("slicing-by-8").
+@usableFromInline
 package struct CRC32: Sendable {
     /// The checksum of everything passed to ``update(_:)`` so far.
+    @usableFromInline
     package var value: UInt32 { ~state }
     private var state: UInt32 = 0xFFFF_FFFF
 

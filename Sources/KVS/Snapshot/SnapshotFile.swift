@@ -9,12 +9,14 @@ import Darwin
 /// The file-system side of snapshots: crash-safe replacement of a file, and reading a
 /// whole file. Every failure is a ``KVSError`` with code ``KVSError/Code/io`` that names
 /// the file and the system's reason.
+@usableFromInline
 package enum SnapshotFile {
     /// Writes a new file at `path` through `write`, crash-safely: the bytes go to a new
     /// temporary file in the same directory, which is flushed to disk (`fsync`) and then
     /// renamed over `path`, and the directory is flushed too. A crash or a full disk at
     /// any moment leaves either the previous file or the complete new one, never a mix.
     /// On failure the temporary file is removed and `path` is untouched.
+    @usableFromInline
     package static func replace(
         _ path: String,
         _ write: (_ sink: inout FileSink) throws(KVSError) -> Void
@@ -42,6 +44,7 @@ package enum SnapshotFile {
     }
 
     /// Reads the whole file at `path`.
+    @usableFromInline
     package static func readAll(_ path: String) throws(KVSError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ioError("cannot open snapshot \(path)") }
@@ -86,13 +89,16 @@ package enum SnapshotFile {
 }
 
 /// A buffered writer to a file descriptor that keeps a running CRC-32 of what it wrote.
+@usableFromInline
 package struct FileSink {
     let fd: Int32
     let path: String
     var closed = false
     /// Bytes not yet written; callers append to it directly.
+    @usableFromInline
     package var buffer: [UInt8] = []
     /// The CRC-32 of every byte flushed so far.
+    @usableFromInline
     package private(set) var crc = CRC32()
     /// How many bytes were flushed so far.
     package private(set) var written = 0
@@ -108,11 +114,13 @@ package struct FileSink {
 
     /// Writes the buffer out if it holds a chunk or more.
     @inline(__always)
+    @usableFromInline
     package mutating func flushIfFull() throws(KVSError) {
         if buffer.count >= Self.chunk { try flush() }
     }
 
     /// Writes the whole buffer out, updating the checksum.
+    @usableFromInline
     package mutating func flush() throws(KVSError) {
         guard !buffer.isEmpty else { return }
         var crc = self.crc

@@ -6,6 +6,7 @@
 /// trailer  record-count u64 | CRC-32 u32 of every byte before it
 /// ```
 /// All integers are little-endian.
+@usableFromInline
 package enum SnapshotFormat {
     package static let magic: [UInt8] = Array("KVSSNAP\0".utf8)
     package static let version: UInt32 = 1
@@ -13,6 +14,7 @@ package enum SnapshotFormat {
     package static let trailerSize = 12
 
     /// Appends the header.
+    @usableFromInline
     package static func appendHeader(to buffer: inout [UInt8], createdAt: Int64) {
         buffer.append(contentsOf: magic)
         buffer.appendLittleEndian(version)
@@ -25,6 +27,7 @@ package enum SnapshotFormat {
     ///
     /// - Throws: `.snapshotCorrupted` for a short file, a wrong magic or a checksum
     ///   mismatch; `.snapshotUnsupportedVersion` for a version other than 1.
+    @usableFromInline
     package static func validate(_ bytes: UnsafeRawBufferPointer, path: String) throws(KVSError) -> (records: Range<Int>, count: UInt64) {
         guard bytes.count >= magic.count, magic.elementsEqual(bytes.prefix(magic.count)) else {
             throw KVSError.snapshotCorrupted(path, "it does not start with the snapshot magic bytes (a foreign or damaged file)")
@@ -51,12 +54,14 @@ package enum SnapshotFormat {
 
 /// Reads records from the body of a validated snapshot, checking every length against
 /// the bytes left, so that no input can make it read out of bounds.
+@usableFromInline
 package struct SnapshotRecordReader {
     private let bytes: UnsafeRawBufferPointer
     private var offset: Int
     private let end: Int
     private let path: String
 
+    @usableFromInline
     package init(_ bytes: UnsafeRawBufferPointer, records: Range<Int>, path: String) {
         self.bytes = bytes
         self.offset = records.lowerBound
@@ -64,9 +69,11 @@ package struct SnapshotRecordReader {
         self.path = path
     }
 
+    @usableFromInline
     package var isAtEnd: Bool { offset == end }
 
     /// Reads the next record; `recordNumber` is for the error message.
+    @usableFromInline
     package mutating func next(recordNumber: Int) throws(KVSError) -> (key: UnsafeRawBufferPointer, expiresAt: Int64, value: UnsafeRawBufferPointer) {
         let keyLength = try readUInt32(recordNumber)
         let key = try take(Int(keyLength), recordNumber)
@@ -95,6 +102,7 @@ package struct SnapshotRecordReader {
 
 extension Array where Element == UInt8 {
     @inline(__always)
+    @usableFromInline
     package mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }

@@ -14,6 +14,7 @@ import Foundation
 ///
 /// - Thread safety: a value type holding no mutable state; one coder can be used from any
 ///   number of threads at once.
+@usableFromInline
 package struct ValueCoder<V: Codable>: Sendable {
     /// How values of `V` are represented, decided once from `V`'s type.
     private enum Representation: Sendable {
@@ -27,6 +28,7 @@ package struct ValueCoder<V: Codable>: Sendable {
 
     /// Creates a coder for `V`, choosing the raw representation if `V` is `String`,
     /// `[UInt8]` or `Data`. Cost: O(1).
+    @usableFromInline
     package init() {
         if V.self == String.self {
             representation = .string
@@ -44,6 +46,7 @@ package struct ValueCoder<V: Codable>: Sendable {
     /// On a throw, `buffer` is left as it was. Cost: O(size of the encoding), amortized; the raw
     /// representations are a single copy, and the Codable path allocates a couple of small
     /// objects per value plus one per nested value whose type the format has no tag for.
+    @usableFromInline
     package func encode(_ value: V, into buffer: inout [UInt8]) throws(KVSError) {
         switch representation {
         case .string:
@@ -67,6 +70,7 @@ package struct ValueCoder<V: Codable>: Sendable {
     /// `init(from:)` are reported as `.snapshotCorrupted` too. Cost: O(bytes) in the usual
     /// cases (keys in encoded order); a keyed container read out of order is indexed once, and
     /// each out-of-order key costs O(pairs in that container).
+    @usableFromInline
     package func decode(from bytes: UnsafeRawBufferPointer) throws(KVSError) -> V {
         switch representation {
         case .string:
