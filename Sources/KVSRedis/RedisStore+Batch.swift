@@ -88,16 +88,25 @@ extension RedisStore {
             if let message = reply.errorMessage {
                 result.errors[key] = serverError(message, key: key)
             } else if let removed = reply.intValue {
-                if removed > 0 {
-                    result.deleted += 1
-                    result.errors[key] = nil
-                } else if result.errors[key] == nil {
-                    result.errors[key] = KVSError.notFound(key)
-                }
+                result.recordDelete(removed: removed, key: key)
             } else {
                 result.errors[key] = unexpected(reply, command: "DEL", key: key)
             }
         }
         return result
+    }
+}
+
+extension BatchDeleteResult {
+    /// Counts the reply of one `DEL key` (the number removed): a key removed counts as
+    /// deleted, clearing an earlier `.notFound` for it; a key not removed is `.notFound`
+    /// unless a copy of it earlier in the batch was deleted.
+    mutating func recordDelete(removed: Int64, key: String) {
+        if removed > 0 {
+            deleted += 1
+            errors[key] = nil
+        } else if errors[key] == nil {
+            errors[key] = KVSError.notFound(key)
+        }
     }
 }

@@ -31,24 +31,11 @@ extension RedisStore {
     }
 
     func encode(_ value: Value, key: String) throws(KVSError) -> ByteBuffer {
-        do {
-            return try Value.encodeRedisValue(value)
-        } catch {
-            var error = error
-            error.key = key
-            throw error
-        }
+        try Value.encode(value, key: key)
     }
 
     func decode(_ bytes: ByteBuffer, key: String) throws(KVSError) -> Value {
-        do {
-            return try Value.decodeRedisValue(bytes)
-        } catch {
-            var error = error
-            error.key = key
-            error.message += " (read from \(configuration.node))"
-            throw error
-        }
+        try Value.decode(bytes, key: key, node: configuration.node)
     }
 
     func expectOK(_ reply: RESPValue, key: String) throws(KVSError) {

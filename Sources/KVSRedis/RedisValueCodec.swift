@@ -76,3 +76,32 @@ extension ByteBuffer: RedisValueCodec {
     /// - Complexity: O(1).
     public static func decodeRedisValue(_ buffer: ByteBuffer) throws(KVSError) -> ByteBuffer { buffer }
 }
+
+extension RedisValueCodec {
+    /// Encodes `value` for `key`; a failure carries the key.
+    ///
+    /// - Throws: what ``encodeRedisValue(_:)`` throws, with ``KVSError/key`` set to `key`.
+    static func encode(_ value: Self, key: String) throws(KVSError) -> ByteBuffer {
+        do {
+            return try encodeRedisValue(value)
+        } catch {
+            var error = error
+            error.key = key
+            throw error
+        }
+    }
+
+    /// Decodes the bytes of `key` read from `node`; a failure names both.
+    ///
+    /// - Throws: what ``decodeRedisValue(_:)`` throws, with the key set and the node named.
+    static func decode(_ bytes: ByteBuffer, key: String, node: String) throws(KVSError) -> Self {
+        do {
+            return try decodeRedisValue(bytes)
+        } catch {
+            var error = error
+            error.key = key
+            error.message += " (read from \(node))"
+            throw error
+        }
+    }
+}

@@ -60,23 +60,10 @@ struct AtomicReplies: Sendable {
     }
 
     func encode<Value: RedisValueCodec>(_ value: Value, key: String) throws(KVSError) -> ByteBuffer {
-        do {
-            return try Value.encodeRedisValue(value)
-        } catch {
-            var error = error
-            error.key = key
-            throw error
-        }
+        try Value.encode(value, key: key)
     }
 
     func decode<Value: RedisValueCodec>(_ bytes: ByteBuffer, as: Value.Type, key: String) throws(KVSError) -> Value {
-        do {
-            return try Value.decodeRedisValue(bytes)
-        } catch {
-            var error = error
-            error.key = key
-            error.message += " (read from \(node))"
-            throw error
-        }
+        try Value.decode(bytes, key: key, node: "\(node)")
     }
 }

@@ -160,12 +160,7 @@ extension RedisClusterStore {
                 if let message = reply.value.errorMessage {
                     result.errors[key] = ClusterRouter.replyError(message, node: reply.node, key: key)
                 } else if let removed = reply.value.intValue {
-                    if removed > 0 {
-                        result.deleted += 1
-                        result.errors[key] = nil
-                    } else if result.errors[key] == nil {
-                        result.errors[key] = KVSError.notFound(key)
-                    }
+                    result.recordDelete(removed: removed, key: key)
                 } else {
                     result.errors[key] = unexpected(reply, command: "DEL", key: key)
                 }

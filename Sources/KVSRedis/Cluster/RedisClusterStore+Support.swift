@@ -6,24 +6,11 @@ import RESP
 // command expects into KVSErrors that name the node that sent them.
 extension RedisClusterStore {
     func encode(_ value: Value, key: String) throws(KVSError) -> ByteBuffer {
-        do {
-            return try Value.encodeRedisValue(value)
-        } catch {
-            var error = error
-            error.key = key
-            throw error
-        }
+        try Value.encode(value, key: key)
     }
 
     func decode(_ bytes: ByteBuffer, key: String, node: RedisClusterConfiguration.Endpoint) throws(KVSError) -> Value {
-        do {
-            return try Value.decodeRedisValue(bytes)
-        } catch {
-            var error = error
-            error.key = key
-            error.message += " (read from \(node))"
-            throw error
-        }
+        try Value.decode(bytes, key: key, node: "\(node)")
     }
 
     /// `+OK`, or the error the reply stands for.
