@@ -45,20 +45,9 @@ extension RedisStore {
     ///   failed; then any subset of the keys may have been written.
     /// - Complexity: one round trip; O(total size).
     public func batchSet(_ items: [String: Value]) async throws(KVSError) -> BatchSetResult {
+        let (keys, commands, unencodable) = Value.setCommands(for: items)
         var result = BatchSetResult()
-        var keys: [String] = []
-        var commands: [RESPValue] = []
-        keys.reserveCapacity(items.count)
-        commands.reserveCapacity(items.count)
-        for (key, value) in items {
-            do {
-                let bytes = try encode(value, key: key)
-                keys.append(key)
-                commands.append(.array([.bulk("SET"), .bulk(key), .bulkString(bytes)]))
-            } catch {
-                result.errors[key] = error
-            }
-        }
+        result.errors = unencodable
         guard let first = keys.first else { return result }
         let replies = try await pipeline(commands, key: first)
         for (key, reply) in zip(keys, replies) {

@@ -1,6 +1,7 @@
 import Foundation
 import KVS
 import NIOCore
+import RESP
 
 /// How a value type is turned into the bytes of a Redis string and back.
 ///
@@ -78,6 +79,26 @@ extension ByteBuffer: RedisValueCodec {
 }
 
 extension RedisValueCodec {
+    /// One `SET key value` per item, for a pipelined `batchSet`: the keys and commands in
+    /// one order, and the items whose value does not encode with their errors (not sent).
+    static func setCommands(for items: [String: Self]) -> (keys: [String], commands: [RESPValue], errors: [String: KVSError]) {
+        var keys: [String] = []
+        var commands: [RESPValue] = []
+        var errors: [String: KVSError] = [:]
+        keys.reserveCapacity(items.count)
+        commands.reserveCapacity(items.count)
+        for (key, value) in items {
+            do {
+                let bytes = try encode(value, key: key)
+                keys.append(key)
+                commands.append(.array([.bulk("SET"), .bulk(key), .bulkString(bytes)]))
+            } catch {
+                errors[key] = error
+            }
+        }
+        return (keys, commands, errors)
+    }
+
     /// Encodes `value` for `key`; a failure carries the key.
     ///
     /// - Throws: what ``encodeRedisValue(_:)`` throws, with ``KVSError/key`` set to `key`.

@@ -68,7 +68,6 @@ func expiryWorkload(_ keys: [String]) {
         if cpuAtEnd == nil, now >= steadyEnd { cpuAtEnd = (now, otherThreadsCPUNanos()) }
         if now > giveUp { fail("EXP: \(keys.count - accounted) keys still there 10 s after the last deadline") }
     }
-    print("# threads: " + threadCPUSummary())
     store.close()
     guard let start = cpuAtStart, let end = cpuAtEnd, end.wall > start.wall else { fail("EXP: no steady window") }
     let cpuPercent = Double(end.cpu - start.cpu) * 100 / Double(end.wall - start.wall)
@@ -81,17 +80,3 @@ func expiryWorkload(_ keys: [String]) {
     print("\(program) EXP_p99_ms 1 \(String(format: "%.1f", p99))")
 }
 
-/// "name: seconds" of CPU for every thread of this process, from /proc/self/task.
-private func threadCPUSummary() -> String {
-    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return "?" }
-    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-    return tasks.sorted().compactMap { tid -> String? in
-        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let name = stat[stat.index(after: open)..<close]
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return "\(name) \(String(format: "%.2f", (user + system) / ticks)) s"
-    }.joined(separator: ", ")
-}

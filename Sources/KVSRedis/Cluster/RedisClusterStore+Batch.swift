@@ -110,22 +110,11 @@ extension RedisClusterStore {
     ///   failed; then any subset of the keys may have been written.
     /// - Complexity: one round trip per node, in parallel (plus redirects and retries); O(total size).
     public func batchSet(_ items: [String: Value]) async throws(KVSError) -> BatchSetResult {
+        let (keys, sets, unencodable) = Value.setCommands(for: items)
         var result = BatchSetResult()
-        var keys: [String] = []
-        var commands: [ClusterCommand] = []
-        keys.reserveCapacity(items.count)
-        commands.reserveCapacity(items.count)
-        for (key, value) in items {
-            do {
-                let bytes = try encode(value, key: key)
-                keys.append(key)
-                commands.append(ClusterCommand(.array([.bulk("SET"), .bulk(key), .bulkString(bytes)]), key: key))
-            } catch {
-                result.errors[key] = error
-            }
-        }
+        result.errors = unencodable
         guard let first = keys.first else { return result }
-        let outcomes = await router.execute(commands)
+        let outcomes = await router.execute(zip(keys, sets).map { ClusterCommand($1, key: $0) })
         try throwIfWhollyFailed(outcomes, firstKey: first)
         for (key, outcome) in zip(keys, outcomes) {
             do throws(KVSError) {
