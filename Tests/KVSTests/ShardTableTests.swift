@@ -44,6 +44,29 @@ struct ShardTableTests {
         #expect(table.count <= table.capacity - table.capacity / 4, "at most 3/4 full")
     }
 
+    @Test func growsByOneAndAHalfOrOneAndAThird() {
+        // The capacity ladder 8, 12, 16, 24, 32, …: a table that just grew is at least
+        // half full (doubling would leave it 3/8 full), and never more than 3/4 full.
+        var table = ShardTable<String, Int>()
+        var capacities: [Int] = []
+        for i in 0..<5_000 {
+            table["k\(i)"] = Entry(value: i, expiresAt: 0)
+            if capacities.last != table.capacity {
+                capacities.append(table.capacity)
+                if capacities.count > 1 {
+                    #expect(table.count * 2 >= table.capacity, "just grew to \(table.capacity) with \(table.count)")
+                }
+            }
+            #expect(table.count * 4 <= table.capacity * 3)
+        }
+        #expect(Array(capacities.prefix(8)) == [8, 12, 16, 24, 32, 48, 64, 96])
+        for (smaller, larger) in zip(capacities, capacities.dropFirst()) {
+            #expect(larger == smaller + smaller / 2 || larger == smaller / 3 * 4, "\(smaller) → \(larger)")
+        }
+        for i in 0..<5_000 { #expect(table["k\(i)"]?.value == i) }
+        #expect(ShardTable<String, Int>(minimumCapacity: 3_906).capacity == 6_144, "the anchors' shard at 1M keys")
+    }
+
     @Test func copiesAreIndependent() {
         var original = ShardTable<String, Int>()
         for i in 0..<100 { original["k\(i)"] = Entry(value: i, expiresAt: 0) }

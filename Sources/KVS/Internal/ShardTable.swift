@@ -9,8 +9,14 @@
 /// ``TableHash`` over its UTF-8 bytes. Measured with `kvs-bench R90 1` on 1,000,000 keys
 /// of the anchors' workload; see BENCHMARKS.md for the figures.
 ///
-/// **Layout.** `capacity` is a power of two and at most 3/4 of the slots are full, so
-/// probe sequences stay short. An empty slot has ``emptyMarker`` in its deadline field
+/// **Layout.** At most 3/4 of the slots are full, so probe sequences stay short.
+/// `capacity` is a power of two or 1.5 times one (8, 12, 16, 24, 32, …), so a table
+/// grows by 1.5× or 1.33×, not 2×, and stays between 1/2 and 3/4 full once it has grown
+/// (between 3/8 and 3/4 with doubling). A key's home slot is the high half of
+/// `hash × capacity` (one multiply, where a power of two would use a mask).
+/// Measured with `kvs-bench L 1` (1,000,000 keys, 256 shards): 50 bytes of table per key
+/// instead of 67 (each shard ends at 3,906 entries in 6,144 slots, not 8,192), and
+/// `kvs-server`'s memory per key likewise. An empty slot has ``emptyMarker`` in its deadline field
 /// and uninitialized key and value fields; every other slot is fully initialized.
 /// Removal shifts the following entries of the probe run back (no tombstones), so
 /// lookups never cross deleted slots and the table needs no periodic rebuild.
@@ -138,7 +144,9 @@ package struct ShardTable<Key: StoreKey, Value> {
         let needed = storage.count + extra
         let unique = isKnownUniquelyReferenced(&storage)
         if needed > storage.maxCount {
-            let grown = Swift.max(storage.capacity * 2, ShardTableStorage<Key, Value>.capacity(for: needed))
+            let grown = Swift.max(
+                ShardTableStorage<Key, Value>.capacity(after: storage.capacity),
+                ShardTableStorage<Key, Value>.capacity(for: needed))
             storage = storage.resized(to: grown, moving: unique)
         } else if !unique {
             storage = storage.resized(to: storage.capacity, moving: false)
@@ -211,7 +219,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable static var emptyMarker: Int64 { .min }
 
     @usableFromInline let slots: UnsafeMutablePointer<Slot>
-    /// A power of two, or 0 before the first insertion.
+    /// A power of two or 1.5 times one (at least 8), or 0 before the first insertion.
     @usableFromInline let capacity: Int
     // Unchecked: a storage is written only through the one table that owns it (see the
     // value-semantics note on ShardTable), under its shard's lock.
@@ -245,13 +253,21 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// The entries the table may hold before it must grow: 3/4 of the slots.
     @inlinable var maxCount: Int { capacity - capacity / 4 }
 
-    /// The smallest power-of-two capacity that holds `count` entries at 3/4 load.
+    /// The smallest capacity of the ladder (8, 12, 16, 24, 32, …) that holds `count`
+    /// entries at 3/4 load.
     @inlinable
     static func capacity(for count: Int) -> Int {
         guard count > 0 else { return 0 }
         var capacity = 8
-        while capacity - capacity / 4 < count { capacity *= 2 }
+        while capacity - capacity / 4 < count { capacity = Self.capacity(after: capacity) }
         return capacity
+    }
+
+    /// The next capacity of the ladder: 2^k → 1.5 × 2^k → 2^(k+1).
+    @inlinable
+    static func capacity(after capacity: Int) -> Int {
+        guard capacity >= 8 else { return 8 }
+        return capacity & (capacity - 1) == 0 ? capacity + capacity / 2 : capacity / 3 * 4
     }
 
     @inlinable @inline(__always)
@@ -266,9 +282,18 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             of: Self.emptyMarker, toByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
     }
 
+    /// The key's home slot: `hash` scaled to `0..<capacity` by the high half of a
+    /// 64 × 64-bit product (the hash's high bits are as well mixed as its low ones).
     @inlinable @inline(__always)
     func home(of hash: UInt64) -> Int {
-        Int(truncatingIfNeeded: hash) & (capacity - 1)
+        Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(truncatingIfNeeded: capacity)).high)
+    }
+
+    /// The slot after `slot`, wrapping at the end.
+    @inlinable @inline(__always)
+    func slot(after slot: Int) -> Int {
+        let next = slot + 1
+        return next == capacity ? 0 : next
     }
 
     /// The slot of `key`, or `nil`.
@@ -278,7 +303,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         var slot = home(of: hash)
         while isOccupied(slot) {
             if slots[slot].key == key { return slot }
-            slot = (slot + 1) & (capacity - 1)
+            slot = self.slot(after: slot)
         }
         return nil
     }
@@ -295,7 +320,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         var slot = home(of: hash)
         while isOccupied(slot) {
             if slots[slot].key == key { return .found(slot) }
-            slot = (slot + 1) & (capacity - 1)
+            slot = self.slot(after: slot)
         }
         return .empty(slot)
     }
@@ -308,7 +333,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         markEmpty(slot)
         count -= 1
         var hole = slot
-        var next = (slot + 1) & (capacity - 1)
+        var next = self.slot(after: slot)
         while isOccupied(next) {
             let home = home(of: slots[next].key.tableHash)
             // The entry at `next` may move into the hole unless its home lies cyclically
@@ -319,7 +344,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
                 markEmpty(next)
                 hole = next
             }
-            next = (next + 1) & (capacity - 1)
+            next = self.slot(after: next)
         }
         return removed
     }
