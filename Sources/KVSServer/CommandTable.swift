@@ -56,8 +56,11 @@ package struct Call<Access: KeyAccess> {
     /// Argument `i` as bytes (copied).
     func bytes(_ i: Int) -> [UInt8] { Array(args[i].readableBytesView) }
 
-    /// Argument `i` as a key.
-    func key(_ i: Int) -> ByteKey { ByteKey(bytes(i)) }
+    /// Argument `i` as a stored value's bytes (one copy, into a compact block).
+    func value(_ i: Int) -> ValueBytes { args[i].withUnsafeReadableBytes { ValueBytes($0) } }
+
+    /// Argument `i` as a key (a short key is built in place, with no allocation).
+    func key(_ i: Int) -> ByteKey { args[i].withUnsafeReadableBytes { ByteKey($0) } }
 
     /// Argument `i` as text, uppercased (for option names).
     func option(_ i: Int) -> String { String(buffer: args[i]).uppercased() }
@@ -74,6 +77,7 @@ package struct Call<Access: KeyAccess> {
     mutating func integer(reply n: Int64) { encoder.writeInteger(n, into: &out) }
     mutating func integer(reply n: Int) { encoder.writeInteger(Int64(n), into: &out) }
     mutating func bulk(_ bytes: [UInt8]) { encoder.writeBulkString(bytes, into: &out) }
+    mutating func bulk(_ bytes: ValueBytes) { bytes.withUnsafeBytes { encoder.writeBulkString($0, into: &out) } }
     mutating func bulk(_ text: String) { encoder.writeBulkString(text, into: &out) }
     mutating func null() { encoder.writeNull(into: &out) }
     mutating func simple(_ text: String) { encoder.writeSimpleString(text, into: &out) }

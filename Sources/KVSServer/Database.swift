@@ -2,7 +2,8 @@ import KVS
 import Synchronization
 
 /// A stored string value: its bytes, copied out of the read buffer (so a value never pins
-/// a connection's whole read buffer), and its write stamp.
+/// a connection's whole read buffer) into a compact block (``ValueBytes``), and its write
+/// stamp.
 ///
 /// ## Write stamps: how WATCH is exact
 ///
@@ -21,13 +22,17 @@ import Synchronization
 /// can commit. `EXEC` compares the count with the one seen at `WATCH`.
 package struct StoredValue: Sendable {
     /// The value's bytes.
-    package var bytes: [UInt8]
+    package var bytes: ValueBytes
     /// The write stamp: changes on every write of the key.
     package var stamp: UInt64
 
-    package init(bytes: [UInt8], stamp: UInt64) {
+    package init(bytes: ValueBytes, stamp: UInt64) {
         self.bytes = bytes
         self.stamp = stamp
+    }
+
+    package init(bytes: [UInt8], stamp: UInt64) {
+        self.init(bytes: ValueBytes(bytes), stamp: stamp)
     }
 }
 

@@ -27,6 +27,11 @@ package protocol KeyAccess {
 extension KeyAccess {
     /// A new entry holding `bytes`, with a fresh stamp.
     package func stamped(_ bytes: [UInt8], expiresAt: Int64 = 0) -> Entry<StoredValue> {
+        stamped(ValueBytes(bytes), expiresAt: expiresAt)
+    }
+
+    /// A new entry holding `bytes`, with a fresh stamp.
+    package func stamped(_ bytes: ValueBytes, expiresAt: Int64 = 0) -> Entry<StoredValue> {
         Entry(value: StoredValue(bytes: bytes, stamp: stamps.take()), expiresAt: expiresAt)
     }
 

@@ -109,14 +109,14 @@ package final class Persistence: Sendable {
                 sink.buffer.appendLittleEndian(live)
                 for table in tables {
                     for (key, entry) in table where !entry.isExpired(at: now) {
-                        guard key.bytes.count <= UInt32.max, entry.value.bytes.count <= UInt32.max else {
+                        guard key.count <= UInt32.max, entry.value.bytes.count <= UInt32.max else {
                             throw KVSError(.invalidArgument, key: key.displayName, message: "a key or value over 4 GiB cannot be saved")
                         }
-                        sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.bytes.count))
-                        sink.buffer.append(contentsOf: key.bytes)
+                        sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.count))
+                        key.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
                         sink.buffer.appendLittleEndian(entry.expiresAt)
                         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: entry.value.bytes.count))
-                        sink.buffer.append(contentsOf: entry.value.bytes)
+                        entry.value.bytes.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
                         try sink.flushIfFull()
                     }
                 }

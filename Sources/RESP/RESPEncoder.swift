@@ -149,6 +149,16 @@ extension RESPEncoder {
         buffer.writeStaticString("\r\n")
     }
 
+    /// Writes a bulk string (`$n` and the bytes).
+    ///
+    /// - Complexity: O(`bytes.count`): one copy into `buffer`.
+    public func writeBulkString(_ bytes: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: bytes.count + Self.maxHeaderLength + 2)
+        Self.writeHeader(kind: ASCII.Kind.bulkString, Int64(bytes.count), into: &buffer)
+        buffer.writeBytes(bytes)
+        buffer.writeStaticString("\r\n")
+    }
+
     /// Writes a bulk string (`$n` and the UTF-8 bytes of `text`).
     ///
     /// - Complexity: O(`text.utf8.count`): one copy into `buffer`.

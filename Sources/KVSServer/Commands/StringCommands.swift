@@ -58,7 +58,7 @@ enum StringCommands {
 
     static func get<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let value: [UInt8]? = try c.access.read(key) { entry, _ in entry?.value.bytes }
+        let value: ValueBytes? = try c.access.read(key) { entry, _ in entry?.value.bytes }
         if let value { c.bulk(value) } else { c.null() }
     }
 
@@ -116,11 +116,11 @@ enum StringCommands {
             i += 1
         }
         let key = c.key(1)
-        let bytes = c.bytes(2)
+        let bytes = c.value(2)
         let value = c.access.stamped(bytes).value
         let unit = expiryUnit
         let amount = expiryAmount
-        let (done, old): (Bool, [UInt8]?) = try c.access.update(key) { entry, now in
+        let (done, old): (Bool, ValueBytes?) = try c.access.update(key) { entry, now in
             let old = entry?.value.bytes
             if condition == 1, entry != nil { return (false, old) }
             if condition == 2, entry == nil { return (false, old) }
@@ -146,7 +146,7 @@ enum StringCommands {
 
     static func setnx<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let fresh = c.access.stamped(c.bytes(2))
+        let fresh = c.access.stamped(c.value(2))
         let done: Bool = try c.access.update(key) { entry, _ in
             guard entry == nil else { return false }
             entry = fresh
@@ -160,7 +160,7 @@ enum StringCommands {
         let name = c.name
         let amount = try c.integer(2)
         let key = c.key(1)
-        let value = c.access.stamped(c.bytes(3)).value
+        let value = c.access.stamped(c.value(3)).value
         let unit = name == "setex" ? "EX" : "PX"
         try c.access.update(key) { entry, now in
             let at = try deadline(unit: unit, amount: amount, now: now, command: name)
@@ -172,8 +172,8 @@ enum StringCommands {
 
     static func getset<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let fresh = c.access.stamped(c.bytes(2))
-        let old: [UInt8]? = try c.access.update(key) { entry, _ in
+        let fresh = c.access.stamped(c.value(2))
+        let old: ValueBytes? = try c.access.update(key) { entry, _ in
             defer { entry = fresh }
             return entry?.value.bytes
         }
@@ -183,7 +183,7 @@ enum StringCommands {
 
     static func getdel<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let old: [UInt8]? = try c.access.update(key) { entry, _ in
+        let old: ValueBytes? = try c.access.update(key) { entry, _ in
             defer { entry = nil }
             return entry?.value.bytes
         }
@@ -218,7 +218,7 @@ enum StringCommands {
         }
         let key = c.key(1)
         let access = c.access
-        let old: [UInt8]?
+        let old: ValueBytes?
         if unit == nil && !persist {
             old = try c.access.read(key) { entry, _ in entry?.value.bytes }
         } else {
@@ -240,7 +240,7 @@ enum StringCommands {
 
     static func mget<A: KeyAccess>(_ c: inout Call<A>) throws {
         let keys = (1..<c.count).map { c.key($0) }
-        let values: [[UInt8]?]
+        let values: [ValueBytes?]
         if keys.count == 1 {
             values = [try c.access.read(keys[0]) { entry, _ in entry?.value.bytes }]
         } else {
@@ -256,7 +256,7 @@ enum StringCommands {
 
     static func mset<A: KeyAccess>(_ c: inout Call<A>) throws {
         guard c.count % 2 == 1 else { throw CommandError.wrongArity(c.name) }
-        let pairs = stride(from: 1, to: c.count, by: 2).map { (c.key($0), c.bytes($0 + 1)) }
+        let pairs = stride(from: 1, to: c.count, by: 2).map { (c.key($0), c.value($0 + 1)) }
         try c.access.atomically { access in
             for (key, bytes) in pairs {
                 let fresh = access.stamped(bytes)
@@ -269,7 +269,7 @@ enum StringCommands {
 
     static func msetnx<A: KeyAccess>(_ c: inout Call<A>) throws {
         guard c.count % 2 == 1 else { throw CommandError.wrongArity(c.name) }
-        let pairs = stride(from: 1, to: c.count, by: 2).map { (c.key($0), c.bytes($0 + 1)) }
+        let pairs = stride(from: 1, to: c.count, by: 2).map { (c.key($0), c.value($0 + 1)) }
         let done: Bool = try c.access.atomically { access in
             for (key, _) in pairs where try access.read(key, { entry, _ in entry != nil }) {
                 return false
@@ -289,7 +289,7 @@ enum StringCommands {
         let suffix = c.bytes(2)
         let access = c.access
         let length: Int = try c.access.update(key) { entry, _ in
-            var bytes = entry?.value.bytes ?? []
+            var bytes = entry?.value.bytes.array ?? []
             guard bytes.count + suffix.count <= maxStringLength else {
                 throw CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             }
@@ -311,7 +311,7 @@ enum StringCommands {
         var start = try c.integer(2)
         var end = try c.integer(3)
         let key = c.key(1)
-        let bytes: [UInt8] = try c.access.read(key) { entry, _ in entry?.value.bytes ?? [] }
+        let bytes: [UInt8] = try c.access.read(key) { entry, _ in entry?.value.bytes.array ?? [] }
         let n = Int64(bytes.count)
         if start < 0 && end < 0 && start > end {
             c.bulk([UInt8]())
@@ -336,7 +336,7 @@ enum StringCommands {
         let key = c.key(1)
         let access = c.access
         let (length, wrote): (Int, Bool) = try c.access.update(key) { entry, _ in
-            let current = entry?.value.bytes ?? []
+            let current = entry?.value.bytes.array ?? []
             if patch.isEmpty { return (current.count, false) }
             guard offset + Int64(patch.count) <= Int64(maxStringLength) else {
                 throw CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
