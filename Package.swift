@@ -35,9 +35,11 @@ let package = Package(
     targets: [
         .target(
             name: "KVS",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+            dependencies: ["CKVSPrefetch", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: internalChecks
         ),
+        // One C function Swift lacks: a cache prefetch hint, for the batch paths.
+        .target(name: "CKVSPrefetch"),
         .target(name: "CKVSBenchSupport"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
         .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),

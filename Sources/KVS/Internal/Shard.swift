@@ -1,3 +1,4 @@
+import CKVSPrefetch
 import Synchronization
 
 /// One shard: a hash table of entries and its expiry index, behind the shard's own lock.
@@ -25,9 +26,45 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     /// to check that what they read is still current.
     @usableFromInline package let version: Atomic<UInt64>
 
+    /// Where the table's slots start and how many there are, as of the last unlock: read
+    /// without the lock by batch operations, only to prefetch a key's home slot before
+    /// they take the lock (``prefetchHomeSlot(ofTableHash:)``). A stale or torn pair only
+    /// prefetches a useless line: a prefetch never faults and changes nothing.
+    @usableFromInline let slotsHint: Atomic<UInt>
+    @usableFromInline let capacityHint: Atomic<Int>
+
     package init() {
         nextDeadline = Atomic(.max)
         version = Atomic(0)
+        slotsHint = Atomic(0)
+        capacityHint = Atomic(0)
+    }
+
+    /// Publishes the table's slots for ``prefetchHomeSlot(ofTableHash:)``. Call under the
+    /// lock, before releasing it. Two relaxed loads when nothing changed.
+    @inlinable @inline(__always)
+    func publishSlotsHint() {
+        let base = UInt(bitPattern: data.table.storage.slots)
+        if slotsHint.load(ordering: .relaxed) != base {
+            slotsHint.store(base, ordering: .relaxed)
+            capacityHint.store(data.table.storage.capacity, ordering: .relaxed)
+        }
+    }
+
+    /// Starts loading the cache line of the home slot of a key whose table hash is
+    /// `hash`, without the lock.
+    ///
+    /// A batch of random keys touches one cold slot per key, and every lock and every
+    /// retain is a locked instruction that keeps the CPU from overlapping those misses
+    /// when taken one key at a time; prefetching all of a batch's slots first lets them
+    /// load in parallel. `kvs-bench B100 2`: see BENCHMARKS.md for the figure.
+    @inlinable @inline(__always)
+    package func prefetchHomeSlot(ofTableHash hash: UInt64) {
+        let capacity = capacityHint.load(ordering: .relaxed)
+        guard capacity > 0 else { return }
+        let home = ShardTableStorage<Key, Value>.home(of: hash, capacity: capacity)
+        let offset = UInt(truncatingIfNeeded: home &* MemoryLayout<ShardTableStorage<Key, Value>.Slot>.stride)
+        ckvs_prefetch(UnsafeRawPointer(bitPattern: slotsHint.load(ordering: .relaxed) &+ offset))
     }
 
     /// Records a change of the shard's contents. Call under the lock. A plain load and
@@ -44,7 +81,10 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
 
     /// Releases the lock taken with ``lock()``.
     @inlinable
-    package func unlock() { mutex.unlock() }
+    package func unlock() {
+        publishSlotsHint()
+        mutex.unlock()
+    }
 
     /// Runs `body` on the shard's data. The caller must hold the lock (``lock()``).
     @inlinable
@@ -56,7 +96,10 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     @inlinable
     package func withLock<R, E: Error>(_ body: (inout ShardState<Key, Value>) throws(E) -> R) throws(E) -> R {
         mutex.lock()
-        defer { mutex.unlock() }
+        defer {
+            publishSlotsHint()
+            mutex.unlock()
+        }
         return try body(&data)
     }
 

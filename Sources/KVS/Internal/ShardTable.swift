@@ -286,6 +286,12 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// 64 × 64-bit product (the hash's high bits are as well mixed as its low ones).
     @inlinable @inline(__always)
     func home(of hash: UInt64) -> Int {
+        Self.home(of: hash, capacity: capacity)
+    }
+
+    /// ``home(of:)`` in a table of `capacity` slots.
+    @inlinable @inline(__always)
+    static func home(of hash: UInt64, capacity: Int) -> Int {
         Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(truncatingIfNeeded: capacity)).high)
     }
 

@@ -25,6 +25,7 @@ extension StoreEngine {
             let hashes = key.hashes
             tableHashes[position] = hashes.table
             if let index = shardIndex(of: key, shardHash: hashes.shard) {
+                shards[index].prefetchHomeSlot(ofTableHash: hashes.table)
                 packed.append(UInt64(index) << 32 | UInt64(position))
             } else {
                 invalid(position)
