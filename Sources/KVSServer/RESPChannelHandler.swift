@@ -76,6 +76,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
                 input = buffer
             }
         }
+        prefetchPipelinedKeys(buffer)
         while !closing {
             let found: Bool
             do {
@@ -100,6 +101,20 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             if state.call.out.readableBytes >= 64 * 1024 {
                 flush(context: context, close: false)
                 if !context.channel.isWritable { return }
+            }
+        }
+    }
+
+    /// With several commands in one read (a pipelining client), starts loading the table
+    /// slots of the keys of all but the first before executing any: each lookup of a
+    /// random key is a cache miss, and this lets them overlap. `redis-benchmark -P 16 -t
+    /// get` on 1,000,000 keys: see BENCHMARKS.md. A read of one command costs one header
+    /// scan here and nothing more.
+    private func prefetchPipelinedKeys(_ buffer: ByteBuffer) {
+        let engine = state.call.access.database.engine
+        buffer.withUnsafeReadableBytes { bytes in
+            RESPPipelinePeek.forEachNextSecondArgument(in: bytes, limit: 64) { key in
+                engine.prefetch(ByteKey(key))
             }
         }
     }
