@@ -67,6 +67,25 @@ struct ShardTableTests {
         #expect(ShardTable<String, Int>(minimumCapacity: 3_906).capacity == 6_144, "the anchors' shard at 1M keys")
     }
 
+    @Test func prefetchingAValueIsOnlyAHint() {
+        // Whatever the value's first word is (a pointer, a small integer, zero) and
+        // whether the key is there or not, a prefetch changes nothing and never faults.
+        var arrays = ShardTable<String, [UInt8]>()
+        arrays["a"] = Entry(value: [1, 2, 3], expiresAt: 0)
+        var integers = ShardTable<String, Int>()
+        integers["zero"] = Entry(value: 0, expiresAt: 0)
+        integers["odd"] = Entry(value: 0x1234_5678_9ABC_DEF1, expiresAt: 0)
+        var bytes = ShardTable<String, UInt8>()  // narrower than a word: skipped
+        bytes["b"] = Entry(value: 7, expiresAt: 0)
+        for key in ["a", "missing"] { arrays.prefetchValue(forKey: key, hash: key.tableHash) }
+        for key in ["zero", "odd", "missing"] { integers.prefetchValue(forKey: key, hash: key.tableHash) }
+        bytes.prefetchValue(forKey: "b", hash: "b".tableHash)
+        ShardTable<String, Int>().prefetchValue(forKey: "x", hash: "x".tableHash)  // no storage yet
+        #expect(arrays["a"]?.value == [1, 2, 3] && arrays.count == 1)
+        #expect(integers["odd"]?.value == 0x1234_5678_9ABC_DEF1 && integers.count == 2)
+        #expect(bytes["b"]?.value == 7)
+    }
+
     @Test func copiesAreIndependent() {
         var original = ShardTable<String, Int>()
         for i in 0..<100 { original["k\(i)"] = Entry(value: i, expiresAt: 0) }

@@ -13,6 +13,7 @@ extension StoreEngine {
         count: Int,
         key: (Int) -> Key,
         invalid: (Int) -> Void,
+        prepare: ((Shard<Key, Value>, _ positions: ArraySlice<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void)? = nil,
         _ body: (Shard<Key, Value>, _ positions: ArraySlice<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void
     ) {
         // Each element packs (shard index << 32 | position), so one integer sort groups them.
@@ -32,14 +33,18 @@ extension StoreEngine {
             }
         }
         packed.sort()
-        var start = 0
-        while start < packed.count {
-            let shardIndex = packed[start] >> 32
-            var end = start + 1
-            while end < packed.count, packed[end] >> 32 == shardIndex { end += 1 }
-            tableHashes.withUnsafeBufferPointer { body(shards[Int(shardIndex)], packed[start..<end], $0) }
-            start = end
+        func forEachGroup(_ run: (Shard<Key, Value>, ArraySlice<UInt64>, UnsafeBufferPointer<UInt64>) -> Void) {
+            var start = 0
+            while start < packed.count {
+                let shardIndex = packed[start] >> 32
+                var end = start + 1
+                while end < packed.count, packed[end] >> 32 == shardIndex { end += 1 }
+                tableHashes.withUnsafeBufferPointer { run(shards[Int(shardIndex)], packed[start..<end], $0) }
+                start = end
+            }
         }
+        if let prepare { forEachGroup(prepare) }
+        forEachGroup(body)
     }
 
     /// The values of `keys`: every distinct key ends in exactly one of the two results.
@@ -52,7 +57,21 @@ extension StoreEngine {
         var values: [Key: Value] = Dictionary(minimumCapacity: keys.count)
         var errors: [Key: KVSError] = [:]
         var expiredCount = 0
-        forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) }) { shard, positions, tableHashes in
+        forEachShardGroup(
+            count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) },
+            prepare: { shard, positions, tableHashes in
+                // A first pass that only prefetches each value's storage: copying a value
+                // out retains it, a locked instruction that stalls on the value's cold
+                // line with nothing else in flight; this pass lets the lines of the whole
+                // batch load in parallel first. See BENCHMARKS.md (B100) for the figure.
+                shard.withLock { state in
+                    for packed in positions {
+                        let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+                        state.table.prefetchValue(forKey: keys[position], hash: tableHashes[position])
+                    }
+                }
+            }
+        ) { shard, positions, tableHashes in
             shard.withLock { state in
                 var now: Int64? = nil
                 for packed in positions {
