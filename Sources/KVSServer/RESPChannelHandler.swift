@@ -30,6 +30,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     private var closing = false
     private var readPending = false
     private var commandsSinceFlush = 0
+    /// The keys ``prefetchPipelinedKeys(_:)`` collects, kept for its capacity.
+    private var prefetchKeys: [ByteKey] = []
     private let maxQueryBuffer: Int
 
     init(server: ServerState, id: Int, remote: String, local: String) {
@@ -106,17 +108,19 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     /// With several commands in one read (a pipelining client), starts loading the table
-    /// slots of the keys of all but the first before executing any: each lookup of a
-    /// random key is a cache miss, and this lets them overlap. `redis-benchmark -P 16 -t
+    /// slots and values of the keys of all but the first before executing any: each
+    /// lookup of a random key is two cache misses, and this lets them overlap. `redis-benchmark -P 16 -t
     /// get` on 1,000,000 keys: see BENCHMARKS.md. A read of one command costs one header
     /// scan here and nothing more.
     private func prefetchPipelinedKeys(_ buffer: ByteBuffer) {
-        let engine = state.call.access.database.engine
+        var keys = prefetchKeys
+        prefetchKeys = []  // keeps `keys` uniquely referenced: appending copies nothing
+        keys.removeAll(keepingCapacity: true)
         buffer.withUnsafeReadableBytes { bytes in
-            RESPPipelinePeek.forEachNextSecondArgument(in: bytes, limit: 64) { key in
-                engine.prefetch(ByteKey(key))
-            }
+            RESPPipelinePeek.forEachNextSecondArgument(in: bytes, limit: 64) { keys.append(ByteKey($0)) }
         }
+        if !keys.isEmpty { state.call.access.database.engine.prefetch(keys) }
+        prefetchKeys = keys
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
