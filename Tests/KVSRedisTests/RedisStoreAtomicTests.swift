@@ -94,7 +94,7 @@ struct RedisStoreAtomicOnRedisTests {
         let nodesFile = "kvs-atomic-nodes-\(UUID().uuidString).conf"
         defer { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + nodesFile) }
         // The bus port is chosen too: the default, port + 10000, is past 65535 for a high ephemeral port.
-        let busPort = try freeLoopbackPort()
+        let busPort = try await freeLoopbackPort()
         let arguments = ["--cluster-enabled", "yes", "--cluster-config-file", nodesFile, "--cluster-port", String(busPort)]
         try await withRedisServer(arguments: arguments) { port in
             // A one-node cluster that owns every slot.

@@ -42,7 +42,7 @@ struct RedisStoreTests {
 
     @Test("a refused connection throws .connectionFailed naming host:port and the key")
     func connectionRefused() async throws {
-        let port = try freeLoopbackPort()
+        let port = try await freeLoopbackPort()
         let store = RedisStore<String>(port: port)
         do {
             _ = try await store.get("k1")

@@ -231,16 +231,16 @@ package func withRedisCluster<R>(
     }
     do {
         var used = Set<Int>()
-        func freshPort() throws -> Int {
+        func freshPort() async throws -> Int {
             for _ in 0..<20 {
-                let port = try freeLoopbackPort()
+                let port = try await freeLoopbackPort()
                 if used.insert(port).inserted { return port }
             }
             throw TestClusterError("no free loopback port")
         }
         for _ in 0..<count {
-            let port = try freshPort()
-            let busPort = try freshPort()
+            let port = try await freshPort()
+            let busPort = try await freshPort()
             let directory = try makeTemporaryDirectory()
             directories.append(directory)
             let process = Process()
@@ -261,8 +261,7 @@ package func withRedisCluster<R>(
         let made = TestCluster(ports: ports, pids: pids)
         cluster = made
         for port in ports {
-            // 60 s, not the milliseconds start-up takes: a full `swift test` run can keep this
-            // task from resuming for over 10 s (see withRedisServer).
+            // 60 s, not the milliseconds start-up takes: for a busy machine (see withRedisServer).
             let up = await poll(within: .seconds(60)) { (try? await made.command(port, ["PING"])) != nil }
             guard up else { throw TestClusterError("redis-server did not answer on port \(port)") }
         }
@@ -298,8 +297,11 @@ private func runRedisCLI(_ path: String, _ arguments: [String]) async throws {
     process.standardError = output
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Drained as it runs, so that a full pipe never blocks redis-cli.
-    let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+    // Drained as it runs, so that a full pipe never blocks redis-cli; the read blocks until
+    // redis-cli exits, so on a thread of its own, not on one of the pool's.
+    let reader = Task(executorPreference: DedicatedThreadExecutor.shared) {
+        output.fileHandleForReading.readDataToEndOfFile()
+    }
     let finished = await poll(within: .seconds(60)) { !process.isRunning }
     if !finished {
         kill(process.processIdentifier, SIGKILL)

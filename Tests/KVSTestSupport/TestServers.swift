@@ -35,11 +35,11 @@ package func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async thr
 }
 
 /// A loopback port nothing listens on at the moment of the call (bound to port 0, then closed).
-package func freeLoopbackPort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).wait()
+package func freeLoopbackPort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .bind(host: "127.0.0.1", port: 0).get()
     let port = channel.localAddress?.port ?? 0
-    try channel.close().wait()
+    try await channel.close().get()
     return port
 }
 
@@ -60,7 +60,7 @@ package func withRedisServer<R>(
     arguments: [String] = [], _ body: (_ port: Int) async throws -> R
 ) async throws -> R {
     guard let path = redisServerPath else { throw RedisServerMissing() }
-    let port = try freeLoopbackPort()
+    let port = try await freeLoopbackPort()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = [
@@ -80,10 +80,10 @@ package func withRedisServer<R>(
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
-    // Wait until it answers. The bound is generous on purpose: in a full `swift test` run,
-    // long CPU-bound tests can hold both threads of the concurrency pool for over 10 s, and
-    // this task only resumes after them (a 10 s bound failed that way, with the server
-    // long up). Start-up itself takes milliseconds.
+    // Wait until it answers. Start-up itself takes milliseconds; the bound is generous for
+    // a 2-core machine busy with other work or ThreadSanitizer. (Long tests used to hold
+    // both threads of the concurrency pool for over 10 s, so that this task resumed late and
+    // a 10 s bound failed with the server long up; they now run with `.dedicatedThread`.)
     let deadline = ContinuousClock.now + .seconds(60)
     var lastError: (any Error)?
     while true {

@@ -6,7 +6,7 @@ import Testing
 
 /// Many threads and tasks at once on shared keys. These run under ThreadSanitizer in
 /// `.ci/run` (`swift test --sanitize=thread --filter ConcurrencyTests`).
-@Suite("ConcurrencyTests")
+@Suite("ConcurrencyTests", .dedicatedThread)
 struct ConcurrencyTests {
     @Test func mixedOperationsKeepTheCountExact() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)

@@ -2,7 +2,7 @@ import KVSTestSupport
 import KVS
 import Testing
 
-@Suite("KeyValueStore: close")
+@Suite("KeyValueStore: close", .dedicatedThread)
 struct CloseTests {
     @Test func everyOperationThrowsAfterClose() throws {
         let dir = try makeTemporaryDirectory()

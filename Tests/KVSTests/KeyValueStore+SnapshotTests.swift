@@ -18,7 +18,7 @@ struct SnapshotTests {
         return try store.batchGet(keys).values
     }
 
-    @Test func roundTripOf100kKeysWithTTLs() throws {
+    @Test(.dedicatedThread) func roundTripOf100kKeysWithTTLs() throws {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }
         let clock = ManualClock()
@@ -108,7 +108,7 @@ struct SnapshotTests {
         #expect(try store.timeToLive("ttl") != nil, sourceLocation: sourceLocation)
     }
 
-    @Test func corruptionAtAnyByteIsRejected() throws {
+    @Test(.dedicatedThread) func corruptionAtAnyByteIsRejected() throws {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }
         let (store, file, before) = try fixture(dir)
@@ -182,7 +182,7 @@ struct SnapshotTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["s"], "no temporary file is left behind")
     }
 
-    @Test func saveRunsWhileOthersWrite() async throws {
+    @Test(.dedicatedThread) func saveRunsWhileOthersWrite() async throws {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }
         let store = try KeyValueStore<Int>(shardCount: 16)

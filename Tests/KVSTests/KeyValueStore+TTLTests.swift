@@ -1,4 +1,5 @@
 import KVS
+import KVSTestSupport
 import Testing
 
 @Suite("KeyValueStore: time-to-live")
@@ -35,7 +36,7 @@ struct TTLTests {
         store.engine.checkInvariants()
     }
 
-    @Test func backgroundExpiryRemovesKeysWithoutBeingAsked() throws {
+    @Test(.dedicatedThread) func backgroundExpiryRemovesKeysWithoutBeingAsked() throws {
         // Real time: the sweeper ticks every 10 ms; keys of 20 ms must be gone well within
         // the 10 s bound, which only a stopped sweeper would exceed.
         let store = try KeyValueStore<Int>(shardCount: 16)
@@ -108,7 +109,7 @@ struct TTLTests {
         store.engine.checkInvariants()
     }
 
-    @Test func expiryIndexStaysBoundedUnderRepeatedRefreshes() throws {
+    @Test(.dedicatedThread) func expiryIndexStaysBoundedUnderRepeatedRefreshes() throws {
         // A key refreshed with a long TTL over and over must not grow the index without
         // bound (lazy deletion is compacted once stale items outnumber live ones).
         let clock = ManualClock()
@@ -123,7 +124,7 @@ struct TTLTests {
         store.engine.checkInvariants()
     }
 
-    @Test func sweepingTouchesOnlyDueShards() throws {
+    @Test(.dedicatedThread) func sweepingTouchesOnlyDueShards() throws {
         // Active expiry's cost grows with the keys that expire, not with the store:
         // a million keys without TTL cost the sweep nothing.
         let clock = ManualClock()

@@ -146,7 +146,7 @@ struct TransactionTests {
 }
 
 /// Concurrency: run under ThreadSanitizer in `.ci/run` (the suite name matches its filter).
-@Suite("ConcurrencyTests: transactions")
+@Suite("ConcurrencyTests: transactions", .dedicatedThread)
 struct TransactionConcurrencyTests {
     @Test func bankTransfersKeepTheTotalExact() throws {
         let accounts = 64

@@ -13,7 +13,7 @@ struct ShardTableTests {
         return seen
     }
 
-    @Test(arguments: [8, 64, 1000])
+    @Test(.dedicatedThread, arguments: [8, 64, 1000])
     func randomOperationsAgreeWithDictionary(keySpace: Int) {
         // A small key space packs the table, so probe runs wrap around its end and
         // removals shift long runs back: every path of the table gets exercised.

@@ -407,7 +407,7 @@ struct ValueCoderFastPathTests {
         }
     }
 
-    @Test func utf8ValidationMatchesTheStandardLibrary() {
+    @Test(.dedicatedThread) func utf8ValidationMatchesTheStandardLibrary() {
         // Every 1- and 2-byte sequence; every lead of a 3- or 4-byte sequence with every second
         // byte and telling third and fourth bytes, alone and between ASCII runs.
         var inputs: [[UInt8]] = []
@@ -740,7 +740,7 @@ struct ValueCoderRejectionTests {
         }
     }
 
-    @Test func randomCorruptionNeverCrashes() throws {
+    @Test(.dedicatedThread) func randomCorruptionNeverCrashes() throws {
         var random = SplitMix64(state: 0x5EED)
         let valid = try encodeBytes(sampleAccount)
         var decodedCount = 0

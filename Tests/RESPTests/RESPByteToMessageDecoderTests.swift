@@ -1,3 +1,4 @@
+import KVSTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOTestUtils
@@ -19,7 +20,7 @@ import Testing
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) { RESPCommandDecoder() }
     }
 
-    @Test func valueDecoderPassesNIOsDecoderVerifier() throws {
+    @Test(.dedicatedThread) func valueDecoderPassesNIOsDecoderVerifier() throws {
         let pairs: [(ByteBuffer, [RESPValue])] = everyKindOfValue.map { value in
             (ByteBuffer(bytes: encoded(value, .resp3)), [degraded(value, .resp3)])
         }

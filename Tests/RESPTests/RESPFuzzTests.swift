@@ -1,10 +1,11 @@
+import KVSTestSupport
 import NIOCore
 import RESP
 import Testing
 
 /// Random, truncated and mutated input never crashes the decoders, never makes them consume bytes
 /// they do not return, and gives the same frames and error whatever the chunking.
-@Suite struct RESPFuzzTests {
+@Suite(.dedicatedThread) struct RESPFuzzTests {
     static let iterations = 3_000
 
     /// Bytes biased toward RESP's alphabet, so that random input reaches deep into the parsers.

@@ -1,4 +1,5 @@
 import Foundation
+import KVSTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -12,7 +13,9 @@ import Testing
 /// Checks the decoder and encoder against a real `redis-server` when one is installed (CI installs
 /// it): the same malformed bytes must get Redis's `-ERR Protocol error: …` text, inline lines must
 /// split into the same arguments, and replies must be byte for byte what Redis sends.
-@Suite(.enabled(if: RedisServer.executable != nil, "redis-server is not installed: Redis compatibility not checked"))
+@Suite(
+    .enabled(if: RedisServer.executable != nil, "redis-server is not installed: Redis compatibility not checked"),
+    .dedicatedThread)
 struct RedisCompatibilityTests {
     @Test func malformedCommandsGetRedisErrorText() throws {
         let redis = try RedisServer.start()

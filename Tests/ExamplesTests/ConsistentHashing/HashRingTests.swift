@@ -1,5 +1,6 @@
 import ConsistentHashing
 import KVS
+import KVSTestSupport
 import Testing
 
 /// The ring's properties: deterministic, in range, balanced, and moving few keys when a
@@ -23,7 +24,7 @@ import Testing
 
     /// Pinned values: a hash seeded per process (Swift's `Hasher`) would change them on
     /// every run; FNV-1a and the ring's layout must not.
-    @Test func isDeterministicAcrossRingsAndRuns() throws {
+    @Test(.dedicatedThread) func isDeterministicAcrossRingsAndRuns() throws {
         let ring = try #require(HashRing(shardCount: 8, virtualNodesPerShard: 160))
         let again = try #require(HashRing(shardCount: 8, virtualNodesPerShard: 160))
         #expect(Self.keys.allSatisfy { ring.shardIndex(for: $0) == again.shardIndex(for: $0) })
@@ -33,7 +34,7 @@ import Testing
     /// `shardIndex(for: "user:0" … "user:11")` on an 8 × 160 ring, as first computed.
     static let pinnedShards = [6, 1, 3, 4, 0, 4, 7, 7, 4, 6, 0, 4]
 
-    @Test(arguments: [1, 2, 3, 8, 64])
+    @Test(.dedicatedThread, arguments: [1, 2, 3, 8, 64])
     func everyIndexIsInRange(shardCount: Int) throws {
         let ring = try #require(HashRing(shardCount: shardCount, virtualNodesPerShard: 50))
         let indices = Self.keys.prefix(20_000).map(ring.shardIndex(for:))
@@ -44,7 +45,7 @@ import Testing
     /// With v virtual nodes a shard's share of the ring varies by about 1/sqrt(v) of the
     /// mean (8 % for 160); the bound below, 25 % either way and a standard deviation
     /// under 10 % of the mean, leaves room for the largest of 8 shards.
-    @Test func spreadsKeysWithinTheStatedBound() throws {
+    @Test(.dedicatedThread) func spreadsKeysWithinTheStatedBound() throws {
         let ring = try #require(HashRing(shardCount: 8, virtualNodesPerShard: 160))
         let d = ShardDistribution(keys: Self.keys, shardCount: 8, shardIndex: ring.shardIndex(for:))
         #expect(d.total == Self.keys.count)
@@ -53,7 +54,7 @@ import Testing
         #expect(d.standardDeviation <= 0.10 * d.mean, "stddev \(d.standardDeviation)")
     }
 
-    @Test func moreVirtualNodesSpreadKeysMoreEvenly() throws {
+    @Test(.dedicatedThread) func moreVirtualNodesSpreadKeysMoreEvenly() throws {
         let coarse = try #require(HashRing(shardCount: 8, virtualNodesPerShard: 4))
         let fine = try #require(HashRing(shardCount: 8, virtualNodesPerShard: 1_000))
         let coarseSpread = ShardDistribution(keys: Self.keys, shardCount: 8, shardIndex: coarse.shardIndex(for:))
@@ -64,7 +65,7 @@ import Testing
 
     /// Adding shard n moves only keys to it, about 1/(n+1) of them; removing shard n-1
     /// moves only its keys, about 1/n. Modulo hashing moves most keys either way.
-    @Test(arguments: [4, 8, 16])
+    @Test(.dedicatedThread, arguments: [4, 8, 16])
     func addingOrRemovingAShardMovesFewKeys(shardCount n: Int) throws {
         let ring = try #require(HashRing(shardCount: n))
         let grown = try #require(HashRing(shardCount: n + 1))

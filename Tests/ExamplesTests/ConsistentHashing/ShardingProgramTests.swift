@@ -1,11 +1,12 @@
 import ConsistentHashing
+import KVSTestSupport
 import Testing
 
 /// The program's core, and the `sharding-with-consistent-hashing` executable itself.
 @Suite struct ShardingProgramTests {
     let program = ExampleProgram(name: "sharding-with-consistent-hashing")
 
-    @Test func demoLoadsTheStoreThroughTheRingAndMeasuresIt() throws {
+    @Test(.dedicatedThread) func demoLoadsTheStoreThroughTheRingAndMeasuresIt() throws {
         var configuration = ShardingDemo.Configuration()
         configuration.keyCount = 20_000
         let report = try ShardingDemo.run(configuration)

@@ -1,4 +1,5 @@
 import KVS
+import KVSTestSupport
 import MultiThread
 import Testing
 
@@ -13,7 +14,7 @@ import Testing
         return configuration
     }
 
-    @Test func allWorkerKindsRunAndTheCheckPasses() throws {
+    @Test(.dedicatedThread) func allWorkerKindsRunAndTheCheckPasses() throws {
         let report = try Workload.run(Self.shortRun())
         #expect(report.check.passed, "\(report.check.problems)")
         #expect(report.workers.count == 12)
@@ -26,7 +27,7 @@ import Testing
 
     /// Runs the workers, then changes the store behind their backs in three ways; the
     /// check must name each one.
-    @Test func checkCatchesEveryDifferenceFromTheLogs() throws {
+    @Test(.dedicatedThread) func checkCatchesEveryDifferenceFromTheLogs() throws {
         var configuration = Self.shortRun()
         configuration.duration = .milliseconds(100)
         configuration.ttlUsers = 0

@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func unreachableServerFailsWithTheNodeNamed() async throws {
-        let port = try freeLoopbackPort()
+        let port = try await freeLoopbackPort()
         let run = try await program.run(["--backend", "server", "--port", String(port)] + small)
         #expect(run.status != 0)
         #expect(run.stderr.contains("connectionFailed"), "\(run.stderr)")

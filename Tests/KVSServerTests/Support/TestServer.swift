@@ -4,11 +4,12 @@ import KVSServer
 import Logging
 
 /// Starts a server on an ephemeral loopback port with a fresh temporary folder, runs
-/// `body`, and stops the server (without saving unless the test asks).
-func withServer<R>(
+/// `body` with ``onDedicatedThread(_:)``, and stops the server (without saving unless the
+/// test asks).
+func withServer<R: Sendable>(
     _ configure: (inout ServerConfiguration) -> Void = { _ in },
     directory: String? = nil,
-    _ body: (_ server: Server, _ port: Int) async throws -> R
+    _ body: @Sendable (_ server: Server, _ port: Int) async throws -> R
 ) async throws -> R {
     var config = ServerConfiguration()
     config.port = 0
@@ -23,7 +24,8 @@ func withServer<R>(
     let server = try Server(configuration: config, logger: logger)
     let port = try await server.start()
     do {
-        let result = try await body(server, port)
+        // The tests' TestClient blocks in recv() for each reply: not on a pool thread.
+        let result = try await onDedicatedThread { try await body(server, port) }
         try await server.stop(save: false)
         return result
     } catch {

@@ -35,6 +35,9 @@ func expectKVSError<R>(
 /// Polls `condition` every millisecond until it holds or `limit` passes; returns whether
 /// it held. For behaviour that happens on a background thread in real time, with a
 /// limit far above the expected time (so it does not pass or fail by luck).
+///
+/// It blocks its thread while it waits: call it only in a test that runs on a thread of
+/// its own (`.dedicatedThread`), never on Swift's cooperative pool.
 func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + limit
