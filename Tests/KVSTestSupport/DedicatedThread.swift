@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import KVS
 import Testing
 
 /// Runs `body` on threads of its own, outside Swift's cooperative thread pool, while the
@@ -109,17 +109,18 @@ extension Trait where Self == DedicatedThreadTrait {
 /// A counting semaphore whose `wait()` suspends the task instead of blocking its thread.
 /// Turns are handed out first come, first served.
 ///
-/// - Thread safety: `Sendable`; its state is behind a `Mutex`.
+/// - Thread safety: `Sendable`; its state is behind a pthread mutex (`Locked`), which
+///   ThreadSanitizer sees, unlike `Synchronization.Mutex` on Linux.
 final class AsyncTurns: Sendable {
-    private struct State {
+    private struct State: Sendable {
         var free: Int
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(count: Int) {
-        state = Mutex(State(free: max(count, 1)))
+        state = Locked(State(free: max(count, 1)))
     }
 
     /// Takes a turn, waiting (suspended) for one to be free.
