@@ -35,9 +35,11 @@ let package = Package(
     targets: [
         .target(
             name: "KVS",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")],
+            dependencies: ["CKVS", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: internalChecks
         ),
+        // A cache prefetch hint for KVS (C, since Swift cannot spell one).
+        .target(name: "CKVS"),
         .target(name: "CKVSBenchSupport"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
         .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
