@@ -68,3 +68,27 @@ struct ExpirySweepTests {
         #expect(table.removeEntries(expiring: due) == 0, "nothing left with deadline 3")
     }
 }
+
+@Suite("ExpiryIndex: the head bucket")
+struct ExpiryIndexHeadTests {
+    @Test func anEarlierBucketArrivingAfterTheHeadComesOutFirst() {
+        // A sweep that finds nothing due leaves the earliest bucket as the head; a later
+        // insert into an earlier bucket must still come out first, and one into the head's
+        // bucket must still come out at its deadline.
+        let span: Int64 = 1 << 25
+        var index = ExpiryIndex<String>()
+        index.insert("late", deadline: 5 * span + 10)
+        #expect(index.popDue(now: span, limit: 10).isEmpty)  // bucket 5 becomes the head
+        index.insert("early", deadline: span + 3)
+        index.insert("sameBucket", deadline: 5 * span + 2)
+        #expect(index.earliestDeadline == span + 3)
+        #expect(index.itemCount == 3)
+        #expect(index.popDue(now: 2 * span, limit: 10).map(\.key) == ["early"])
+        #expect(index.earliestDeadline == 5 * span + 2)
+        #expect(index.popDue(now: 5 * span + 5, limit: 10).map(\.key) == ["sameBucket"])
+        #expect(Set(index.unorderedItems.map(\.key)) == ["late"])
+        #expect(index.popDue(now: 6 * span, limit: 10).map(\.key) == ["late"])
+        #expect(index.itemCount == 0)
+        #expect(index.earliestDeadline == .max)
+    }
+}

@@ -159,6 +159,11 @@ package struct ShardState<Key: StoreKey, Value> {
     /// - Complexity: O(k) for k items popped (see ``ExpiryIndex/popDue(now:limit:)``).
     @inlinable
     package mutating func removeExpired(now: Int64, limit: Int, buffer due: inout [ExpiryIndex<UInt64>.Item]) -> Int {
+        // Each visit starts with a cache miss on the due items and one on the table: take
+        // them together (the addresses are in the shard's own memory). `kvs-bench EXP 1`,
+        // medians of 4 interleaved runs on a busy machine: 4.9% of a core -> 4.3%.
+        expiry.prefetchHead()
+        table.prefetchStorage()
         var removed = 0
         while removed < limit {
             let wanted = limit - removed

@@ -153,6 +153,13 @@ package struct ShardTable<Key: StoreKey, Value> {
         return removed
     }
 
+    /// Starts fetching the table's storage object (its count, capacity and slot address)
+    /// into the CPU's caches, without reading it.
+    @inlinable
+    package func prefetchStorage() {
+        kvs_prefetch_for_write(UnsafeRawPointer(Unmanaged.passUnretained(storage).toOpaque()))
+    }
+
     /// Whether the probe run of `hash` holds an entry of a key with that table hash whose
     /// deadline is `deadline`.
     ///
