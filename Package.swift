@@ -38,7 +38,7 @@ let package = Package(
             dependencies: ["CKVSPrefetch", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: internalChecks
         ),
-        // One C function Swift lacks: a cache prefetch hint, for the batch paths.
+        // What Swift lacks: cache prefetch hints, for the batch paths and the expiry sweep.
         .target(name: "CKVSPrefetch"),
         .target(name: "CKVSBenchSupport"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),

@@ -5,7 +5,8 @@ extension StoreEngine {
     ///
     /// - every entry is in the shard its key hashes to;
     /// - the entries of all shards add up to the atomic count;
-    /// - every entry with a deadline has a matching item in its shard's expiry index, and
+    /// - every entry with a deadline has a matching item (its deadline and its key's table
+    ///   hash) in its shard's expiry index, and
     ///   the index's live count equals the number of such entries;
     /// - each shard's published next deadline is no later than its earliest due item.
     ///
@@ -16,13 +17,12 @@ extension StoreEngine {
         withAllShardsLocked { index, state in
             total += state.table.count
             var withDeadline = 0
-            var indexed = Set<Int64>()
-            for item in state.expiry.unorderedItems { indexed.insert(item.deadline) }
+            let indexed = Set(state.expiry.unorderedItems)
             for (key, entry) in state.table {
                 precondition(shardIndex(of: key) == index, "KVS invariant: key \(key.displayName) is in shard \(index), not its own")
                 if entry.hasExpiry {
                     withDeadline += 1
-                    precondition(indexed.contains(entry.expiresAt), "KVS invariant: key \(key.displayName) has a deadline the expiry index lacks")
+                    precondition(indexed.contains(.init(deadline: entry.expiresAt, key: key.tableHash)), "KVS invariant: key \(key.displayName) has a deadline the expiry index lacks")
                 }
             }
             precondition(withDeadline == state.expiry.liveCount, "KVS invariant: shard \(index) has \(withDeadline) TTL entries, its index counts \(state.expiry.liveCount)")

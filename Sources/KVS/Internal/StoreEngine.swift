@@ -459,23 +459,26 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///
     /// - Returns: how many entries it removed.
     /// - Complexity: O(shards) atomic loads, plus O(k) for each visited shard with k due
-    ///   items; a shard is locked for at most 512 removals at a time.
+    ///   items; a shard is locked for about 512 removals at a time.
     @inlinable @discardableResult
     package func sweepExpired(grace: Int64 = 0) -> Int {
         let now = clock.now()
         let visitBefore = now &- grace
         var total = 0
+        var due: [ExpiryIndex<UInt64>.Item] = []
         for shard in shards where shard.nextDeadline.load(ordering: .relaxed) <= visitBefore {
             var more = true
             while more {
                 let removed = shard.withLock { state in
-                    let removed = state.removeExpired(now: now, limit: 512)
+                    let removed = state.removeExpired(now: now, limit: 512, buffer: &due)
                     if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
                     shard.publishDeadline(state)
                     return removed
                 }
                 total += removed
-                more = removed == 512
+                // `>=`: entries that share a deadline and a probe run go together, so a
+                // batch may remove a few more than its limit.
+                more = removed >= 512
             }
         }
         return total
