@@ -48,21 +48,26 @@ struct ExpirySweepTests {
         engine.checkInvariants()
     }
 
-    @Test func aTableRemovesOnlyTheDeadlinesItIsGiven() {
+    /// Key counts that fill tables of 12, 24, 768 and 1,536 slots (the capacity ladder's
+    /// non-powers of two) to 3/4, so long probe runs cross the points where stepping by a
+    /// power-of-two mask instead of wrapping at the capacity would go astray.
+    @Test(arguments: [9, 18, 570, 1150])
+    func aTableRemovesOnlyTheDeadlinesItIsGiven(keyCount: Int) {
         // A packed table (long probe runs): items for deadline 3 remove exactly the
         // entries with deadline 3; a stale item (no entry has its deadline) removes nothing.
         var table = ShardTable<String, Int>()
         var due: [ExpiryIndex<UInt64>.Item] = []
-        for i in 0..<600 {
+        for i in 0..<keyCount {
             let key = "k\(i)"
             let deadline = Int64(i % 5 + 1)
             table[key] = Entry(value: i, expiresAt: deadline)
             if deadline == 3 { due.append(.init(deadline: 3, key: key.tableHash)) }
         }
         due.append(.init(deadline: 99, key: "k0".tableHash))
-        #expect(table.removeEntries(expiring: due) == 120)
-        #expect(table.count == 480)
-        for i in 0..<600 {
+        let withDeadline3 = (0..<keyCount).filter { $0 % 5 == 2 }.count
+        #expect(table.removeEntries(expiring: due) == withDeadline3)
+        #expect(table.count == keyCount - withDeadline3)
+        for i in 0..<keyCount {
             #expect((table["k\(i)"] == nil) == (i % 5 == 2), "k\(i)")
         }
         #expect(table.removeEntries(expiring: due) == 0, "nothing left with deadline 3")
