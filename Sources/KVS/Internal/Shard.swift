@@ -3,9 +3,9 @@ import Synchronization
 
 /// One shard: a hash table of entries and its expiry index, behind the shard's own lock.
 ///
-/// The table is a Swift `Dictionary`, so taking a copy of it under the lock is O(1)
-/// (copy-on-write): snapshots and `keys()` copy every shard's table in one short
-/// critical section and then read the copies without holding any lock.
+/// The table is a copy-on-write ``ShardTable``, so taking a copy of it under the lock is
+/// O(1): snapshots and `keys()` copy every shard's table in one short critical section and
+/// then read the copies without holding any lock.
 @usableFromInline
 // @unchecked Sendable is safe: `data` is touched only between `mutex.lock()` and
 // `mutex.unlock()`: inside `withLock`, or inside `withLockHeld` by a caller that took the
