@@ -109,9 +109,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     /// With several commands in one read (a pipelining client), starts loading the table
     /// slots and values of the keys of all but the first before executing any: each
-    /// lookup of a random key is two cache misses, and this lets them overlap. `redis-benchmark -P 16 -t
-    /// get` on 1,000,000 keys: see BENCHMARKS.md. A read of one command costs one header
-    /// scan here and nothing more.
+    /// lookup of a random key is two cache misses, and this lets them overlap
+    /// (`redis-benchmark -P 16 -t get` on 1,000,000 keys: see BENCHMARKS.md). A read of one
+    /// command costs one header scan here and nothing more.
     private func prefetchPipelinedKeys(_ buffer: ByteBuffer) {
         var keys = prefetchKeys
         prefetchKeys = []  // keeps `keys` uniquely referenced: appending copies nothing

@@ -11,12 +11,11 @@
 ///
 /// Thread-safety: `Sendable`; the bytes are written once, before the value is shared.
 /// Cost: creating one copies the bytes once; copying a `ValueBytes` is a retain.
-///
-/// `@unchecked Sendable` is safe: `ManagedBuffer` is not `Sendable` because its header
-/// and tail are mutable, but this type writes them only inside `init`, before the block
-/// is reachable from anywhere else, and never again (nothing here mutates it); the block
-/// is private, so no other code can.
-package struct ValueBytes: @unchecked Sendable {
+// @unchecked Sendable is safe: `ManagedBuffer` is not `Sendable` because its header and
+// tail are mutable, but this type writes them only inside `init`, before the block is
+// reachable from anywhere else, and never again (nothing here mutates it); the block is
+// private, so no other code can.
+package struct ValueBytes: @unchecked Sendable {  // safe: see the proof above
     /// The block: its header is the byte count, its tail the bytes.
     private let storage: ManagedBuffer<Int, UInt8>
 
@@ -50,7 +49,9 @@ package struct ValueBytes: @unchecked Sendable {
 }
 
 extension ValueBytes: RandomAccessCollection {
+    /// Always 0.
     package var startIndex: Int { 0 }
+    /// The byte count.
     package var endIndex: Int { storage.header }
 
     /// The byte at `position`; traps if it is out of bounds, as `Array` does.
@@ -59,12 +60,14 @@ extension ValueBytes: RandomAccessCollection {
         return storage.withUnsafeMutablePointerToElements { $0[position] }
     }
 
+    /// Calls `body` with the bytes (always contiguous), valid only for the call.
     package func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
         try storage.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: storage.header)) }
     }
 }
 
 extension ValueBytes: Equatable {
+    /// Byte-for-byte equality (identity first: a shared block is equal without a compare).
     package static func == (a: ValueBytes, b: ValueBytes) -> Bool {
         a.storage === b.storage || a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
     }

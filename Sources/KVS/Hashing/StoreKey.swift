@@ -170,7 +170,10 @@ package struct ByteKey: StoreKey, CustomStringConvertible {
     }
 
     /// A key with the UTF-8 bytes of `string`.
-    package init(_ string: String) { self.init(Array(string.utf8)) }
+    package init(_ string: String) {
+        var string = string
+        self = string.withUTF8 { ByteKey(UnsafeRawBufferPointer($0)) }
+    }
 
     /// The key's bytes (a new array for a short key).
     @inlinable

@@ -88,9 +88,8 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// - Complexity: O(1) on average.
     @inlinable
     package func prefetchValue(forKey key: Key, hash: UInt64) {
-        guard MemoryLayout<Value>.size >= MemoryLayout<UInt>.size, let slot = storage.find(key, hash: hash) else { return }
-        let word = UnsafeRawPointer(storage.slots + slot).load(fromByteOffset: storage.valueOffset, as: UInt.self)
-        ckvs_prefetch(UnsafeRawPointer(bitPattern: word))
+        guard let slot = storage.find(key, hash: hash) else { return }
+        ckvs_prefetch(storage.firstWordOfValue(at: slot))
     }
 
     /// ``updateValue(_:forKey:)`` for a key whose ``StoreKey/tableHash`` is `hash`.
@@ -349,6 +348,17 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         UnsafeRawPointer(slots).load(fromByteOffset: slot &* slotStride &+ deadlineOffset, as: Int64.self)
     }
 
+    /// The first word of the value at `slot` (an occupied slot) read as an address: for an
+    /// array, a class instance or a large string, where its heap storage starts. Only for
+    /// prefetching, since for other values it is no address at all; nil for a value
+    /// narrower than a word, or a zero word.
+    @inlinable @inline(__always)
+    func firstWordOfValue(at slot: Int) -> UnsafeRawPointer? {
+        guard MemoryLayout<Value>.size >= MemoryLayout<UInt>.size else { return nil }
+        let word = UnsafeRawPointer(slots + slot).load(fromByteOffset: valueOffset, as: UInt.self)
+        return UnsafeRawPointer(bitPattern: word)
+    }
+
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
     /// the shift after a removal, goes next) into the CPU's caches. Past the last slot,
     /// the second prefetch is of memory the table does not own, which a prefetch may be.
@@ -372,12 +382,13 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// core more; without the header line, 0.4 points more.
     @inlinable @inline(__always)
     func prefetchValue(at slot: Int) {
-        guard MemoryLayout<Value>.size == MemoryLayout<UInt>.size, isOccupied(slot) else { return }
-        let word = UnsafeRawPointer(slots + slot).load(fromByteOffset: valueOffset, as: UInt.self)
-        ckvs_prefetch_for_write(UnsafeRawPointer(bitPattern: word &- 8))
-        ckvs_prefetch_for_write(UnsafeRawPointer(bitPattern: word))
-        ckvs_prefetch_for_write(UnsafeRawPointer(bitPattern: word &+ 64))
-        ckvs_prefetch_for_write(UnsafeRawPointer(bitPattern: word &+ 128))
+        guard MemoryLayout<Value>.size == MemoryLayout<UInt>.size, isOccupied(slot),
+            let object = firstWordOfValue(at: slot)
+        else { return }
+        ckvs_prefetch_for_write(object - 8)
+        ckvs_prefetch_for_write(object)
+        ckvs_prefetch_for_write(object + 64)
+        ckvs_prefetch_for_write(object + 128)
     }
 
     @inlinable @inline(__always)

@@ -4,7 +4,9 @@ extension StoreEngine {
     /// Groups the positions `0..<count` by the shard of `key(position)` and calls `body`
     /// once per shard touched, with that shard's positions; positions whose custom hash is
     /// out of range go to `invalid` instead. This is what lets a batch take each shard's
-    /// lock once rather than once per key.
+    /// lock once rather than once per key. While hashing, it prefetches every key's home
+    /// slot (``Shard/prefetchHomeSlot(ofTableHash:)``), before any lock is taken. With a
+    /// `prepare`, it first calls `prepare` for every group, then `body` for every group.
     ///
     /// - Complexity: O(n log n) for n positions (a sort of packed integers), plus one
     ///   hash per key.
@@ -59,17 +61,12 @@ extension StoreEngine {
         var expiredCount = 0
         forEachShardGroup(
             count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) },
+            // A first pass that only prefetches each value's storage: copying a value out
+            // retains it, a locked instruction that stalls on the value's cold line with
+            // nothing else in flight; this pass lets the lines of the whole batch load in
+            // parallel first. See BENCHMARKS.md (B100) for the figure.
             prepare: { shard, positions, tableHashes in
-                // A first pass that only prefetches each value's storage: copying a value
-                // out retains it, a locked instruction that stalls on the value's cold
-                // line with nothing else in flight; this pass lets the lines of the whole
-                // batch load in parallel first. See BENCHMARKS.md (B100) for the figure.
-                shard.withLock { state in
-                    for packed in positions {
-                        let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
-                        state.table.prefetchValue(forKey: keys[position], hash: tableHashes[position])
-                    }
-                }
+                Self.prefetchValues(in: shard, of: keys, at: positions, tableHashes: tableHashes)
             }
         ) { shard, positions, tableHashes in
             shard.withLock { state in
@@ -180,22 +177,31 @@ extension StoreEngine {
     /// Starts loading what looking up `keys` will touch, so that lookups soon after do
     /// not wait for memory one key at a time: for callers that know the next keys ahead
     /// of time (the server's pipelined commands). First every key's home slot (no lock),
-    /// then, under each key's shard lock, the storage of its value (as ``batchGet(_:)``
+    /// then, under each shard's lock once, the storage of the values (as ``batchGet(_:)``
     /// does). A hint: it changes nothing.
     ///
-    /// - Complexity: O(total key length) for the hashes; one lock per key.
+    /// - Complexity: O(total key length) for the hashes, O(k log k) to group the keys by
+    ///   shard; one lock per shard touched.
     @inlinable
     package func prefetch(_ keys: [Key]) {
-        var located: [(position: Int, shard: Int, hash: UInt64)] = []
-        located.reserveCapacity(keys.count)
-        for (position, key) in keys.enumerated() {
-            let hashes = key.hashes
-            guard let index = shardIndex(of: key, shardHash: hashes.shard) else { continue }
-            shards[index].prefetchHomeSlot(ofTableHash: hashes.table)
-            located.append((position, index, hashes.table))
+        // Grouping prefetches the slots (see forEachShardGroup); the values follow by shard.
+        forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { _ in }) { shard, positions, tableHashes in
+            Self.prefetchValues(in: shard, of: keys, at: positions, tableHashes: tableHashes)
         }
-        for (position, index, hash) in located {
-            shards[index].withLock { state in state.table.prefetchValue(forKey: keys[position], hash: hash) }
+    }
+
+    /// Under `shard`'s lock, prefetches the storage of the values of the keys at
+    /// `positions` (a shard group of ``forEachShardGroup(count:key:invalid:prepare:_:)``).
+    @inlinable
+    static func prefetchValues(
+        in shard: Shard<Key, Value>, of keys: [Key], at positions: ArraySlice<UInt64>,
+        tableHashes: UnsafeBufferPointer<UInt64>
+    ) {
+        shard.withLock { state in
+            for packed in positions {
+                let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
+                state.table.prefetchValue(forKey: keys[position], hash: tableHashes[position])
+            }
         }
     }
 }

@@ -144,14 +144,7 @@ enum RedisAtomic {
     ) async throws -> Value? {
         try await transaction(on: [key], maxAttempts: maxAttempts, on: pool) {
             (transaction: inout RedisTransaction<Value>) throws -> Value? in
-            let current = try transaction.current(key)
-            let new = try transform(current)
-            if let new {
-                try transaction.set(key, new)
-            } else if current != nil {
-                try transaction.delete(key)
-            }
-            return new
+            try transaction.apply(transform, to: key)
         }.get()
     }
 

@@ -152,3 +152,20 @@ public struct RedisTransaction<Value: RedisValueCodec> {
         }
     }
 }
+
+extension RedisTransaction {
+    /// `update`'s body, shared by both stores: reads `key`, buffers `transform`'s result as a
+    /// set, or a delete when it returns nil for a present key, and returns that result.
+    ///
+    /// - Throws: what `transform` throws; otherwise as ``current(_:)`` and ``set(_:_:)``.
+    mutating func apply(_ transform: (Value?) throws -> Value?, to key: String) throws -> Value? {
+        let current = try self.current(key)
+        let new = try transform(current)
+        if let new {
+            try set(key, new)
+        } else if current != nil {
+            try delete(key)
+        }
+        return new
+    }
+}

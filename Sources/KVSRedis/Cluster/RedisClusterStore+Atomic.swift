@@ -78,14 +78,7 @@ extension RedisClusterStore {
     public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
         try await transaction(on: [key], maxAttempts: maxAttempts) {
             (transaction: inout RedisTransaction<Value>) throws -> Value? in
-            let current = try transaction.current(key)
-            let new = try transform(current)
-            if let new {
-                try transaction.set(key, new)
-            } else if current != nil {
-                try transaction.delete(key)
-            }
-            return new
+            try transaction.apply(transform, to: key)
         }
     }
 

@@ -64,15 +64,8 @@ extension RedisClusterStore {
         guard !split.isEmpty else { return result }
         let singles = await router.execute(split.map { ClusterCommand(.array([.bulk("GET"), .bulk($0)]), key: $0) })
         for (key, outcome) in zip(split, singles) {
-            switch outcome {
-            case .failure(let error):
-                result.errors[key] = Self.error(error, naming: key)
-            case .success(let reply):
-                if let message = reply.value.errorMessage {
-                    result.errors[key] = ClusterRouter.replyError(message, node: reply.node, key: key)
-                } else {
-                    record(reply.value, for: key, node: reply.node, command: "GET", into: &result)
-                }
+            if let reply = Self.reply(of: outcome, for: key, errors: &result.errors) {
+                record(reply.value, for: key, node: reply.node, command: "GET", into: &result)
             }
         }
         return result
@@ -142,17 +135,11 @@ extension RedisClusterStore {
         let outcomes = await router.execute(keys.map { ClusterCommand(.array([.bulk("DEL"), .bulk($0)]), key: $0) })
         try throwIfWhollyFailed(outcomes, firstKey: first)
         for (key, outcome) in zip(keys, outcomes) {
-            switch outcome {
-            case .failure(let error):
-                result.errors[key] = Self.error(error, naming: key)
-            case .success(let reply):
-                if let message = reply.value.errorMessage {
-                    result.errors[key] = ClusterRouter.replyError(message, node: reply.node, key: key)
-                } else if let removed = reply.value.intValue {
-                    result.recordDelete(removed: removed, key: key)
-                } else {
-                    result.errors[key] = unexpected(reply, command: "DEL", key: key)
-                }
+            guard let reply = Self.reply(of: outcome, for: key, errors: &result.errors) else { continue }
+            if let removed = reply.value.intValue {
+                result.recordDelete(removed: removed, key: key)
+            } else {
+                result.errors[key] = unexpected(reply, command: "DEL", key: key)
             }
         }
         return result
@@ -188,6 +175,24 @@ extension RedisClusterStore {
 }
 
 extension RedisClusterStore {
+    /// The reply of `key`'s command, or nil after recording in `errors` why there is none: the
+    /// node's failure, or the error reply the command got.
+    static func reply(
+        of outcome: Result<ClusterReply, KVSError>, for key: String, errors: inout [String: KVSError]
+    ) -> ClusterReply? {
+        switch outcome {
+        case .failure(let error):
+            errors[key] = Self.error(error, naming: key)
+            return nil
+        case .success(let reply):
+            if let message = reply.value.errorMessage {
+                errors[key] = ClusterRouter.replyError(message, node: reply.node, key: key)
+                return nil
+            }
+            return reply
+        }
+    }
+
     /// `error`, naming `key`.
     static func error(_ error: KVSError, naming key: String) -> KVSError {
         var error = error
