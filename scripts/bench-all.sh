@@ -2,7 +2,8 @@
 # Issue #8's benchmarks in one go, on this machine, in one run:
 #   1. builds kvs-bench and kvs-server in release mode;
 #   2. runs the reference programs of ../shared/anchors/ (Go, Java, Rust, C++) with kvs-bench
-#      interleaved (their run.sh with EXTRA_PROGRAMS): L, R90, R50, Z90, B100;
+#      interleaved (their run.sh with EXTRA_PROGRAMS): L, R90, R50, Z90, B100, with
+#      ValueBytes values and again with [UInt8] values (KVS_BENCH_VALUE=array);
 #   3. snapshots of 1,000,000 keys with 64-byte values: kvs-bench SNAP against Redis's SAVE
 #      and start-up load of the same keys and values (and kvs-server's SAVE and start-up,
 #      for information), the two alternating rep by rep;
@@ -159,7 +160,9 @@ SAMPLER_PID=$!
 
 # --- 1. the references, with kvs-bench interleaved ------------------------------------
 log "1/4 references and kvs-bench interleaved: REPS=$REPS OPS=$OPS (run.sh; the longest step)"
-EXTRA_PROGRAMS="$(printf '%q' "$KVS_BENCH")" REPS="$REPS" OPS="$OPS" RAW="$RESULTS/anchors-raw.txt" \
+# kvs-bench twice: with ValueBytes values (kvs-swift, the rows with targets) and with
+# [UInt8] values (kvs-swift-array, rows for information).
+EXTRA_PROGRAMS="$(printf '%q' "$KVS_BENCH");env KVS_BENCH_VALUE=array $(printf '%q' "$KVS_BENCH")" REPS="$REPS" OPS="$OPS" RAW="$RESULTS/anchors-raw.txt" \
     "$ANCHORS/run.sh" >"$RESULTS/anchors.txt" 2>"$RESULTS/anchors.log" || {
     cat "$RESULTS/anchors.log" >&2
     exit 1

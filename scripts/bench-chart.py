@@ -45,6 +45,11 @@ ROWS = [
     ("server vs Redis", "server memory per key", ("kvs-server", "MEM_per_key", "1"), ("redis-server", "MEM_per_key", "1"), "B", "lower", 1.0, "≤ 1.0×"),
     ("expiry", "expiry: sweeper CPU", ("kvs-swift", "EXP_cpu_pct", "1"), 5.0, "% core", "lower", 1.0, "< 5% of a core"),
     ("expiry", "expiry: p99 lateness", ("kvs-swift", "EXP_p99_ms", "1"), 100.0, "ms", "lower", 1.0, "< 100 ms"),
+    ("for information", "R90, 2 threads, [UInt8] values", ("kvs-swift-array", "R90", "2"), BEST, "ops/s", "higher", None, "(no target)"),
+    ("for information", "R50, 2 threads, [UInt8] values", ("kvs-swift-array", "R50", "2"), BEST, "ops/s", "higher", None, "(no target)"),
+    ("for information", "Z90, 2 threads, [UInt8] values", ("kvs-swift-array", "Z90", "2"), BEST, "ops/s", "higher", None, "(no target)"),
+    ("for information", "L, [UInt8] values", ("kvs-swift-array", "L", "1"), ("go-seed-design", "L", "1"), "inserts/s", "higher", None, "(no target)"),
+    ("for information", "memory per key, [UInt8] values", ("kvs-swift-array", "L_rss", "1"), ("java-chm", "L_rss", "1"), "B", "lower", None, "(no target)"),
     ("for information", "server SAVE, 1M keys", ("kvs-server", "SNAP_save", "1"), ("redis-server", "SNAP_save", "1"), "s", "lower", None, "(no target)"),
     ("for information", "server start-up with 1M keys", ("kvs-server", "SNAP_load_wall", "1"), ("redis-server", "SNAP_load_wall", "1"), "s", "lower", None, "(no target)"),
 ]

@@ -5,8 +5,8 @@ import RESP
 
 /// How a value type is turned into the bytes of a Redis string and back.
 ///
-/// Ready conformances: `String` (UTF-8), `[UInt8]`, `Data` and `ByteBuffer` (the bytes as they
-/// are). Any other `Codable` type conforms by declaring it, with no code:
+/// Ready conformances: `String` (UTF-8), `[UInt8]`, `Data`, `ValueBytes` and `ByteBuffer` (the
+/// bytes as they are). Any other `Codable` type conforms by declaring it, with no code:
 ///
 /// ```swift
 /// struct Session: Codable, Sendable { var user: String; var expires: Date }
@@ -14,7 +14,7 @@ import RESP
 /// ```
 ///
 /// The encoding is the one snapshot files use for values (`docs/value-encoding.md`): raw bytes
-/// for `String`, `[UInt8]` and `Data`, a compact binary `Codable` encoding otherwise, so data
+/// for `String`, `[UInt8]`, `Data` and `ValueBytes`, a compact binary `Codable` encoding otherwise, so data
 /// written by a `KeyValueStore` snapshot and by a `RedisStore` can move both ways.
 ///
 /// - Thread safety: encoding and decoding are pure functions of their input.
@@ -64,6 +64,24 @@ extension String: RedisValueCodec {}
 extension Array: RedisValueCodec where Element == UInt8 {}
 /// `Data` is stored as its bytes.
 extension Data: RedisValueCodec {}
+
+/// A `ValueBytes` is stored as its bytes, so `KeyValueStore<ValueBytes>` moves to
+/// `RedisStore<ValueBytes>` unchanged.
+extension ValueBytes: RedisValueCodec {
+    /// The bytes, copied once into a buffer.
+    ///
+    /// - Complexity: O(count).
+    public static func encodeRedisValue(_ value: ValueBytes) throws(KVSError) -> ByteBuffer {
+        value.withUnsafeBytes { ByteBuffer(bytes: $0) }
+    }
+
+    /// The readable bytes of `buffer`, copied once.
+    ///
+    /// - Complexity: O(buffer size).
+    public static func decodeRedisValue(_ buffer: ByteBuffer) throws(KVSError) -> ValueBytes {
+        buffer.withUnsafeReadableBytes { ValueBytes($0) }
+    }
+}
 
 /// A `ByteBuffer` is stored as its readable bytes.
 extension ByteBuffer: RedisValueCodec {

@@ -1,6 +1,7 @@
 import CKVSBenchSupport
 import Dispatch
 import Foundation
+import KVS
 
 /// The anchors' data: `key:%08d` for 0..<1,000,000, 64-byte values, 256 shards.
 enum BenchData {
@@ -22,16 +23,34 @@ enum BenchData {
             return "key:" + String(decoding: digits, as: UTF8.self)
         }
     }
+}
 
-    /// A fresh 64-byte value whose first 8 bytes are `x`, little-endian.
+/// The type of the stored values: `ValueBytes` (the library's byte string, the default)
+/// or `[UInt8]` (with `KVS_BENCH_VALUE=array`), so that both can be measured.
+protocol BenchValue: Codable, Sendable, RandomAccessCollection where Element == UInt8, Index == Int {
+    /// A fresh 64-byte value whose first 8 bytes are `x`, little-endian, the rest zero.
+    static func fresh(_ x: UInt64) -> Self
+}
+
+extension ValueBytes: BenchValue {
     @inline(__always)
-    static func freshValue(_ x: UInt64) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: valueSize) { buffer, count in
+    static func fresh(_ x: UInt64) -> ValueBytes {
+        ValueBytes(count: BenchData.valueSize) { buffer in
+            buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            buffer.storeBytes(of: x.littleEndian, as: UInt64.self)
+        }
+    }
+}
+
+extension Array: BenchValue where Element == UInt8 {
+    @inline(__always)
+    static func fresh(_ x: UInt64) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: BenchData.valueSize) { buffer, count in
             buffer.initialize(repeating: 0)
-            withUnsafeBytes(of: x.littleEndian) { le in
+            Swift.withUnsafeBytes(of: x.littleEndian) { le in
                 for i in 0..<8 { buffer[i] = le[i] }
             }
-            count = valueSize
+            count = BenchData.valueSize
         }
     }
 }

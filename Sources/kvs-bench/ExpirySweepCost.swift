@@ -7,10 +7,10 @@ import KVS
 // Prints the sweep's thread CPU time per removed key; under
 // `valgrind --tool=callgrind --toggle-collect='*sweepOnce*'` it gives instructions per key.
 
-func expirySweepCost(_ keys: [String]) {
+func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
     let clock = ManualClock()
     // A long interval: the sweeper thread never ticks; this thread sweeps instead.
-    guard let engine = try? StoreEngine<String, [UInt8]>(
+    guard let engine = try? StoreEngine<String, V>(
         shardCount: BenchData.shardCount, clock: .manual(clock), sweepInterval: .seconds(3600))
     else { fail("cannot create the engine") }
     let spread: Int64 = 10_000_000_000
@@ -19,7 +19,7 @@ func expirySweepCost(_ keys: [String]) {
     let start = clock.now()
     for (i, key) in keys.enumerated() {
         let ttl = base + Int64(rng.next() % UInt64(spread))
-        do { try engine.set(key, BenchData.freshValue(UInt64(i)), expiresAt: start + ttl) } catch { fail("set: \(error)") }
+        do { try engine.set(key, V.fresh(UInt64(i)), expiresAt: start + ttl) } catch { fail("set: \(error)") }
     }
     // The sweep runs on a thread of its own, as the sweeper does: the values it frees
     // belong to the main thread's malloc arena.
@@ -50,7 +50,7 @@ func expirySweepCost(_ keys: [String]) {
 
 /// One sweep, kept out of line so that callgrind can collect exactly it.
 @inline(never)
-func sweepOnce(_ engine: StoreEngine<String, [UInt8]>, grace: Int64) -> Int {
+func sweepOnce<V: BenchValue>(_ engine: StoreEngine<String, V>, grace: Int64) -> Int {
     engine.sweepExpired(grace: grace)
 }
 

@@ -34,8 +34,8 @@ private func otherThreadsCPUNanos() -> Int64 {
     cpuNanos(CLOCK_PROCESS_CPUTIME_ID) - cpuNanos(CLOCK_THREAD_CPUTIME_ID)
 }
 
-func expiryWorkload(_ keys: [String]) {
-    guard let store = try? Store(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
+func expiryWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
+    guard let store = try? KeyValueStore<V>(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
     let spread: Int64 = 10_000_000_000  // 10 s: 10% of the keys per second
     let base: Int64 = 2_000_000_000  // the first keys expire 2 s after their write
     var rng = SplitMix64(state: 777)
@@ -43,7 +43,7 @@ func expiryWorkload(_ keys: [String]) {
     for (i, key) in keys.enumerated() {
         let ttl = base + Int64(rng.next() % UInt64(spread))
         deadlines[i] = realtimeNanos() + ttl
-        do { try store.set(key, BenchData.freshValue(UInt64(i)), ttl: .nanoseconds(ttl)) } catch { fail("set: \(error)") }
+        do { try store.set(key, V.fresh(UInt64(i)), ttl: .nanoseconds(ttl)) } catch { fail("set: \(error)") }
     }
     deadlines.sort()
     guard let first = deadlines.first, let last = deadlines.last else { fail("no keys") }

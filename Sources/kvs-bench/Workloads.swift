@@ -6,20 +6,18 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-typealias Store = KeyValueStore<[UInt8]>
-
-func load(_ keys: [String]) -> (Store, Double) {
-    guard let store = try? Store(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
+func load<V: BenchValue>(_ keys: [String], _: V.Type) -> (KeyValueStore<V>, Double) {
+    guard let store = try? KeyValueStore<V>(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
     let start = DispatchTime.now().uptimeNanoseconds
     for (i, key) in keys.enumerated() {
-        try? store.set(key, BenchData.freshValue(UInt64(i)))
+        try? store.set(key, V.fresh(UInt64(i)))
     }
     return (store, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
 }
 
 /// `ops` operations: `readPercent`% get (reading the value's first byte), the rest set of
 /// a fresh value; keys uniform, or from `samples` when given. Returns the misses.
-func mixed(_ store: Store, _ keys: [String], ops: Int, readPercent: UInt64, seed: UInt64, samples: [Int32]?) -> Int {
+func mixed<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int, readPercent: UInt64, seed: UInt64, samples: [Int32]?) -> Int {
     var rng = SplitMix64(state: seed)
     var misses = 0
     var sink = 0
@@ -34,7 +32,7 @@ func mixed(_ store: Store, _ keys: [String], ops: Int, readPercent: UInt64, seed
                 misses += 1
             }
         } else {
-            try? store.set(key, BenchData.freshValue(r))
+            try? store.set(key, V.fresh(r))
         }
     }
     if sink == -1 { print(sink) }
@@ -42,7 +40,7 @@ func mixed(_ store: Store, _ keys: [String], ops: Int, readPercent: UInt64, seed
 }
 
 /// `keyCount / 100` batchGet calls of 100 uniform keys, reading every value's first byte.
-func batches(_ store: Store, _ keys: [String], keyCount: Int, seed: UInt64) -> Int {
+func batches<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], keyCount: Int, seed: UInt64) -> Int {
     var rng = SplitMix64(state: seed)
     var batch = [String](repeating: "", count: BenchData.batchSize)
     var misses = 0
@@ -61,7 +59,7 @@ func batches(_ store: Store, _ keys: [String], keyCount: Int, seed: UInt64) -> I
 /// `ops` transactions of 4 distinct keys: read two, write two (each written key gets the
 /// sum of the reads plus one, as a fresh value); keys uniform, or from `samples`.
 /// Returns (commits, body runs): runs - commits is the number of retried attempts.
-func transactions(_ store: Store, _ keys: [String], ops: Int, seed: UInt64, samples: [Int32]?) -> (commits: Int, runs: Int) {
+func transactions<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int, seed: UInt64, samples: [Int32]?) -> (commits: Int, runs: Int) {
     var rng = SplitMix64(state: seed)
     var runs = 0
     var commits = 0
@@ -85,7 +83,7 @@ func transactions(_ store: Store, _ keys: [String], ops: Int, seed: UInt64, samp
                 runs += 1
                 let a = try tx.get(keys[chosen[0]])
                 let b = try tx.get(keys[chosen[1]])
-                let value = BenchData.freshValue(stamp &+ UInt64(a[0]) &+ UInt64(b[0]))
+                let value = V.fresh(stamp &+ UInt64(a[0]) &+ UInt64(b[0]))
                 try tx.set(keys[chosen[2]], value)
                 try tx.set(keys[chosen[3]], value)
             }

@@ -172,7 +172,7 @@ struct RedisStoreTests {
         }
     }
 
-    @Test("Codable values use the snapshot's encoding; [UInt8] and ByteBuffer pass bytes through")
+    @Test("Codable values use the snapshot's encoding; [UInt8], ValueBytes and ByteBuffer pass bytes through")
     func codableValues() async throws {
         struct Point: Codable, Sendable, Equatable, RedisValueCodec { var x: Int; var label: String }
         try await withKVSServer { port in
@@ -186,6 +186,12 @@ struct RedisStoreTests {
             #expect(bytes == Array(buffer: try Point.encodeRedisValue(Point(x: -3, label: "ok"))))
             try await buffers.set("b", ByteBuffer(bytes: [0, 255, 13, 10]))
             #expect(try await raw.get("b") == [0, 255, 13, 10])
+            // ValueBytes pass their bytes through, both ways.
+            let compact = RedisStore<ValueBytes>(port: port)
+            try await compact.set("c", [1, 0, 254])
+            #expect(try await raw.get("c") == [1, 0, 254])
+            #expect(try await compact.get("b") == [0, 255, 13, 10])
+            await compact.shutdown()
             // Bytes that are not a Point decode as .protocolError naming the key.
             try await raw.set("junk", [0xFF, 0xFF, 0xFF])
             let code = await errorCode { try await points.get("junk") }

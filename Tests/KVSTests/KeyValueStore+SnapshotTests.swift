@@ -68,6 +68,25 @@ struct SnapshotTests {
         #expect(again.count == 1)
     }
 
+    @Test func valueBytesAreStoredAsTheirRawBytes() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { removeDirectory(dir) }
+        let store = try KeyValueStore<ValueBytes>(shardCount: 4)
+        let values: [String: ValueBytes] = ["empty": [], "one": [0xFF], "binary": ValueBytes((0..<200).map { UInt8($0) })]
+        for (key, value) in values { try store.set(key, value) }
+        try store.saveSnapshot(to: dir + "/bytes")
+
+        let loaded = try KeyValueStore<ValueBytes>(shardCount: 8)
+        try loaded.loadSnapshot(from: dir + "/bytes")
+        #expect(try contents(loaded) == values)
+
+        // Raw bytes, not a tagged Codable encoding: a store of `[UInt8]`, which is stored
+        // raw, reads the same file and gets the same bytes.
+        let arrays = try KeyValueStore<[UInt8]>(shardCount: 4)
+        try arrays.loadSnapshot(from: dir + "/bytes")
+        #expect(try contents(arrays) == values.mapValues { Array($0) })
+    }
+
     @Test func loadReplacesTheWholeContents() throws {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }

@@ -5,7 +5,7 @@ import Foundation
 
 /// Encodes and decodes values of one type to bytes. Decides once, at init, whether V has a raw fast path.
 ///
-/// - `String` is stored as its UTF-8 bytes, `[UInt8]` and `Data` as their bytes, with nothing
+/// - `String` is stored as its UTF-8 bytes, `[UInt8]`, `Data` and ``ValueBytes`` as their bytes, with nothing
 ///   added: the type is known from `V`, and the length from the buffer the value occupies.
 /// - Every other type goes through its `Codable` implementation into the tagged binary format
 ///   of docs/value-encoding.md: LEB128 varints for integers (zigzag for signed ones), IEEE
@@ -21,13 +21,14 @@ package struct ValueCoder<V: Codable>: Sendable {
         case string
         case byteArray
         case data
+        case valueBytes
         case codable
     }
 
     private let representation: Representation
 
     /// Creates a coder for `V`, choosing the raw representation if `V` is `String`,
-    /// `[UInt8]` or `Data`. Cost: O(1).
+    /// `[UInt8]`, `Data` or ``ValueBytes``. Cost: O(1).
     @usableFromInline
     package init() {
         if V.self == String.self {
@@ -36,6 +37,8 @@ package struct ValueCoder<V: Codable>: Sendable {
             representation = .byteArray
         } else if V.self == Data.self {
             representation = .data
+        } else if V.self == ValueBytes.self {
+            representation = .valueBytes
         } else {
             representation = .codable
         }
@@ -59,6 +62,9 @@ package struct ValueCoder<V: Codable>: Sendable {
         case .data:
             // `init` chose `.data` only after `V.self == Data.self` proved V is Data.
             unsafeBitCast(value, to: Data.self).withUnsafeBytes { buffer.append(contentsOf: $0) }
+        case .valueBytes:
+            // `init` chose `.valueBytes` only after `V.self == ValueBytes.self` proved V is ValueBytes.
+            unsafeBitCast(value, to: ValueBytes.self).withUnsafeBytes { buffer.append(contentsOf: $0) }
         case .codable:
             try encodeCodable(value, into: &buffer)
         }
@@ -89,6 +95,9 @@ package struct ValueCoder<V: Codable>: Sendable {
         case .data:
             // `init` chose `.data` only after `V.self == Data.self` proved V is Data.
             return unsafeBitCast(Data(bytes), to: V.self)
+        case .valueBytes:
+            // `init` chose `.valueBytes` only after `V.self == ValueBytes.self` proved V is ValueBytes.
+            return unsafeBitCast(ValueBytes(bytes), to: V.self)
         case .codable:
             return try decodeCodable(from: bytes)
         }
