@@ -20,6 +20,8 @@ import Synchronization
 package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// The shards, in index order.
     @usableFromInline package let shards: [Shard<Key, Value>]
+    /// The same shards, unretained: see ``withShard(at:_:)``.
+    @usableFromInline let unretainedShards: [Unmanaged<Shard<Key, Value>>]
     /// A custom shard-index function, or `nil` for FNV-1a modulo the shard count.
     @usableFromInline package let customHash: (@Sendable (Key) -> Int)?
     /// `shardCount - 1` when the count is a power of two, else `nil`.
@@ -52,6 +54,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
                 message: "shard count \(shardCount) is out of range; give a count from 1 to \(Self.maxShardCount)")
         }
         shards = (0..<shardCount).map { _ in Shard() }
+        unretainedShards = shards.map { Unmanaged.passUnretained($0) }
         customHash = hash
         shardMask = shardCount & (shardCount - 1) == 0 ? UInt32(shardCount - 1) : nil
         self.clock = clock
@@ -98,24 +101,32 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         return Int(shardHash % UInt32(truncatingIfNeeded: shards.count))
     }
 
-    /// The shard that holds `key`.
+    /// Calls `body` with the shard at `index`, borrowed: no retain and no release.
     ///
-    /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
-    @inlinable
-    package func shard(for key: Key) throws(KVSError) -> Shard<Key, Value> {
-        guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
-        return shards[index]
+    /// Every single-key operation used to retain and release its shard object, and both
+    /// threads of `kvs-bench R90 2` wrote the reference counts of the same 256 objects, so
+    /// the line holding a shard's count moved between the cores on about every other
+    /// operation. `shards` keeps every shard alive as long as the engine, and the engine
+    /// is alive during any call of its methods, so the borrowed reference cannot dangle.
+    @inlinable @inline(__always)
+    package func withShard<R, E: Error>(at index: Int, _ body: (Shard<Key, Value>) throws(E) -> R) throws(E) -> R {
+        // `_withUnsafeGuaranteedRef` rethrows untyped errors: carry `E` out in a Result.
+        let result: Result<R, E> = unretainedShards[index]._withUnsafeGuaranteedRef { shard in
+            do throws(E) { return .success(try body(shard)) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
-    /// The shard that holds `key`, and the key's table hash: every single-key operation
-    /// hashes its key once, here.
+    /// The index of the shard that holds `key`, and the key's table hash: every
+    /// single-key operation hashes its key once, here, and then borrows the shard with
+    /// ``withShard(at:_:)``.
     ///
     /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
     @inlinable
-    package func locate(_ key: Key) throws(KVSError) -> (shard: Shard<Key, Value>, tableHash: UInt64) {
+    package func locate(_ key: Key) throws(KVSError) -> (shardIndex: Int, tableHash: UInt64) {
         let hashes = key.hashes
         guard let index = shardIndex(of: key, shardHash: hashes.shard) else { throw invalidShardIndexError(key) }
-        return (shards[index], hashes.table)
+        return (index, hashes.table)
     }
 
     @usableFromInline
@@ -132,8 +143,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func get(_ key: Key) throws(KVSError) -> Value {
         try checkOpen()
-        let (shard, hash) = try locate(key)
-        let value: Value? = shard.withLock { state in
+        let (index, hash) = try locate(key)
+        let value: Value? = withShard(at: index) { shard in shard.withLock { state in
             guard let entry = state.table.entry(forKey: key, hash: hash) else { return nil }
             if entry.hasExpiry, entry.expiresAt <= clock.now() {
                 _ = state.remove(key, hash: hash)
@@ -141,7 +152,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
                 return nil
             }
             return entry.value
-        }
+        } }
         guard let value else { throw KVSError.notFound(key.displayName) }
         return value
     }
@@ -154,14 +165,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func set(_ key: Key, _ value: Value, expiresAt: Int64 = 0) throws(KVSError) {
         try checkOpen()
-        let (shard, hash) = try locate(key)
-        shard.withLock { state in
+        let (index, hash) = try locate(key)
+        withShard(at: index) { shard in shard.withLock { state in
             if state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash) == nil {
                 counter.add(1, ordering: .relaxed)
             }
             shard.bumpVersion()
             if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
-        }
+        } }
     }
 
     /// Removes `key`.
@@ -170,13 +181,13 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func delete(_ key: Key) throws(KVSError) {
         try checkOpen()
-        let (shard, hash) = try locate(key)
-        let removed = shard.withLock { state in
+        let (index, hash) = try locate(key)
+        let removed = withShard(at: index) { shard in shard.withLock { state in
             guard let old = state.remove(key, hash: hash) else { return false }
             counter.subtract(1, ordering: .relaxed)
             shard.bumpVersion()
             return !old.isExpired(at: old.hasExpiry ? clock.now() : 0)
-        }
+        } }
         if !removed { throw KVSError.notFound(key.displayName) }
     }
 
@@ -184,11 +195,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// key whose custom hash is out of range.
     @inlinable
     package func exists(_ key: Key) -> Bool {
-        guard !isClosed, let (shard, hash) = try? locate(key) else { return false }
-        return shard.withLock { state in
+        guard !isClosed, let (index, hash) = try? locate(key) else { return false }
+        return withShard(at: index) { shard in shard.withLock { state in
             guard let entry = state.table.entry(forKey: key, hash: hash) else { return false }
             return !entry.isExpired(at: entry.hasExpiry ? clock.now() : 0)
-        }
+        } }
     }
 
     /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
@@ -207,8 +218,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ) throws(KVSEngineError<E>) -> R {
         do { try checkOpen() } catch { throw .store(error) }
         guard let index = shardIndex(of: key) else { throw .store(invalidShardIndexError(key)) }
-        let shard = shards[index]
-        return try shard.withLock { (state) throws(KVSEngineError<E>) -> R in
+        return try withShard(at: index) { (shard) throws(KVSEngineError<E>) -> R in try shard.withLock { (state) throws(KVSEngineError<E>) -> R in
             let now = clock.now()
             let stored = state.table[key]
             var entry = stored
@@ -231,7 +241,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
             return result
-        }
+        } }
     }
 
     /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
@@ -241,12 +251,12 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func readEntry<R>(_ key: Key, _ body: (Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
         try checkOpen()
-        let shard = try shard(for: key)
-        return shard.withLock { state in
+        guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
+        return withShard(at: index) { shard in shard.withLock { state in
             let now = clock.now()
             guard let entry = state.table[key], !entry.isExpired(at: now) else { return body(nil, now) }
             return body(entry, now)
-        }
+        } }
     }
 
     /// ``withEntryThrowing(_:_:)`` for a body that does not throw.
