@@ -7,7 +7,8 @@
 // the loaded store, keys/s), EXP (background expiry: 1,000,000 keys whose TTLs end over
 // 10 s, 10% of them per second; the sweeper's CPU in % of one core and how late keys
 // disappear, p99 in ms), EXPSWEEP (the same keys swept on a manual clock: CPU ns per
-// expired key, no waiting on the wall clock; instructions per key under callgrind), CHECK
+// expired key, no waiting on the wall clock; instructions per key under callgrind), EXPIDLE
+// (the same keys with a TTL of one hour: the sweeper's CPU in % of one core with nothing due), CHECK
 // (prints the shared inputs to compare with the other
 // programs) or HASH (ns per shard hash: the ASCII fast path against the NFC path). Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
@@ -148,6 +149,9 @@ case "EXP":
 
 case "EXPSWEEP":
     expirySweepCost(keys)
+
+case "EXPIDLE":
+    expiryIdleWorkload(keys)
 
 default:
     FileHandle.standardError.write(Data("unknown workload \(workload)\n".utf8))
