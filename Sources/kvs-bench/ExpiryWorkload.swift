@@ -80,3 +80,23 @@ func expiryWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
     print("\(program) EXP_p99_ms 1 \(String(format: "%.1f", p99))")
 }
 
+
+// EXPIDLE: the sweeper's cost when nothing is due: the 1,000,000 keys get a TTL of one hour,
+// and the main thread sleeps for 5 s; prints the sweeper's CPU over those 5 s, in % of one
+// core (the process's CPU minus the main thread's, as EXP).
+func expiryIdleWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
+    guard let store = try? KeyValueStore<V>(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
+    for (i, key) in keys.enumerated() {
+        do { try store.set(key, V.fresh(UInt64(i)), ttl: .seconds(3600)) } catch { fail("set: \(error)") }
+    }
+    usleep(500_000)  // let the sweeper settle after the writes
+    let wallStart = realtimeNanos()
+    let cpuStart = otherThreadsCPUNanos()
+    usleep(5_000_000)
+    let cpu = otherThreadsCPUNanos() - cpuStart
+    let wall = realtimeNanos() - wallStart
+    store.close()
+    let cpuPercent = Double(cpu) * 100 / Double(wall)
+    print("# \(program) EXPIDLE: sweeper CPU \(String(format: "%.3f", cpuPercent))% of one core over \(String(format: "%.1f", Double(wall) / 1e9)) s, nothing due")
+    print("\(program) EXPIDLE_cpu_pct 1 \(String(format: "%.3f", cpuPercent))")
+}

@@ -7,7 +7,8 @@
 // the loaded store, keys/s), EXP (background expiry: 1,000,000 keys whose TTLs end over
 // 10 s, 10% of them per second; the sweeper's CPU in % of one core and how late keys
 // disappear, p99 in ms), EXPSWEEP (the same keys swept on a manual clock: CPU ns per
-// expired key, no waiting on the wall clock; instructions per key under callgrind), CHECK
+// expired key, no waiting on the wall clock; instructions per key under callgrind), EXPIDLE
+// (the same keys with a TTL of one hour: the sweeper's CPU in % of one core with nothing due), CHECK
 // (prints the shared inputs to compare with the other
 // programs), HASH (ns per shard hash: the ASCII fast path against the NFC path) or FRESH
 // (ns to make and free one fresh 64-byte value: the caller's share of a set).
@@ -170,6 +171,9 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
 
     case "EXPSWEEP":
         expirySweepCost(keys, V.self)
+
+    case "EXPIDLE":
+        expiryIdleWorkload(keys, V.self)
 
     default:
         FileHandle.standardError.write(Data("unknown workload \(workload)\n".utf8))

@@ -56,4 +56,18 @@ struct ExpiryIndexTests {
         #expect(index.unorderedItems.map(\.deadline) == [1199])
         #expect(index.liveCount == 1)
     }
+
+    @Test func bucketsOfTheCurrentSpanComeOutEarliestFirst() {
+        // As bucketsComeOutEarliestFirstAndTheLimitHolds, with the span the index uses now
+        // (2^28 ns): there, deadlines 2^25 ns apart share a bucket.
+        let span: Int64 = 1 << 28
+        var index = index([3 * span + 1, span + 5, 2 * span + 7, span + 6, 5])
+        let first = index.popDue(now: .max - 1, limit: 1)
+        #expect(first.map(\.deadline) == [5], "bucket 0 goes first, though its item was inserted last")
+        let second = index.popDue(now: .max - 1, limit: 2)
+        #expect(Set(second.map(\.deadline)) == [span + 5, span + 6], "then bucket 1, whole")
+        #expect(index.popDue(now: 2 * span + 6, limit: 10).isEmpty, "bucket 2's item is not due yet")
+        #expect(index.popDue(now: .max - 1, limit: 10).map(\.deadline).sorted() == [2 * span + 7, 3 * span + 1])
+        #expect(index.itemCount == 0)
+    }
 }

@@ -8,8 +8,8 @@ import HeapModule
 /// The shards store their keys' table hashes as the items' keys, not the keys (see
 /// ``ShardState/expiry``); the tests use `String` keys.
 ///
-/// **Layout.** Items `(deadline, key)` go into buckets of about 33 ms of deadlines
-/// (`deadline >> 25` nanoseconds), each an array that only grows at its end; a small
+/// **Layout.** Items `(deadline, key)` go into buckets of about 268 ms of deadlines
+/// (`deadline >> 28` nanoseconds), each an array that only grows at its end; a small
 /// min-heap orders the bucket numbers. A write appends to one array (amortized O(1)); the
 /// sweeper walks the earliest bucket front to back. This replaced a min-heap of items:
 /// with 1,000,000 TTL keys and 100,000 expiring per second, its sift-downs (a cache miss
@@ -88,11 +88,18 @@ package struct ExpiryIndex<Key: Hashable> {
         }
     }
 
-    /// log2 of a bucket's span in nanoseconds (2^25 ns, about 33.6 ms). The background sweep
-    /// visits a shard 40 ms after its earliest deadline, so it mostly finds whole buckets due;
-    /// 2^23 (8 ms) buckets held 3 or 4 keys a shard at 100,000 expiries a second and cost
-    /// the sweeper a sixth more CPU (`kvs-bench EXP 1`: 11.5% against 10%).
-    @inlinable static var bucketShift: Int64 { 25 }
+    /// log2 of a bucket's span in nanoseconds (2^28 ns, about 268 ms). The background sweep
+    /// visits a shard about every 45 ms (40 ms after its earliest deadline), so it mostly
+    /// finds the head bucket partly due and walks its items (in order, so the hardware
+    /// prefetches them); a bucket is promoted (a heap pop, a dictionary removal and a new
+    /// array, each a cache miss on memory the sweep last touched seconds ago) once per
+    /// five or six visits. With 2^25 (33.6 ms) buckets, about once per visit: the stalls
+    /// on those misses were a quarter of the sweeper's profile, for the same instruction
+    /// count (callgrind, `kvs-bench EXPSWEEP 1`: 773 and 769 per key). `kvs-bench EXP 1`,
+    /// medians of 4 interleaved runs: 4.54% of a core -> 4.28% (2^27) -> 3.95% (2^28).
+    /// Smaller buckets were worse still: 2^23 (8 ms) held 3 or 4 keys a shard at 100,000
+    /// expiries a second and cost the sweeper a sixth more CPU than 2^25.
+    @inlinable static var bucketShift: Int64 { 28 }
 
     /// The earliest bucket, if taken out of `buckets` (its number below every number
     /// there), and its number. The sweep finds it here, in the shard's own memory, with no

@@ -35,6 +35,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// How long past its earliest deadline a shard waits for the background sweep (four
     /// sweep intervals, 40 ms by default). See ``sweepExpired(grace:)``.
     @usableFromInline let sweepGrace: Int64
+    /// When, on ``clock``, the sweeper thread plans to sweep next; `Int64.max` while it
+    /// plans. A writer that makes a shard due before it wakes the thread (see
+    /// ``noteDeadline(_:in:)``).
+    @usableFromInline let plannedSweep = Atomic<Int64>(.max)
 
     /// The largest shard count accepted.
     package static var maxShardCount: Int { 1 << 20 }
@@ -46,7 +50,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         shardCount: Int,
         hash: (@Sendable (Key) -> Int)? = nil,
         clock: StoreClock = .system,
-        sweepInterval: Duration = .milliseconds(10)
+        sweepInterval: Duration = .milliseconds(10),
+        maxSweepSleep: Duration? = nil
     ) throws(KVSError) {
         guard shardCount > 0, shardCount <= Self.maxShardCount else {
             throw KVSError(
@@ -58,7 +63,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         customHash = hash
         shardMask = shardCount & (shardCount - 1) == 0 ? UInt32(shardCount - 1) : nil
         self.clock = clock
-        sweeper = ExpirySweeper(interval: sweepInterval)
+        sweeper = ExpirySweeper(interval: sweepInterval, maxSleep: maxSweepSleep)
         sweepGrace = 4 &* sweepInterval.nanosecondsRoundedUp
     }
 
@@ -308,11 +313,28 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     }
 
     /// Publishes `deadline` as the shard's next one if it is earlier, and makes sure the
-    /// sweeper runs. Call under the shard's lock.
+    /// sweeper runs and wakes up in time for it. Call under the shard's lock.
+    ///
+    /// The store and the load of ``plannedSweep`` are sequentially consistent, as are the
+    /// sweeper's store of `Int64.max` there and its loads of the shards' deadlines when
+    /// it plans (``sweepAndPlan(sweep:notBefore:)``): so either the sweeper sees this
+    /// deadline, or this sees the plan made without it and wakes the thread if the plan
+    /// is too late. Only a write that lowers its shard's next deadline pays for this.
     @inlinable
     package func noteDeadline(_ deadline: Int64, in shard: Shard<Key, Value>) {
         if deadline < shard.nextDeadline.load(ordering: .relaxed) {
-            shard.nextDeadline.store(deadline, ordering: .relaxed)
+            shard.nextDeadline.store(deadline, ordering: .sequentiallyConsistent)
+            let due = deadline < .max - sweepGrace ? deadline + sweepGrace : .max
+            var planned = plannedSweep.load(ordering: .sequentiallyConsistent)
+            while due < planned {
+                let (exchanged, original) = plannedSweep.compareExchange(
+                    expected: planned, desired: due, ordering: .sequentiallyConsistent)
+                if exchanged {
+                    sweeper.wakeEarly()  // one wake-up per plan, not one per write
+                    break
+                }
+                planned = original
+            }
         }
         startSweeperIfNeeded()
     }
@@ -428,7 +450,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             let after = tables.reduce(0) { $0 + $1.count }
             counter.add(after - before, ordering: .relaxed)
         }
-        if hasDeadlines { startSweeperIfNeeded() }
+        if hasDeadlines {
+            startSweeperIfNeeded()
+            sweeper.wakeEarly()  // to plan again with the new deadlines
+        }
         // `old` is released here, outside every lock.
     }
 
@@ -452,15 +477,39 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     func startSweeperIfNeeded() {
         guard !isClosed, !sweeper.hasStarted else { return }
-        sweeper.startIfNeeded { [weak self] in
-            guard let self, !self.isClosed else { return false }
-            self.sweepExpired(grace: self.sweepGrace)
-            return true
+        sweeper.startIfNeeded { [weak self] sweep, notBefore in
+            guard let self, !self.isClosed else { return nil }
+            return self.sweepAndPlan(sweep: sweep, notBefore: notBefore)
         }
+    }
+
+    /// One call of the sweeper thread: sweeps the due shards (if `sweep`) and returns how
+    /// many nanoseconds the thread may sleep, at least `notBefore`: until the earliest
+    /// shard deadline plus ``sweepGrace``, as far as the thread's longest sleep allows.
+    /// Publishes the plan in ``plannedSweep`` for writers (see ``noteDeadline(_:in:)``).
+    @inlinable
+    func sweepAndPlan(sweep: Bool, notBefore: Int64) -> Int64 {
+        plannedSweep.store(.max, ordering: .sequentiallyConsistent)  // a writer from now on wakes the thread
+        let earliest = sweepShards(grace: sweepGrace, removing: sweep).earliestDeadline
+        let now = clock.now()
+        let due = earliest < .max - sweepGrace ? earliest + sweepGrace : .max
+        let sleep = Swift.min(Swift.max(notBefore, due > now ? due &- now : 0), sweeper.maxSleep)
+        plannedSweep.store(now &+ sleep, ordering: .sequentiallyConsistent)
+        return sleep
     }
 
     /// Whether the background sweeper thread is running (for tests).
     package var isSweeperRunning: Bool { sweeper.isRunning }
+
+    /// How many sweeps the background thread has made (for tests).
+    package var backgroundSweepCount: Int { sweeper.sweepCount }
+
+    /// How many times the background thread has swept or planned (for tests).
+    package var backgroundTickCount: Int { sweeper.tickCount }
+
+    /// When, on the store's clock, the background thread plans to sweep next; `Int64.max`
+    /// before its first plan (for tests).
+    package var plannedSweepTime: Int64 { plannedSweep.load(ordering: .relaxed) }
 
     /// Removes expired entries from every shard whose earliest deadline passed at least
     /// `grace` nanoseconds ago; every due entry of such a shard goes, not only the old ones.
@@ -472,26 +521,41 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///   items; a shard is locked for about 512 removals at a time.
     @inlinable @discardableResult
     package func sweepExpired(grace: Int64 = 0) -> Int {
+        sweepShards(grace: grace, removing: true).removed
+    }
+
+    /// ``sweepExpired(grace:)`` (only if `removing`) that also returns the earliest of the
+    /// shards' next deadlines after the sweep (`Int64.max` if none has one). The deadlines
+    /// are loaded sequentially consistent, for ``sweepAndPlan(sweep:notBefore:)``; on x86
+    /// that is a plain load.
+    @inlinable
+    func sweepShards(grace: Int64, removing: Bool) -> (removed: Int, earliestDeadline: Int64) {
         let now = clock.now()
         let visitBefore = now &- grace
         var total = 0
+        var earliest = Int64.max
         var due: [ExpiryIndex<UInt64>.Item] = []
-        for shard in shards where shard.nextDeadline.load(ordering: .relaxed) <= visitBefore {
-            var more = true
-            while more {
-                let removed = shard.withLock { state in
-                    let removed = state.removeExpired(now: now, limit: 512, buffer: &due)
-                    if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
-                    shard.publishDeadline(state)
-                    return removed
+        for shard in shards {
+            var deadline = shard.nextDeadline.load(ordering: .sequentiallyConsistent)
+            if removing && deadline <= visitBefore {
+                var more = true
+                while more {
+                    let (removed, next) = shard.withLock { state in
+                        let removed = state.removeExpired(now: now, limit: 512, buffer: &due)
+                        if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
+                        shard.publishDeadline(state)
+                        return (removed, state.expiry.earliestDeadline)
+                    }
+                    total += removed
+                    deadline = next
+                    // `>=`: entries that share a deadline and a probe run go together, so a
+                    // batch may remove a few more than its limit.
+                    more = removed >= 512
                 }
-                total += removed
-                // `>=`: entries that share a deadline and a probe run go together, so a
-                // batch may remove a few more than its limit.
-                more = removed >= 512
             }
+            earliest = Swift.min(earliest, deadline)
         }
-        return total
+        return (total, earliest)
     }
 }
 
