@@ -54,7 +54,9 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
     /// The bound on each request's reply (5 s by default), and on the retries of one operation:
     /// no new attempt starts once this much time has passed since the operation began. A node
     /// that does not reply within it fails the request with `.timeout` and its connection is
-    /// replaced.
+    /// replaced. The slot map (`CLUSTER SHARDS`), which the first operation loads, is read
+    /// within this bound too: with a bound of well under a second, a busy cluster can fail the
+    /// first operation with `.timeout`, and the next one tries again.
     public var requestTimeout: Duration
     /// How many `MOVED`/`ASK` redirects one command may follow (5 by default, 0 or more); one
     /// more fails the command with `.clusterDown` naming the key and the nodes it was sent to.
