@@ -122,9 +122,19 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         return try result.get()
     }
 
+    /// ``withShard(at:_:)`` with the shard's lock held: `body` gets the shard and its data.
+    @inlinable @inline(__always)
+    package func withLockedShard<R, E: Error>(
+        at index: Int, _ body: (Shard<Key, Value>, inout ShardState<Key, Value>) throws(E) -> R
+    ) throws(E) -> R {
+        try withShard(at: index) { (shard) throws(E) -> R in
+            try shard.withLock { (state) throws(E) -> R in try body(shard, &state) }
+        }
+    }
+
     /// The index of the shard that holds `key`, and the key's table hash: every
     /// single-key operation hashes its key once, here, and then borrows the shard with
-    /// ``withShard(at:_:)``.
+    /// ``withLockedShard(at:_:)``.
     ///
     /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
     @inlinable
@@ -149,7 +159,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func get(_ key: Key) throws(KVSError) -> Value {
         try checkOpen()
         let (index, hash) = try locate(key)
-        let value: Value? = withShard(at: index) { shard in shard.withLock { state in
+        let value: Value? = withLockedShard(at: index) { shard, state in
             guard let entry = state.table.entry(forKey: key, hash: hash) else { return nil }
             if entry.hasExpiry, entry.expiresAt <= clock.now() {
                 _ = state.remove(key, hash: hash)
@@ -157,7 +167,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
                 return nil
             }
             return entry.value
-        } }
+        }
         guard let value else { throw KVSError.notFound(key.displayName) }
         return value
     }
@@ -171,13 +181,13 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func set(_ key: Key, _ value: Value, expiresAt: Int64 = 0) throws(KVSError) {
         try checkOpen()
         let (index, hash) = try locate(key)
-        withShard(at: index) { shard in shard.withLock { state in
+        withLockedShard(at: index) { shard, state in
             if state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash) == nil {
                 counter.add(1, ordering: .relaxed)
             }
             shard.bumpVersion()
             if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
-        } }
+        }
     }
 
     /// Removes `key`.
@@ -187,12 +197,12 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func delete(_ key: Key) throws(KVSError) {
         try checkOpen()
         let (index, hash) = try locate(key)
-        let removed = withShard(at: index) { shard in shard.withLock { state in
+        let removed = withLockedShard(at: index) { shard, state in
             guard let old = state.remove(key, hash: hash) else { return false }
             counter.subtract(1, ordering: .relaxed)
             shard.bumpVersion()
             return !old.isExpired(at: old.hasExpiry ? clock.now() : 0)
-        } }
+        }
         if !removed { throw KVSError.notFound(key.displayName) }
     }
 
@@ -201,10 +211,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func exists(_ key: Key) -> Bool {
         guard !isClosed, let (index, hash) = try? locate(key) else { return false }
-        return withShard(at: index) { shard in shard.withLock { state in
+        return withLockedShard(at: index) { shard, state in
             guard let entry = state.table.entry(forKey: key, hash: hash) else { return false }
             return !entry.isExpired(at: entry.hasExpiry ? clock.now() : 0)
-        } }
+        }
     }
 
     /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
@@ -223,7 +233,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ) throws(KVSEngineError<E>) -> R {
         do { try checkOpen() } catch { throw .store(error) }
         guard let index = shardIndex(of: key) else { throw .store(invalidShardIndexError(key)) }
-        return try withShard(at: index) { (shard) throws(KVSEngineError<E>) -> R in try shard.withLock { (state) throws(KVSEngineError<E>) -> R in
+        return try withLockedShard(at: index) { (shard, state) throws(KVSEngineError<E>) -> R in
             let now = clock.now()
             let stored = state.table[key]
             var entry = stored
@@ -246,7 +256,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
             return result
-        } }
+        }
     }
 
     /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
@@ -257,11 +267,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func readEntry<R>(_ key: Key, _ body: (Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
         try checkOpen()
         guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
-        return withShard(at: index) { shard in shard.withLock { state in
+        return withLockedShard(at: index) { shard, state in
             let now = clock.now()
             guard let entry = state.table[key], !entry.isExpired(at: now) else { return body(nil, now) }
             return body(entry, now)
-        } }
+        }
     }
 
     /// ``withEntryThrowing(_:_:)`` for a body that does not throw.
