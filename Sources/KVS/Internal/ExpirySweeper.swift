@@ -11,9 +11,8 @@ import Synchronization
 /// deadlines are all far away is therefore swept ten times a second (see ``maxSleep``),
 /// not `1 / interval` times: `kvs-bench EXPIDLE` (1,000,000 keys due in an hour), medians
 /// of 3 interleaved runs in two sessions, 0.53% of a core -> 0.048% and 0.46% -> 0.079%.
-/// A writer that sets an earlier
-/// deadline wakes the thread with ``wakeEarly()``, and `tick` is then called to plan
-/// again without sweeping.
+/// A writer that sets an earlier deadline wakes the thread with ``wakeEarly()``, and
+/// `tick` is then called to plan again without sweeping.
 ///
 /// The thread does not keep the store alive: `tick` holds the engine weakly and returns
 /// `nil` once the engine is gone, which ends the thread, so a store that is dropped

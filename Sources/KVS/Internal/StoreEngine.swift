@@ -159,7 +159,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func get(_ key: Key) throws(KVSError) -> Value {
         try checkOpen()
         let (index, hash) = try locate(key)
-        let value: Value? = withLockedShard(at: index) { shard, state in
+        let value: Value? = withLockedShard(at: index) { _, state in
             guard let entry = state.table.entry(forKey: key, hash: hash) else { return nil }
             if entry.hasExpiry, entry.expiresAt <= clock.now() {
                 _ = state.remove(key, hash: hash)
@@ -211,7 +211,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func exists(_ key: Key) -> Bool {
         guard !isClosed, let (index, hash) = try? locate(key) else { return false }
-        return withLockedShard(at: index) { shard, state in
+        return withLockedShard(at: index) { _, state in
             guard let entry = state.table.entry(forKey: key, hash: hash) else { return false }
             return !entry.isExpired(at: entry.hasExpiry ? clock.now() : 0)
         }
@@ -267,7 +267,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func readEntry<R>(_ key: Key, _ body: (Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
         try checkOpen()
         guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
-        return withLockedShard(at: index) { shard, state in
+        return withLockedShard(at: index) { _, state in
             let now = clock.now()
             guard let entry = state.table[key], !entry.isExpired(at: now) else { return body(nil, now) }
             return body(entry, now)
@@ -518,7 +518,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package var backgroundTickCount: Int { sweeper.tickCount }
 
     /// When, on the store's clock, the background thread plans to sweep next; `Int64.max`
-    /// before its first plan (for tests).
+    /// before its first plan and while it makes one (for tests).
     package var plannedSweepTime: Int64 { plannedSweep.load(ordering: .relaxed) }
 
     /// Removes expired entries from every shard whose earliest deadline passed at least
