@@ -305,8 +305,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         valueOffset = MemoryLayout<Slot>.offset(of: \Slot.entry.value) ?? 0
         keyOffset = MemoryLayout<Slot>.offset(of: \Slot.key) ?? 0
         slotStride = MemoryLayout<Slot>.stride
-        slots = UnsafeMutablePointer<Slot>.allocate(capacity: Swift.max(capacity, 1))
-        let raw = UnsafeMutableRawPointer(slots)
+        let raw = TableMemory.allocate(
+            byteCount: Swift.max(capacity, 1) * slotStride, alignment: MemoryLayout<Slot>.alignment)
+        slots = raw.bindMemory(to: Slot.self, capacity: Swift.max(capacity, 1))
         for slot in 0..<capacity {
             raw.storeBytes(of: Self.emptyMarker, toByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
         }
@@ -328,7 +329,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
                 (base + valueOffset).assumingMemoryBound(to: Value.self).deinitialize(count: 1)
             }
         }
-        slots.deallocate()
+        TableMemory.deallocate(
+            UnsafeMutableRawPointer(slots), byteCount: Swift.max(capacity, 1) * slotStride,
+            alignment: MemoryLayout<Slot>.alignment)
     }
 
     /// The entries the table may hold before it must grow: 3/4 of the slots.

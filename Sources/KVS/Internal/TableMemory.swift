@@ -1,0 +1,239 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Memory for the shard tables' slot arrays: large arrays come from pools of regions that
+/// Linux backs with transparent huge pages (2 MiB), small ones from `malloc`.
+///
+/// **Why.** A lookup reads one slot at a random place in all the tables (48 MiB of them for
+/// the anchors' 1,000,000 keys), so with 4 KiB pages it misses the TLB as well as the
+/// cache, and the page walk is a chain of further misses. With the tables on huge pages
+/// the TLB covers them all. FIXME figures. The process-wide alternative, glibc's
+/// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, is the application's choice and covers every
+/// allocation; this covers only the tables, which the store owns.
+///
+/// **How.** An array of at least ``pooledMinimum`` bytes is a block in a *pool*, one per
+/// block size (rounded up to 4 KiB). A pool's memory is *chunks*: 2 MiB-aligned anonymous
+/// mappings of a whole number of huge pages, advised with `MADV_HUGEPAGE`, each cut into
+/// as many blocks as fit (the chunk size is chosen so that little is left over). A freed
+/// block is reused by the next allocation of its size; a chunk whose blocks are all free
+/// is unmapped at once, so memory goes back to the system as tables grow out of a size.
+/// A huge page is resident from its first touch, so a chunk wastes at most the unused
+/// part of its partly used huge pages.
+///
+/// Elsewhere than Linux every array comes from `malloc`.
+///
+/// - Thread safety: safe from any thread; the pools are behind one lock, taken only when
+///   a table is created or released (not on lookups).
+@usableFromInline
+package enum TableMemory {
+    /// The smallest array that goes to a pool: 64 KiB (2,048 slots of 32 bytes). Smaller
+    /// tables span only a few 4 KiB pages, and a store of small tables should not hold
+    /// huge pages.
+    @inlinable package static var pooledMinimum: Int { 64 << 10 }
+
+    /// The huge page size the chunks are aligned to and made of.
+    package static let hugePageSize = 2 << 20
+
+    /// Memory for `byteCount` bytes aligned to `alignment` (at most 4 KiB).
+    ///
+    /// - Complexity: O(number of chunks of the block's size) when pooled.
+    @usableFromInline
+    package static func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        #if os(Linux)
+        if byteCount >= pooledMinimum, alignment <= pageSize, let block = pools.allocate(byteCount: byteCount) {
+            return block
+        }
+        #endif
+        return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: alignment)
+    }
+
+    /// Releases memory from ``allocate(byteCount:alignment:)`` with the same `byteCount`
+    /// and `alignment`.
+    @usableFromInline
+    package static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int, alignment: Int) {
+        #if os(Linux)
+        if byteCount >= pooledMinimum, alignment <= pageSize, pools.deallocate(pointer, byteCount: byteCount) {
+            return
+        }
+        #endif
+        pointer.deallocate()
+    }
+
+    static let pageSize = 4096
+
+    #if os(Linux)
+    /// The process's pools.
+    package static let pools = Pools()
+
+    /// Whether `pointer` is a block of the process's pools (for tests).
+    package static func isPooled(_ pointer: UnsafeRawPointer) -> Bool { pools.contains(pointer) }
+    #endif
+}
+
+extension ShardTable {
+    /// Where the table's slots are (for tests of ``TableMemory``).
+    package var slotsAddress: UnsafeRawPointer { UnsafeRawPointer(storage.slots) }
+}
+
+#if os(Linux)
+extension TableMemory {
+    /// A 2 MiB-aligned mapping cut into blocks of one size.
+    package struct Chunk: Sendable {
+        /// The chunk's address (an integer, so that the pools' state is plainly `Sendable`).
+        let base: UInt
+        let byteCount: Int
+        let blockCount: Int
+        /// Blocks never handed out yet are `nextFresh ..< blockCount`; `free` holds the
+        /// indices of blocks handed out and given back.
+        var nextFresh = 0
+        var free: [Int] = []
+        var inUse = 0
+
+        var hasRoom: Bool { !free.isEmpty || nextFresh < blockCount }
+    }
+
+    /// The chunks of one block size.
+    package struct Pool: Sendable {
+        let blockSize: Int
+        /// Huge pages per chunk, and blocks per chunk.
+        let pagesPerChunk: Int
+        let blocksPerChunk: Int
+        var chunks: [Chunk] = []
+
+        init(blockSize: Int) {
+            self.blockSize = blockSize
+            (pagesPerChunk, blocksPerChunk) = Self.chunkShape(blockSize: blockSize)
+        }
+
+        /// The chunk size (in huge pages, up to 16 more than the fewest that hold one
+        /// block) that leaves the smallest fraction unused: 192 KiB blocks (6,144 slots
+        /// of 32 bytes) fit 32 to the 6 MiB chunk with nothing left over, where a 2 MiB
+        /// chunk would leave 128 KiB.
+        package static func chunkShape(blockSize: Int) -> (pages: Int, blocks: Int) {
+            let fewest = (blockSize + TableMemory.hugePageSize - 1) / TableMemory.hugePageSize
+            var best = (pages: fewest, blocks: fewest * TableMemory.hugePageSize / blockSize)
+            var bestWaste = Double(fewest * TableMemory.hugePageSize - best.blocks * blockSize) / Double(fewest * TableMemory.hugePageSize)
+            for pages in fewest...(fewest + 16) {
+                let bytes = pages * TableMemory.hugePageSize
+                let blocks = bytes / blockSize
+                let waste = Double(bytes - blocks * blockSize) / Double(bytes)
+                if waste < bestWaste - 0.001 {
+                    (best, bestWaste) = ((pages, blocks), waste)
+                }
+            }
+            return best
+        }
+    }
+
+    /// A set of pools, one per block size, behind one lock (the process has one,
+    /// ``pools``; tests make their own).
+    package final class Pools: Sendable {
+        private let state = Locked<[Int: Pool]>([:])
+
+        package init() {}
+
+        /// A block of at least `byteCount` bytes, or `nil` if the system gave no memory
+        /// (the caller then falls back to `malloc`).
+        package func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
+            let blockSize = Self.blockSize(for: byteCount)
+            return state.withLock { pools -> UnsafeMutableRawPointer? in
+                var pool = pools[blockSize] ?? Pool(blockSize: blockSize)
+                defer { pools[blockSize] = pool }
+                var index = pool.chunks.firstIndex { $0.hasRoom }
+                if index == nil {
+                    guard let chunk = Self.mapChunk(pool: pool) else { return nil }
+                    pool.chunks.append(chunk)
+                    index = pool.chunks.count - 1
+                }
+                guard let index else { return nil }
+                let block: Int
+                if let reused = pool.chunks[index].free.popLast() {
+                    block = reused
+                } else {
+                    block = pool.chunks[index].nextFresh
+                    pool.chunks[index].nextFresh += 1
+                }
+                pool.chunks[index].inUse += 1
+                return UnsafeMutableRawPointer(bitPattern: pool.chunks[index].base + UInt(block * blockSize))
+            }
+        }
+
+        /// Gives back a block; `false` if `pointer` is not a pooled block (it came from
+        /// `malloc` when mapping a chunk failed).
+        package func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
+            let blockSize = Self.blockSize(for: byteCount)
+            return state.withLock { pools -> Bool in
+                guard var pool = pools[blockSize] else { return false }
+                let address = UInt(bitPattern: pointer)
+                guard
+                    let index = pool.chunks.firstIndex(where: {
+                        address >= $0.base && address < $0.base + UInt($0.byteCount)
+                    })
+                else { return false }
+                let block = Int(address - pool.chunks[index].base) / blockSize
+                pool.chunks[index].inUse -= 1
+                if pool.chunks[index].inUse == 0 {
+                    let chunk = pool.chunks.remove(at: index)
+                    munmap(UnsafeMutableRawPointer(bitPattern: chunk.base), chunk.byteCount)
+                } else {
+                    pool.chunks[index].free.append(block)
+                }
+                pools[blockSize] = pool.chunks.isEmpty ? nil : pool
+                return true
+            }
+        }
+
+        /// Whether `pointer` lies in one of the chunks.
+        package func contains(_ pointer: UnsafeRawPointer) -> Bool {
+            let address = UInt(bitPattern: pointer)
+            return state.withLock { pools in
+                pools.values.contains { pool in
+                    pool.chunks.contains { address >= $0.base && address < $0.base + UInt($0.byteCount) }
+                }
+            }
+        }
+
+        /// The bytes handed out and the bytes mapped, over all the pools.
+        package var bytes: (inUse: Int, mapped: Int) {
+            state.withLock { pools in
+                pools.values.reduce(into: (0, 0)) { total, pool in
+                    for chunk in pool.chunks {
+                        total.0 += chunk.inUse * pool.blockSize
+                        total.1 += chunk.byteCount
+                    }
+                }
+            }
+        }
+
+        /// `byteCount` rounded up to whole 4 KiB pages: a pool's block size.
+        package static func blockSize(for byteCount: Int) -> Int {
+            (byteCount + TableMemory.pageSize - 1) / TableMemory.pageSize * TableMemory.pageSize
+        }
+
+        /// Maps a new chunk for `pool`, 2 MiB-aligned (a larger mapping, trimmed), and
+        /// advises huge pages for it; `nil` if the system refuses.
+        static func mapChunk(pool: Pool) -> Chunk? {
+            let huge = TableMemory.hugePageSize
+            let byteCount = pool.pagesPerChunk * huge
+            let mapped = mmap(nil, byteCount + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let mapped, mapped != MAP_FAILED else { return nil }
+            let start = UInt(bitPattern: mapped)
+            let aligned = (start + UInt(huge) - 1) & ~UInt(huge - 1)
+            let lead = Int(aligned - start)
+            if lead > 0 { munmap(mapped, lead) }
+            let trail = huge - lead
+            guard let base = UnsafeMutableRawPointer(bitPattern: aligned) else { return nil }
+            if trail > 0 { munmap(base + byteCount, trail) }
+            // Advice only: without transparent huge pages (or with them disabled) the
+            // chunk is ordinary memory and everything works the same.
+            _ = madvise(base, byteCount, Int32(MADV_HUGEPAGE))
+            return Chunk(base: aligned, byteCount: byteCount, blockCount: pool.blocksPerChunk)
+        }
+    }
+}
+#endif
