@@ -1,27 +1,37 @@
 import CKVSPrefetch
 
-/// A shard's hash table: open addressing with linear probing, each slot holding the key,
-/// the value and the deadline side by side, with copy-on-write value semantics like
-/// `Dictionary`'s (a copy costs nothing until one side writes).
+/// A shard's hash table: open addressing with linear probing, each slot holding a key and
+/// its value side by side, the entries' deadlines kept apart, with copy-on-write value
+/// semantics like `Dictionary`'s (a copy costs nothing until one side writes).
 ///
 /// **Why not `Dictionary`.** `Dictionary` keeps keys and values in two arrays, so a hit
 /// reads two cache lines that are far apart (three with the value's own storage), and it
 /// hashes a `String` key with SipHash over its Unicode scalars. Here a hit reads one slot
-/// of 32 bytes (a `String` key, a reference, a deadline), and the key's hash is
-/// ``TableHash`` over its UTF-8 bytes. Measured with `kvs-bench R90 1` on 1,000,000 keys
-/// of the anchors' workload; see BENCHMARKS.md for the figures.
+/// of 24 bytes (a `String` key and a reference), and the key's hash is ``TableHash`` over
+/// its UTF-8 bytes. Measured with `kvs-bench R90 1` on 1,000,000 keys of the anchors'
+/// workload; see BENCHMARKS.md for the figures.
 ///
 /// **Layout.** At most 3/4 of the slots are full, so probe sequences stay short.
 /// `capacity` is a power of two or 1.5 times one (8, 12, 16, 24, 32, …), so a table
 /// grows by 1.5× or 1.33×, not 2×, and stays between 1/2 and 3/4 full once it has grown
 /// (between 3/8 and 3/4 with doubling). A key's home slot is the high half of
 /// `hash × capacity` (one multiply, where a power of two would use a mask).
-/// Measured with `kvs-bench L 1` (1,000,000 keys, 256 shards): 50 bytes of table per key
-/// instead of 67 (each shard ends at 3,906 entries in 6,144 slots, not 8,192), and
-/// `kvs-server`'s memory per key likewise. An empty slot has ``emptyMarker`` in its deadline field
-/// and uninitialized key and value fields; every other slot is fully initialized.
+/// Measured with `kvs-bench L 1` (1,000,000 keys, 256 shards): each shard ends at 3,906
+/// entries in 6,144 slots, not 8,192. Two control bits per slot, in an array of their own
+/// (1.5 KB for those 6,144 slots), say which slots are occupied and which entries have a
+/// deadline; an empty slot's key and value fields are uninitialized.
 /// Removal shifts the following entries of the probe run back (no tombstones), so
 /// lookups never cross deleted slots and the table needs no periodic rebuild.
+///
+/// **Deadlines.** A table allocates an array of one deadline per slot when it first stores
+/// an entry with one, and the entries move their deadline along (removal's shift, growth,
+/// copies). A table whose entries have no deadline has no such array, and a `get` there
+/// reads nothing but the slot: its slot is 24 bytes where key, value and deadline took 32,
+/// 38 bytes of table per key instead of 50 in the run above, and `kvs-bench L 1` went
+/// from 148 to 136 resident bytes per key (164 to 152 with `[UInt8]` values). A table
+/// with deadlines keeps the same 32 bytes per slot, in two places; a `get` of a key with a
+/// deadline reads a second cache line. The array goes at the next resize or copy of a
+/// table none of whose entries has a deadline any more.
 ///
 /// - Thread safety: a value type; the shard's lock guards the shard's instance.
 @usableFromInline
@@ -49,12 +59,20 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// How many slots the table has (full and empty).
     @inlinable package var capacity: Int { storage.capacity }
 
+    /// The bytes the table has allocated: its slots, its control bits and, while it keeps
+    /// them, its deadlines (the keys' and values' own heap storage is not counted).
+    package var allocatedByteCount: Int {
+        let capacity = storage.capacity
+        let deadlines = storage.deadlines == nil ? 0 : capacity * MemoryLayout<Int64>.stride
+        return capacity * storage.slotStride + ShardTableStorage<Key, Value>.controlWords(for: capacity) * 8 + deadlines
+    }
+
     /// The entry of `key`, or `nil`. Setting `nil` removes the entry.
     ///
     /// - Complexity: O(1) on average.
     @inlinable
     package subscript(key: Key) -> Entry<Value>? {
-        get { storage.find(key, hash: key.tableHash).map { storage.slots[$0].entry } }
+        get { storage.find(key, hash: key.tableHash).map { storage.entry(at: $0) } }
         set {
             if let newValue {
                 updateValue(newValue, forKey: key)
@@ -77,7 +95,7 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// - Complexity: O(1) on average.
     @inlinable
     package func entry(forKey key: Key, hash: UInt64) -> Entry<Value>? {
-        storage.find(key, hash: hash).map { storage.slots[$0].entry }
+        storage.find(key, hash: hash).map { storage.entry(at: $0) }
     }
 
     /// Starts loading the memory that the first word of `key`'s value points to, if the
@@ -99,12 +117,9 @@ package struct ShardTable<Key: StoreKey, Value> {
         let storage = self.storage
         switch storage.findOrEmpty(key, hash: hash) {
         case .found(let slot):
-            let previous = storage.slots[slot].entry
-            storage.slots[slot].entry = entry
-            return previous
+            return storage.replaceEntry(at: slot, with: entry)
         case .empty(let slot):
-            (storage.slots + slot).initialize(to: ShardTableStorage<Key, Value>.Slot(key: key, entry: entry))
-            storage.count += 1
+            storage.initialize(slot, key: key, entry: entry)
             return nil
         }
     }
@@ -131,7 +146,7 @@ package struct ShardTable<Key: StoreKey, Value> {
     @inlinable
     package mutating func removeValue(forKey key: Key, where predicate: (Entry<Value>) -> Bool) -> Bool {
         makeUnique(reserving: 0)  // first: a copy may place entries in other slots
-        guard let slot = storage.find(key, hash: key.tableHash), predicate(storage.slots[slot].entry) else {
+        guard let slot = storage.find(key, hash: key.tableHash), predicate(storage.entry(at: slot)) else {
             return false
         }
         _ = storage.remove(at: slot)
@@ -243,8 +258,7 @@ extension ShardTable: Sequence {
             while slot < storage.capacity {
                 defer { slot += 1 }
                 if storage.isOccupied(slot) {
-                    let s = storage.slots[slot]
-                    return (s.key, s.entry)
+                    return (storage.slots[slot].key, storage.entry(at: slot))
                 }
             }
             return nil
@@ -269,26 +283,31 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @usableFromInline
     struct Slot {
         @usableFromInline var key: Key
-        @usableFromInline var entry: Entry<Value>
+        @usableFromInline var value: Value
 
         @inlinable
-        init(key: Key, entry: Entry<Value>) {
+        init(key: Key, value: Value) {
             self.key = key
-            self.entry = entry
+            self.value = value
         }
     }
 
-    /// The deadline field of an empty slot (no real deadline is negative).
-    @inlinable static var emptyMarker: Int64 { .min }
-
+    /// The key and value fields of each slot; uninitialized where ``isOccupied(_:)`` is false.
     @usableFromInline let slots: UnsafeMutablePointer<Slot>
+    /// Two bits per slot, 32 slots to a word: bit `2i` of word `s / 32` (with `i = s % 32`)
+    /// says that slot `s` is occupied, bit `2i + 1` that its entry has a deadline.
+    @usableFromInline let control: UnsafeMutablePointer<UInt64>
     /// A power of two or 1.5 times one (at least 8), or 0 before the first insertion.
     @usableFromInline let capacity: Int
     // Unchecked: a storage is written only through the one table that owns it (see the
     // value-semantics note on ShardTable), under its shard's lock.
     @exclusivity(unchecked) @usableFromInline var count = 0
-    /// Where the deadline lies inside a slot.
-    @usableFromInline let deadlineOffset: Int
+    /// One deadline per slot, read only where the slot's deadline bit is set (elsewhere
+    /// uninitialized); nil until an entry with a deadline is stored, and not carried over
+    /// to a resized or copied storage once no entry has one.
+    @exclusivity(unchecked) @usableFromInline var deadlines: UnsafeMutablePointer<Int64>?
+    /// How many entries have a deadline (slots whose deadline bit is set).
+    @exclusivity(unchecked) @usableFromInline var deadlineCount = 0
     /// Where the value lies inside a slot.
     @usableFromInline let valueOffset: Int
     /// Where the key lies inside a slot.
@@ -301,15 +320,13 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     init(capacity: Int) {
         self.capacity = capacity
         // `offset(of:)` is nil only for computed properties; these are stored.
-        deadlineOffset = MemoryLayout<Slot>.offset(of: \Slot.entry.expiresAt) ?? 0
-        valueOffset = MemoryLayout<Slot>.offset(of: \Slot.entry.value) ?? 0
+        valueOffset = MemoryLayout<Slot>.offset(of: \Slot.value) ?? 0
         keyOffset = MemoryLayout<Slot>.offset(of: \Slot.key) ?? 0
         slotStride = MemoryLayout<Slot>.stride
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: Swift.max(capacity, 1))
-        let raw = UnsafeMutableRawPointer(slots)
-        for slot in 0..<capacity {
-            raw.storeBytes(of: Self.emptyMarker, toByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
-        }
+        let words = Self.controlWords(for: capacity)
+        control = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        control.initialize(repeating: 0, count: words)
     }
 
     deinit {
@@ -317,9 +334,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         // `(slots + slot).deinitialize(count: 1)` looked up `Slot`'s generic metadata on
         // every call: 720 instructions per entry in that call and the metadata accessor,
         // whenever a store or a snapshot's copy of a table was released. `Key` and
-        // `Value` are the class's own generic arguments, at hand without a lookup, and
-        // the deadline beside them is a plain integer: releasing 1,000,000 entries now
-        // takes 300 million fewer instructions (callgrind, `kvs-bench R90 1 200000`).
+        // `Value` are the class's own generic arguments, at hand without a lookup:
+        // releasing 1,000,000 entries now takes 300 million fewer instructions
+        // (callgrind, `kvs-bench R90 1 200000`).
         if !_isPOD(Key.self) || !_isPOD(Value.self) {
             let raw = UnsafeMutableRawPointer(slots)
             for slot in 0..<capacity where isOccupied(slot) {
@@ -329,6 +346,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             }
         }
         slots.deallocate()
+        control.deallocate()
+        deadlines?.deallocate()
+    }
+
+    /// The words of ``control`` for `capacity` slots (at least one).
+    @inlinable
+    static func controlWords(for capacity: Int) -> Int {
+        Swift.max((capacity + 31) / 32, 1)
     }
 
     /// The entries the table may hold before it must grow: 3/4 of the slots.
@@ -351,17 +376,98 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         return capacity & (capacity - 1) == 0 ? capacity + capacity / 2 : capacity / 3 * 4
     }
 
+    // MARK: Control bits
+
+    /// The control bits of `slot`, in the two low bits: occupied (1) and has a deadline (2).
     @inlinable @inline(__always)
-    func isOccupied(_ slot: Int) -> Bool {
-        deadline(at: slot) != Self.emptyMarker
+    func controlBits(at slot: Int) -> UInt64 {
+        // Wrapping arithmetic: `slot` is below `capacity`, so nothing overflows.
+        (control[slot &>> 5] &>> UInt64(truncatingIfNeeded: (slot & 31) &<< 1)) & 3
     }
 
-    /// The deadline of the entry at `slot`, or ``emptyMarker`` if the slot is empty.
+    @inlinable @inline(__always)
+    func isOccupied(_ slot: Int) -> Bool {
+        controlBits(at: slot) & 1 != 0
+    }
+
+    /// Whether the entry at `slot` (an occupied slot) has a deadline.
+    @inlinable @inline(__always)
+    func hasDeadline(_ slot: Int) -> Bool {
+        controlBits(at: slot) & 2 != 0
+    }
+
+    /// Sets the control bits of `slot` to `bits` (0: empty; 1: occupied; 3: occupied, with
+    /// a deadline).
+    @inlinable @inline(__always)
+    func setControlBits(_ bits: UInt64, at slot: Int) {
+        let shift = UInt64(truncatingIfNeeded: (slot & 31) &<< 1)
+        let word = control[slot &>> 5]
+        control[slot &>> 5] = (word & ~(3 &<< shift)) | (bits &<< shift)
+    }
+
+    // MARK: Deadlines
+
+    /// The deadline of the entry at `slot` (an occupied slot), or 0 if it has none.
     @inlinable @inline(__always)
     func deadline(at slot: Int) -> Int64 {
-        // Wrapping arithmetic: `slot` is below `capacity`, so the offset cannot overflow.
-        UnsafeRawPointer(slots).load(fromByteOffset: slot &* slotStride &+ deadlineOffset, as: Int64.self)
+        // The array first: in a table that never held a deadline this is one load of a
+        // field beside `slots`, already in the cache, where the control bit took a
+        // shift and a mask more (callgrind, `kvs-bench R90 1`: 7 instructions per `get`).
+        guard let deadlines, hasDeadline(slot) else { return 0 }
+        return deadlines[slot]
     }
+
+    /// Records `deadline` (0 for none) as the deadline of the entry at `slot`, an occupied
+    /// slot, allocating the deadlines on the first one.
+    @inlinable @inline(__always)
+    func setDeadline(_ deadline: Int64, at slot: Int) {
+        if deadline == 0 {
+            guard deadlines != nil, hasDeadline(slot) else { return }  // the array first: see deadline(at:)
+            setControlBits(1, at: slot)
+            deadlineCount &-= 1
+        } else {
+            if !hasDeadline(slot) {
+                setControlBits(3, at: slot)
+                deadlineCount &+= 1
+            }
+            deadlinesAllocatingIfNeeded()[slot] = deadline
+        }
+    }
+
+    /// ``deadlines``, allocated (uninitialized) if it was nil.
+    @inlinable
+    func deadlinesAllocatingIfNeeded() -> UnsafeMutablePointer<Int64> {
+        if let deadlines { return deadlines }
+        let allocated = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(capacity, 1))
+        deadlines = allocated
+        return allocated
+    }
+
+    /// The entry at `slot` (an occupied slot).
+    @inlinable @inline(__always)
+    func entry(at slot: Int) -> Entry<Value> {
+        Entry(value: slots[slot].value, expiresAt: deadline(at: slot))
+    }
+
+    /// Replaces the entry at `slot` (an occupied slot) and returns the one it held.
+    @inlinable @inline(__always)
+    func replaceEntry(at slot: Int, with entry: Entry<Value>) -> Entry<Value> {
+        let previous = self.entry(at: slot)
+        slots[slot].value = entry.value
+        setDeadline(entry.expiresAt, at: slot)
+        return previous
+    }
+
+    /// Stores `key` and `entry` in `slot`, an empty slot.
+    @inlinable @inline(__always)
+    func initialize(_ slot: Int, key: Key, entry: Entry<Value>) {
+        (slots + slot).initialize(to: Slot(key: key, value: entry.value))
+        setControlBits(1, at: slot)
+        if entry.expiresAt != 0 { setDeadline(entry.expiresAt, at: slot) }
+        count += 1
+    }
+
+    // MARK: Prefetching
 
     /// The first word of the value at `slot` (an occupied slot) read as an address: for an
     /// array, a class instance or a large string, where its heap storage starts. Only for
@@ -375,13 +481,16 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     }
 
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
-    /// the shift after a removal, goes next) into the CPU's caches. Past the last slot,
-    /// the second prefetch is of memory the table does not own, which a prefetch may be.
+    /// the shift after a removal, goes next) into the CPU's caches, with the control word
+    /// and the deadline of `slot`, which the sweep reads first. Past the last slot, the
+    /// second prefetch is of memory the table does not own, which a prefetch may be.
     @inlinable @inline(__always)
     func prefetchSlots(from slot: Int) {
         let address = UnsafeRawPointer(slots + slot)
         ckvs_prefetch_for_write(address)
         ckvs_prefetch_for_write(address + 64)
+        ckvs_prefetch_for_write(control + slot &>> 5)
+        if let deadlines { ckvs_prefetch_for_write(deadlines + slot) }
     }
 
     /// Starts fetching the memory that releasing the value at `slot` touches, if the value
@@ -406,11 +515,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         ckvs_prefetch_for_write(object + 128)
     }
 
-    @inlinable @inline(__always)
-    func markEmpty(_ slot: Int) {
-        UnsafeMutableRawPointer(slots).storeBytes(
-            of: Self.emptyMarker, toByteOffset: slot * slotStride + deadlineOffset, as: Int64.self)
-    }
+    // MARK: Probing
 
     /// The key's home slot: `hash` scaled to `0..<capacity` by the high half of a
     /// 64 × 64-bit product (the hash's high bits are as well mixed as its low ones).
@@ -465,13 +570,13 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// ``ShardTable/removeEntries(expiring:)``).
     @inlinable
     func removeEntries(expiringAt deadline: Int64, hash: UInt64) -> Int {
-        guard capacity > 0 else { return 0 }
+        guard capacity > 0, let deadlines else { return 0 }  // no deadlines, nothing expires
         var removed = 0
         var slot = home(of: hash)
         while true {
-            let found = self.deadline(at: slot)
-            if found == Self.emptyMarker { return removed }
-            if found == deadline {
+            let bits = controlBits(at: slot)
+            if bits == 0 { return removed }
+            if bits == 3 && deadlines[slot] == deadline {
                 _ = remove(at: slot)  // the rest of the run shifts back: `slot` is looked at again
                 removed += 1
             } else {
@@ -483,32 +588,40 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// See ``ShardTable/holdsEntry(expiringAt:hash:)``.
     @inlinable
     func holdsEntry(expiringAt deadline: Int64, hash: UInt64) -> Bool {
-        guard capacity > 0 else { return false }
+        guard capacity > 0, let deadlines else { return false }
         var slot = home(of: hash)
         while isOccupied(slot) {
-            if self.deadline(at: slot) == deadline && slots[slot].key.tableHash == hash { return true }
+            if hasDeadline(slot) && deadlines[slot] == deadline && slots[slot].key.tableHash == hash { return true }
             slot = self.slot(after: slot)
         }
         return false
     }
 
+    // MARK: Removal and resizing
+
     /// Removes the entry at `slot` and shifts the rest of its probe run back, so that
     /// every entry stays reachable from its home slot without crossing an empty one.
     @inlinable
     func remove(at slot: Int) -> Entry<Value> {
-        let removed = (slots + slot).move().entry
-        markEmpty(slot)
+        let expiresAt = deadline(at: slot)
+        if expiresAt != 0 { deadlineCount &-= 1 }
+        let removed = Entry(value: (slots + slot).move().value, expiresAt: expiresAt)
+        setControlBits(0, at: slot)
         count -= 1
         var hole = slot
         var next = self.slot(after: slot)
-        while isOccupied(next) {
+        while true {
+            let bits = controlBits(at: next)
+            if bits == 0 { break }
             let home = home(of: slots[next].key.tableHash)
             // The entry at `next` may move into the hole unless its home lies cyclically
             // in (hole, next]: then it would end up before its home.
             let homeAfterHole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
             if !homeAfterHole {
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
-                markEmpty(next)
+                if bits == 3, let deadlines { deadlines[hole] = deadlines[next] }
+                setControlBits(bits, at: hole)
+                setControlBits(0, at: next)
                 hole = next
             }
             next = self.slot(after: next)
@@ -518,23 +631,33 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     /// A table with `newCapacity` slots (at least the current count at 3/4 load) and the
     /// same entries: moved out of this one when `moving` (which is then left empty, for
-    /// a storage no one else references), copied otherwise.
+    /// a storage no one else references), copied otherwise. The copy has deadlines only if
+    /// an entry has one.
     @inlinable
     func resized(to newCapacity: Int, moving: Bool) -> ShardTableStorage {
         let copy = ShardTableStorage(capacity: newCapacity)
-        for slot in 0..<capacity where isOccupied(slot) {
+        let newDeadlines = deadlineCount > 0 ? copy.deadlinesAllocatingIfNeeded() : nil
+        for slot in 0..<capacity {
+            let bits = controlBits(at: slot)
+            if bits == 0 { continue }
             guard case .empty(let target) = copy.findOrEmpty(slots[slot].key, hash: slots[slot].key.tableHash) else {
                 continue  // unreachable: the keys are distinct
             }
             if moving {
                 (copy.slots + target).moveInitialize(from: slots + slot, count: 1)
-                markEmpty(slot)
+                setControlBits(0, at: slot)
             } else {
                 (copy.slots + target).initialize(to: slots[slot])
             }
+            copy.setControlBits(bits, at: target)
+            if bits == 3, let deadlines, let newDeadlines { newDeadlines[target] = deadlines[slot] }
         }
         copy.count = count
-        if moving { count = 0 }
+        copy.deadlineCount = deadlineCount
+        if moving {
+            count = 0
+            deadlineCount = 0
+        }
         return copy
     }
 }
