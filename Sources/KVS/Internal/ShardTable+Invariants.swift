@@ -6,8 +6,7 @@ extension ShardTable {
     /// - ``count`` is the number of occupied slots, and at most 3/4 of the slots;
     /// - only occupied slots have the deadline bit, and the storage's deadline count is the
     ///   number of slots that have it;
-    /// - a deadline bit only where the storage has its deadline array, and never in front
-    ///   of the deadline 0 (which means "none");
+    /// - no deadline bit in front of the deadline 0 (which means "none");
     /// - every key is found from its home slot, at its own slot (no empty slot and no
     ///   equal key comes before it in its probe run).
     ///
@@ -17,13 +16,15 @@ extension ShardTable {
         var occupied = 0
         var withDeadline = 0
         for slot in 0..<storage.capacity {
-            let bits = storage.controlBits(at: slot)
-            precondition(bits != 2, "ShardTable invariant: slot \(slot) has a deadline bit but no entry")
-            guard bits & 1 != 0 else { continue }
+            guard storage.isOccupied(slot) else {
+                if let deadlines = storage.deadlines {
+                    precondition(!storage.hasDeadline(slot, in: deadlines), "ShardTable invariant: slot \(slot) has a deadline bit but no entry")
+                }
+                continue
+            }
             occupied += 1
-            if bits == 3 {
+            if storage.hasDeadline(slot) {
                 withDeadline += 1
-                precondition(storage.deadlines != nil, "ShardTable invariant: a deadline bit without deadlines")
                 precondition(storage.deadline(at: slot) != 0, "ShardTable invariant: slot \(slot) has the deadline 0 behind its bit")
             }
             let key = storage.slots[slot].key

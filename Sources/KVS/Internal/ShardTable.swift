@@ -17,21 +17,25 @@ import CKVSPrefetch
 /// (between 3/8 and 3/4 with doubling). A key's home slot is the high half of
 /// `hash × capacity` (one multiply, where a power of two would use a mask).
 /// Measured with `kvs-bench L 1` (1,000,000 keys, 256 shards): each shard ends at 3,906
-/// entries in 6,144 slots, not 8,192. Two control bits per slot, in an array of their own
-/// (1.5 KB for those 6,144 slots), say which slots are occupied and which entries have a
-/// deadline; an empty slot's key and value fields are uninitialized.
+/// entries in 6,144 slots, not 8,192. A bitmap of its own (768 bytes for those 6,144
+/// slots) says which slots are occupied; an empty slot's key and value fields are
+/// uninitialized.
 /// Removal shifts the following entries of the probe run back (no tombstones), so
 /// lookups never cross deleted slots and the table needs no periodic rebuild.
 ///
-/// **Deadlines.** A table allocates an array of one deadline per slot when it first stores
-/// an entry with one, and the entries move their deadline along (removal's shift, growth,
-/// copies). A table whose entries have no deadline has no such array, and a `get` there
-/// reads nothing but the slot: its slot is 24 bytes where key, value and deadline took 32,
-/// 38 bytes of table per key instead of 50 in the run above, and `kvs-bench L 1` went
-/// from 148 to 136 resident bytes per key (164 to 152 with `[UInt8]` values). A table
-/// with deadlines keeps the same 32 bytes per slot, in two places; a `get` of a key with a
-/// deadline reads a second cache line. The array goes at the next resize or copy of a
-/// table none of whose entries has a deadline any more.
+/// **Deadlines.** A table allocates one deadline per slot, followed by a bitmap of the
+/// entries that have one, when it first stores an entry with a deadline, and the entries
+/// move their deadline along (removal's shift, growth, copies). A table whose entries have
+/// no deadline has no such block, and a `get` there reads nothing but the slot and its
+/// occupancy bit: its slot is 24 bytes where key, value and deadline took 32, 38 bytes of
+/// table per key instead of 50 in the run above, and `kvs-bench L 1` went from 148 to 135
+/// resident bytes per key (164 to 152 with `[UInt8]` values). The price, callgrind,
+/// `kvs-bench R90 1` (200,000 against 600,000 operations, the hash secret fixed for both):
+/// 598 to 606 instructions per operation, the bit test of each probe and the check for
+/// deadlines. A table with deadlines has 8 bytes and a bit more per slot than one
+/// without, and a `get` of a key with a deadline reads a second cache line. The block
+/// goes at the next resize or copy of a table none of whose entries has a deadline any
+/// more.
 ///
 /// - Thread safety: a value type; the shard's lock guards the shard's instance.
 @usableFromInline
@@ -59,13 +63,14 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// How many slots the table has (full and empty).
     @inlinable package var capacity: Int { storage.capacity }
 
-    /// The bytes the table has allocated: its slots, its control bits and, while it keeps
-    /// them, its deadlines (the keys' and values' own heap storage is not counted).
+    /// The bytes the table has allocated: its slots, its occupancy bitmap and, while it
+    /// keeps them, its deadlines and their bitmap (the keys' and values' own heap storage is not counted).
     package var allocatedByteCount: Int {
         let capacity = storage.capacity
         guard capacity > 0 else { return 0 }  // nothing allocated for entries yet
-        let deadlines = storage.deadlines == nil ? 0 : capacity * MemoryLayout<Int64>.stride
-        return capacity * storage.slotStride + ShardTableStorage<Key, Value>.controlWords(for: capacity) * 8 + deadlines
+        let words = ShardTableStorage<Key, Value>.bitmapWords(for: capacity)
+        let deadlines = storage.deadlines == nil ? 0 : (capacity + words) * MemoryLayout<Int64>.stride
+        return capacity * storage.slotStride + words * MemoryLayout<UInt64>.stride + deadlines
     }
 
     /// The entry of `key`, or `nil`. Setting `nil` removes the entry.
@@ -295,17 +300,19 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     /// The key and value fields of each slot; uninitialized where ``isOccupied(_:)`` is false.
     @usableFromInline let slots: UnsafeMutablePointer<Slot>
-    /// Two bits per slot, 32 slots to a word: bit `2i` of word `s / 32` (with `i = s % 32`)
-    /// says that slot `s` is occupied, bit `2i + 1` that its entry has a deadline.
-    @usableFromInline let control: UnsafeMutablePointer<UInt64>
+    /// One bit per slot, 64 slots to a word: bit `s % 64` of word `s / 64` says whether
+    /// slot `s` is occupied.
+    @usableFromInline let occupancy: UnsafeMutablePointer<UInt64>
     /// A power of two or 1.5 times one (at least 8), or 0 before the first insertion.
     @usableFromInline let capacity: Int
     // Unchecked: a storage is written only through the one table that owns it (see the
     // value-semantics note on ShardTable), under its shard's lock.
     @exclusivity(unchecked) @usableFromInline var count = 0
-    /// One deadline per slot, read only where the slot's deadline bit is set (elsewhere
-    /// uninitialized); nil until an entry with a deadline is stored, and not carried over
-    /// to a resized or copied storage once no entry has one.
+    /// Nil until an entry with a deadline is stored, and not carried over to a resized or
+    /// copied storage once no entry has one. Otherwise one block: `capacity` deadlines,
+    /// one per slot, read only where the slot's deadline bit is set (elsewhere
+    /// uninitialized), then the deadline bits, laid out as ``occupancy``'s (as `Int64`
+    /// bit patterns): whether the entry in each slot has a deadline.
     @exclusivity(unchecked) @usableFromInline var deadlines: UnsafeMutablePointer<Int64>?
     /// How many entries have a deadline (slots whose deadline bit is set).
     @exclusivity(unchecked) @usableFromInline var deadlineCount = 0
@@ -325,9 +332,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         keyOffset = MemoryLayout<Slot>.offset(of: \Slot.key) ?? 0
         slotStride = MemoryLayout<Slot>.stride
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: Swift.max(capacity, 1))
-        let words = Self.controlWords(for: capacity)
-        control = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
-        control.initialize(repeating: 0, count: words)
+        let words = Self.bitmapWords(for: capacity)
+        occupancy = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        occupancy.initialize(repeating: 0, count: words)
     }
 
     deinit {
@@ -344,11 +351,11 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         // that releases a key or a value.
         if !_isPOD(Key.self) || !_isPOD(Value.self) {
             let raw = UnsafeMutableRawPointer(slots)
-            let (control, stride, keyOffset, valueOffset) = (self.control, slotStride, self.keyOffset, self.valueOffset)
-            for word in 0..<Self.controlWords(for: capacity) {
-                var occupied = control[word] & 0x5555_5555_5555_5555  // the even bits
+            let (occupancy, stride, keyOffset, valueOffset) = (self.occupancy, slotStride, self.keyOffset, self.valueOffset)
+            for word in 0..<Self.bitmapWords(for: capacity) {
+                var occupied = occupancy[word]
                 while occupied != 0 {
-                    let slot = word &* 32 &+ occupied.trailingZeroBitCount / 2
+                    let slot = word &* 64 &+ occupied.trailingZeroBitCount
                     occupied &= occupied &- 1
                     let base = raw + slot &* stride
                     (base + keyOffset).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
@@ -357,14 +364,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             }
         }
         slots.deallocate()
-        control.deallocate()
+        occupancy.deallocate()
         deadlines?.deallocate()
     }
 
-    /// The words of ``control`` for `capacity` slots (at least one).
+    /// The words of a bitmap of `capacity` slots (at least one).
     @inlinable
-    static func controlWords(for capacity: Int) -> Int {
-        Swift.max((capacity + 31) / 32, 1)
+    static func bitmapWords(for capacity: Int) -> Int {
+        Swift.max((capacity + 63) / 64, 1)
     }
 
     /// The entries the table may hold before it must grow: 3/4 of the slots.
@@ -387,33 +394,49 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         return capacity & (capacity - 1) == 0 ? capacity + capacity / 2 : capacity / 3 * 4
     }
 
-    // MARK: Control bits
+    // MARK: Occupancy and deadline bits
 
-    /// The control bits of `slot`, in the two low bits: occupied (1) and has a deadline (2).
+    /// The bit of `slot` in its bitmap word.
     @inlinable @inline(__always)
-    func controlBits(at slot: Int) -> UInt64 {
-        // Wrapping arithmetic: `slot` is below `capacity`, so nothing overflows.
-        (control[slot &>> 5] &>> UInt64(truncatingIfNeeded: (slot & 31) &<< 1)) & 3
+    static func bit(of slot: Int) -> UInt64 {
+        1 &<< UInt64(truncatingIfNeeded: slot & 63)
     }
 
     @inlinable @inline(__always)
     func isOccupied(_ slot: Int) -> Bool {
-        controlBits(at: slot) & 1 != 0
+        // Wrapping arithmetic: `slot` is below `capacity`, so nothing overflows.
+        occupancy[slot &>> 6] & Self.bit(of: slot) != 0
+    }
+
+    @inlinable @inline(__always)
+    func setOccupied(_ slot: Int) {
+        occupancy[slot &>> 6] |= Self.bit(of: slot)
+    }
+
+    @inlinable @inline(__always)
+    func clearOccupied(_ slot: Int) {
+        occupancy[slot &>> 6] &= ~Self.bit(of: slot)
+    }
+
+    /// Whether the entry at `slot` has a deadline, given the storage's ``deadlines``.
+    @inlinable @inline(__always)
+    func hasDeadline(_ slot: Int, in deadlines: UnsafeMutablePointer<Int64>) -> Bool {
+        UInt64(bitPattern: deadlines[capacity &+ slot &>> 6]) & Self.bit(of: slot) != 0
     }
 
     /// Whether the entry at `slot` (an occupied slot) has a deadline.
     @inlinable @inline(__always)
     func hasDeadline(_ slot: Int) -> Bool {
-        controlBits(at: slot) & 2 != 0
+        guard let deadlines else { return false }
+        return hasDeadline(slot, in: deadlines)
     }
 
-    /// Sets the control bits of `slot` to `bits` (0: empty; 1: occupied; 3: occupied, with
-    /// a deadline).
+    /// Sets or clears the deadline bit of `slot`, given the storage's ``deadlines``.
     @inlinable @inline(__always)
-    func setControlBits(_ bits: UInt64, at slot: Int) {
-        let shift = UInt64(truncatingIfNeeded: (slot & 31) &<< 1)
-        let word = control[slot &>> 5]
-        control[slot &>> 5] = (word & ~(3 &<< shift)) | (bits &<< shift)
+    func setDeadlineBit(_ on: Bool, at slot: Int, in deadlines: UnsafeMutablePointer<Int64>) {
+        let word = capacity &+ slot &>> 6
+        let bits = UInt64(bitPattern: deadlines[word])
+        deadlines[word] = Int64(bitPattern: on ? bits | Self.bit(of: slot) : bits & ~Self.bit(of: slot))
     }
 
     // MARK: Deadlines
@@ -421,10 +444,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// The deadline of the entry at `slot` (an occupied slot), or 0 if it has none.
     @inlinable @inline(__always)
     func deadline(at slot: Int) -> Int64 {
-        // The array first: in a table that never held a deadline this is one load of a
-        // field beside `slots`, already in the cache, where the control bit took a
-        // shift and a mask more (callgrind, `kvs-bench R90 1`: 7 instructions per `get`).
-        guard let deadlines, hasDeadline(slot) else { return 0 }
+        // In a table that never held a deadline this is one load of a field beside
+        // `slots`, already in the cache: the deadline bits are in the deadlines' block.
+        guard let deadlines, hasDeadline(slot, in: deadlines) else { return 0 }
         return deadlines[slot]
     }
 
@@ -433,23 +455,27 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable @inline(__always)
     func setDeadline(_ deadline: Int64, at slot: Int) {
         if deadline == 0 {
-            guard deadlines != nil, hasDeadline(slot) else { return }  // the array first: see deadline(at:)
-            setControlBits(1, at: slot)
+            guard let deadlines, hasDeadline(slot, in: deadlines) else { return }
+            setDeadlineBit(false, at: slot, in: deadlines)
             deadlineCount &-= 1
         } else {
-            if !hasDeadline(slot) {
-                setControlBits(3, at: slot)
+            let deadlines = deadlinesAllocatingIfNeeded()
+            if !hasDeadline(slot, in: deadlines) {
+                setDeadlineBit(true, at: slot, in: deadlines)
                 deadlineCount &+= 1
             }
-            deadlinesAllocatingIfNeeded()[slot] = deadline
+            deadlines[slot] = deadline
         }
     }
 
-    /// ``deadlines``, allocated (uninitialized) if it was nil.
+    /// ``deadlines``, allocated (the deadlines uninitialized, no deadline bit set) if it
+    /// was nil.
     @inlinable
     func deadlinesAllocatingIfNeeded() -> UnsafeMutablePointer<Int64> {
         if let deadlines { return deadlines }
-        let allocated = UnsafeMutablePointer<Int64>.allocate(capacity: Swift.max(capacity, 1))
+        let words = Self.bitmapWords(for: capacity)
+        let allocated = UnsafeMutablePointer<Int64>.allocate(capacity: capacity + words)
+        (allocated + capacity).initialize(repeating: 0, count: words)
         deadlines = allocated
         return allocated
     }
@@ -473,11 +499,11 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable @inline(__always)
     func initialize(_ slot: Int, key: Key, entry: Entry<Value>) {
         (slots + slot).initialize(to: Slot(key: key, value: entry.value))
-        if entry.expiresAt == 0 {
-            setControlBits(1, at: slot)
-        } else {
-            setControlBits(3, at: slot)
-            deadlinesAllocatingIfNeeded()[slot] = entry.expiresAt
+        setOccupied(slot)
+        if entry.expiresAt != 0 {
+            let deadlines = deadlinesAllocatingIfNeeded()
+            setDeadlineBit(true, at: slot, in: deadlines)
+            deadlines[slot] = entry.expiresAt
             deadlineCount &+= 1
         }
         count += 1
@@ -497,16 +523,19 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     }
 
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
-    /// the shift after a removal, goes next) into the CPU's caches, with the control word
-    /// and the deadline of `slot`, which the sweep reads first. Past the last slot, the
+    /// the shift after a removal, goes next) into the CPU's caches, with the occupancy
+    /// word, the deadline and the deadline bits of `slot`, which the sweep reads first. Past the last slot, the
     /// second prefetch is of memory the table does not own, which a prefetch may be.
     @inlinable @inline(__always)
     func prefetchSlots(from slot: Int) {
         let address = UnsafeRawPointer(slots + slot)
         ckvs_prefetch_for_write(address)
         ckvs_prefetch_for_write(address + 64)
-        ckvs_prefetch_for_write(control + slot &>> 5)
-        if let deadlines { ckvs_prefetch_for_write(deadlines + slot) }
+        ckvs_prefetch_for_write(occupancy + slot &>> 6)
+        if let deadlines {
+            ckvs_prefetch_for_write(deadlines + slot)
+            ckvs_prefetch_for_write(deadlines + (capacity &+ slot &>> 6))
+        }
     }
 
     /// Starts fetching the memory that releasing the value at `slot` touches, if the value
@@ -589,7 +618,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// `String`'s comparison for each occupied slot it passed. Callgrind, the 1,000,000
     /// sets with a TTL of `kvs-bench EXPSWEEP 1` (every table grows from empty): 1,900
     /// instructions per set with `findOrEmpty` in ``resized(to:moving:)``, 1,694 without
-    /// (1,756 before the deadlines left the slots).
+    /// (1,756 before the deadlines left the slots, 1,632 with the occupancy in a bitmap of
+    /// its own).
     @inlinable @inline(__always)
     func firstEmptySlot(from slot: Int) -> Int {
         var slot = slot
@@ -604,16 +634,15 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         guard capacity > 0, let deadlines else { return 0 }  // no deadlines, nothing expires
         var removed = 0
         var slot = home(of: hash)
-        while true {
-            let bits = controlBits(at: slot)
-            if bits == 0 { return removed }
-            if bits == 3 && deadlines[slot] == deadline {
+        while isOccupied(slot) {
+            if hasDeadline(slot, in: deadlines) && deadlines[slot] == deadline {
                 _ = remove(at: slot)  // the rest of the run shifts back: `slot` is looked at again
                 removed += 1
             } else {
                 slot = self.slot(after: slot)
             }
         }
+        return removed
     }
 
     /// See ``ShardTable/holdsEntry(expiringAt:hash:)``.
@@ -622,7 +651,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         guard capacity > 0, let deadlines else { return false }
         var slot = home(of: hash)
         while isOccupied(slot) {
-            if hasDeadline(slot) && deadlines[slot] == deadline && slots[slot].key.tableHash == hash { return true }
+            if hasDeadline(slot, in: deadlines) && deadlines[slot] == deadline && slots[slot].key.tableHash == hash {
+                return true
+            }
             slot = self.slot(after: slot)
         }
         return false
@@ -634,25 +665,32 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// every entry stays reachable from its home slot without crossing an empty one.
     @inlinable
     func remove(at slot: Int) -> Entry<Value> {
-        let expiresAt = deadline(at: slot)
-        if expiresAt != 0 { deadlineCount &-= 1 }
+        let deadlines = self.deadlines
+        var expiresAt: Int64 = 0
+        if let deadlines, hasDeadline(slot, in: deadlines) {
+            expiresAt = deadlines[slot]
+            setDeadlineBit(false, at: slot, in: deadlines)
+            deadlineCount &-= 1
+        }
         let removed = Entry(value: (slots + slot).move().value, expiresAt: expiresAt)
-        setControlBits(0, at: slot)
+        clearOccupied(slot)
         count -= 1
         var hole = slot
         var next = self.slot(after: slot)
-        while true {
-            let bits = controlBits(at: next)
-            if bits == 0 { break }
+        while isOccupied(next) {
             let home = home(of: slots[next].key.tableHash)
             // The entry at `next` may move into the hole unless its home lies cyclically
             // in (hole, next]: then it would end up before its home.
             let homeAfterHole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
             if !homeAfterHole {
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
-                if bits == 3, let deadlines { deadlines[hole] = deadlines[next] }
-                setControlBits(bits, at: hole)
-                setControlBits(0, at: next)
+                setOccupied(hole)
+                clearOccupied(next)
+                if let deadlines, hasDeadline(next, in: deadlines) {  // the hole has no deadline bit
+                    deadlines[hole] = deadlines[next]
+                    setDeadlineBit(true, at: hole, in: deadlines)
+                    setDeadlineBit(false, at: next, in: deadlines)
+                }
                 hole = next
             }
             next = self.slot(after: next)
@@ -667,23 +705,32 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable
     func resized(to newCapacity: Int, moving: Bool) -> ShardTableStorage {
         let copy = ShardTableStorage(capacity: newCapacity)
+        let deadlines = self.deadlines
         let newDeadlines = deadlineCount > 0 ? copy.deadlinesAllocatingIfNeeded() : nil
-        for slot in 0..<capacity {
-            let bits = controlBits(at: slot)
-            if bits == 0 { continue }
-            let target = copy.firstEmptySlot(from: copy.home(of: slots[slot].key.tableHash))
-            if moving {
-                (copy.slots + target).moveInitialize(from: slots + slot, count: 1)
-            } else {
-                (copy.slots + target).initialize(to: slots[slot])
+        for word in 0..<Self.bitmapWords(for: capacity) {
+            var occupied = occupancy[word]
+            while occupied != 0 {
+                let slot = word &* 64 &+ occupied.trailingZeroBitCount
+                occupied &= occupied &- 1
+                let target = copy.firstEmptySlot(from: copy.home(of: slots[slot].key.tableHash))
+                if moving {
+                    (copy.slots + target).moveInitialize(from: slots + slot, count: 1)
+                } else {
+                    (copy.slots + target).initialize(to: slots[slot])
+                }
+                copy.setOccupied(target)
+                if let deadlines, let newDeadlines, hasDeadline(slot, in: deadlines) {
+                    newDeadlines[target] = deadlines[slot]
+                    copy.setDeadlineBit(true, at: target, in: newDeadlines)
+                }
             }
-            copy.setControlBits(bits, at: target)
-            if bits == 3, let deadlines, let newDeadlines { newDeadlines[target] = deadlines[slot] }
         }
         copy.count = count
         copy.deadlineCount = deadlineCount
-        if moving {  // every slot was moved out: all are empty now
-            control.update(repeating: 0, count: Self.controlWords(for: capacity))
+        if moving {  // every entry was moved out: this storage is empty now
+            occupancy.update(repeating: 0, count: Self.bitmapWords(for: capacity))
+            deadlines?.deallocate()
+            self.deadlines = nil
             count = 0
             deadlineCount = 0
         }
