@@ -666,14 +666,18 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable
     func remove(at slot: Int) -> Entry<Value> {
         let deadlines = self.deadlines
+        // The bits of the hole stay as they are while entries move into it: exactly one
+        // slot ends up empty, the last hole, and only its bits are cleared, at the end:
+        // two bitmap writes fewer per entry moved (callgrind, `kvs-bench EXPSWEEP 1`:
+        // 795 to 793 instructions per expired key; few removals move anything).
+        var holeHasDeadline = false
         var expiresAt: Int64 = 0
         if let deadlines, hasDeadline(slot, in: deadlines) {
+            holeHasDeadline = true
             expiresAt = deadlines[slot]
-            setDeadlineBit(false, at: slot, in: deadlines)
             deadlineCount &-= 1
         }
         let removed = Entry(value: (slots + slot).move().value, expiresAt: expiresAt)
-        clearOccupied(slot)
         count -= 1
         var hole = slot
         var next = self.slot(after: slot)
@@ -684,17 +688,18 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             let homeAfterHole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
             if !homeAfterHole {
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
-                setOccupied(hole)
-                clearOccupied(next)
-                if let deadlines, hasDeadline(next, in: deadlines) {  // the hole has no deadline bit
-                    deadlines[hole] = deadlines[next]
-                    setDeadlineBit(true, at: hole, in: deadlines)
-                    setDeadlineBit(false, at: next, in: deadlines)
+                if let deadlines {
+                    let nextHasDeadline = hasDeadline(next, in: deadlines)
+                    if nextHasDeadline { deadlines[hole] = deadlines[next] }
+                    if nextHasDeadline != holeHasDeadline { setDeadlineBit(nextHasDeadline, at: hole, in: deadlines) }
+                    holeHasDeadline = nextHasDeadline
                 }
                 hole = next
             }
             next = self.slot(after: next)
         }
+        clearOccupied(hole)
+        if holeHasDeadline, let deadlines { setDeadlineBit(false, at: hole, in: deadlines) }
         return removed
     }
 
