@@ -154,4 +154,25 @@ struct ShardTableDeadlineTests {
         #expect(table.count == 1_000)
         table.checkLayoutInvariants()
     }
+    @Test func byteKeysKeepTheirDeadlinesToo() {
+        // The server's keys: a 24-byte key beside a value, a different slot stride.
+        var table = ShardTable<ByteKey, Int>()
+        var model: [Int: Int64] = [:]
+        for i in 0..<3_000 {
+            let deadline: Int64 = i % 2 == 1 ? Int64(10_000 + i) : 0
+            table[ByteKey("key:\(i)")] = Entry(value: i, expiresAt: deadline)
+            model[i] = deadline
+        }
+        for i in stride(from: 0, to: 3_000, by: 3) {
+            #expect(table.removeValue(forKey: ByteKey("key:\(i)"))?.expiresAt == model[i])
+            model[i] = nil
+        }
+        table.reserveCapacity(10_000)
+        table.checkLayoutInvariants()
+        #expect(table.count == model.count)
+        for (i, deadline) in model {
+            let entry = table[ByteKey("key:\(i)")]
+            #expect(entry?.value == i && entry?.expiresAt == deadline, "key:\(i)")
+        }
+    }
 }

@@ -402,17 +402,20 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         1 &<< UInt64(truncatingIfNeeded: slot & 63)
     }
 
+    /// Whether `slot` holds an entry.
     @inlinable @inline(__always)
     func isOccupied(_ slot: Int) -> Bool {
         // Wrapping arithmetic: `slot` is below `capacity`, so nothing overflows.
         occupancy[slot &>> 6] & Self.bit(of: slot) != 0
     }
 
+    /// Marks `slot` as holding an entry.
     @inlinable @inline(__always)
     func setOccupied(_ slot: Int) {
         occupancy[slot &>> 6] |= Self.bit(of: slot)
     }
 
+    /// Marks `slot` as empty.
     @inlinable @inline(__always)
     func clearOccupied(_ slot: Int) {
         occupancy[slot &>> 6] &= ~Self.bit(of: slot)
@@ -524,8 +527,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
     /// the shift after a removal, goes next) into the CPU's caches, with the occupancy
-    /// word, the deadline and the deadline bits of `slot`, which the sweep reads first. Past the last slot, the
-    /// second prefetch is of memory the table does not own, which a prefetch may be.
+    /// word, the deadline and the deadline bits of `slot`, which the sweep reads first.
+    /// Past the last slot, the second prefetch is of memory the table does not own, which
+    /// a prefetch may be.
     @inlinable @inline(__always)
     func prefetchSlots(from slot: Int) {
         let address = UnsafeRawPointer(slots + slot)
