@@ -154,6 +154,7 @@ struct ShardTableDeadlineTests {
         #expect(table.count == 1_000)
         table.checkLayoutInvariants()
     }
+
     @Test func byteKeysKeepTheirDeadlinesToo() {
         // The server's keys: a 24-byte key beside a value, a different slot stride.
         var table = ShardTable<ByteKey, Int>()
