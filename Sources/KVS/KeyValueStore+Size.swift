@@ -11,19 +11,19 @@ extension KeyValueStore {
         Self.formatBytes(estimatedByteCount)
     }
 
-    /// An estimate of the memory the store's keys and values take, in bytes: per entry,
-    /// the hash-table slot (key, value and expiry, at the table's load factor), plus the
+    /// An estimate of the memory the store's keys and values take, in bytes: the hash
+    /// tables (each slot's key and value at the table's load factor, two control bits per
+    /// slot, and a deadline per slot in a table where some entry has one), plus the
     /// heap bytes of the key and, for `String`, `[UInt8]` and `Data` values, of the value.
     /// Other value types count their inline size only.
     ///
     /// - Complexity: O(n); locks one shard at a time.
     public var estimatedByteCount: Int {
-        let slot = MemoryLayout<String>.stride + MemoryLayout<Entry<Value>>.stride
         let measure = ValueByteCounter<Value>()
         var total = 0
         for shard in engine.shards {
             total += shard.withLock { state in
-                var bytes = state.table.capacity * slot
+                var bytes = state.table.allocatedByteCount
                 for (key, entry) in state.table {
                     bytes += Self.heapBytes(of: key) + measure.heapBytes(of: entry.value)
                 }

@@ -1,4 +1,7 @@
 /// One stored value and its expiry.
+///
+/// The form entries take in and out of a ``ShardTable``, which keeps the two apart: the
+/// value in the slot beside its key, the deadline, if any, in a block of its own.
 @usableFromInline
 package struct Entry<Value> {
     /// The stored value.

@@ -8,7 +8,8 @@ extension StoreEngine {
     /// - every entry with a deadline has a matching item (its deadline and its key's table
     ///   hash) in its shard's expiry index, and
     ///   the index's live count equals the number of such entries;
-    /// - each shard's published next deadline is no later than its earliest due item.
+    /// - each shard's published next deadline is no later than its earliest due item;
+    /// - each shard's table keeps its layout (``ShardTable/checkLayoutInvariants()``).
     ///
     /// - Complexity: O(n); holds every shard lock while it runs.
     @usableFromInline
@@ -16,6 +17,7 @@ extension StoreEngine {
         var total = 0
         withAllShardsLocked { index, state in
             total += state.table.count
+            state.table.checkLayoutInvariants()
             var withDeadline = 0
             let indexed = Set(state.expiry.unorderedItems)
             for (key, entry) in state.table {

@@ -9,7 +9,7 @@ import Darwin
 /// Memory for the shard tables' slot arrays: large arrays come from pools of regions that
 /// Linux backs with transparent huge pages (2 MiB), small ones from `malloc`.
 ///
-/// **Why.** A lookup reads one slot at a random place in all the tables (48 MiB of them for
+/// **Why.** A lookup reads one slot at a random place in all the tables (36 MiB of them for
 /// the anchors' 1,000,000 keys), so with 4 KiB pages it misses the TLB as well as the
 /// cache, and the page walk is a chain of further misses. With the tables on huge pages
 /// the TLB covers them all. Six alternating pairs each against the build before (on a
@@ -37,9 +37,9 @@ import Darwin
 ///   a table is created or released (not on lookups).
 @usableFromInline
 package enum TableMemory {
-    /// The smallest array that goes to a pool: 64 KiB (2,048 slots of 32 bytes). Smaller
-    /// tables span only a few 4 KiB pages, and a store of small tables should not hold
-    /// huge pages.
+    /// The smallest array that goes to a pool: 64 KiB (2,730 slots of 24 bytes, a table of
+    /// about 2,000 `String` keys). Smaller tables span only a few 4 KiB pages, and a store
+    /// of small tables should not hold huge pages.
     @inlinable package static var pooledMinimum: Int { 64 << 10 }
 
     /// The huge page size the chunks are aligned to and made of.
@@ -117,9 +117,9 @@ extension TableMemory {
         }
 
         /// The chunk size (in huge pages, up to 16 more than the fewest that hold one
-        /// block) that leaves the smallest fraction unused: 192 KiB blocks (6,144 slots
-        /// of 32 bytes) fit 32 to the 6 MiB chunk with nothing left over, where a 2 MiB
-        /// chunk would leave 128 KiB.
+        /// block) that leaves the smallest fraction unused: 144 KiB blocks (6,144 slots
+        /// of 24 bytes, the anchors' tables) fit 128 to an 18 MiB chunk with nothing left
+        /// over, where a 2 MiB chunk would leave 128 KiB.
         package static func chunkShape(blockSize: Int) -> (pages: Int, blocks: Int) {
             let fewest = (blockSize + TableMemory.hugePageSize - 1) / TableMemory.hugePageSize
             var best = (pages: fewest, blocks: fewest * TableMemory.hugePageSize / blockSize)
