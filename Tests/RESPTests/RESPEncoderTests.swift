@@ -94,6 +94,18 @@ import Testing
                 == bytes("=5\r\ntxt:x\r\n"))
     }
 
+    /// The raw-bytes bulk path writes header, bytes and CRLF in one step: empty, short and
+    /// long values, after bytes already in the buffer and into a buffer that must grow.
+    @Test(arguments: [0, 1, 64, 1023, 100_000])
+    func rawBulkStringAppendsAfterExistingBytes(count: Int) {
+        let value = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var buffer = ByteBuffer()
+        RESPEncoder(version: .resp2).writeOK(into: &buffer)
+        value.withUnsafeBytes { RESPEncoder(version: .resp2).writeBulkString($0, into: &buffer) }
+        RESPEncoder(version: .resp2).writeNull(into: &buffer)
+        #expect(Array(buffer.readableBytesView) == bytes("+OK\r\n$\(count)\r\n") + value + bytes("\r\n$-1\r\n"))
+    }
+
     @Test(arguments: RESPVersion.allCases)
     func fastPathsMatchEncode(version: RESPVersion) {
         let encoder = RESPEncoder(version: version)
