@@ -14,7 +14,8 @@ import Darwin
 /// cache, and the page walk is a chain of further misses. With the tables on huge pages
 /// the TLB covers them all. Six alternating pairs each against the build before (on a
 /// shared machine): `kvs-bench R90 2` 4.09 → 4.46 M ops/s, `Z90 2` 6.30 → 7.13 M, `R90 1`
-/// 2.13 → 2.26 M, with `L_rss` unchanged. The process-wide alternative, glibc's
+/// 2.13 → 2.26 M, with `L_rss` unchanged; on a quiet machine (5 pairs each) `R90 2`
+/// 4.25 → 4.69 M and `R90 1` 2.30 → 2.41 M. The process-wide alternative, glibc's
 /// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, is the application's choice and covers every
 /// allocation; this covers only the tables, which the store owns.
 ///
