@@ -102,6 +102,8 @@ extension TableMemory {
         var inUse = 0
 
         var hasRoom: Bool { !free.isEmpty || nextFresh < blockCount }
+
+        func contains(_ address: UInt) -> Bool { address >= base && address < base + UInt(byteCount) }
     }
 
     /// The chunks of one block size.
@@ -115,6 +117,42 @@ extension TableMemory {
         init(blockSize: Int) {
             self.blockSize = blockSize
             (pagesPerChunk, blocksPerChunk) = Self.chunkShape(blockSize: blockSize)
+        }
+
+        /// The address of a free block, mapping a new chunk if none has room; `nil` if
+        /// the system refused the mapping.
+        mutating func allocateBlock() -> UInt? {
+            let index: Int
+            if let withRoom = chunks.firstIndex(where: { $0.hasRoom }) {
+                index = withRoom
+            } else {
+                guard let chunk = Pools.mapChunk(pool: self) else { return nil }
+                chunks.append(chunk)
+                index = chunks.count - 1
+            }
+            let block: Int
+            if let reused = chunks[index].free.popLast() {
+                block = reused
+            } else {
+                block = chunks[index].nextFresh
+                chunks[index].nextFresh += 1
+            }
+            chunks[index].inUse += 1
+            return chunks[index].base + UInt(block * blockSize)
+        }
+
+        /// Gives back the block at `address`, unmapping its chunk when that was the
+        /// chunk's last block in use; `false` if no chunk of this pool holds `address`.
+        mutating func deallocateBlock(at address: UInt) -> Bool {
+            guard let index = chunks.firstIndex(where: { $0.contains(address) }) else { return false }
+            chunks[index].inUse -= 1
+            if chunks[index].inUse == 0 {
+                let chunk = chunks.remove(at: index)
+                munmap(UnsafeMutableRawPointer(bitPattern: chunk.base), chunk.byteCount)
+            } else {
+                chunks[index].free.append(Int(address - chunks[index].base) / blockSize)
+            }
+            return true
         }
 
         /// The chunk size (in huge pages, up to 16 more than the fewest that hold one
@@ -148,26 +186,12 @@ extension TableMemory {
         /// (the caller then falls back to `malloc`).
         package func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
             let blockSize = Self.blockSize(for: byteCount)
-            return state.withLock { pools -> UnsafeMutableRawPointer? in
-                var pool = pools[blockSize] ?? Pool(blockSize: blockSize)
-                defer { pools[blockSize] = pool }
-                var index = pool.chunks.firstIndex { $0.hasRoom }
-                if index == nil {
-                    guard let chunk = Self.mapChunk(pool: pool) else { return nil }
-                    pool.chunks.append(chunk)
-                    index = pool.chunks.count - 1
-                }
-                guard let index else { return nil }
-                let block: Int
-                if let reused = pool.chunks[index].free.popLast() {
-                    block = reused
-                } else {
-                    block = pool.chunks[index].nextFresh
-                    pool.chunks[index].nextFresh += 1
-                }
-                pool.chunks[index].inUse += 1
-                return UnsafeMutableRawPointer(bitPattern: pool.chunks[index].base + UInt(block * blockSize))
+            // Through the dictionary's `default:` subscript the pool is changed in place,
+            // with no copy of its chunks.
+            let address = state.withLock { pools in
+                pools[blockSize, default: Pool(blockSize: blockSize)].allocateBlock()
             }
+            return address.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
         }
 
         /// Gives back a block; `false` if `pointer` is not a pooled block (it came from
@@ -175,22 +199,8 @@ extension TableMemory {
         package func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
             let blockSize = Self.blockSize(for: byteCount)
             return state.withLock { pools -> Bool in
-                guard var pool = pools[blockSize] else { return false }
-                let address = UInt(bitPattern: pointer)
-                guard
-                    let index = pool.chunks.firstIndex(where: {
-                        address >= $0.base && address < $0.base + UInt($0.byteCount)
-                    })
-                else { return false }
-                let block = Int(address - pool.chunks[index].base) / blockSize
-                pool.chunks[index].inUse -= 1
-                if pool.chunks[index].inUse == 0 {
-                    let chunk = pool.chunks.remove(at: index)
-                    munmap(UnsafeMutableRawPointer(bitPattern: chunk.base), chunk.byteCount)
-                } else {
-                    pool.chunks[index].free.append(block)
-                }
-                pools[blockSize] = pool.chunks.isEmpty ? nil : pool
+                guard pools[blockSize]?.deallocateBlock(at: UInt(bitPattern: pointer)) == true else { return false }
+                if pools[blockSize]?.chunks.isEmpty == true { pools[blockSize] = nil }
                 return true
             }
         }
@@ -199,9 +209,7 @@ extension TableMemory {
         package func contains(_ pointer: UnsafeRawPointer) -> Bool {
             let address = UInt(bitPattern: pointer)
             return state.withLock { pools in
-                pools.values.contains { pool in
-                    pool.chunks.contains { address >= $0.base && address < $0.base + UInt($0.byteCount) }
-                }
+                pools.values.contains { pool in pool.chunks.contains { $0.contains(address) } }
             }
         }
 
