@@ -12,8 +12,8 @@ extension KeyValueStore {
     }
 
     /// An estimate of the memory the store's keys and values take, in bytes: the hash
-    /// tables (each slot's key and value at the table's load factor, two control bits per
-    /// slot, and a deadline per slot in a table where some entry has one), plus the
+    /// tables (each slot's key and value at the table's load factor, an occupancy bit per
+    /// slot, and a deadline and a bit per slot in a table where some entry has one), plus the
     /// heap bytes of the key and, for `String`, `[UInt8]` and `Data` values, of the value.
     /// Other value types count their inline size only.
     ///

@@ -256,14 +256,10 @@ package struct CommandTable: Sendable {
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)
-        let mask = slots.count - 1
         for spec in all {
             guard let name = CommandName(spec.name.utf8) else { continue }
-            var i = name.slot(shift: 64 - bits)
-            while slots[i].spec != nil, slots[i].name != name || slots[i].length != spec.name.utf8.count {
-                i = (i + 1) & mask
-            }
-            slots[i] = Slot(name: name, length: spec.name.utf8.count, spec: spec)
+            let length = spec.name.utf8.count
+            slots[Self.probe(slots, name, length: length, shift: 64 - bits)] = Slot(name: name, length: length, spec: spec)
         }
         self.slots = slots
         self.shift = 64 - bits
@@ -278,15 +274,18 @@ package struct CommandTable: Sendable {
     /// - Complexity: O(length of `name`), no allocation.
     package func lookup(_ name: ByteBuffer) -> CommandSpec? {
         guard let packed = name.withUnsafeReadableBytes({ CommandName($0) }) else { return nil }
-        let length = name.readableBytes
+        return slots[Self.probe(slots, packed, length: name.readableBytes, shift: shift)].spec
+    }
+
+    /// The slot that holds `name` of `length` bytes, or the empty slot where it belongs.
+    private static func probe(_ slots: [Slot], _ name: CommandName, length: Int, shift: UInt64) -> Int {
         let mask = slots.count - 1
-        var i = packed.slot(shift: shift)
-        while let spec = slots[i].spec {
-            // A name with a NUL byte packs like a shorter one: the length tells them apart.
-            if slots[i].name == packed, slots[i].length == length { return spec }
+        var i = name.slot(shift: shift)
+        // A name with a NUL byte packs like a shorter one: the length tells them apart.
+        while slots[i].spec != nil, slots[i].name != name || slots[i].length != length {
             i = (i + 1) & mask
         }
-        return nil
+        return i
     }
 }
 

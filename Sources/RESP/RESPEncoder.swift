@@ -157,11 +157,7 @@ extension RESPEncoder {
         // checks capacity, uniqueness and exclusive access again (four writes cost 905
         // instructions for a 64-byte value, this one 355; callgrind, GET at pipeline 1).
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count + Self.maxHeaderLength + 2) { out in
-            out[0] = ASCII.Kind.bulkString
-            var length = 1 + Self.writeDecimal(Int64(bytes.count), into: out, at: 1)
-            out[length] = ASCII.cr
-            out[length + 1] = ASCII.lf
-            length += 2
+            var length = Self.writeHeader(kind: ASCII.Kind.bulkString, Int64(bytes.count), into: out)
             UnsafeMutableRawBufferPointer(rebasing: out[length..<(length + bytes.count)]).copyMemory(from: bytes)
             length += bytes.count
             out[length] = ASCII.cr
@@ -274,12 +270,21 @@ extension RESPEncoder {
     /// - Complexity: O(1).
     static func writeHeader(kind: UInt8, _ number: Int64, into buffer: inout ByteBuffer) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.maxHeaderLength) { out in
-            out[0] = kind
-            let length = 1 + Self.writeDecimal(number, into: out, at: 1)
-            out[length] = ASCII.cr
-            out[length + 1] = ASCII.lf
-            return length + 2
+            Self.writeHeader(kind: kind, number, into: out)
         }
+    }
+
+    /// Writes `kind`, the decimal `number` and `\r\n` at the start of `out`, which has room
+    /// for ``maxHeaderLength`` bytes.
+    ///
+    /// - Returns: the number of bytes written.
+    @inline(__always)
+    static func writeHeader(kind: UInt8, _ number: Int64, into out: UnsafeMutableRawBufferPointer) -> Int {
+        out[0] = kind
+        let length = 1 + Self.writeDecimal(number, into: out, at: 1)
+        out[length] = ASCII.cr
+        out[length + 1] = ASCII.lf
+        return length + 2
     }
 
     /// Writes the decimal digits of `value` (with `-` if negative) at `start`.

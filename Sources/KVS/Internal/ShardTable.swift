@@ -67,7 +67,8 @@ package struct ShardTable<Key: StoreKey, Value> {
     @inlinable package var capacity: Int { storage.capacity }
 
     /// The bytes the table has allocated: its slots, its occupancy bitmap and, while it
-    /// keeps them, its deadlines and their bitmap (the keys' and values' own heap storage is not counted).
+    /// keeps them, its deadlines and their bitmap (the keys' and values' own heap storage
+    /// is not counted).
     package var allocatedByteCount: Int {
         let capacity = storage.capacity
         guard capacity > 0 else { return 0 }  // nothing allocated for entries yet
