@@ -3,9 +3,17 @@ import Dispatch
 import Foundation
 import KVS
 
-/// The anchors' data: `key:%08d` for 0..<1,000,000, 64-byte values, 256 shards.
+/// The anchors' data: `key:%08d` for 0..<1,000,000 (or `KVS_BENCH_KEYS`), 64-byte values,
+/// 256 shards.
 enum BenchData {
-    static let keyCount = 1_000_000
+    /// 1,000,000, or `KVS_BENCH_KEYS` (1 to 100,000,000) to measure another store size.
+    static let keyCount: Int = {
+        guard let text = ProcessInfo.processInfo.environment["KVS_BENCH_KEYS"] else { return 1_000_000 }
+        guard let count = Int(text), (1...100_000_000).contains(count) else {
+            fail("kvs-bench: KVS_BENCH_KEYS must be a whole number from 1 to 100000000, not \(text)")
+        }
+        return count
+    }()
     static let shardCount = 256
     static let valueSize = 64
     static let batchSize = 100

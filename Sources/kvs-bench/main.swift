@@ -15,7 +15,9 @@
 // Values are `ValueBytes`; with KVS_BENCH_VALUE=array they are `[UInt8]` and the program
 // name is kvs-swift-array. Prints "kvs-swift WORKLOAD THREADS FIGURE" lines; lines starting with
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
-// references (L: three throwaway loads; others: OPS/5 per thread).
+// references (L: three throwaway loads; others: OPS/5 per thread). KVS_BENCH_KEYS=N uses
+// N keys instead of the anchors' 1,000,000 (for example `L 1` over a range of store sizes,
+// as BENCHMARKS.md's memory row does).
 import Foundation
 import KVS
 
