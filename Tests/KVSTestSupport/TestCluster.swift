@@ -239,32 +239,41 @@ package func withRedisCluster<R>(
             throw TestClusterError("no free loopback port")
         }
         for _ in 0..<count {
-            let port = try await freshPort()
-            let busPort = try await freshPort()
-            let directory = try makeTemporaryDirectory()
-            directories.append(directory)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: serverPath)
-            process.arguments = [
-                "--port", String(port), "--cluster-port", String(busPort), "--bind", "127.0.0.1",
-                "--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes.conf",
-                "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--dir", directory, "--logfile", "\(directory)/redis.log",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            processes.append(process)
-            ports.append(port)
-            pids[port] = process.processIdentifier
+            // A free port can be taken by another test's server between `freshPort` and the
+            // node's bind. Then the node exits and the other server answers on its port, so a
+            // node counts as started only when the server on its port reports the node's own
+            // process id; otherwise it is started again on other ports (at most 5 times).
+            var started = false
+            for _ in 0..<5 where !started {
+                let port = try await freshPort()
+                let busPort = try await freshPort()
+                let directory = try makeTemporaryDirectory()
+                directories.append(directory)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: serverPath)
+                process.arguments = [
+                    "--port", String(port), "--cluster-port", String(busPort), "--bind", "127.0.0.1",
+                    "--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes.conf",
+                    "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no", "--daemonize", "no",
+                    "--dir", directory, "--logfile", "\(directory)/redis.log",
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                processes.append(process)
+                // 60 s, not the milliseconds start-up takes: for a busy machine (see withRedisServer).
+                if await redisServerStarted(process, port: port, within: .seconds(60)) {
+                    ports.append(port)
+                    pids[port] = process.processIdentifier
+                    started = true
+                } else {
+                    kill(process.processIdentifier, SIGKILL)
+                }
+            }
+            guard started else { throw TestClusterError("no redis-server node started in 5 attempts") }
         }
         let made = TestCluster(ports: ports, pids: pids)
         cluster = made
-        for port in ports {
-            // 60 s, not the milliseconds start-up takes: for a busy machine (see withRedisServer).
-            let up = await poll(within: .seconds(60)) { (try? await made.command(port, ["PING"])) != nil }
-            guard up else { throw TestClusterError("redis-server did not answer on port \(port)") }
-        }
         if count == 1 {
             let reply = try await made.command(ports[0], ["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
             guard reply.errorMessage == nil else { throw TestClusterError("CLUSTER ADDSLOTSRANGE: \(reply)") }
@@ -311,4 +320,21 @@ private func runRedisCLI(_ path: String, _ arguments: [String]) async throws {
     guard finished, process.terminationStatus == 0 else {
         throw TestClusterError("redis-cli \(arguments.joined(separator: " ")) failed:\n\(text)")
     }
+}
+
+/// Whether the `redis-server` of `process` answers on `port`, polled within `bound`: `false`
+/// as soon as the process has exited (it could not bind the port, say), and `false` while
+/// another server answers there (`INFO server` gives another `process_id`).
+package func redisServerStarted(_ process: Process, port: Int, within bound: Duration) async -> Bool {
+    let admin = RedisStore<String>(
+        configuration: .init(port: port, connectionsPerNode: 1, connectTimeout: .seconds(2), requestTimeout: .seconds(2)))
+    let ours = "process_id:\(process.processIdentifier)\r\n"
+    var started = false
+    _ = await poll(within: bound) {
+        guard process.isRunning else { return true }  // stop polling: it will not start
+        started = (try? await admin.command(["INFO", "server"]))?.stringValue?.contains(ours) == true
+        return started
+    }
+    await admin.shutdown()
+    return started && process.isRunning
 }

@@ -60,46 +60,48 @@ package func withRedisServer<R>(
     arguments: [String] = [], _ body: (_ port: Int) async throws -> R
 ) async throws -> R {
     guard let path = redisServerPath else { throw RedisServerMissing() }
-    let port = try await freeLoopbackPort()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = [
-        "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-        "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
-    ] + arguments
-    // Its log goes to a file that a start-up failure quotes.
-    let logPath = NSTemporaryDirectory() + "kvs-test-redis-\(port)-\(UUID().uuidString).log"
-    _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: logPath) }
-    let log = FileHandle(forWritingAtPath: logPath)
-    process.standardOutput = log ?? FileHandle.nullDevice
-    process.standardError = log ?? FileHandle.nullDevice
-    try process.run()
+    // A free port can be taken by another test's server before redis-server binds it; then
+    // redis-server exits, and it is started again on another port (at most 5 times).
+    // `redisServerStarted` also makes sure the server that answers is this one.
+    var started: (process: Process, port: Int)?
+    var failures: [String] = []
+    for _ in 0..<5 where started == nil {
+        let port = try await freeLoopbackPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = [
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
+        ] + arguments
+        // Its log goes to a file that a start-up failure quotes.
+        let logPath = NSTemporaryDirectory() + "kvs-test-redis-\(port)-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: logPath) }
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log ?? FileHandle.nullDevice
+        process.standardError = log ?? FileHandle.nullDevice
+        try process.run()
+        // Start-up itself takes milliseconds; the bound is generous for a 2-core machine busy
+        // with other work or ThreadSanitizer. (Long tests used to hold both threads of the
+        // concurrency pool for over 10 s, so that this task resumed late and a 10 s bound
+        // failed with the server long up; they now run with `.dedicatedThread`.)
+        if await redisServerStarted(process, port: port, within: .seconds(60)) {
+            started = (process, port)
+        } else {
+            let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(600) ?? ""
+            let state = process.isRunning ? "running" : "exited with \(process.terminationStatus)"
+            failures.append("port \(port) (\(state)); its log ends: \(tail)")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+    guard let (process, port) = started else {
+        throw RedisServerMissing(reason: "redis-server did not start: \(failures.joined(separator: "; "))")
+    }
     let admin = RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 1, requestTimeout: .seconds(2)))
     defer {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-    }
-    // Wait until it answers. Start-up itself takes milliseconds; the bound is generous for
-    // a 2-core machine busy with other work or ThreadSanitizer. (Long tests used to hold
-    // both threads of the concurrency pool for over 10 s, so that this task resumed late and
-    // a 10 s bound failed with the server long up; they now run with `.dedicatedThread`.)
-    let deadline = ContinuousClock.now + .seconds(60)
-    var lastError: (any Error)?
-    while true {
-        do {
-            _ = try await admin.command(["PING"])
-            break
-        } catch {
-            lastError = error
-        }
-        if ContinuousClock.now > deadline {
-            let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(600) ?? ""
-            let state = process.isRunning ? "running" : "exited with \(process.terminationStatus)"
-            throw RedisServerMissing(
-                reason: "redis-server did not answer on port \(port) (\(state); last error: \(lastError.map { "\($0)" } ?? "none")); its log ends: \(tail)")
-        }
-        try await Task.sleep(for: .milliseconds(50))
     }
     do {
         let result = try await body(port)
