@@ -321,20 +321,3 @@ private func runRedisCLI(_ path: String, _ arguments: [String]) async throws {
         throw TestClusterError("redis-cli \(arguments.joined(separator: " ")) failed:\n\(text)")
     }
 }
-
-/// Whether the `redis-server` of `process` answers on `port`, polled within `bound`: `false`
-/// as soon as the process has exited (it could not bind the port, say), and `false` while
-/// another server answers there (`INFO server` gives another `process_id`).
-package func redisServerStarted(_ process: Process, port: Int, within bound: Duration) async -> Bool {
-    let admin = RedisStore<String>(
-        configuration: .init(port: port, connectionsPerNode: 1, connectTimeout: .seconds(2), requestTimeout: .seconds(2)))
-    let ours = "process_id:\(process.processIdentifier)\r\n"
-    var started = false
-    _ = await poll(within: bound) {
-        guard process.isRunning else { return true }  // stop polling: it will not start
-        started = (try? await admin.command(["INFO", "server"]))?.stringValue?.contains(ours) == true
-        return started
-    }
-    await admin.shutdown()
-    return started && process.isRunning
-}

@@ -115,6 +115,23 @@ package func withRedisServer<R>(
     }
 }
 
+/// Whether the `redis-server` of `process` answers on `port`, polled within `bound`: `false`
+/// as soon as the process has exited (it could not bind the port, say), and `false` while
+/// another server answers there (`INFO server` gives another `process_id`).
+package func redisServerStarted(_ process: Process, port: Int, within bound: Duration) async -> Bool {
+    let admin = RedisStore<String>(
+        configuration: .init(port: port, connectionsPerNode: 1, connectTimeout: .seconds(2), requestTimeout: .seconds(2)))
+    let ours = "process_id:\(process.processIdentifier)\r\n"
+    var started = false
+    _ = await poll(within: bound) {
+        guard process.isRunning else { return true }  // stop polling: it will not start
+        started = (try? await admin.command(["INFO", "server"]))?.stringValue?.contains(ours) == true
+        return started
+    }
+    await admin.shutdown()
+    return started && process.isRunning
+}
+
 package struct RedisServerMissing: Error, CustomStringConvertible {
     package var reason = "redis-server is not on the PATH"
     package var description: String { reason }
