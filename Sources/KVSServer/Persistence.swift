@@ -44,6 +44,14 @@ package final class Persistence: Sendable {
         }
     }
 
+    /// Hands the copies of ``capture(_:)`` back once written (`databases` as given to it):
+    /// see `StoreEngine.endReading(_:)`.
+    static func endReading(_ contents: inout Contents, _ databases: [Database]) {
+        for (position, db) in databases.enumerated() where contents.indices.contains(position) {
+            db.engine.endReading(&contents[position].tables)
+        }
+    }
+
     /// Saves every database now, on the calling thread.
     ///
     /// - Throws: `CommandError` when a save is already running or the file cannot be written.
@@ -53,8 +61,10 @@ package final class Persistence: Sendable {
         }
         defer { saving.store(false, ordering: .releasing) }
         let before = dirty.load(ordering: .relaxed)
+        var contents = Self.capture(databases)
+        defer { Self.endReading(&contents, databases) }
         do {
-            try write(Self.capture(databases))
+            try write(contents)
         } catch {
             logger.error("save failed", metadata: ["path": "\(path)", "error": "\(error.message)"])
             throw CommandError("ERR \(error.message)")
@@ -74,6 +84,8 @@ package final class Persistence: Sendable {
         let contents = Self.capture(databases)
         DispatchQueue.global(qos: .utility).async { [self] in
             defer { saving.store(false, ordering: .releasing) }
+            var contents = contents
+            defer { Self.endReading(&contents, databases) }
             do {
                 try write(contents)
                 lastBackgroundSaveOK.store(true, ordering: .relaxed)

@@ -21,7 +21,10 @@ extension StoreEngine {
         encode: (Value, inout [UInt8]) throws(KVSError) -> Void
     ) throws(KVSError) {
         try checkOpen()
-        let (tables, now) = pointInTimeTables()
+        var tables: [ShardTable<Key, Value>]
+        let now: Int64
+        (tables, now) = pointInTimeTables()
+        defer { endReading(&tables) }
         try SnapshotFile.replace(path) { (sink) throws(KVSError) in
             SnapshotFormat.appendHeader(to: &sink.buffer, createdAt: now)
             var records: UInt64 = 0

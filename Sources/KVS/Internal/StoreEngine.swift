@@ -364,7 +364,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// - Complexity: O(n). Holds every shard lock only to copy the tables (O(shards)).
     package func keys() throws(KVSError) -> [Key] {
         try checkOpen()
-        let (tables, now) = pointInTimeTables()
+        var tables: [ShardTable<Key, Value>]
+        let now: Int64
+        (tables, now) = pointInTimeTables()
+        defer { endReading(&tables) }
         var keys: [Key] = []
         keys.reserveCapacity(count)
         for table in tables {
@@ -418,13 +421,32 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     /// Copies of every shard's table, all taken at one instant (under every shard lock),
     /// and that instant. The copies share storage with the live tables until a writer
-    /// changes a shard (copy-on-write), so taking them is O(shards).
+    /// changes a shard (copy-on-write), so taking them is O(shards). Pass them to
+    /// ``endReading(_:)`` once read.
     @usableFromInline
     package func pointInTimeTables() -> (tables: [ShardTable<Key, Value>], now: Int64) {
         var tables: [ShardTable<Key, Value>] = []
         tables.reserveCapacity(shards.count)
         let now = withAllShardsLocked { _, state in tables.append(state.table) } then: { clock.now() }
         return (tables, now)
+    }
+
+    /// Ends a read of ``pointInTimeTables()``'s copies: takes and releases each shard's
+    /// lock once, then drops the copies (`tables` is left empty).
+    ///
+    /// A writer changes a table's storage in place only when the storage's reference count
+    /// says it holds the only reference. ThreadSanitizer does not see the Swift runtime's
+    /// reference counting (the runtime is not instrumented), so a writer that found the
+    /// storage unique just after a reader dropped its copy looked like a race with the
+    /// reader's last reads (reported once by `.ci/run`: `keys()` against `set` in
+    /// `ConcurrencyTests`). The runtime orders them (a release decrement, an acquiring
+    /// uniqueness check); the lock taken here after the reads and before the drop orders
+    /// them in a way ThreadSanitizer sees too: a writer can find the storage unique only in
+    /// a critical section that follows this one. O(shards), nothing done under the locks.
+    @usableFromInline
+    package func endReading(_ tables: inout [ShardTable<Key, Value>]) {
+        for shard in shards { shard.withLock { _ in } }
+        tables = []
     }
 
     /// Takes every shard lock in index order, calls `visit` for each shard while they are
