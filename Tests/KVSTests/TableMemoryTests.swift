@@ -30,19 +30,20 @@ struct TableMemoryTests {
         #expect(pools.bytes.mapped == 3 * 3 * TableMemory.hugePageSize)  // three chunks of 6 MiB
         for block in blocks { #expect(pools.contains(block)) }
 
-        // Give back every other block: the chunks stay, and the freed blocks are reused
-        // before any new chunk is mapped.
-        for block in blocks.enumerated().filter({ $0.offset % 2 == 0 }).map(\.element) {
-            #expect(pools.deallocate(block, byteCount: size))
-        }
-        #expect(pools.bytes.inUse == 35 * size)
+        // Give back every fourth block (a quarter of each chunk, too little to drain it):
+        // the chunks stay, and the freed blocks are reused before any new chunk is mapped.
+        let given = blocks.enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
+        let kept = blocks.enumerated().filter { $0.offset % 4 != 0 }.map(\.element)
+        for block in given { #expect(pools.deallocate(block, byteCount: size)) }
+        #expect(pools.bytes.inUse == kept.count * size)
+        #expect(pools.chunks(byteCount: size).allSatisfy { !$0.draining })
         let mappedBefore = pools.bytes.mapped
         var again: [UnsafeMutableRawPointer] = []
-        for _ in 0..<35 { again.append(try #require(pools.allocate(byteCount: size))) }
+        for _ in given.indices { again.append(try #require(pools.allocate(byteCount: size))) }
         #expect(pools.bytes.mapped == mappedBefore)
-        #expect(Set(again).isDisjoint(with: blocks.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)))
+        #expect(Set(again).isDisjoint(with: kept))
 
-        for block in again + blocks.enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+        for block in again + kept {
             #expect(pools.deallocate(block, byteCount: size))
         }
         #expect(pools.bytes.inUse == 0)
@@ -82,6 +83,59 @@ struct TableMemoryTests {
         #expect(pools.bytes.mapped == 0)
     }
 
+    /// A chunk starts draining once half of the blocks it handed out are free again and
+    /// they add up to a huge page: no new block goes into it (a new chunk is mapped
+    /// instead), the drain generation moves, and the chunk is unmapped when its last
+    /// block goes.
+    @Test func aChunkMostlyGivenBackDrains() throws {
+        let pools = TableMemory.Pools()
+        let size = 192 << 10  // 32 blocks to a 6 MiB chunk
+        var blocks: [UnsafeMutableRawPointer] = []
+        for _ in 0..<32 { blocks.append(try #require(pools.allocate(byteCount: size))) }
+        let even = blocks.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        let odd = blocks.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+        for block in even.dropLast() { #expect(pools.deallocate(block, byteCount: size)) }
+        // 15 free against 17 in use: not yet.
+        #expect(pools.chunks(byteCount: size).map(\.draining) == [false])
+        #expect(!pools.isDraining(odd[0]))
+        let generation = TableMemory.drainGeneration.value.load(ordering: .relaxed)
+        #expect(pools.deallocate(even[even.count - 1], byteCount: size))
+        // 16 free (3 MiB) against 16 in use: draining.
+        #expect(pools.chunks(byteCount: size).map(\.draining) == [true])
+        #expect(TableMemory.drainGeneration.value.load(ordering: .relaxed) > generation)
+        for block in odd { #expect(pools.isDraining(block)) }
+
+        // A new block does not reuse the draining chunk's free blocks: a second chunk.
+        let fresh = try #require(pools.allocate(byteCount: size))
+        #expect(!pools.isDraining(fresh))
+        #expect(!Set(even).contains(fresh))
+        #expect(pools.chunks(byteCount: size).map(\.draining) == [true, false])
+
+        // The last block to leave the draining chunk unmaps it.
+        for block in odd { #expect(pools.deallocate(block, byteCount: size)) }
+        #expect(pools.chunks(byteCount: size).map(\.draining) == [false])
+        #expect(pools.bytes.mapped == 3 * TableMemory.hugePageSize)
+        #expect(pools.deallocate(fresh, byteCount: size))
+        #expect(pools.bytes.mapped == 0)
+    }
+
+    /// Freed blocks that add up to less than a huge page never drain a chunk, however
+    /// many of its blocks they are: their memory is too little to be worth moving tables.
+    @Test func lessThanAHugePageFreeDoesNotDrain() throws {
+        let pools = TableMemory.Pools()
+        let size = 64 << 10  // 32 blocks to a 2 MiB chunk
+        var blocks: [UnsafeMutableRawPointer] = []
+        for _ in 0..<32 { blocks.append(try #require(pools.allocate(byteCount: size))) }
+        for block in blocks.prefix(31) { #expect(pools.deallocate(block, byteCount: size)) }
+        #expect(pools.chunks(byteCount: size).map(\.draining) == [false])
+        // Its free blocks are reused.
+        let again = try #require(pools.allocate(byteCount: size))
+        #expect(blocks.prefix(31).contains(again))
+        #expect(pools.chunks(byteCount: size).count == 1)
+        for block in [again, blocks[31]] { #expect(pools.deallocate(block, byteCount: size)) }
+        #expect(pools.bytes.mapped == 0)
+    }
+
     /// A pointer the pools did not hand out is not theirs to free.
     @Test func foreignPointersAreRefused() {
         let pools = TableMemory.Pools()
@@ -106,6 +160,82 @@ struct TableMemoryTests {
             #expect(blocks * size <= pages * huge)
             #expect((pages * huge - blocks * size) * 16 <= pages * huge, "\(size)")
         }
+    }
+
+    /// Tables whose chunk drains leave it at their next write: one well below its limit
+    /// moves to a block of its size, slot for slot, with its entries and deadlines; one
+    /// within 1/8 of its limit grows instead; one that is only read stays. The slots are
+    /// 56 bytes (a `String` key, a 40-byte value), a size no other test's tables have,
+    /// so that the 84 KiB blocks of 1,536 slots are this test's alone.
+    @Test func tablesLeaveADrainingChunkAtTheirNextWrite() throws {
+        struct Payload: Equatable { var a, b, c, d, e: Int }
+        typealias Table = ShardTable<String, Payload>
+        func filled(_ name: String, count: Int) -> Table {
+            var table = Table()
+            for i in 0..<count {
+                let key = "\(name):\(i)"
+                table.updateValue(Entry(value: Payload(a: i, b: 0, c: 0, d: 0, e: i), expiresAt: i % 3 == 0 ? Int64(i + 1) : 0), forKey: key)
+            }
+            return table
+        }
+        // Interleaved, so that the leavers' blocks and the others' share chunks.
+        var movers: [Table] = [], growers: [Table] = [], readers: [Table] = [], leavers: [Table] = []
+        var moverNames: [String] = [], growerNames: [String] = []
+        for i in 0..<40 {
+            leavers.append(filled("leaver\(i)", count: 1_100))
+            switch i % 4 {
+            case 0:
+                growerNames.append("grower\(i)")
+                growers.append(filled("grower\(i)", count: 1_100))  // at most 1,152 in 1,536 slots
+            case 1:
+                readers.append(filled("reader\(i)", count: 800))
+            default:
+                moverNames.append("mover\(i)")
+                movers.append(filled("mover\(i)", count: 800))
+            }
+        }
+        let blockSize = 1_536 * MemoryLayout<(String, Payload)>.stride
+        #expect(blockSize == 84 << 10)
+        for table in leavers + movers + growers + readers {
+            #expect(table.capacity == 1_536)
+            #expect(TableMemory.isPooled(table.slotsAddress))
+            #expect(!TableMemory.isDraining(table.slotsAddress))
+        }
+        // The leavers grow to 2,048 slots: 40 of the 80 blocks are free again, 3.3 MiB.
+        for i in leavers.indices {
+            for j in 1_100..<1_200 { leavers[i].updateValue(Entry(value: Payload(a: j, b: 0, c: 0, d: 0, e: j), expiresAt: 0), forKey: "leaver\(i):\(j)") }
+            #expect(leavers[i].capacity == 2_048)
+        }
+        for table in movers + growers + readers { #expect(TableMemory.isDraining(table.slotsAddress)) }
+
+        let moversBefore = movers.map(\.slotsAddress), readersBefore = readers.map(\.slotsAddress)
+        for i in movers.indices { movers[i].updateValue(Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0), forKey: "mover:new") }
+        for i in growers.indices { growers[i].updateValue(Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0), forKey: "grower:new") }
+        for table in readers { #expect(table["reader:none"] == nil) }
+        for (table, before) in zip(movers, moversBefore) {
+            #expect(table.capacity == 1_536)
+            #expect(table.slotsAddress != before)
+            #expect(!TableMemory.isDraining(table.slotsAddress))
+        }
+        for table in growers {
+            #expect(table.capacity == 2_048)
+            #expect(!TableMemory.isDraining(table.slotsAddress))
+        }
+        #expect(readers.map(\.slotsAddress) == readersBefore)
+
+        // Every entry is where it was, with its deadline.
+        let checked = zip(movers, moverNames).map { ($0, $1, 800) } + zip(growers, growerNames).map { ($0, $1, 1_100) }
+        for (table, name, count) in checked {
+            #expect(table.count == count + 1)
+            for i in 0..<count {
+                let entry = table["\(name):\(i)"]
+                #expect(entry?.value == Payload(a: i, b: 0, c: 0, d: 0, e: i), "\(name):\(i)")
+                #expect(entry?.expiresAt == (i % 3 == 0 ? Int64(i + 1) : 0))
+            }
+        }
+        // Once the readers are gone too, no chunk of this size is draining any more.
+        readers.removeAll()
+        #expect(TableMemory.pools.chunks(byteCount: blockSize).allSatisfy { !$0.draining })
     }
 
     /// A table big enough to be pooled keeps its entries through growth, copy-on-write

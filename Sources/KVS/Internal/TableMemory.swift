@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,8 +25,9 @@ import Darwin
 /// block size (rounded up to 4 KiB). A pool's memory is *chunks*: 2 MiB-aligned anonymous
 /// mappings of a whole number of huge pages, advised with `MADV_HUGEPAGE`, each cut into
 /// as many blocks as fit (the chunk size is chosen so that little is left over). A freed
-/// block is reused by the next allocation of its size; a chunk whose blocks are all free
-/// is unmapped at once, so memory goes back to the system as tables grow out of a size.
+/// block is reused by the next allocation of its size (unless its chunk drains, below); a
+/// chunk whose blocks are all free is unmapped at once, so memory goes back to the system
+/// as tables grow out of a size.
 /// A huge page is resident from its first touch, so a chunk wastes at most the unused
 /// part of its partly used huge pages: at most about 2 MiB per block size in use, which
 /// is noise for the large stores this is for, and the price a process with one 64 KiB
@@ -35,14 +38,28 @@ import Darwin
 /// **What it costs in memory.** A block freed while others of its chunk are in use stays
 /// resident until a table of its size takes it. That is the case when a store stops growing
 /// partway through a step of the capacity ladder: the shards that moved up left their old
-/// blocks among those the others still use. `KVS_BENCH_KEYS=N kvs-bench L 1` over 21 store
-/// sizes from 300,000 to 3,000,000 keys (session 6): 140.3 resident bytes per key on
-/// average, against 136.2 with every table from `malloc` (whose freed memory the values
-/// reuse); 135 for both at 1,000,000; at worst 157 against 135 (599,000 keys, 2,340 per
-/// shard, just past the 3,072-slot step's 2,304). An allocator that cut blocks of every
-/// size first-fit from shared arenas and released whole free huge pages was measured too:
-/// 139.8 on average and at worst 11 above `malloc`, but 139 at 1,000,000, because the
-/// remnants between grown tables stay resident. Not adopted: the same mean.
+/// blocks among those the others still use. So a chunk that has got back half of the
+/// blocks it handed out (and at least a huge page of them) *drains*: it takes no new
+/// blocks, and each table still in it leaves at its next write, growing early if it is
+/// within 1/8 of its limit and moving at its own size otherwise (see
+/// ``Pool/deallocateBlock(at:)`` and `ShardTable.leaveDrainingChunk()`); the last one out
+/// unmaps it. `KVS_BENCH_KEYS=N kvs-bench L 1` over 21 store sizes from 300,000 to
+/// 3,000,000 keys (log-spaced), resident bytes per key:
+///
+/// | tables from | mean | worst, and its excess over `malloc` |
+/// | --- | --- | --- |
+/// | `malloc` only | 136.1 | 143 |
+/// | pools, no draining (session 5) | 140.2 | 157 at 599,000 keys (+22) |
+/// | pools, draining | 138.4 | 151 at 424,000 keys (+11) |
+///
+/// 1,000,000 keys: 135 in all three. Draining brings every step between two pooled sizes
+/// to within 4 of `malloc` (599,000 keys: 157 → 143, against 135; 754,000: 148 → 139;
+/// 1,687,000: 148 → 142). What is left is the step from `malloc`'s tables to the pools'
+/// (377,000 to 533,000 keys, 3 to 11 above `malloc`): the tables of 2,048 slots that the
+/// shards leave are freed into `malloc`'s heap late in the load, and only the values
+/// inserted after that reuse them. An allocator that cut blocks of every size first-fit
+/// from shared arenas and released whole free huge pages was measured too (session 6):
+/// 139.8 on average and at worst 11 above `malloc`, but 139 at 1,000,000. Not adopted.
 ///
 /// Elsewhere than Linux every array comes from `malloc`.
 ///
@@ -92,6 +109,30 @@ package enum TableMemory {
     /// Whether `pointer` is a block of the process's pools (for tests).
     package static func isPooled(_ pointer: UnsafeRawPointer) -> Bool { pools.contains(pointer) }
     #endif
+
+    /// Whether `pointer` is a block in a draining chunk of the process's pools (always
+    /// `false` where there are no pools).
+    ///
+    /// - Complexity: O(number of chunks), under the pools' lock.
+    @usableFromInline
+    package static func isDraining(_ pointer: UnsafeRawPointer) -> Bool {
+        #if os(Linux)
+        return pools.isDraining(pointer)
+        #else
+        return false
+        #endif
+    }
+
+    /// Counts the chunks that started draining, in every set of pools. A table compares
+    /// it on each write with the value it saw last (one relaxed load) and, when it
+    /// changed, checks whether its own block is in a draining chunk and leaves it.
+    @usableFromInline package struct DrainGeneration: ~Copyable, Sendable {
+        @usableFromInline package let value = Atomic<UInt64>(0)
+        init() {}
+    }
+
+    /// The process's drain generation, statically initialized (no `swift_once` on writes).
+    @usableFromInline package static let drainGeneration = DrainGeneration()
 }
 
 extension ShardTable {
@@ -112,6 +153,11 @@ extension TableMemory {
         var nextFresh = 0
         var free: [Int] = []
         var inUse = 0
+        /// Set once at least half of the blocks ever handed out are free again and they
+        /// add up to a huge page or more (see ``Pool/deallocateBlock(at:)``): no new block
+        /// goes here, and the tables still here leave at their next write, so that the
+        /// chunk empties and is unmapped.
+        var draining = false
 
         var hasRoom: Bool { !free.isEmpty || nextFresh < blockCount }
 
@@ -135,7 +181,7 @@ extension TableMemory {
         /// the system refused the mapping.
         mutating func allocateBlock() -> UInt? {
             let index: Int
-            if let withRoom = chunks.firstIndex(where: { $0.hasRoom }) {
+            if let withRoom = chunks.firstIndex(where: { $0.hasRoom && !$0.draining }) {
                 index = withRoom
             } else {
                 guard let chunk = Pools.mapChunk(pool: self) else { return nil }
@@ -155,14 +201,30 @@ extension TableMemory {
 
         /// Gives back the block at `address`, unmapping its chunk when that was the
         /// chunk's last block in use; `false` if no chunk of this pool holds `address`.
+        ///
+        /// A chunk starts *draining* when at least half of the blocks it ever handed out
+        /// are free again and those add up to a huge page or more. Those free blocks stay
+        /// resident (their huge pages are shared with blocks in use) and would be reused
+        /// only by tables of this very size, which a growing store has left behind: at
+        /// 599,000 keys half the shards had grown past 3,072 slots and the other half's
+        /// 72 KiB blocks kept the first half's freed ones resident, 157 bytes per key
+        /// against 135 with `malloc`. So no new block goes into a draining chunk, the
+        /// ``TableMemory/drainGeneration`` tells the tables, and each table still in the
+        /// chunk leaves it at its next write; the last one to leave unmaps the chunk.
         mutating func deallocateBlock(at address: UInt) -> Bool {
             guard let index = chunks.firstIndex(where: { $0.contains(address) }) else { return false }
             chunks[index].inUse -= 1
             if chunks[index].inUse == 0 {
                 let chunk = chunks.remove(at: index)
                 munmap(UnsafeMutableRawPointer(bitPattern: chunk.base), chunk.byteCount)
-            } else {
-                chunks[index].free.append(Int(address - chunks[index].base) / blockSize)
+                return true
+            }
+            chunks[index].free.append(Int(address - chunks[index].base) / blockSize)
+            let chunk = chunks[index]
+            let freeTouched = chunk.nextFresh - chunk.inUse
+            if !chunk.draining, chunk.inUse <= freeTouched, freeTouched * blockSize >= TableMemory.hugePageSize {
+                chunks[index].draining = true
+                TableMemory.drainGeneration.value.add(1, ordering: .relaxed)
             }
             return true
         }
@@ -214,6 +276,22 @@ extension TableMemory {
                 guard pools[blockSize]?.deallocateBlock(at: UInt(bitPattern: pointer)) == true else { return false }
                 if pools[blockSize]?.chunks.isEmpty == true { pools[blockSize] = nil }
                 return true
+            }
+        }
+
+        /// Whether `pointer` lies in a draining chunk.
+        package func isDraining(_ pointer: UnsafeRawPointer) -> Bool {
+            let address = UInt(bitPattern: pointer)
+            return state.withLock { pools in
+                pools.values.contains { pool in pool.chunks.contains { $0.draining && $0.contains(address) } }
+            }
+        }
+
+        /// The chunks of the pool of `byteCount`-byte blocks, in order: the blocks in use,
+        /// the blocks ever handed out, and whether the chunk is draining (for tests).
+        package func chunks(byteCount: Int) -> [(inUse: Int, touched: Int, draining: Bool)] {
+            state.withLock { pools in
+                (pools[Self.blockSize(for: byteCount)]?.chunks ?? []).map { ($0.inUse, $0.nextFresh, $0.draining) }
             }
         }
 
