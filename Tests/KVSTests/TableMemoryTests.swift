@@ -238,6 +238,52 @@ struct TableMemoryTests {
         #expect(TableMemory.pools.chunks(byteCount: blockSize).allSatisfy { !$0.draining })
     }
 
+    /// A store whose shards grow past a pooled size while four threads write and another
+    /// takes `keys()` (whose copies share the tables, so those must not move) loses
+    /// nothing, and once every shard has been written again none of its tables is left in
+    /// a draining chunk. Runs under ThreadSanitizer in `.ci/run`. The values are 24 bytes
+    /// (40-byte slots: blocks of 80 and 120 KiB, sizes no other test's tables have).
+    @Test(.dedicatedThread) func storesDrainWhileThreadsWriteAndRead() throws {
+        typealias Value = (Int, Int, Int)
+        let store = try KeyValueStore<Value>(shardCount: 64)
+        defer { store.close() }
+        let perThread = 27_500  // 110,000 keys, about 1,700 a shard: past 2,048 slots' 1,536
+        let sawKeys = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 5) { thread in
+            if thread == 4 {
+                for _ in 0..<5 {
+                    let count = (try? store.keys().count) ?? -1
+                    sawKeys.withLock { $0 = Swift.max($0, count) }
+                }
+                return
+            }
+            for i in 0..<perThread { try? store.set("t\(thread):\(i)", (thread, i, -i)) }
+        }
+        #expect(store.count == 4 * perThread)
+        #expect(sawKeys.withLock { $0 } <= 4 * perThread)
+        for thread in 0..<4 {
+            for i in 0..<perThread {
+                let value = try store.get("t\(thread):\(i)")
+                #expect(value == (thread, i, -i), "t\(thread):\(i)")
+            }
+        }
+        // One more write to every shard: its table leaves any chunk that drained since.
+        var written = Set<Int>()
+        var probe = 0
+        while written.count < 64 {
+            let key = "probe\(probe)"
+            probe += 1
+            guard let shard = store.engine.shardIndex(of: key), written.insert(shard).inserted else { continue }
+            try store.set(key, (0, 0, 0))
+        }
+        for shard in 0..<64 {
+            let address = store.engine.withLockedShard(at: shard) { _, state in state.table.slotsAddress }
+            #expect(!TableMemory.isDraining(address), "shard \(shard)")
+        }
+        #expect(TableMemory.pools.chunks(byteCount: 2_048 * MemoryLayout<(String, Value)>.stride).allSatisfy { !$0.draining })
+        store.engine.checkInvariants()
+    }
+
     /// A table big enough to be pooled keeps its entries through growth, copy-on-write
     /// copies and removals, and its slots lie in the process's pools.
     @Test func largeTablesLiveInThePools() {
