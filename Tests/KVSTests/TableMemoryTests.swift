@@ -90,8 +90,7 @@ struct TableMemoryTests {
     @Test func aChunkMostlyGivenBackDrains() throws {
         let pools = TableMemory.Pools()
         let size = 192 << 10  // 32 blocks to a 6 MiB chunk
-        var blocks: [UnsafeMutableRawPointer] = []
-        for _ in 0..<32 { blocks.append(try #require(pools.allocate(byteCount: size))) }
+        let blocks = try allocate(32, of: size, from: pools)
         let even = blocks.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
         let odd = blocks.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         for block in even.dropLast() { #expect(pools.deallocate(block, byteCount: size)) }
@@ -124,8 +123,7 @@ struct TableMemoryTests {
     @Test func lessThanAHugePageFreeDoesNotDrain() throws {
         let pools = TableMemory.Pools()
         let size = 64 << 10  // 32 blocks to a 2 MiB chunk
-        var blocks: [UnsafeMutableRawPointer] = []
-        for _ in 0..<32 { blocks.append(try #require(pools.allocate(byteCount: size))) }
+        let blocks = try allocate(32, of: size, from: pools)
         for block in blocks.prefix(31) { #expect(pools.deallocate(block, byteCount: size)) }
         #expect(pools.chunks(byteCount: size).map(\.draining) == [false])
         // Its free blocks are reused.
@@ -134,6 +132,11 @@ struct TableMemoryTests {
         #expect(pools.chunks(byteCount: size).count == 1)
         for block in [again, blocks[31]] { #expect(pools.deallocate(block, byteCount: size)) }
         #expect(pools.bytes.mapped == 0)
+    }
+
+    /// `count` blocks of `size` bytes from `pools`.
+    private func allocate(_ count: Int, of size: Int, from pools: TableMemory.Pools) throws -> [UnsafeMutableRawPointer] {
+        try (0..<count).map { _ in try #require(pools.allocate(byteCount: size)) }
     }
 
     /// A pointer the pools did not hand out is not theirs to free.
