@@ -54,12 +54,18 @@ import Darwin
 ///
 /// 1,000,000 keys: 135 in all three. Draining brings every step between two pooled sizes
 /// to within 4 of `malloc` (599,000 keys: 157 → 143, against 135; 754,000: 148 → 139;
-/// 1,687,000: 148 → 142). What is left is the step from `malloc`'s tables to the pools'
-/// (377,000 to 533,000 keys, 3 to 11 above `malloc`): the tables of 2,048 slots that the
-/// shards leave are freed into `malloc`'s heap late in the load, and only the values
-/// inserted after that reuse them. An allocator that cut blocks of every size first-fit
-/// from shared arenas and released whole free huge pages was measured too (session 6):
-/// 139.8 on average and at worst 11 above `malloc`, but 139 at 1,000,000. Not adopted.
+/// 1,687,000: 148 → 142). What is left, from 377,000 to 533,000 keys (3 to 11 above
+/// `malloc`), is two things. Below about 450,000 keys, the tables of 2,048 slots (48 KiB,
+/// from `malloc`) that the shards leave for the pools' 72 KiB blocks are freed into the
+/// heap late in the load, and only the values inserted after that reuse them (377,678
+/// keys: a heap of 45.3 MB for 36.3 MB of values). Above it, the unused part of each
+/// pool's last huge page, at most 2 MiB per block size in use (533,484 keys: 19.2 MB of
+/// blocks in 22 MiB resident). Giving the tables of 16 to 64 KiB mappings of their own,
+/// unmapped when freed, took 6 off at 377,678 and 423,761 keys and nothing elsewhere
+/// (mean 138.0): not worth a third way to allocate. An allocator that cut blocks of every
+/// size first-fit from shared arenas and released whole free huge pages was measured too
+/// (session 6): 139.8 on average and at worst 11 above `malloc`, but 139 at 1,000,000.
+/// Not adopted.
 ///
 /// Elsewhere than Linux every array comes from `malloc`.
 ///
