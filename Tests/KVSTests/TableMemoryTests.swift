@@ -167,9 +167,10 @@ struct TableMemoryTests {
 
     /// Tables whose chunk drains leave it at their next write: one well below its limit
     /// moves to a block of its size, slot for slot, with its entries and deadlines; one
-    /// within 1/8 of its limit grows instead; one that is only read stays. The slots are
-    /// 56 bytes (a `String` key, a 40-byte value), a size no other test's tables have,
-    /// so that the 84 KiB blocks of 1,536 slots are this test's alone.
+    /// within 1/8 of its limit grows instead if the write inserts, and moves if it
+    /// removes; one that is only read stays. The slots are 56 bytes (a `String` key, a
+    /// 40-byte value), a size no other test's tables have, so that the 84 KiB blocks of
+    /// 1,536 slots are this test's alone.
     @Test func tablesLeaveADrainingChunkAtTheirNextWrite() throws {
         struct Payload: Equatable { var a, b, c, d, e: Int }
         typealias Table = ShardTable<String, Payload>
@@ -184,14 +185,18 @@ struct TableMemoryTests {
         // Interleaved, so that the leavers' blocks and the others' share chunks.
         var movers: [Table] = [], growers: [Table] = [], readers: [Table] = [], leavers: [Table] = []
         var moverNames: [String] = [], growerNames: [String] = []
+        var removers: [Table] = [], removerNames: [String] = []
         for i in 0..<40 {
             leavers.append(filled("leaver\(i)", count: 1_100))
             switch i % 4 {
             case 0:
                 growerNames.append("grower\(i)")
                 growers.append(filled("grower\(i)", count: 1_100))  // at most 1,152 in 1,536 slots
-            case 1:
+            case 1 where i % 8 == 1:
                 readers.append(filled("reader\(i)", count: 800))
+            case 1:
+                removerNames.append("remover\(i)")
+                removers.append(filled("remover\(i)", count: 1_100))
             default:
                 moverNames.append("mover\(i)")
                 movers.append(filled("mover\(i)", count: 800))
@@ -199,7 +204,7 @@ struct TableMemoryTests {
         }
         let blockSize = 1_536 * MemoryLayout<(String, Payload)>.stride
         #expect(blockSize == 84 << 10)
-        for table in leavers + movers + growers + readers {
+        for table in leavers + movers + growers + removers + readers {
             #expect(table.capacity == 1_536)
             #expect(TableMemory.isPooled(table.slotsAddress))
             #expect(!TableMemory.isDraining(table.slotsAddress))
@@ -209,11 +214,13 @@ struct TableMemoryTests {
             for j in 1_100..<1_200 { leavers[i].updateValue(Entry(value: Payload(a: j, b: 0, c: 0, d: 0, e: j), expiresAt: 0), forKey: "leaver\(i):\(j)") }
             #expect(leavers[i].capacity == 2_048)
         }
-        for table in movers + growers + readers { #expect(TableMemory.isDraining(table.slotsAddress)) }
+        for table in movers + growers + removers + readers { #expect(TableMemory.isDraining(table.slotsAddress)) }
 
         let moversBefore = movers.map(\.slotsAddress), readersBefore = readers.map(\.slotsAddress)
         for i in movers.indices { movers[i].updateValue(Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0), forKey: "mover:new") }
         for i in growers.indices { growers[i].updateValue(Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0), forKey: "grower:new") }
+        let removersBefore = removers.map(\.slotsAddress)
+        for (i, name) in removerNames.enumerated() { removers[i].removeValue(forKey: "\(name):0") }
         for table in readers { #expect(table["reader:none"] == nil) }
         for (table, before) in zip(movers, moversBefore) {
             #expect(table.capacity == 1_536)
@@ -225,6 +232,12 @@ struct TableMemoryTests {
             #expect(!TableMemory.isDraining(table.slotsAddress))
         }
         #expect(readers.map(\.slotsAddress) == readersBefore)
+        for (table, before) in zip(removers, removersBefore) {
+            #expect(table.capacity == 1_536)  // a removal does not grow it early
+            #expect(table.slotsAddress != before)
+            #expect(!TableMemory.isDraining(table.slotsAddress))
+            #expect(table.count == 1_099)
+        }
 
         // Every entry is where it was, with its deadline.
         let checked = zip(movers, moverNames).map { ($0, $1, 800) } + zip(growers, growerNames).map { ($0, $1, 1_100) }

@@ -234,8 +234,10 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// Ensures the storage is this value's alone and has room for `extra` more entries.
     @inlinable @inline(__always)
     mutating func makeUnique(reserving extra: Int) {
-        // One relaxed load per write; see `leaveDrainingChunk()`.
-        if TableMemory.drainGeneration.value.load(ordering: .relaxed) != seenDrainGeneration { leaveDrainingChunk() }
+        // One relaxed load per write; see `leaveDrainingChunk(growing:)`.
+        if TableMemory.drainGeneration.value.load(ordering: .relaxed) != seenDrainGeneration {
+            leaveDrainingChunk(growing: extra > 0)
+        }
         let needed = storage.count + extra
         let unique = isKnownUniquelyReferenced(&storage)
         if needed > storage.maxCount {
@@ -254,9 +256,9 @@ extension ShardTable {
     /// (a chunk that growing tables have mostly left: its free blocks stay resident until
     /// the last table in it leaves). Called by a write when the drain generation changed.
     ///
-    /// A table within 1/8 of its limit grows now, to the next step of the ladder, as it
-    /// would within the next few writes: moving it first would copy it twice, once to
-    /// leave and once to grow. Callgrind over all of `kvs-bench L 1` (five loads of
+    /// A table within 1/8 of its limit that is `growing` (an insertion, not a removal)
+    /// grows now, to the next step of the ladder, as it would within the next few writes:
+    /// moving it first would copy it twice, once to leave and once to grow. Callgrind over all of `kvs-bench L 1` (five loads of
     /// 1,000,000 keys): 10.76 G instructions without draining, 12.05 G for a prototype
     /// that moved every table at its own size (rehashing it), 10.80 G with this rule
     /// (6.53 and 6.57 G at 599,000 keys).
@@ -269,13 +271,13 @@ extension ShardTable {
     /// unspecialized, the early growth went through generic value witnesses, +3% of
     /// `L`'s instructions.
     @inlinable @inline(never)
-    mutating func leaveDrainingChunk() {
+    mutating func leaveDrainingChunk(growing: Bool) {
         seenDrainGeneration = TableMemory.drainGeneration.value.load(ordering: .relaxed)
         guard storage.capacity > 0, isKnownUniquelyReferenced(&storage),
             TableMemory.isDraining(UnsafeRawPointer(storage.slots))
         else { return }
         let maxCount = storage.maxCount
-        if storage.count >= maxCount - maxCount / 8 {
+        if growing, storage.count >= maxCount - maxCount / 8 {
             storage = storage.resized(to: ShardTableStorage<Key, Value>.capacity(after: storage.capacity), moving: true)
         } else {
             storage = storage.relocated()

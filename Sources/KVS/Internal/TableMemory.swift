@@ -40,11 +40,12 @@ import Darwin
 /// partway through a step of the capacity ladder: the shards that moved up left their old
 /// blocks among those the others still use. So a chunk that has got back half of the
 /// blocks it handed out (and at least a huge page of them) *drains*: it takes no new
-/// blocks, and each table still in it leaves at its next write, growing early if it is
-/// within 1/8 of its limit and moving at its own size otherwise (see
-/// ``Pool/deallocateBlock(at:)`` and `ShardTable.leaveDrainingChunk()`); the last one out
-/// unmaps it. `KVS_BENCH_KEYS=N kvs-bench L 1` over 21 store sizes from 300,000 to
-/// 3,000,000 keys (log-spaced), resident bytes per key:
+/// blocks, and each table still in it leaves at its next write, growing early if that
+/// write inserts and the table is within 1/8 of its limit, moving at its own size
+/// otherwise (see ``Pool/deallocateBlock(at:)`` and
+/// `ShardTable.leaveDrainingChunk(growing:)`); the last one out unmaps it.
+/// `KVS_BENCH_KEYS=N kvs-bench L 1` over 21 store sizes from 300,000 to 3,000,000 keys
+/// (log-spaced), resident bytes per key:
 ///
 /// | tables from | mean | worst, and its excess over `malloc` |
 /// | --- | --- | --- |
