@@ -74,7 +74,9 @@ struct RedisClusterStoreUnitTests {
 
     @Test("seeds that refuse connections: .connectionFailed naming the seeds and the key, within the bound")
     func unreachableSeeds() async throws {
-        let ports = [try await freeLoopbackPort(), try await freeLoopbackPort()]
+        let refusing = [try RefusingPort(), try RefusingPort()]
+        let ports = refusing.map(\.port)
+        defer { withExtendedLifetime(refusing) {} }
         let store = RedisClusterStore<String>(
             configuration: .init(seeds: ports.map { .init(host: "127.0.0.1", port: $0) }, requestTimeout: .seconds(2)))
         // A refused connection fails at once, so the first map read has normally failed long

@@ -42,7 +42,8 @@ struct RedisStoreTests {
 
     @Test("a refused connection throws .connectionFailed naming host:port and the key")
     func connectionRefused() async throws {
-        let port = try await freeLoopbackPort()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         let store = RedisStore<String>(port: port)
         do {
             _ = try await store.get("k1")
@@ -56,6 +57,7 @@ struct RedisStoreTests {
         let second = await errorCode { try await store.set("k2", "v") }
         #expect(second == .connectionFailed, "got \(second.map { "\($0)" } ?? "no error")")
         await store.shutdown()
+        withExtendedLifetime(refusing) {}
     }
 
     @Test("operations after shutdown() throw .storeClosed")

@@ -34,7 +34,9 @@ package func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async thr
     }
 }
 
-/// A loopback port nothing listens on at the moment of the call (bound to port 0, then closed).
+/// A loopback port nothing listens on at the moment of the call (bound to port 0, then
+/// closed): for a server about to start on it. A port that must refuse connections for a
+/// while is a ``RefusingPort``.
 package func freeLoopbackPort() async throws -> Int {
     let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .bind(host: "127.0.0.1", port: 0).get()

@@ -50,7 +50,9 @@ import Testing
     }
 
     @Test func unreachableServerFailsWithTheNodeNamed() async throws {
-        let port = try await freeLoopbackPort()
+        let refusing = try RefusingPort()
+        let port = refusing.port
+        defer { withExtendedLifetime(refusing) {} }
         let run = try await program.run(["--backend", "server", "--port", String(port)] + small)
         #expect(run.status != 0)
         #expect(run.stderr.contains("connectionFailed"), "\(run.stderr)")

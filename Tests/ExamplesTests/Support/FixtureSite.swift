@@ -4,12 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import KVS
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import KVSTestSupport
 
 /// A small web site served on 127.0.0.1 (an ephemeral port) for the crawler's tests,
 /// with every kind of page a crawl meets: links (relative, absolute, with fragments and
@@ -40,7 +35,7 @@ final class FixtureSite: Sendable {
     /// A port on 127.0.0.1 that nothing listens on: held by a socket that is bound but
     /// not listening, so a connection is refused and no other test's server can take it.
     var closedPort: Int { closed.port }
-    private let closed: ReservedPort
+    private let closed: RefusingPort
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
     private let log: RequestLog
@@ -54,7 +49,7 @@ final class FixtureSite: Sendable {
     /// Every path requested so far, in order.
     var requests: [String] { log.all }
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, closed: ReservedPort, log: RequestLog) throws {
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, closed: RefusingPort, log: RequestLog) throws {
         self.group = group
         self.channel = channel
         self.closed = closed
@@ -79,7 +74,7 @@ final class FixtureSite: Sendable {
     private static func start() async throws -> FixtureSite {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = RequestLog()
-        let closed = try ReservedPort()
+        let closed = try RefusingPort()
         let routes = FixtureRoutes(closedPort: closed.port)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -98,48 +93,6 @@ final class FixtureSite: Sendable {
         try await channel.close()
         try await group.shutdownGracefully()
     }
-
-}
-
-/// A TCP port on 127.0.0.1 held by a socket that is bound and never listens: connecting
-/// to it is refused, and while the socket is open nothing else can bind the port. (A port
-/// bound and closed again, as this test support first did, was taken by another test's
-/// server in between once, and the crawler then got a "bad response" instead of
-/// "unreachable".) The socket is closed when the value goes away.
-private final class ReservedPort: Sendable {
-    let port: Int
-    private let descriptor: Int32
-
-    init() throws {
-        #if canImport(Glibc)
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        try #require(descriptor >= 0, "socket() failed")
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        guard bound else {
-            close(descriptor)
-            throw ReservedPortError()
-        }
-        self.descriptor = descriptor
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit { close(descriptor) }
-}
-
-private struct ReservedPortError: Error, CustomStringConvertible {
-    var description: String { "could not bind a socket to a port on 127.0.0.1" }
 }
 
 /// The requests a site received, shared by its connections' handlers.
