@@ -258,14 +258,15 @@ extension ShardTable {
     ///
     /// A table within 1/8 of its limit that is `growing` (an insertion, not a removal)
     /// grows now, to the next step of the ladder, as it would within the next few writes:
-    /// moving it first would copy it twice, once to leave and once to grow. Callgrind over all of `kvs-bench L 1` (five loads of
-    /// 1,000,000 keys): 10.76 G instructions without draining, 12.05 G for a prototype
-    /// that moved every table at its own size (rehashing it), 10.80 G with this rule
-    /// (6.53 and 6.57 G at 599,000 keys).
-    /// Any other table moves to a block of its own size, slot for slot, with no
-    /// rehashing. A table whose storage is shared (a snapshot or a copy holds it) does
-    /// neither: its next write copies it anyway. A table that is only read stays, and so
-    /// does the chunk.
+    /// moving it first would copy it twice, once to leave and once to grow. Any other
+    /// table moves to a block of its own size, slot for slot, with no rehashing. A table
+    /// whose storage is shared (a snapshot or a copy holds it) does neither: its next
+    /// write copies it anyway. A table that is only read stays, and so does the chunk.
+    ///
+    /// Callgrind over all of `kvs-bench L 1` (five loads of 1,000,000 keys): 10.76 G
+    /// instructions without draining, 12.05 G for a prototype that moved every table at
+    /// its own size (rehashing it), 10.80 G with this rule (6.53 and 6.57 G at 599,000
+    /// keys).
     ///
     /// Specialized in the caller (`@inlinable`), but never inlined into the write path:
     /// unspecialized, the early growth went through generic value witnesses, +3% of
