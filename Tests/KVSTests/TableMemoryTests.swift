@@ -155,6 +155,9 @@ struct TableMemoryTests {
         #expect(TableMemory.Pool.chunkShape(blockSize: 192 << 10) == (3, 32))
         #expect(TableMemory.Pool.chunkShape(blockSize: 3 << 20) == (3, 2))
         #expect(TableMemory.Pool.chunkShape(blockSize: 144 << 10) == (9, 128))  // 6,144 slots of 24 bytes
+        // 3,072 slots of 24 bytes: an exact fit (256 to 18 MiB) wins over 199 to 14 MiB,
+        // which leaves 8 KiB (0.06%).
+        #expect(TableMemory.Pool.chunkShape(blockSize: 72 << 10) == (9, 256))
         // Every block size a pool can have up to 8 MiB leaves at most 1/16 of its chunk
         // unused (5.5% at worst, by the search over chunk sizes).
         for size in stride(from: 64 << 10, through: 8 << 20, by: 4096) {

@@ -52,6 +52,7 @@ import Darwin
 /// | `malloc` only | 136.1 | 143 |
 /// | pools, no draining (session 5) | 140.2 | 157 at 599,000 keys (+22) |
 /// | pools, draining | 138.4 | 151 at 424,000 keys (+11) |
+/// | pools, draining, chunks filled exactly (see ``Pool/chunkShape(blockSize:)``) | 138.0 | 151 at 424,000 keys (+11) |
 ///
 /// 1,000,000 keys: 135 in all three. Draining brings every step between two pooled sizes
 /// to within 4 of `malloc` (599,000 keys: 157 → 143, against 135; 754,000: 148 → 139;
@@ -61,7 +62,7 @@ import Darwin
 /// heap late in the load, and only the values inserted after that reuse them (377,678
 /// keys: a heap of 45.3 MB for 36.3 MB of values). Above it, the unused part of each
 /// pool's last huge page, at most 2 MiB per block size in use (533,484 keys: 19.2 MB of
-/// blocks in 22 MiB resident). Giving the tables of 16 to 64 KiB mappings of their own,
+/// blocks in 22 MiB resident; filling chunks exactly took 4 bytes per key of it off). Giving the tables of 16 to 64 KiB mappings of their own,
 /// unmapped when freed, took 6 off at 377,678 and 423,761 keys and nothing elsewhere
 /// (mean 138.0): not worth a third way to allocate. An allocator that cut blocks of every
 /// size first-fit from shared arenas and released whole free huge pages was measured too
@@ -239,7 +240,11 @@ extension TableMemory {
         /// The chunk size (in huge pages, up to 16 more than the fewest that hold one
         /// block) that leaves the smallest fraction unused: 144 KiB blocks (6,144 slots
         /// of 24 bytes, the anchors' tables) fit 128 to an 18 MiB chunk with nothing left
-        /// over, where a 2 MiB chunk would leave 128 KiB.
+        /// over, where a 2 MiB chunk would leave 128 KiB. A size that the blocks fill
+        /// exactly wins over one that leaves less than 0.1% (72 KiB blocks: 256 to 18 MiB,
+        /// not 199 to 14 MiB), so that the tables of a store's shards fill whole chunks
+        /// rather than leave a second one partly used: `kvs-bench L 1` at 475,468 keys 143
+        /// → 139 resident bytes per key, at 533,484 keys 141 → 137.
         package static func chunkShape(blockSize: Int) -> (pages: Int, blocks: Int) {
             let fewest = (blockSize + TableMemory.hugePageSize - 1) / TableMemory.hugePageSize
             var best = (pages: fewest, blocks: fewest * TableMemory.hugePageSize / blockSize)
@@ -248,7 +253,7 @@ extension TableMemory {
                 let bytes = pages * TableMemory.hugePageSize
                 let blocks = bytes / blockSize
                 let waste = Double(bytes - blocks * blockSize) / Double(bytes)
-                if waste < bestWaste - 0.001 {
+                if waste < bestWaste - 0.001 || (waste == 0 && bestWaste > 0) {
                     (best, bestWaste) = ((pages, blocks), waste)
                 }
             }
