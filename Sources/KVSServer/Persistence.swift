@@ -47,7 +47,7 @@ package final class Persistence: Sendable {
     /// Hands the copies of ``capture(_:)`` back once written (`databases` as given to it):
     /// see `StoreEngine.endReading(_:)`.
     static func endReading(_ contents: inout Contents, _ databases: [Database]) {
-        for (position, db) in databases.enumerated() where contents.indices.contains(position) {
+        for (db, position) in zip(databases, contents.indices) {
             db.engine.endReading(&contents[position].tables)
         }
     }

@@ -20,7 +20,8 @@ import Synchronization
 /// Measured with `kvs-bench L 1` (1,000,000 keys, 256 shards): each shard ends at 3,906
 /// entries in 6,144 slots, not 8,192. A finer ladder (1.25× steps to 4/5 load) was
 /// measured and not kept: the shards then straddle two sizes, and the pooled blocks freed
-/// by those that grew first stay resident (BENCHMARKS.md, the memory row). A bitmap of
+/// by those that grew first stay resident (56 of 256 at 1,000,000 keys, too few to drain
+/// their chunk: see ``TableMemory``; BENCHMARKS.md, the memory row). A bitmap of
 /// its own (768 bytes for those 6,144 slots) says which slots are occupied; an empty
 /// slot's key and value fields are uninitialized.
 /// Removal shifts the following entries of the probe run back (no tombstones), so
