@@ -76,6 +76,23 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
         try engine.get(key)
     }
 
+    /// Runs `body` on the value stored under `key`, in place: the value is neither copied
+    /// nor retained.
+    ///
+    /// `body` runs with the key's shard locked, so keep it short, and do not call the
+    /// store from inside it: an operation on a key of the same shard would deadlock.
+    ///
+    /// - Returns: what `body` returns.
+    /// - Throws: ``KVSError/Code/notFound`` when the key is absent or expired (`body` is
+    ///   not called), ``KVSError/Code/storeClosed`` after ``close()``,
+    ///   ``KVSError/Code/invalidShardIndex`` when a custom hash returns an index out of range.
+    /// - Complexity: O(1) on average, plus O(k) to hash a key of k bytes, plus `body`.
+    /// - Thread safety: locks the key's shard for the duration of `body`.
+    @inlinable
+    public func withValue<R>(_ key: String, _ body: (borrowing Value) -> R) throws(KVSError) -> R {
+        try engine.withValue(key, body)
+    }
+
     /// Stores `value` under `key`, replacing any previous value. A time-to-live the key
     /// had is cleared: the key no longer expires.
     ///

@@ -21,12 +21,19 @@ func mixed<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int,
     var rng = SplitMix64(state: seed)
     var misses = 0
     var sink = 0
+    let inPlace = ProcessInfo.processInfo.environment["KVS_BENCH_READ"] == "inplace"
     for i in 0..<ops {
         let r = rng.next()
         let index = samples.map { Int($0[i]) } ?? uniformIndex(r, keys.count)
         let key = keys[index]
         if (r >> 32) % 100 < readPercent {
-            if let value = try? store.get(key) {
+            if inPlace {
+                if let read = try? store.withValue(key, { $0.count &+ Int($0[0]) }) {
+                    sink &+= read
+                } else {
+                    misses += 1
+                }
+            } else if let value = try? store.get(key) {
                 sink &+= value.count &+ Int(value[0])  // read the value, as a caller would
             } else {
                 misses += 1

@@ -1,4 +1,5 @@
 import KVS
+import KVSTestSupport
 import Testing
 
 @Suite("KeyValueStore: single-key operations")
@@ -30,6 +31,87 @@ struct KeyValueStoreTests {
         try store.delete("x")
         expectKVSError(.notFound, key: "x") { try store.delete("x") }
         #expect(store.count == 0)
+    }
+
+    @Test func withValueLendsTheStoredValue() throws {
+        let store = try KeyValueStore<ValueBytes>(shardCount: 4)
+        defer { store.close() }
+        try store.set("k", ValueBytes([1, 2, 3]))
+        #expect(try store.withValue("k") { $0.count } == 3)
+        #expect(try store.withValue("k") { Array($0) } == [1, 2, 3])
+        try store.set("k", ValueBytes([9]))
+        #expect(try store.withValue("k") { $0[0] } == 9, "the current value, not an earlier one")
+        var calls = 0
+        expectKVSError(.notFound, key: "nope") { try store.withValue("nope") { _ in calls += 1 } }
+        #expect(calls == 0, "body is not called for an absent key")
+        store.close()
+        expectKVSError(.storeClosed) { try store.withValue("k") { _ in calls += 1 } }
+        #expect(calls == 0)
+    }
+
+    @Test func withValueNeitherCopiesNorRetainsTheValue() throws {
+        // A class value lent in place is still uniquely referenced by the table inside
+        // `body`: `get` returns a second reference, `withValue` must not make one.
+        final class Box: Sendable { let n: Int; init(_ n: Int) { self.n = n } }
+        let store = try KeyValueStore<Box>(shardCount: 1)
+        defer { store.close() }
+        try store.set("k", Box(7))
+        let countInside = try store.withValue("k") { box in
+            strongReferenceCount(Unmanaged.passUnretained(box).toOpaque())
+        }
+        #expect(countInside == 1, "only the table's reference: the lent value was not retained")
+        let held = try store.get("k")
+        #expect(try store.withValue("k") { box in strongReferenceCount(Unmanaged.passUnretained(box).toOpaque()) } == 2)
+        #expect(try store.withValue("k") { box in box === held })
+    }
+
+    @Test func withValueOnAnExpiredKeyRemovesIt() throws {
+        let clock = ManualClock()
+        let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
+        defer { store.close() }
+        try store.set("t", 5, ttl: .seconds(1))
+        #expect(try store.withValue("t") { $0 + 1 } == 6)
+        clock.advance(by: .seconds(1))
+        var calls = 0
+        expectKVSError(.notFound, key: "t") { try store.withValue("t") { _ in calls += 1 } }
+        #expect(calls == 0)
+        #expect(store.count == 0, "withValue removed the expired entry (passive expiry)")
+        store.engine.checkInvariants()
+    }
+
+    @Test func withValueRejectsAnOutOfRangeCustomHash() throws {
+        let store = try KeyValueStore<Int>(shardCount: 4, hash: { _ in 4 })
+        defer { store.close() }
+        expectKVSError(.invalidShardIndex) { try store.withValue("k") { $0 } }
+    }
+
+    @Test func replacedAndRemovedValuesAreReleasedAfterTheUnlock() throws {
+        // A value's last release (its deinit, its `free`) must not lengthen the shard's
+        // critical section: each replaced or removed value checks, as it goes, that the
+        // shard's lock is free.
+        final class Witness: Sendable {
+            let onRelease: @Sendable () -> Void
+            init(_ onRelease: @escaping @Sendable () -> Void) { self.onRelease = onRelease }
+            deinit { onRelease() }
+        }
+        let store = try KeyValueStore<Witness>(shardCount: 1)
+        defer { store.close() }
+        let lockWasFree = Locked<[Bool]>([])
+        let shard = store.engine.shards[0]
+        let witness: @Sendable () -> Witness = {
+            Witness {
+                let free = shard.tryLock()
+                if free { shard.unlock() }
+                lockWasFree.withLock { $0.append(free) }
+            }
+        }
+        try store.set("k", witness())  // the test's own reference goes after the call
+        try store.set("k", witness())  // replaces the first
+        try store.delete("k")  // removes the second
+        try store.set("u", witness())
+        _ = try store.update("u") { _ in witness() }  // the read-modify-write path
+        _ = try store.update("u") { _ in nil }
+        #expect(lockWasFree.withLock { $0 } == [true, true, true, true])
     }
 
     @Test func invalidShardCounts() {
@@ -126,3 +208,8 @@ struct KeyValueStoreTests {
         #expect(KVSError.storeClosed().key == nil)
     }
 }
+
+/// The strong reference count of a native Swift object (the runtime's own debugging entry
+/// point), for checking that a value is lent without a retain.
+@_silgen_name("swift_retainCount")
+private func strongReferenceCount(_ object: UnsafeMutableRawPointer) -> Int

@@ -36,6 +36,10 @@ package struct PThreadMutex: ~Copyable {
 
     @inlinable
     package func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// Takes the lock if it is free and returns whether it did (for tests that check
+    /// that something runs outside a critical section).
+    package func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
 }
 
 /// A value that is only ever read or written with its lock held.

@@ -79,6 +79,10 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     @inlinable
     package func lock() { mutex.lock() }
 
+    /// Takes the lock if it is free and returns whether it did; pair a `true` with
+    /// ``unlock()``. For tests that check that something runs outside the lock.
+    package func tryLock() -> Bool { mutex.tryLock() }
+
     /// Releases the lock taken with ``lock()``.
     @inlinable
     package func unlock() {

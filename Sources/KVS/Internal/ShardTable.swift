@@ -579,6 +579,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         return UnsafeRawPointer(bitPattern: word)
     }
 
+    /// The address of the value in `slot` (an occupied slot). Valid while the storage
+    /// lives and the slot is not changed: for lending the value in place under the
+    /// shard's lock.
+    @inlinable @inline(__always)
+    func valuePointer(at slot: Int) -> UnsafeMutablePointer<Value> {
+        (UnsafeMutableRawPointer(slots + slot) + valueOffset).assumingMemoryBound(to: Value.self)
+    }
+
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
     /// the shift after a removal, goes next) into the CPU's caches, with the occupancy
     /// word, the deadline and the deadline bits of `slot`, which the sweep reads first.

@@ -174,6 +174,55 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         return value
     }
 
+    /// Runs `body` on the value of `key` in place, under the shard's lock, without copying
+    /// or retaining it. An expired entry is removed on the spot, as by ``get(_:)``.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`, `.notFound`.
+    /// - Complexity: O(1) on average, plus what `body` costs (with the lock held).
+    @inlinable
+    package func withValue<R>(_ key: Key, _ body: (borrowing Value) -> R) throws(KVSError) -> R {
+        try checkOpen()
+        let (index, hash) = try locate(key)
+        let result: R? = withLockedShard(at: index) { _, state in
+            guard let value = liveValue(key, hash: hash, in: &state) else { return nil }
+            return Self.lend(&value.pointee, to: body)
+        }
+        guard let result else { throw KVSError.notFound(key.displayName) }
+        return result
+    }
+
+    /// Lends the value at `value` to `body` without touching a reference count.
+    ///
+    /// A value loaded from the slot and passed as `borrowing` is copied (retained and
+    /// released: the compiler cannot see that `body` does not write the slot); an
+    /// exclusive (`inout`) access lends it as it is. Call under the shard's lock.
+    @inlinable @inline(__always)
+    static func lend<R>(_ value: inout Value, to body: (borrowing Value) -> R) -> R {
+        body(value)
+    }
+
+    /// The address of the value of `key` in its shard's table, or `nil` if it is absent or
+    /// has expired (an expired entry is removed on the spot). Call under the shard's lock;
+    /// the address is good until the lock is released or the table changes.
+    ///
+    /// A function of its own so that the table's storage is not held across the caller's
+    /// use of the address: a local reference to it would live, retained, to the end of
+    /// its scope (a call to `body` there is a deinit barrier), and every reader of the
+    /// shard would write the storage's reference count, a cache line both cores want.
+    @inlinable @inline(__always)
+    func liveValue(_ key: Key, hash: UInt64, in state: inout ShardState<Key, Value>) -> UnsafeMutablePointer<Value>? {
+        // `state.table.storage` each time, not a local: a local copy of the reference is
+        // retained and released around the uses (the removal below could free it).
+        guard let slot = state.table.storage.find(key, hash: hash) else { return nil }
+        let deadline = state.table.storage.deadline(at: slot)
+        if deadline != 0, deadline <= clock.now() {
+            _ = state.remove(key, hash: hash)
+            counter.subtract(1, ordering: .relaxed)
+            return nil
+        }
+        return state.table.storage.valuePointer(at: slot)
+    }
+
     /// Stores `value` under `key` with an absolute deadline (`0` = never expires),
     /// replacing any previous value and deadline.
     ///
@@ -183,13 +232,19 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func set(_ key: Key, _ value: Value, expiresAt: Int64 = 0) throws(KVSError) {
         try checkOpen()
         let (index, hash) = try locate(key)
-        withLockedShard(at: index) { shard, state in
-            if state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash) == nil {
+        // The replaced entry leaves the closure and is released after the unlock: its
+        // value's release (for a last reference, the value's `free`, often a cache miss
+        // on a cold block) then does not lengthen the critical section.
+        let replaced = withLockedShard(at: index) { shard, state in
+            let replaced = state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash)
+            if replaced == nil {
                 counter.add(1, ordering: .relaxed)
             }
             shard.bumpVersion()
             if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
+            return replaced
         }
+        _ = consume replaced
     }
 
     /// Removes `key`.
@@ -199,12 +254,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func delete(_ key: Key) throws(KVSError) {
         try checkOpen()
         let (index, hash) = try locate(key)
-        let removed = withLockedShard(at: index) { shard, state in
-            guard let old = state.remove(key, hash: hash) else { return false }
+        // The removed entry is released after the unlock, as in `set`.
+        let (removed, old) = withLockedShard(at: index) { shard, state -> (Bool, Entry<Value>?) in
+            guard let old = state.remove(key, hash: hash) else { return (false, nil) }
             counter.subtract(1, ordering: .relaxed)
             shard.bumpVersion()
-            return !old.isExpired(at: old.hasExpiry ? clock.now() : 0)
+            return (!old.isExpired(at: old.hasExpiry ? clock.now() : 0), old)
         }
+        _ = consume old
         if !removed { throw KVSError.notFound(key.displayName) }
     }
 
@@ -235,7 +292,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ) throws(KVSEngineError<E>) -> R {
         do { try checkOpen() } catch { throw .store(error) }
         guard let index = shardIndex(of: key) else { throw .store(invalidShardIndexError(key)) }
-        return try withLockedShard(at: index) { (shard, state) throws(KVSEngineError<E>) -> R in
+        // The entry that was stored leaves the closure with the result, so that the last
+        // release of a replaced or removed value (its `free`) comes after the unlock; see
+        // ``set(_:_:expiresAt:)``.
+        let (result, _) = try withLockedShard(at: index) { (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?) in
             let now = clock.now()
             let stored = state.table[key]
             var entry = stored
@@ -244,21 +304,22 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             do throws(E) { result = try body(&entry, now) } catch { throw .body(error) }
             switch (stored, entry) {
             case (nil, nil):
-                return result
+                return (result, stored)
             case (nil, let new?):
                 _ = state.store(key, new)
                 counter.add(1, ordering: .relaxed)
             case (let old?, nil):
                 _ = state.remove(key)
                 counter.subtract(1, ordering: .relaxed)
-                if old.isExpired(at: now) { return result }  // it was invisible already
+                if old.isExpired(at: now) { return (result, stored) }  // it was invisible already
             case (_?, let new?):
                 _ = state.store(key, new)
             }
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
-            return result
+            return (result, stored)
         }
+        return result
     }
 
     /// Runs `body` on the entry of `key` (`nil` when absent or expired) under the shard's
