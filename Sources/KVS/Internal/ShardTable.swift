@@ -546,8 +546,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// Replaces the entry at `slot` (an occupied slot) and returns the one it held.
     @inlinable @inline(__always)
     func replaceEntry(at slot: Int, with entry: Entry<Value>) -> Entry<Value> {
-        let previous = self.entry(at: slot)
-        slots[slot].value = entry.value
+        // The table's reference to the old value moves out, bit for bit: copying it out
+        // and assigning over it would retain and release it here, under the shard's lock,
+        // and the old value's count is on a line that, for a key other threads read, is
+        // in another core's cache.
+        let expiresAt = deadline(at: slot)
+        let value = valuePointer(at: slot)
+        let previous = Entry(value: value.move(), expiresAt: expiresAt)
+        value.initialize(to: entry.value)
         setDeadline(entry.expiresAt, at: slot)
         return previous
     }
