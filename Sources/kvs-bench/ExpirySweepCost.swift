@@ -3,7 +3,7 @@ import KVS
 
 // EXPSWEEP: the cost of the background sweep alone, with no waiting on the wall clock: the EXP keys and
 // deadlines on an engine that reads a manual clock, swept by calling `sweepExpired` the way
-// the sweeper thread does (every 10 ms of clock time, 40 ms grace) until no key is left.
+// the sweeper thread does (every 25 ms of clock time, 25 ms grace) until no key is left.
 // Prints the sweep's thread CPU time per removed key; under
 // `valgrind --tool=callgrind --toggle-collect='*sweepOnce*'` it gives instructions per key.
 
@@ -26,8 +26,8 @@ func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
     let result = Locked((removed: 0, sweeps: 0, cpu: Int64(0)))
     let done = DispatchSemaphore(value: 0)
     let thread = Thread {
-        let tick: Int64 = 10_000_000
-        let grace: Int64 = 40_000_000
+        let tick: Int64 = 25_000_000
+        let grace: Int64 = 25_000_000
         var removed = 0
         var sweeps = 0
         let cpuStart = threadCPUNanos()

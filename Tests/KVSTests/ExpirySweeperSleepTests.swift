@@ -22,6 +22,24 @@ struct ExpirySweeperSleepTests {
         #expect(try engine.get("far") == 1)
     }
 
+    @Test(.dedicatedThread) func theSweeperWaitsOneIntervalPastAShardsDeadline() throws {
+        // By default a shard waits one sweep interval past its earliest deadline, so that
+        // one visit takes an interval's worth of keys: with a 10 ms interval, a key 5 ms
+        // past due stays through several ticks of the thread, and one 15 ms past due goes.
+        // (The clock is manual: only the ticks take real time.)
+        let clock = ManualClock()
+        let engine = try StoreEngine<String, Int>(shardCount: 4, clock: .manual(clock), sweepInterval: .milliseconds(10))
+        defer { engine.close() }
+        let start = clock.now()
+        try engine.set("k", 1, expiresAt: start + 1_000_000)
+        clock.advance(by: .milliseconds(6))
+        let ticks = engine.backgroundTickCount
+        #expect(eventually { engine.backgroundTickCount >= ticks + 3 }, "the thread ticks while the key waits")
+        #expect(engine.count == 1, "5 ms past due, within the 10 ms grace: not swept yet")
+        clock.advance(by: .milliseconds(10))
+        #expect(eventually { engine.count == 0 }, "15 ms past due: swept")
+    }
+
     @Test(.dedicatedThread) func anEarlierDeadlineWakesASleepingSweeper() throws {
         // The thread may sleep an hour and plans to, for a key an hour away; a key set
         // afterwards with a deadline 1 ms away must still be swept once it is due, so the

@@ -18,6 +18,8 @@ struct ReadmeExampleTests {
         try store.set("session:42", "token", ttl: .seconds(30)) // expires on its own
         let greeting = try store.get("greeting")                // "hello"
         #expect(greeting == "hello")
+        let length = try store.withValue("greeting") { $0.count } // 5: read in place, no copy
+        #expect(length == 5)
         #expect(!store.exists("nope"))
         #expect(store.count == 2)
         #expect(store.size.hasSuffix("B"))

@@ -89,7 +89,8 @@ package struct ExpiryIndex<Key: Hashable> {
     }
 
     /// log2 of a bucket's span in nanoseconds (2^28 ns, about 268 ms). The background sweep
-    /// visits a shard about every 45 ms (40 ms after its earliest deadline), so it mostly
+    /// visits a shard every 25 to 50 ms (25 ms or more after its earliest deadline; this
+    /// note's figures are from 40 ms after, every 45 ms or so), so it mostly
     /// finds the head bucket partly due and walks its items (in order, so the hardware
     /// prefetches them); a bucket is promoted (a heap pop, a dictionary removal and a new
     /// array, each a cache miss on memory the sweep last touched seconds ago) once per
