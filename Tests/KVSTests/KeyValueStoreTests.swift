@@ -111,7 +111,10 @@ struct KeyValueStoreTests {
         try store.set("u", witness())
         _ = try store.update("u") { _ in witness() }  // the read-modify-write path
         _ = try store.update("u") { _ in nil }
-        #expect(lockWasFree.withLock { $0 } == [true, true, true, true])
+        _ = try store.batchSet(["b1": witness(), "b2": witness()])
+        _ = try store.batchSet(["b1": witness(), "b2": witness()])  // replaces both
+        _ = try store.batchDelete(["b1", "b2"])  // removes both
+        #expect(lockWasFree.withLock { $0 } == Array(repeating: true, count: 8))
     }
 
     @Test func invalidShardCounts() {

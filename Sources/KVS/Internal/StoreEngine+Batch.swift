@@ -109,13 +109,18 @@ extension StoreEngine {
         try checkOpen()
         var errors: [Key: KVSError] = [:]
         var successful = 0
+        // What the items replace is released after each shard's unlock, as in `set`
+        // (allocated only once something is replaced, and reused from shard to shard).
+        var replaced: [Entry<Value>] = []
         forEachShardGroup(count: items.count, key: { items[$0].key }, invalid: { errors[items[$0].key] = invalidShardIndexError(items[$0].key) }) { shard, positions, tableHashes in
             shard.withLock { state in
                 var added = 0
                 for packed in positions {
                     let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
                     let item = items[position]
-                    if state.store(item.key, Entry(value: item.value, expiresAt: expiresAt), hash: tableHashes[position]) == nil {
+                    if let old = state.store(item.key, Entry(value: item.value, expiresAt: expiresAt), hash: tableHashes[position]) {
+                        replaced.append(old)
+                    } else {
                         added += 1
                     }
                 }
@@ -123,6 +128,7 @@ extension StoreEngine {
                 shard.bumpVersion()
                 if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
             }
+            replaced.removeAll(keepingCapacity: true)
             successful += positions.count
         }
         return (successful, errors)
@@ -141,6 +147,7 @@ extension StoreEngine {
         let distinct = keys.filter { seen.insert($0).inserted }
         var errors: [Key: KVSError] = [:]
         var deleted = 0
+        var removedEntries: [Entry<Value>] = []  // released after each unlock, as in `delete`
         forEachShardGroup(count: distinct.count, key: { distinct[$0] }, invalid: { errors[distinct[$0]] = invalidShardIndexError(distinct[$0]) }) { shard, positions, tableHashes in
             shard.withLock { state in
                 var removed = 0
@@ -152,6 +159,7 @@ extension StoreEngine {
                         errors[key] = KVSError.notFound(key.displayName)
                         continue
                     }
+                    removedEntries.append(old)
                     removed += 1
                     if old.hasExpiry {
                         let t = now ?? clock.now()
@@ -168,6 +176,7 @@ extension StoreEngine {
                     shard.bumpVersion()
                 }
             }
+            removedEntries.removeAll(keepingCapacity: true)
         }
         return (deleted, errors)
     }
