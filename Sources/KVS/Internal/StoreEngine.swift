@@ -174,13 +174,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         try checkOpen()
         let (index, hash) = try locate(key)
         let value: Value? = withLockedShard(at: index) { _, state in
-            guard let entry = state.table.entry(forKey: key, hash: hash) else { return nil }
-            if entry.hasExpiry, entry.expiresAt <= clock.now() {
-                _ = state.remove(key, hash: hash)
-                counter.subtract(1, ordering: .relaxed)
-                return nil
-            }
-            return entry.value
+            liveValue(key, hash: hash, in: &state)?.pointee  // a copy: it outlives the lock
         }
         guard let value else { throw KVSError.notFound(key.displayName) }
         return value
@@ -214,8 +208,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     }
 
     /// The address of the value of `key` in its shard's table, or `nil` if it is absent or
-    /// has expired (an expired entry is removed on the spot). Call under the shard's lock;
-    /// the address is good until the lock is released or the table changes.
+    /// has expired (an expired entry is removed on the spot: passive expiry, for ``get(_:)``
+    /// and ``withValue(_:_:)``). Call under the shard's lock; the address is good until the
+    /// lock is released or the table changes.
     ///
     /// A function of its own so that the table's storage is not held across the caller's
     /// use of the address: a local reference to it would live, retained, to the end of
