@@ -15,8 +15,9 @@ func load<V: BenchValue>(_ keys: [String], _: V.Type) -> (KeyValueStore<V>, Doub
     return (store, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
 }
 
-/// `ops` operations: `readPercent`% get (reading the value's first byte), the rest set of
-/// a fresh value; keys uniform, or from `samples` when given. Returns the misses.
+/// `ops` operations: `readPercent`% get (reading the value's first byte; `withValue` with
+/// `KVS_BENCH_READ=inplace`), the rest set of a fresh value; keys uniform, or from
+/// `samples` when given. Returns the misses.
 func mixed<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int, readPercent: UInt64, seed: UInt64, samples: [Int32]?) -> Int {
     var rng = SplitMix64(state: seed)
     var misses = 0

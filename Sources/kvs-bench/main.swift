@@ -17,7 +17,8 @@
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
 // references (L: three throwaway loads; others: OPS/5 per thread). KVS_BENCH_KEYS=N uses
 // N keys instead of the anchors' 1,000,000 (for example `L 1` over a range of store sizes,
-// as BENCHMARKS.md's memory row does).
+// as BENCHMARKS.md's memory row does). KVS_BENCH_READ=inplace makes the reads of R90, R50
+// and Z90 `withValue` (the value read in place under the lock) instead of `get`.
 import Foundation
 import KVS
 
