@@ -68,25 +68,59 @@ struct BatchTests {
         store.engine.checkInvariants()
     }
 
-    @Test func batchesTakeEachShardLockOnce() throws {
-        // Group a batch's keys by shard: each touched shard appears in exactly one group.
-        let store = try KeyValueStore<Int>(shardCount: 16)
+    /// Both ways of grouping: a counting sort (at least one key per eight shards) and
+    /// `sort()` (fewer keys over many shards).
+    @Test(arguments: [(shards: 16, keys: 500), (shards: 1024, keys: 20)])
+    func batchesTakeEachShardLockOnce(shards shardCount: Int, keys keyCount: Int) throws {
+        // Group a batch's keys by shard: each touched shard appears in exactly one group,
+        // and a group lists its positions in increasing order (a batch of writes with a key
+        // given twice keeps the last value).
+        let store = try KeyValueStore<Int>(shardCount: shardCount)
         defer { store.close() }
-        let keys = (0..<500).map { "k\($0)" }
+        let keys = (0..<keyCount).map { "k\($0)" }
         var groups: [Int] = []
         var positions = 0
         store.engine.forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { _ in }) { shard, group, tableHashes in
             let index = store.engine.shards.firstIndex { $0 === shard } ?? -1
             groups.append(index)
             positions += group.count
-            for packed in group {
-                let position = Int(packed & 0xFFFF_FFFF)
+            let inGroup = group.map { Int($0 & 0xFFFF_FFFF) }
+            #expect(inGroup == inGroup.sorted(), "positions in input order")
+            for position in inGroup {
                 #expect(store.engine.shardIndex(of: keys[position]) == index)
                 #expect(tableHashes[position] == keys[position].tableHash, "each key's table hash travels with it")
             }
         }
         #expect(positions == keys.count)
         #expect(groups.count == Set(groups).count, "one group, so one lock, per shard")
-        #expect(groups.count == 16)
+        #expect(groups.count == Set(keys.compactMap { store.engine.shardIndex(of: $0) }).count)
+        #expect(groups == groups.sorted(), "shards in increasing order")
+    }
+
+    @Test func sortByShardAgreesWithSort() {
+        // The counting sort must give exactly what sorting the packed integers gives, for
+        // every size around its threshold (shardCount / 8) and with empty shards between.
+        var generator = SystemRandomNumberGenerator()
+        for shardCount in [1, 7, 64, 256, 4096] {
+            for count in [0, 1, 2, shardCount / 8 - 1, shardCount / 8, shardCount / 8 + 1, 100, 1000] where count >= 0 {
+                let input = (0..<count).map { UInt64(Int.random(in: 0..<shardCount, using: &generator)) << 32 | UInt64($0) }
+                var sorted = input
+                StoreEngine<String, Int>.sortByShard(&sorted, shardCount: shardCount)
+                #expect(sorted == input.sorted(), "\(count) positions over \(shardCount) shards")
+            }
+        }
+    }
+
+    @Test func duplicateKeysInOneBatchKeepTheLastValue() throws {
+        // The engine's batch write takes a list (the server's MSET), where a key can come
+        // twice: the later item wins, whichever way the batch was grouped.
+        for shardCount in [8, 4096] {
+            let store = try KeyValueStore<Int>(shardCount: shardCount)
+            defer { store.close() }
+            let items: [(key: String, value: Int)] = (0..<40).map { ("k\($0 % 10)", $0) }
+            let result = try store.engine.batchSet(items)
+            #expect(result.successful == items.count)
+            for k in 0..<10 { #expect(try store.get("k\(k)") == 30 + k, "k\(k) with \(shardCount) shards") }
+        }
     }
 }

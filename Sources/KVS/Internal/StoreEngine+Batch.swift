@@ -2,51 +2,99 @@ import Synchronization
 
 extension StoreEngine {
     /// Groups the positions `0..<count` by the shard of `key(position)` and calls `body`
-    /// once per shard touched, with that shard's positions; positions whose custom hash is
-    /// out of range go to `invalid` instead. This is what lets a batch take each shard's
-    /// lock once rather than once per key. While hashing, it prefetches every key's home
-    /// slot (``Shard/prefetchHomeSlot(ofTableHash:)``), before any lock is taken. With a
-    /// `prepare`, it first calls `prepare` for every group, then `body` for every group.
+    /// once per shard touched, with that shard's positions in increasing order; positions
+    /// whose custom hash is out of range go to `invalid` instead. This is what lets a batch
+    /// take each shard's lock once rather than once per key. While hashing, it prefetches
+    /// every key's home slot (``Shard/prefetchHomeSlot(ofTableHash:)``), before any lock is
+    /// taken. With a `prepare`, it first calls `prepare` for every group, then `body` for
+    /// every group.
     ///
-    /// - Complexity: O(n log n) for n positions (a sort of packed integers), plus one
-    ///   hash per key.
+    /// Each element of `positions` packs (shard index << 32 | position); `tableHashes` holds
+    /// every key's table hash by position. Both buffers are valid only during the call.
+    ///
+    /// The loop borrows each shard (``withShard(at:_:)``) and hands out views of one buffer:
+    /// taking `shards[i]` and an `ArraySlice` per group retained and released the shard
+    /// object and the arrays, five pairs per group, and with two threads both wrote the
+    /// counts of the same shard objects. Callgrind, `kvs-bench B100 1` (200,000 against
+    /// 600,000 keys): see BENCHMARKS.md (B100) for the figures.
+    ///
+    /// - Complexity: O(n + s) for n positions and s shards when n is at least s / 8 (a
+    ///   counting sort), O(n log n) otherwise; plus one hash per key.
     @inlinable
     package func forEachShardGroup(
         count: Int,
         key: (Int) -> Key,
         invalid: (Int) -> Void,
-        prepare: ((Shard<Key, Value>, _ positions: ArraySlice<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void)? = nil,
-        _ body: (Shard<Key, Value>, _ positions: ArraySlice<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void
+        prepare: ((Shard<Key, Value>, _ positions: UnsafeBufferPointer<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void)? = nil,
+        _ body: (Shard<Key, Value>, _ positions: UnsafeBufferPointer<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void
     ) {
-        // Each element packs (shard index << 32 | position), so one integer sort groups them.
         var packed: [UInt64] = []
         packed.reserveCapacity(count)
         // Each key is hashed once: its table hash waits here, by position, for its shard.
         var tableHashes = [UInt64](repeating: 0, count: count)
-        for position in 0..<count {
-            let key = key(position)
-            let hashes = key.hashes
-            tableHashes[position] = hashes.table
-            if let index = shardIndex(of: key, shardHash: hashes.shard) {
-                shards[index].prefetchHomeSlot(ofTableHash: hashes.table)
-                packed.append(UInt64(index) << 32 | UInt64(position))
-            } else {
-                invalid(position)
+        tableHashes.withUnsafeMutableBufferPointer { tableHashes in
+            for position in 0..<count {
+                let key = key(position)
+                let hashes = key.hashes
+                tableHashes[position] = hashes.table
+                if let index = shardIndex(of: key, shardHash: hashes.shard) {
+                    withShard(at: index) { $0.prefetchHomeSlot(ofTableHash: hashes.table) }
+                    packed.append(UInt64(index) << 32 | UInt64(position))
+                } else {
+                    invalid(position)
+                }
             }
         }
-        packed.sort()
-        func forEachGroup(_ run: (Shard<Key, Value>, ArraySlice<UInt64>, UnsafeBufferPointer<UInt64>) -> Void) {
-            var start = 0
-            while start < packed.count {
-                let shardIndex = packed[start] >> 32
-                var end = start + 1
-                while end < packed.count, packed[end] >> 32 == shardIndex { end += 1 }
-                tableHashes.withUnsafeBufferPointer { run(shards[Int(shardIndex)], packed[start..<end], $0) }
-                start = end
+        Self.sortByShard(&packed, shardCount: shards.count)
+        packed.withUnsafeBufferPointer { packed in
+            tableHashes.withUnsafeBufferPointer { tableHashes in
+                func forEachGroup(_ run: (Shard<Key, Value>, UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>) -> Void) {
+                    var start = 0
+                    while start < packed.count {
+                        let shardIndex = packed[start] >> 32
+                        var end = start + 1
+                        while end < packed.count, packed[end] >> 32 == shardIndex { end += 1 }
+                        let group = UnsafeBufferPointer(rebasing: packed[start..<end])
+                        withShard(at: Int(truncatingIfNeeded: shardIndex)) { run($0, group, tableHashes) }
+                        start = end
+                    }
+                }
+                if let prepare { forEachGroup(prepare) }
+                forEachGroup(body)
             }
         }
-        if let prepare { forEachGroup(prepare) }
-        forEachGroup(body)
+    }
+
+    /// Sorts `packed` (shard index << 32 | position, in increasing position order) by
+    /// shard, keeping the positions of each shard in increasing order.
+    ///
+    /// With at least one element per eight shards, a counting sort by shard index: a pass
+    /// to count, one over the shards for the starts, one to place. For the anchors' batches
+    /// (100 keys, 256 shards) that is about a tenth of the instructions of `sort()`'s merge
+    /// sort (callgrind, `kvs-bench B100 1`: see BENCHMARKS.md). Fewer elements than that
+    /// (small batches over many shards) keep `sort()`, whose cost does not grow with the
+    /// shard count. Sorting the packed integers, as `sort()` does, also orders the positions
+    /// of a shard: the counting sort keeps them in input order, which is increasing.
+    @inlinable
+    package static func sortByShard(_ packed: inout [UInt64], shardCount: Int) {
+        guard packed.count > 1 else { return }
+        guard packed.count >= shardCount / 8 else {
+            packed.sort()
+            return
+        }
+        var starts = [Int32](repeating: 0, count: shardCount + 1)
+        starts.withUnsafeMutableBufferPointer { starts in
+            for element in packed { starts[Int(truncatingIfNeeded: element >> 32) &+ 1] &+= 1 }
+            for shard in 0..<shardCount { starts[shard &+ 1] &+= starts[shard] }
+            let unsorted = packed
+            packed.withUnsafeMutableBufferPointer { sorted in
+                for element in unsorted {
+                    let shard = Int(truncatingIfNeeded: element >> 32)
+                    sorted[Int(truncatingIfNeeded: starts[shard])] = element
+                    starts[shard] &+= 1
+                }
+            }
+        }
     }
 
     /// The values of `keys`: every distinct key ends in exactly one of the two results.
@@ -203,7 +251,7 @@ extension StoreEngine {
     /// `positions` (a shard group of ``forEachShardGroup(count:key:invalid:prepare:_:)``).
     @inlinable
     static func prefetchValues(
-        in shard: Shard<Key, Value>, of keys: [Key], at positions: ArraySlice<UInt64>,
+        in shard: Shard<Key, Value>, of keys: [Key], at positions: UnsafeBufferPointer<UInt64>,
         tableHashes: UnsafeBufferPointer<UInt64>
     ) {
         shard.withLock { state in
