@@ -18,24 +18,33 @@ func load<V: BenchValue>(_ keys: [String], _: V.Type) -> (KeyValueStore<V>, Doub
 /// `ops` operations: `readPercent`% get (reading the value's first byte; `withValue` with
 /// `KVS_BENCH_READ=inplace`), the rest set of a fresh value; keys uniform, or from
 /// `samples` when given. Returns the misses.
+///
+/// With `KVS_BENCH_CHAIN=1` each read also adds the value's last byte (always 0) to the
+/// generator's state, so the next operation's key depends on this read's value: the CPU
+/// can no longer start the next lookup's cache misses before this one's are done, and the
+/// figure is one operation's latency, not the throughput of overlapping ones.
+/// `scripts/bench-chain.sh` runs it against references patched the same way.
 func mixed<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int, readPercent: UInt64, seed: UInt64, samples: [Int32]?) -> Int {
     var rng = SplitMix64(state: seed)
     var misses = 0
     var sink = 0
     let inPlace = ProcessInfo.processInfo.environment["KVS_BENCH_READ"] == "inplace"
+    let chained = ProcessInfo.processInfo.environment["KVS_BENCH_CHAIN"] == "1"
     for i in 0..<ops {
         let r = rng.next()
         let index = samples.map { Int($0[i]) } ?? uniformIndex(r, keys.count)
         let key = keys[index]
         if (r >> 32) % 100 < readPercent {
             if inPlace {
-                if let read = try? store.withValue(key, { $0.count &+ Int($0[0]) }) {
-                    sink &+= read
+                if let read = try? store.withValue(key, { ($0.count &+ Int($0[0]), $0[$0.count - 1]) }) {
+                    sink &+= read.0
+                    if chained { rng.state &+= UInt64(read.1) }
                 } else {
                     misses += 1
                 }
             } else if let value = try? store.get(key) {
                 sink &+= value.count &+ Int(value[0])  // read the value, as a caller would
+                if chained { rng.state &+= UInt64(value[value.count - 1]) }
             } else {
                 misses += 1
             }

@@ -18,7 +18,9 @@
 // references (L: three throwaway loads; others: OPS/5 per thread). KVS_BENCH_KEYS=N uses
 // N keys instead of the anchors' 1,000,000 (for example `L 1` over a range of store sizes,
 // as BENCHMARKS.md's memory row does). KVS_BENCH_READ=inplace makes the reads of R90, R50
-// and Z90 `withValue` (the value read in place under the lock) instead of `get`.
+// and Z90 `withValue` (the value read in place under the lock) instead of `get`;
+// KVS_BENCH_CHAIN=1 makes each of their operations wait for the read before it (see
+// `mixed`, and scripts/bench-chain.sh).
 import Foundation
 import KVS
 
