@@ -10,8 +10,10 @@
 #
 # The references are the anchors' own sources, copied to a temporary folder and built
 # twice: as they are, and with that one line patched in (the script stops if a patch no
-# longer applies). kvs-bench does the same with KVS_BENCH_CHAIN=1. Nothing under
-# ../shared/anchors is changed.
+# longer applies). kvs-bench does the same with KVS_BENCH_CHAIN=1. java-chm is built a
+# third time, "padded": not chained, each operation first spending about 120 instructions
+# (PAD_ROUNDS=3) on registers only, which shows how much of Java's lead needs its
+# operations to be short. Nothing under ../shared/anchors is changed.
 #
 #   scripts/bench-chain.sh            # REPS=5 OPS=2000000 THREADS="1 2" WORKLOADS="R90 R50"
 #
@@ -74,6 +76,19 @@ javac -d "$TMP/java-chained" "$TMP/java-src/ChmBench.java"
 programs+=(java-chm) runners+=("java -cp $TMP/java-plain ChmBench")
 programs+=(java-chm-chained) runners+=("java -cp $TMP/java-chained ChmBench")
 
+# java-chm-padded: not chained, but each operation first does PAD_ROUNDS x 4 rounds of
+# SplitMix's output function on registers (four independent chains, about 10
+# instructions a round, no memory): work that needs no cache line, to see whether Java's
+# overlap survives a longer operation.
+PAD_ROUNDS="${PAD_ROUNDS:-3}"
+mkdir -p "$TMP/java-pad-src" "$TMP/java-padded"
+cp "$ANCHORS/java-chm/ChmBench.java" "$TMP/java-pad-src/"
+patch_line "$TMP/java-pad-src/ChmBench.java" \
+    'String key = keys[idx];' \
+    "String key = keys[idx]; { long a = r, b = r + 1, c = r + 2, d = r + 3; for (int k = 0; k < $PAD_ROUNDS; k++) { a = mix(a); b = mix(b); c = mix(c); d = mix(d); } sink += (a ^ b ^ c ^ d) & 1; }"
+javac -d "$TMP/java-padded" "$TMP/java-pad-src/ChmBench.java"
+programs+=(java-chm-padded) runners+=("java -cp $TMP/java-padded ChmBench")
+
 if command -v g++ >/dev/null && [[ -f /usr/include/libcuckoo/cuckoohash_map.hh ]]; then
     log "building cpp-libcuckoo, as it is and chained"
     cp "$ANCHORS/cpp-libcuckoo/main.cpp" "$TMP/cuckoo.cpp"
@@ -108,8 +123,12 @@ for line in open(sys.argv[1]):
     name, w, t, f = line.split()
     figures.setdefault((name, w, t), []).append(float(f))
 median = {k: statistics.median(v) for k, v in figures.items()}
+print("medians (M operations/s):")
+for (name, w, t), m in sorted(median.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0])):
+    print(f"  {name:<22} {w} {t} {m / 1e6:6.2f}   (runs: {' '.join(f'{x / 1e6:.2f}' for x in figures[(name, w, t)])})")
+print()
 print(f"{'program':<16} {'workload':<8} {'plain M/s':>10} {'chained M/s':>12} {'plain/chained':>14}")
-rows = sorted({(n.removesuffix('-chained'), w, t) for (n, w, t) in median})
+rows = sorted({(n.removesuffix('-chained'), w, t) for (n, w, t) in median if not n.endswith('-padded')})
 for name, w, t in sorted(rows, key=lambda r: (r[1], r[2], r[0])):
     plain, chained = median.get((name, w, t)), median.get((name + '-chained', w, t))
     if plain and chained:
