@@ -82,7 +82,7 @@ extension StoreEngine {
             packed.sort()
             return
         }
-        var starts = [Int32](repeating: 0, count: shardCount + 1)
+        var starts = [Int](repeating: 0, count: shardCount + 1)
         starts.withUnsafeMutableBufferPointer { starts in
             for element in packed { starts[Int(truncatingIfNeeded: element >> 32) &+ 1] &+= 1 }
             for shard in 0..<shardCount { starts[shard &+ 1] &+= starts[shard] }
@@ -90,7 +90,7 @@ extension StoreEngine {
             packed.withUnsafeMutableBufferPointer { sorted in
                 for element in unsorted {
                     let shard = Int(truncatingIfNeeded: element >> 32)
-                    sorted[Int(truncatingIfNeeded: starts[shard])] = element
+                    sorted[starts[shard]] = element
                     starts[shard] &+= 1
                 }
             }
