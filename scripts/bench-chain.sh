@@ -17,6 +17,9 @@
 #
 #   scripts/bench-chain.sh            # REPS=5 OPS=2000000 THREADS="1 2" WORKLOADS="R90 R50"
 #
+# Only R90 and R50: Z90 takes its keys from samples drawn before timing, not from the
+# generator, so the patch would not chain it.
+#
 # Prints the medians, for each program, workload and thread count, of the plain and the
 # chained figures (operations per second) and their ratio; the raw lines go to RAW
 # (default: a file in the temporary folder, printed at the end, then removed).

@@ -20,7 +20,8 @@ func load<V: BenchValue>(_ keys: [String], _: V.Type) -> (KeyValueStore<V>, Doub
 /// `samples` when given. Returns the misses.
 ///
 /// With `KVS_BENCH_CHAIN=1` each read also adds the value's last byte (always 0) to the
-/// generator's state, so the next operation's key depends on this read's value: the CPU
+/// generator's state, so the next operation's key depends on this read's value (uniform
+/// keys only: Z90's keys come from `samples`, drawn before timing): the CPU
 /// can no longer start the next lookup's cache misses before this one's are done, and the
 /// figure is one operation's latency, not the throughput of overlapping ones.
 /// `scripts/bench-chain.sh` runs it against references patched the same way.
