@@ -298,13 +298,16 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         _ body: (inout Entry<Value>?, _ now: Int64) throws(E) -> R
     ) throws(KVSEngineError<E>) -> R {
         do { try checkOpen() } catch { throw .store(error) }
-        guard let index = shardIndex(of: key) else { throw .store(invalidShardIndexError(key)) }
+        // Both hashes once, here: the lookup, the store and the removal below take the
+        // table hash (each computed it again from the key before).
+        let index: Int, hash: UInt64
+        do { (index, hash) = try locate(key) } catch { throw .store(error) }
         // The entry that was stored leaves the closure with the result, so that the last
         // release of a replaced or removed value (its `free`) comes after the unlock; see
         // ``set(_:_:expiresAt:)``.
         let (result, _) = try withLockedShard(at: index) { (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?) in
             let now = clock.now()
-            let stored = state.table[key]
+            let stored = state.table.entry(forKey: key, hash: hash)
             var entry = stored
             if let e = entry, e.isExpired(at: now) { entry = nil }
             let result: R
@@ -313,14 +316,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             case (nil, nil):
                 return (result, stored)
             case (nil, let new?):
-                _ = state.store(key, new)
+                _ = state.store(key, new, hash: hash)
                 counter.add(1, ordering: .relaxed)
             case (let old?, nil):
-                _ = state.remove(key)
+                _ = state.remove(key, hash: hash)
                 counter.subtract(1, ordering: .relaxed)
                 if old.isExpired(at: now) { return (result, stored) }  // it was invisible already
             case (_?, let new?):
-                _ = state.store(key, new)
+                _ = state.store(key, new, hash: hash)
             }
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
@@ -336,10 +339,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable
     package func readEntry<R>(_ key: Key, _ body: (Entry<Value>?, _ now: Int64) -> R) throws(KVSError) -> R {
         try checkOpen()
-        guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
+        let (index, hash) = try locate(key)  // both hashes in one pass over the key
         return withLockedShard(at: index) { _, state in
             let now = clock.now()
-            guard let entry = state.table[key], !entry.isExpired(at: now) else { return body(nil, now) }
+            guard let entry = state.table.entry(forKey: key, hash: hash), !entry.isExpired(at: now) else { return body(nil, now) }
             return body(entry, now)
         }
     }
