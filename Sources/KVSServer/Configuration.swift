@@ -1,3 +1,4 @@
+import NIOCore
 import RESP
 
 /// How a ``Server`` listens, stores and limits, with Redis's defaults and option names.
@@ -31,7 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var maxQueryBufferLength: Int = 1024 * 1024 * 1024
     /// The most arguments in one command. Default 1,048,576.
     public var maxArguments: Int = 1024 * 1024
-    /// Event loop threads; 0 = one per core. Default 0.
+    /// Event loop threads (Redis `io-threads`); 0 = one per core less one, and at least
+    /// one (``defaultEventLoopThreads(coreCount:)``). Default 0.
     public var eventLoopThreads: Int = 0
     /// Shards per database store. Default 64.
     public var shardsPerDatabase: Int = 64
@@ -81,5 +83,30 @@ public struct ServerConfiguration: Sendable {
 
     var decoderLimits: RESPDecoder.Limits {
         RESPDecoder.Limits(maxBulkLength: maxBulkLength, maxArgumentCount: maxArguments)
+    }
+}
+
+extension ServerConfiguration {
+    /// The event loops a server with this configuration runs: ``eventLoopThreads`` when it
+    /// is positive, otherwise ``defaultEventLoopThreads(coreCount:)`` for this machine.
+    public var resolvedEventLoopThreads: Int {
+        eventLoopThreads > 0 ? eventLoopThreads : Self.defaultEventLoopThreads(coreCount: System.coreCount)
+    }
+
+    /// The default number of event loops on a machine with `coreCount` cores: one per core
+    /// less one, and at least one, so that a core is left for the kernel's network work
+    /// and for the clients when they run on the same machine (Redis gives the same advice
+    /// for its `io-threads`).
+    ///
+    /// Measured on a 2-core machine with `redis-benchmark` on it (`scripts/bench-server.sh`,
+    /// 3 alternating rounds): one loop met all four throughput rows against `redis-server`
+    /// (pipeline 1: SET 1.01-1.07×, GET 1.02-1.09×; pipeline 16: SET 1.01-1.06×, GET
+    /// 1.23-1.28×), two loops met neither pipeline-1 row (SET 0.97-1.01×, GET 0.88-0.97×;
+    /// pipeline 16: SET 1.18-1.24×, GET 1.11-1.12×). Two loops spend more time waking up
+    /// in `epoll_wait` on two cores shared with the client (see BENCHMARKS.md, "Event
+    /// loops"). Where other processes keep the cores busy, or the clients are elsewhere and
+    /// the load is heavily pipelined, `--io-threads` with the core count can do better.
+    public static func defaultEventLoopThreads(coreCount: Int) -> Int {
+        max(1, coreCount - 1)
     }
 }

@@ -105,7 +105,7 @@ public final class Server: Service, Sendable {
                 description: "cannot load the snapshot \(serverState.persistence.path): \(error.message). "
                     + "The file was left untouched; move it away to start with an empty store.")
         }
-        let threads = config.eventLoopThreads > 0 ? config.eventLoopThreads : System.coreCount
+        let threads = config.resolvedEventLoopThreads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var channels: [any Channel] = []
         do {

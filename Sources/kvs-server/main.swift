@@ -43,7 +43,7 @@ struct KVSServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-query-buffer-limit"), help: "Most unprocessed input per client, in bytes.")
     var clientQueryBufferLimit: Int = 1024 * 1024 * 1024
 
-    @Option(name: .customLong("io-threads"), help: "Event loop threads (0: one per core).")
+    @Option(name: .customLong("io-threads"), help: "Event loop threads (0: one per core less one, at least one).")
     var ioThreads: Int = 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")

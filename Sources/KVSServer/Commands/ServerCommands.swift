@@ -128,7 +128,7 @@ enum ServerCommands {
             ("maxmemory-policy", "noeviction"),
             ("timeout", "0"),
             ("tcp-keepalive", "300"),
-            ("io-threads", String(config.eventLoopThreads)),
+            ("io-threads", String(config.resolvedEventLoopThreads)),
             ("cluster-enabled", "no"),
             ("lazyfree-lazy-user-del", "no"),
         ]

@@ -25,6 +25,17 @@ struct ServerCommandsTests {
         }
     }
 
+    @Test func eventLoopsDefaultToOnePerCoreLessOne() {
+        #expect(ServerConfiguration.defaultEventLoopThreads(coreCount: 1) == 1)
+        #expect(ServerConfiguration.defaultEventLoopThreads(coreCount: 2) == 1)
+        #expect(ServerConfiguration.defaultEventLoopThreads(coreCount: 8) == 7)
+        var config = ServerConfiguration()
+        #expect(config.eventLoopThreads == 0, "0 means the default")
+        #expect(config.resolvedEventLoopThreads == ServerConfiguration.defaultEventLoopThreads(coreCount: System.coreCount))
+        config.eventLoopThreads = 3
+        #expect(config.resolvedEventLoopThreads == 3, "an explicit count is kept")
+    }
+
     @Test func configGetAndSet() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
@@ -32,6 +43,8 @@ struct ServerCommandsTests {
             #expect(try c.call("CONFIG", "GET", "appendonly") == .array([bulk("appendonly"), bulk("no")]))
             #expect(try c.call("CONFIG", "GET", "databases") == .array([bulk("databases"), bulk("16")]))
             #expect(try c.call("CONFIG", "GET", "nothing") == .array([]))
+            // The test server runs two loops (TestServer.swift): the count in use, not the setting.
+            #expect(try c.call("CONFIG", "GET", "io-threads") == .array([bulk("io-threads"), bulk("2")]))
             guard case .array(let many) = try c.call("CONFIG", "GET", "max*") else { return }
             #expect(many.count >= 4)
             #expect(try c.call("CONFIG", "SET", "save", "900 1") == OK)
