@@ -101,11 +101,12 @@ extension ServerConfiguration {
     /// Measured on a 2-core machine with `redis-benchmark` on it (`scripts/bench-server.sh`,
     /// 3 alternating rounds): one loop met all four throughput rows against `redis-server`
     /// (pipeline 1: SET 1.01-1.07×, GET 1.02-1.09×; pipeline 16: SET 1.01-1.06×, GET
-    /// 1.23-1.28×), two loops met a pipeline-1 row once in the three rounds (SET 0.97-1.01×,
-    /// GET 0.88-0.97×; pipeline 16: SET 1.18-1.24×, GET 1.11-1.12×). Two loops spend more time waking up
-    /// in `epoll_wait` on two cores shared with the client (see BENCHMARKS.md, "Event
-    /// loops"). Where other processes keep the cores busy, or the clients are elsewhere and
-    /// the load is heavily pipelined, `--io-threads` with the core count can do better.
+    /// 1.23-1.28×), two loops met a pipeline-1 row once in the three rounds (SET
+    /// 0.97-1.01×, GET 0.88-0.97×; pipeline 16: SET 1.18-1.24×, GET 1.11-1.12×). Two loops
+    /// spend more time waking up in `epoll_wait` on two cores shared with the client (see
+    /// BENCHMARKS.md, "Event loops"). Where other processes keep the cores busy, or the
+    /// clients are elsewhere and the load is heavily pipelined, `--io-threads` with the
+    /// core count can do better.
     public static func defaultEventLoopThreads(coreCount: Int) -> Int {
         max(1, coreCount - 1)
     }

@@ -83,16 +83,16 @@ extension StoreEngine {
             return
         }
         var starts = [Int](repeating: 0, count: shardCount + 1)
-        starts.withUnsafeMutableBufferPointer { starts in
+        packed = starts.withUnsafeMutableBufferPointer { starts in
             for element in packed { starts[Int(truncatingIfNeeded: element >> 32) &+ 1] &+= 1 }
             for shard in 0..<shardCount { starts[shard &+ 1] &+= starts[shard] }
-            let unsorted = packed
-            packed.withUnsafeMutableBufferPointer { sorted in
-                for element in unsorted {
+            return [UInt64](unsafeUninitializedCapacity: packed.count) { sorted, initialized in
+                for element in packed {
                     let shard = Int(truncatingIfNeeded: element >> 32)
-                    sorted[starts[shard]] = element
+                    sorted.initializeElement(at: starts[shard], to: element)
                     starts[shard] &+= 1
                 }
+                initialized = packed.count  // every place filled: the starts cover 0..<count
             }
         }
     }

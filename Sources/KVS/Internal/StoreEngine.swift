@@ -150,10 +150,13 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// single-key operation hashes its key once, here, and then borrows the shard with
     /// ``withLockedShard(at:_:)``.
     ///
+    /// With a custom hash the key's FNV-1a hash is not needed, and not computed: only the
+    /// table hash is.
+    ///
     /// - Throws: ``KVSError/Code/invalidShardIndex`` if a custom hash misbehaved.
     @inlinable
     package func locate(_ key: Key) throws(KVSError) -> (shardIndex: Int, tableHash: UInt64) {
-        let hashes = key.hashes
+        let hashes = customHash == nil ? key.hashes : KeyHashes(shard: 0, table: key.tableHash)
         guard let index = shardIndex(of: key, shardHash: hashes.shard) else { throw invalidShardIndexError(key) }
         return (index, hashes.table)
     }
