@@ -12,7 +12,7 @@ extension KeyValueStore {
     }
 
     /// An estimate of the memory the store's keys and values take, in bytes: the hash
-    /// tables (each slot's key and value at the table's load factor, an occupancy bit per
+    /// tables (each slot's key and value at the table's load factor, a one-byte tag per
     /// slot, and a deadline and a bit per slot in a table where some entry has one), plus the
     /// heap bytes of the key and, for `String`, `[UInt8]` and `Data` values, of the value.
     /// Other value types count their inline size only.

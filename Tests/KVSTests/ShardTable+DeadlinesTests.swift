@@ -87,7 +87,7 @@ struct ShardTableDeadlineTests {
 
     @Test(arguments: [9, 12, 18])
     func removalsShiftDeadlinesWithTheirEntries(keyCount: Int) {
-        // A table of 12 or 24 slots at up to 3/4 full: long runs that wrap. Remove each key
+        // Tables of 12, 16 and 24 slots up to 85% full: long runs that wrap. Remove each key
         // in turn from a fresh copy; the entries shifted back keep their own deadlines,
         // and those without one still have none.
         var full = ShardTable<String, Int>(minimumCapacity: keyCount)

@@ -155,6 +155,7 @@ struct TableMemoryTests {
         #expect(TableMemory.Pool.chunkShape(blockSize: 192 << 10) == (3, 32))
         #expect(TableMemory.Pool.chunkShape(blockSize: 3 << 20) == (3, 2))
         #expect(TableMemory.Pool.chunkShape(blockSize: 144 << 10) == (9, 128))  // 6,144 slots of 24 bytes
+        #expect(TableMemory.Pool.chunkShape(blockSize: 120 << 10) == (15, 256))  // 5,120 slots of 24 bytes
         // 3,072 slots of 24 bytes: an exact fit (256 to 18 MiB) wins over 199 to 14 MiB,
         // which leaves 8 KiB (0.06%).
         #expect(TableMemory.Pool.chunkShape(blockSize: 72 << 10) == (9, 256))
@@ -194,15 +195,15 @@ struct TableMemoryTests {
             switch i % 4 {
             case 0:
                 growerNames.append("grower\(i)")
-                growers.append(filled("grower\(i)", count: 1_100))  // at most 1,152 in 1,536 slots
+                growers.append(filled("grower\(i)", count: 1_200))  // within 1/8 of 1,305, the most 1,536 slots hold
             case 1 where i % 8 == 1:
-                readers.append(filled("reader\(i)", count: 800))
+                readers.append(filled("reader\(i)", count: 1_000))
             case 1:
                 removerNames.append("remover\(i)")
                 removers.append(filled("remover\(i)", count: 1_100))
             default:
                 moverNames.append("mover\(i)")
-                movers.append(filled("mover\(i)", count: 800))
+                movers.append(filled("mover\(i)", count: 1_000))  // more than 1,024 slots hold (870)
             }
         }
         let blockSize = 1_536 * MemoryLayout<(String, Payload)>.stride
@@ -214,7 +215,7 @@ struct TableMemoryTests {
         }
         // The leavers grow to 2,048 slots: 40 of the 80 blocks are free again, 3.3 MiB.
         for i in leavers.indices {
-            for j in 1_100..<1_200 { leavers[i].updateValue(Entry(value: Payload(a: j, b: 0, c: 0, d: 0, e: j), expiresAt: 0), forKey: "leaver\(i):\(j)") }
+            for j in 1_100..<1_320 { leavers[i].updateValue(Entry(value: Payload(a: j, b: 0, c: 0, d: 0, e: j), expiresAt: 0), forKey: "leaver\(i):\(j)") }
             #expect(leavers[i].capacity == 2_048)
         }
         for table in movers + growers + removers + readers { #expect(TableMemory.isDraining(table.slotsAddress)) }
@@ -243,7 +244,7 @@ struct TableMemoryTests {
         }
 
         // Every entry is where it was, with its deadline.
-        let checked = zip(movers, moverNames).map { ($0, $1, 800) } + zip(growers, growerNames).map { ($0, $1, 1_100) }
+        let checked = zip(movers, moverNames).map { ($0, $1, 1_000) } + zip(growers, growerNames).map { ($0, $1, 1_200) }
         for (table, name, count) in checked {
             #expect(table.count == count + 1)
             for i in 0..<count {

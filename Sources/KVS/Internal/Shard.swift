@@ -26,17 +26,20 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     /// to check that what they read is still current.
     @usableFromInline package let version: Atomic<UInt64>
 
-    /// Where the table's slots start and how many there are, as of the last unlock: read
-    /// without the lock by batch operations, only to prefetch a key's home slot before
-    /// they take the lock (``prefetchHomeSlot(ofTableHash:)``). A stale or torn pair only
-    /// prefetches a useless line: a prefetch never faults and changes nothing.
+    /// Where the table's slots and tags start and how many slots there are, as of the
+    /// last unlock: read without the lock by batch operations, only to prefetch a key's
+    /// home slot and tag before they take the lock (``prefetchHomeSlot(ofTableHash:)``).
+    /// A stale or torn set only prefetches useless lines: a prefetch never faults and
+    /// changes nothing.
     @usableFromInline let slotsHint: Atomic<UInt>
+    @usableFromInline let tagsHint: Atomic<UInt>
     @usableFromInline let capacityHint: Atomic<Int>
 
     package init() {
         nextDeadline = Atomic(.max)
         version = Atomic(0)
         slotsHint = Atomic(0)
+        tagsHint = Atomic(0)
         capacityHint = Atomic(0)
     }
 
@@ -47,12 +50,13 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
         let base = UInt(bitPattern: data.table.storage.slots)
         if slotsHint.load(ordering: .relaxed) != base {
             slotsHint.store(base, ordering: .relaxed)
+            tagsHint.store(UInt(bitPattern: data.table.storage.tags), ordering: .relaxed)
             capacityHint.store(data.table.storage.capacity, ordering: .relaxed)
         }
     }
 
-    /// Starts loading the cache line of the home slot of a key whose table hash is
-    /// `hash`, without the lock.
+    /// Starts loading the cache lines of the home slot and tag of a key whose table hash
+    /// is `hash`, without the lock.
     ///
     /// A batch of random keys touches one cold slot per key, and every lock and every
     /// retain is a locked instruction that keeps the CPU from overlapping those misses
@@ -65,6 +69,7 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
         let home = ShardTableStorage<Key, Value>.home(of: hash, capacity: capacity)
         let offset = UInt(truncatingIfNeeded: home &* MemoryLayout<ShardTableStorage<Key, Value>.Slot>.stride)
         ckvs_prefetch(UnsafeRawPointer(bitPattern: slotsHint.load(ordering: .relaxed) &+ offset))
+        ckvs_prefetch(UnsafeRawPointer(bitPattern: tagsHint.load(ordering: .relaxed) &+ UInt(truncatingIfNeeded: home)))
     }
 
     /// Records a change of the shard's contents. Call under the lock. A plain load and

@@ -3,7 +3,8 @@ extension ShardTable {
     /// invariant. For tests and `StoreEngine.checkInvariants()`; nothing a caller passes
     /// can break these, so a failure is a bug in this module.
     ///
-    /// - ``count`` is the number of occupied slots, and at most 3/4 of the slots;
+    /// - ``count`` is the number of occupied slots, and at most 85% of the slots;
+    /// - each occupied slot's tag is that of its key's table hash;
     /// - only occupied slots have the deadline bit, and the storage's deadline count is the
     ///   number of slots that have it;
     /// - no deadline bit in front of the deadline 0 (which means "none");
@@ -28,10 +29,11 @@ extension ShardTable {
                 precondition(storage.deadline(at: slot) != 0, "ShardTable invariant: slot \(slot) has the deadline 0 behind its bit")
             }
             let key = storage.slots[slot].key
+            precondition(storage.tags[slot] == ShardTableStorage<Key, Value>.tag(of: key.tableHash), "ShardTable invariant: slot \(slot) has the tag \(storage.tags[slot]), not its key's")
             precondition(storage.find(key, hash: key.tableHash) == slot, "ShardTable invariant: key \(key.displayName) is not found at its slot \(slot)")
         }
         precondition(occupied == storage.count, "ShardTable invariant: \(occupied) occupied slots, count \(storage.count)")
-        precondition(storage.count <= storage.maxCount, "ShardTable invariant: more than 3/4 full")
+        precondition(storage.count <= storage.maxCount, "ShardTable invariant: more than 85% full")
         precondition(withDeadline == storage.deadlineCount, "ShardTable invariant: \(withDeadline) deadline bits, deadline count \(storage.deadlineCount)")
     }
 

@@ -12,27 +12,39 @@ import Synchronization
 /// its UTF-8 bytes. Measured with `kvs-bench R90 1` on 1,000,000 keys of the anchors'
 /// workload; see BENCHMARKS.md for the figures.
 ///
-/// **Layout.** At most 3/4 of the slots are full, so probe sequences stay short.
-/// `capacity` is a power of two or 1.5 times one (8, 12, 16, 24, 32, …), so a table
-/// grows by 1.5× or 1.33×, not 2×, and stays between 1/2 and 3/4 full once it has grown
-/// (between 3/8 and 3/4 with doubling). A key's home slot is the high half of
-/// `hash × capacity` (one multiply, where a power of two would use a mask).
-/// Measured with `kvs-bench L 1` (1,000,000 keys, 256 shards): each shard ends at 3,906
-/// entries in 6,144 slots, not 8,192. A finer ladder (1.25× steps to 4/5 load) was
-/// measured and not kept: the shards then straddle two sizes, and the pooled blocks freed
-/// by those that grew first stay resident (56 of 256 at 1,000,000 keys, too few to drain
-/// their chunk: see ``TableMemory``; BENCHMARKS.md, the memory row). A bitmap of
-/// its own (768 bytes for those 6,144 slots) says which slots are occupied; an empty
-/// slot's key and value fields are uninitialized.
-/// Removal shifts the following entries of the probe run back (no tombstones), so
-/// lookups never cross deleted slots and the table needs no periodic rebuild.
+/// **Layout.** `capacity` follows a ladder: below 4,096 slots a power of two or 1.5 times
+/// one (8, 12, 16, 24, …, 3,072), so a small table grows by 1.5× or 1.33×; from 4,096 on,
+/// quarter steps (4,096, 5,120, 6,144, 7,168, 8,192, 10,240, …), growth by 1.25× to
+/// 1.14×. At most 85% of the slots are full. A key's home slot is the high half of
+/// `hash × capacity` (one multiply, where a power of two would use a mask). Each slot has
+/// a one-byte *tag* in an array of its own: 0 for an empty slot, otherwise 7 bits of the
+/// key's table hash with the high bit set. A probe compares keys only where the tags
+/// agree, so each slot it passes costs a byte comparison, not a `String` comparison. An
+/// empty slot's key and value fields are uninitialized. Removal shifts the following
+/// entries of the probe run back (no tombstones), so lookups never cross deleted slots
+/// and the table needs no periodic rebuild.
+///
+/// **Why 85% and quarter steps (session 10).** With at most 3/4 full and steps of
+/// 1.5×/1.33×, the anchors' 1,000,000 keys (256 shards of 3,519 to 4,285 keys: FNV-1a
+/// spreads them unevenly) ended in 6,144 slots a shard, 0.64 full; now every shard ends in
+/// 5,120 (4,352 fit), 0.76 full. `kvs-bench L 1`: 135 → 130 resident bytes per key; over
+/// 21 store sizes from 300,000 to 3,000,000 keys, see BENCHMARKS.md (the memory row).
+/// Quarter steps for small tables too cost 28% of `L`'s inserts (more rehashing) for no
+/// bytes worth having; steps without tags cost `Z90 2` 11% (0 of 6 alternating pairs
+/// ahead), the longer runs' `String` comparisons. With the tags, 8 alternating pairs each
+/// against the build before: `R90 2` 1.06× (6 of 8 ahead), `Z90 2` 1.03×, `R50 2` and
+/// `B100 2` even, and callgrind `kvs-bench R90 1` 561 → 527 instructions per operation;
+/// but `L 1` 0.89× (0 of 8: a fuller table, and 1.25 MiB of tags where the bitmap was
+/// 192 KiB, which the loaded values push out of the cache), and a removal shifts longer
+/// runs, hashing each key it passes: the expiry sweeper's CPU 3.9% → 4.2% of a core
+/// (`kvs-bench EXP 1`, 3 pairs).
 ///
 /// **Deadlines.** A table allocates one deadline per slot, followed by a bitmap of the
 /// entries that have one, when it first stores an entry with a deadline, and the entries
 /// move their deadline along (removal's shift, growth, copies). A table whose entries have
 /// no deadline has no such block, and a `get` there reads nothing but the slot and its
-/// occupancy bit: its slot is 24 bytes where key, value and deadline took 32, 38 bytes of
-/// table per key instead of 50 in the run above, and `kvs-bench L 1` went from 148 to 135
+/// occupancy bit (now its tag): its slot is 24 bytes where key, value and deadline took
+/// 32, 38 bytes of table per key instead of 50 in the run above (session 5's ladder), and `kvs-bench L 1` went from 148 to 135
 /// resident bytes per key (164 to 152 with `[UInt8]` values). The price, callgrind,
 /// `kvs-bench R90 1` (200,000 against 600,000 operations, the hash secret fixed for both):
 /// 598 to 606 instructions per operation, the bit test of each probe and the check for
@@ -72,7 +84,7 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// How many slots the table has (full and empty).
     @inlinable package var capacity: Int { storage.capacity }
 
-    /// The bytes the table has allocated: its slots, its occupancy bitmap and, while it
+    /// The bytes the table has allocated: its slots, its tags and, while it
     /// keeps them, its deadlines and their bitmap (the keys' and values' own heap storage
     /// is not counted).
     package var allocatedByteCount: Int {
@@ -80,7 +92,7 @@ package struct ShardTable<Key: StoreKey, Value> {
         guard capacity > 0 else { return 0 }  // nothing allocated for entries yet
         let words = ShardTableStorage<Key, Value>.bitmapWords(for: capacity)
         let deadlines = storage.deadlines == nil ? 0 : (capacity + words) * MemoryLayout<Int64>.stride
-        return capacity * storage.slotStride + words * MemoryLayout<UInt64>.stride + deadlines
+        return capacity * storage.slotStride + ShardTableStorage<Key, Value>.tagBytes(for: capacity) + deadlines
     }
 
     /// The entry of `key`, or `nil`. Setting `nil` removes the entry.
@@ -135,7 +147,7 @@ package struct ShardTable<Key: StoreKey, Value> {
         case .found(let slot):
             return storage.replaceEntry(at: slot, with: entry)
         case .empty(let slot):
-            storage.initialize(slot, key: key, entry: entry)
+            storage.initialize(slot, key: key, hash: hash, entry: entry)
             return nil
         }
     }
@@ -349,9 +361,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     /// The key and value fields of each slot; uninitialized where ``isOccupied(_:)`` is false.
     @usableFromInline let slots: UnsafeMutablePointer<Slot>
-    /// One bit per slot, 64 slots to a word: bit `s % 64` of word `s / 64` says whether
-    /// slot `s` is occupied.
-    @usableFromInline let occupancy: UnsafeMutablePointer<UInt64>
+    /// One byte per slot (``tagBytes(for:)`` of them, the rest 0): 0 for an empty slot,
+    /// otherwise the entry's tag, ``tag(of:)`` of its key's table hash.
+    @usableFromInline let tags: UnsafeMutablePointer<UInt8>
     /// A power of two or 1.5 times one (at least 8), or 0 before the first insertion.
     @usableFromInline let capacity: Int
     // Unchecked: a storage is written only through the one table that owns it (see the
@@ -360,8 +372,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// Nil until an entry with a deadline is stored, and not carried over to a resized or
     /// copied storage once no entry has one. Otherwise one block: `capacity` deadlines,
     /// one per slot, read only where the slot's deadline bit is set (elsewhere
-    /// uninitialized), then the deadline bits, laid out as ``occupancy``'s (as `Int64`
-    /// bit patterns): whether the entry in each slot has a deadline.
+    /// uninitialized), then the deadline bits, one per slot, 64 to a word (bit `s % 64` of
+    /// word `s / 64` for slot `s`, as `Int64` bit patterns): whether the entry in each slot has a deadline.
     @exclusivity(unchecked) @usableFromInline var deadlines: UnsafeMutablePointer<Int64>?
     /// How many entries have a deadline (slots whose deadline bit is set).
     @exclusivity(unchecked) @usableFromInline var deadlineCount = 0
@@ -384,9 +396,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         slots = TableMemory.allocate(
             byteCount: Swift.max(capacity, 1) * slotStride, alignment: MemoryLayout<Slot>.alignment
         ).bindMemory(to: Slot.self, capacity: Swift.max(capacity, 1))
-        let words = Self.bitmapWords(for: capacity)
-        occupancy = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
-        occupancy.initialize(repeating: 0, count: words)
+        let tagBytes = Self.tagBytes(for: capacity)
+        tags = UnsafeMutablePointer<UInt8>.allocate(capacity: tagBytes)
+        tags.initialize(repeating: 0, count: tagBytes)
     }
 
     deinit {
@@ -403,11 +415,11 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         // that releases a key or a value.
         if !_isPOD(Key.self) || !_isPOD(Value.self) {
             let raw = UnsafeMutableRawPointer(slots)
-            let (occupancy, stride, keyOffset, valueOffset) = (self.occupancy, slotStride, self.keyOffset, self.valueOffset)
-            for word in 0..<Self.bitmapWords(for: capacity) {
-                var occupied = occupancy[word]
+            let (tags, stride, keyOffset, valueOffset) = (self.tags, slotStride, self.keyOffset, self.valueOffset)
+            for group in 0..<Self.tagBytes(for: capacity) &>> 3 {
+                var occupied = Self.occupiedBits(of: group, in: tags)
                 while occupied != 0 {
-                    let slot = word &* 64 &+ occupied.trailingZeroBitCount
+                    let slot = group &<< 3 &+ occupied.trailingZeroBitCount &>> 3
                     occupied &= occupied &- 1
                     let base = raw + slot &* stride
                     (base + keyOffset).assumingMemoryBound(to: Key.self).deinitialize(count: 1)
@@ -418,7 +430,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         TableMemory.deallocate(
             UnsafeMutableRawPointer(slots), byteCount: Swift.max(capacity, 1) * slotStride,
             alignment: MemoryLayout<Slot>.alignment)
-        occupancy.deallocate()
+        tags.deallocate()
         deadlines?.deallocate()
     }
 
@@ -428,27 +440,66 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         Swift.max((capacity + 63) / 64, 1)
     }
 
-    /// The entries the table may hold before it must grow: 3/4 of the slots.
-    @inlinable var maxCount: Int { capacity - capacity / 4 }
+    /// The bytes of the tags of `capacity` slots: a whole number of 8-byte groups (at
+    /// least one), so that ``occupiedBits(of:in:)`` reads only what is allocated.
+    @inlinable
+    static func tagBytes(for capacity: Int) -> Int {
+        Swift.max((capacity + 7) & ~7, 8)
+    }
 
-    /// The smallest capacity of the ladder (8, 12, 16, 24, 32, …) that holds `count`
-    /// entries at 3/4 load.
+    /// The entries the table may hold before it must grow: 85% of the slots.
+    @inlinable var maxCount: Int { Self.maxCount(capacity: capacity) }
+
+    /// The entries a table of `capacity` slots may hold: 85% of them (see the type's
+    /// "Layout" note for the figures).
+    @inlinable @inline(__always)
+    static func maxCount(capacity: Int) -> Int { capacity &* 17 / 20 }
+
+    /// The smallest capacity of the ladder (8, 12, 16, 24, …, 4,096, 5,120, 6,144, 7,168,
+    /// 8,192, …) that holds `count` entries at ``maxCount``.
     @inlinable
     static func capacity(for count: Int) -> Int {
         guard count > 0 else { return 0 }
         var capacity = 8
-        while capacity - capacity / 4 < count { capacity = Self.capacity(after: capacity) }
+        while Self.maxCount(capacity: capacity) < count { capacity = Self.capacity(after: capacity) }
         return capacity
     }
 
-    /// The next capacity of the ladder: 2^k → 1.5 × 2^k → 2^(k+1).
+    /// The next capacity of the ladder: below 4,096 slots 2^k → 1.5 × 2^k → 2^(k+1);
+    /// from 4,096 on, steps of a quarter of the power of two below (2^k × 1, 1.25, 1.5,
+    /// 1.75). Each step rehashes the table, so small tables, which grow often and hold
+    /// few bytes, take the long steps.
     @inlinable
     static func capacity(after capacity: Int) -> Int {
         guard capacity >= 8 else { return 8 }
-        return capacity & (capacity - 1) == 0 ? capacity + capacity / 2 : capacity / 3 * 4
+        guard capacity >= fineLadderStart else {
+            return capacity & (capacity - 1) == 0 ? capacity + capacity / 2 : capacity / 3 * 4
+        }
+        let powerOfTwoBelow = 1 &<< (Int.bitWidth &- 1 &- capacity.leadingZeroBitCount)
+        return capacity + powerOfTwoBelow / 4
     }
 
-    // MARK: Occupancy and deadline bits
+    /// The capacity from which the ladder takes quarter steps.
+    @inlinable static var fineLadderStart: Int { 4_096 }
+
+    // MARK: Tags and deadline bits
+
+    /// The tag of an entry whose key's table hash is `hash`: its low 7 bits, with the
+    /// high bit set so that no tag is 0 (an empty slot). A probe compares keys only where
+    /// the tags are equal, 1 slot in 128 of those that hold another key.
+    @inlinable @inline(__always)
+    package static func tag(of hash: UInt64) -> UInt8 {
+        UInt8(truncatingIfNeeded: hash) | 0x80
+    }
+
+    /// The high bit of each of the 8 tags of group `group` (slots `8 × group` to
+    /// `8 × group + 7`), set where the slot is occupied: byte `i` of the result for slot
+    /// `8 × group + i`.
+    @inlinable @inline(__always)
+    static func occupiedBits(of group: Int, in tags: UnsafeMutablePointer<UInt8>) -> UInt64 {
+        let word = UnsafeRawPointer(tags).loadUnaligned(fromByteOffset: group &<< 3, as: UInt64.self)
+        return UInt64(littleEndian: word) & 0x8080_8080_8080_8080
+    }
 
     /// The bit of `slot` in its bitmap word.
     @inlinable @inline(__always)
@@ -459,20 +510,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// Whether `slot` holds an entry.
     @inlinable @inline(__always)
     func isOccupied(_ slot: Int) -> Bool {
-        // Wrapping arithmetic: `slot` is below `capacity`, so nothing overflows.
-        occupancy[slot &>> 6] & Self.bit(of: slot) != 0
-    }
-
-    /// Marks `slot` as holding an entry.
-    @inlinable @inline(__always)
-    func setOccupied(_ slot: Int) {
-        occupancy[slot &>> 6] |= Self.bit(of: slot)
-    }
-
-    /// Marks `slot` as empty.
-    @inlinable @inline(__always)
-    func clearOccupied(_ slot: Int) {
-        occupancy[slot &>> 6] &= ~Self.bit(of: slot)
+        tags[slot] != 0
     }
 
     /// Whether the entry at `slot` has a deadline, given the storage's ``deadlines``.
@@ -558,11 +596,11 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         return previous
     }
 
-    /// Stores `key` and `entry` in `slot`, an empty slot.
+    /// Stores `key`, whose table hash is `hash`, and `entry` in `slot`, an empty slot.
     @inlinable @inline(__always)
-    func initialize(_ slot: Int, key: Key, entry: Entry<Value>) {
+    func initialize(_ slot: Int, key: Key, hash: UInt64, entry: Entry<Value>) {
         (slots + slot).initialize(to: Slot(key: key, value: entry.value))
-        setOccupied(slot)
+        tags[slot] = Self.tag(of: hash)
         if entry.expiresAt != 0 {
             let deadlines = deadlinesAllocatingIfNeeded()
             setDeadlineBit(true, at: slot, in: deadlines)
@@ -594,8 +632,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     }
 
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
-    /// the shift after a removal, goes next) into the CPU's caches, with the occupancy
-    /// word, the deadline and the deadline bits of `slot`, which the sweep reads first.
+    /// the shift after a removal, goes next) into the CPU's caches, with the tag, the
+    /// deadline and the deadline bits of `slot`, which the sweep reads first.
     /// Past the last slot, the second prefetch is of memory the table does not own, which
     /// a prefetch may be.
     @inlinable @inline(__always)
@@ -603,7 +641,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         let address = UnsafeRawPointer(slots + slot)
         ckvs_prefetch_for_write(address)
         ckvs_prefetch_for_write(address + 64)
-        ckvs_prefetch_for_write(occupancy + slot &>> 6)
+        ckvs_prefetch_for_write(tags + slot)
         if let deadlines {
             ckvs_prefetch_for_write(deadlines + slot)
             ckvs_prefetch_for_write(deadlines + (capacity &+ slot &>> 6))
@@ -643,7 +681,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     /// ``home(of:)`` in a table of `capacity` slots.
     @inlinable @inline(__always)
-    static func home(of hash: UInt64, capacity: Int) -> Int {
+    package static func home(of hash: UInt64, capacity: Int) -> Int {
         Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(truncatingIfNeeded: capacity)).high)
     }
 
@@ -655,15 +693,17 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     }
 
     /// The slot of `key`, or `nil`.
-    @inlinable
+    @inlinable @inline(__always)
     func find(_ key: Key, hash: UInt64) -> Int? {
         guard capacity > 0 else { return nil }
+        let tag = Self.tag(of: hash)
         var slot = home(of: hash)
-        while isOccupied(slot) {
-            if slots[slot].key == key { return slot }
+        while true {
+            let slotTag = tags[slot]
+            if slotTag == 0 { return nil }
+            if slotTag == tag && slots[slot].key == key { return slot }
             slot = self.slot(after: slot)
         }
-        return nil
     }
 
     @usableFromInline
@@ -675,12 +715,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// The slot of `key`, or the empty slot where it belongs. Needs a free slot.
     @inlinable
     func findOrEmpty(_ key: Key, hash: UInt64) -> Probe {
+        let tag = Self.tag(of: hash)
         var slot = home(of: hash)
-        while isOccupied(slot) {
-            if slots[slot].key == key { return .found(slot) }
+        while true {
+            let slotTag = tags[slot]
+            if slotTag == 0 { return .empty(slot) }
+            if slotTag == tag && slots[slot].key == key { return .found(slot) }
             slot = self.slot(after: slot)
         }
-        return .empty(slot)
     }
 
     /// The first empty slot at or after `slot`, wrapping at the end. Needs a free slot.
@@ -721,9 +763,12 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable
     func holdsEntry(expiringAt deadline: Int64, hash: UInt64) -> Bool {
         guard capacity > 0, let deadlines else { return false }
+        let tag = Self.tag(of: hash)
         var slot = home(of: hash)
         while isOccupied(slot) {
-            if hasDeadline(slot, in: deadlines) && deadlines[slot] == deadline && slots[slot].key.tableHash == hash {
+            if tags[slot] == tag && hasDeadline(slot, in: deadlines) && deadlines[slot] == deadline
+                && slots[slot].key.tableHash == hash
+            {
                 return true
             }
             slot = self.slot(after: slot)
@@ -738,10 +783,11 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable
     func remove(at slot: Int) -> Entry<Value> {
         let deadlines = self.deadlines
-        // The bits of the hole stay as they are while entries move into it: exactly one
-        // slot ends up empty, the last hole, and only its bits are cleared, at the end:
-        // two bitmap writes fewer per entry moved (callgrind, `kvs-bench EXPSWEEP 1`:
-        // 795 to 793 instructions per expired key; few removals move anything).
+        // The deadline bit of the hole stays as it is while entries move into it: exactly
+        // one slot ends up empty, the last hole, and only its bits are cleared, at the
+        // end: two bitmap writes fewer per entry moved (callgrind, `kvs-bench EXPSWEEP 1`:
+        // 795 to 793 instructions per expired key; few removals move anything). A tag is
+        // a byte, copied along with its entry.
         var holeHasDeadline = false
         var expiresAt: Int64 = 0
         if let deadlines, hasDeadline(slot, in: deadlines) {
@@ -760,6 +806,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             let homeAfterHole = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
             if !homeAfterHole {
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
+                tags[hole] = tags[next]
                 if let deadlines {
                     let nextHasDeadline = hasDeadline(next, in: deadlines)
                     if nextHasDeadline { deadlines[hole] = deadlines[next] }
@@ -770,7 +817,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             }
             next = self.slot(after: next)
         }
-        clearOccupied(hole)
+        tags[hole] = 0
         if holeHasDeadline, let deadlines { setDeadlineBit(false, at: hole, in: deadlines) }
         return removed
     }
@@ -782,17 +829,17 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable
     func relocated() -> ShardTableStorage {
         let copy = ShardTableStorage(capacity: capacity)
-        let words = Self.bitmapWords(for: capacity)
-        for word in 0..<words {
-            var occupied = occupancy[word]
+        let tagBytes = Self.tagBytes(for: capacity)
+        for group in 0..<tagBytes &>> 3 {
+            var occupied = Self.occupiedBits(of: group, in: tags)
             while occupied != 0 {
-                let slot = word &* 64 &+ occupied.trailingZeroBitCount
+                let slot = group &<< 3 &+ occupied.trailingZeroBitCount &>> 3
                 occupied &= occupied &- 1
                 (copy.slots + slot).moveInitialize(from: slots + slot, count: 1)
             }
         }
-        copy.occupancy.update(from: occupancy, count: words)
-        occupancy.update(repeating: 0, count: words)
+        copy.tags.update(from: tags, count: tagBytes)
+        tags.update(repeating: 0, count: tagBytes)
         // The deadlines and their bitmap are indexed by slot, as the slots are: they go along.
         copy.deadlines = deadlines
         deadlines = nil
@@ -801,7 +848,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         return copy
     }
 
-    /// A table with `newCapacity` slots (at least the current count at 3/4 load) and the
+    /// A table with `newCapacity` slots (at least the current count at ``maxCount``) and the
     /// same entries: moved out of this one when `moving` (which is then left empty, for
     /// a storage no one else references), copied otherwise. The copy has deadlines only if
     /// an entry has one.
@@ -810,10 +857,10 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         let copy = ShardTableStorage(capacity: newCapacity)
         let deadlines = self.deadlines
         let newDeadlines = deadlineCount > 0 ? copy.deadlinesAllocatingIfNeeded() : nil
-        for word in 0..<Self.bitmapWords(for: capacity) {
-            var occupied = occupancy[word]
+        for group in 0..<Self.tagBytes(for: capacity) &>> 3 {
+            var occupied = Self.occupiedBits(of: group, in: tags)
             while occupied != 0 {
-                let slot = word &* 64 &+ occupied.trailingZeroBitCount
+                let slot = group &<< 3 &+ occupied.trailingZeroBitCount &>> 3
                 occupied &= occupied &- 1
                 let target = copy.firstEmptySlot(from: copy.home(of: slots[slot].key.tableHash))
                 if moving {
@@ -821,7 +868,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
                 } else {
                     (copy.slots + target).initialize(to: slots[slot])
                 }
-                copy.setOccupied(target)
+                copy.tags[target] = tags[slot]  // the tag depends on the hash only
                 if let deadlines, let newDeadlines, hasDeadline(slot, in: deadlines) {
                     newDeadlines[target] = deadlines[slot]
                     copy.setDeadlineBit(true, at: target, in: newDeadlines)
@@ -831,7 +878,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         copy.count = count
         copy.deadlineCount = deadlineCount
         if moving {  // every entry was moved out: this storage is empty now
-            occupancy.update(repeating: 0, count: Self.bitmapWords(for: capacity))
+            tags.update(repeating: 0, count: Self.tagBytes(for: capacity))
             deadlines?.deallocate()
             self.deadlines = nil
             count = 0

@@ -239,8 +239,9 @@ extension TableMemory {
 
         /// The chunk size (in huge pages, up to 16 more than the fewest that hold one
         /// block) that leaves the smallest fraction unused: 144 KiB blocks (6,144 slots
-        /// of 24 bytes, the anchors' tables) fit 128 to an 18 MiB chunk with nothing left
-        /// over, where a 2 MiB chunk would leave 128 KiB. A size that the blocks fill
+        /// of 24 bytes) fit 128 to an 18 MiB chunk with nothing left over, where a 2 MiB
+        /// chunk would leave 128 KiB; 120 KiB blocks (5,120 slots, the anchors' tables at
+        /// 1,000,000 keys) fit 256 to a 30 MiB chunk. A size that the blocks fill
         /// exactly wins over one that leaves less than 0.1% (72 KiB blocks: 256 to 18 MiB,
         /// not 199 to 14 MiB), so that the tables of a store's shards fill whole chunks
         /// rather than leave a second one partly used: `kvs-bench L 1` at 475,468 keys 143
