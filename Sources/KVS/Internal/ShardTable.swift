@@ -698,6 +698,11 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         guard capacity > 0 else { return nil }
         let tag = Self.tag(of: hash)
         var slot = home(of: hash)
+        // The tag and the slot are on different lines: start the slot's now, so that its
+        // miss overlaps the tag's instead of following it. `kvs-bench W 2` against the
+        // build without it, 6 alternating pairs: R90 1.03× (5 of 6 ahead), Z90 1.04×
+        // (4 of 6); `B100 2` and `R90 1` even.
+        ckvs_prefetch(UnsafeRawPointer(slots + slot))
         while true {
             let slotTag = tags[slot]
             if slotTag == 0 { return nil }
@@ -717,6 +722,10 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     func findOrEmpty(_ key: Key, hash: UInt64) -> Probe {
         let tag = Self.tag(of: hash)
         var slot = home(of: hash)
+        // As in `find`, and for writing: an insertion writes the slot it ends on, most often
+        // the home slot's line. `kvs-bench L 1`, 6 alternating pairs against the build
+        // without it: 1.05× (6 of 6 ahead); `R50 2` even.
+        ckvs_prefetch_for_write(UnsafeRawPointer(slots + slot))
         while true {
             let slotTag = tags[slot]
             if slotTag == 0 { return .empty(slot) }
