@@ -69,6 +69,29 @@ struct ShardTableDeadlineTests {
         for (copy, expected) in copies { #expect(contents(copy) == expected, "a copy keeps what it held") }
     }
 
+    @Test func aFirstDeadlineRecordsEveryEntrysHomeDistance() {
+        // Entries stored before the table had deadlines get their home distances when the
+        // first deadline allocates the block; removals then shift runs by those distances
+        // (a wrong one would strand an entry behind an empty slot, or before its home).
+        var table = ShardTable<String, Int>()
+        var model: [String: Pair] = [:]
+        for i in 0..<3_000 {
+            table["d\(i)"] = Entry(value: i, expiresAt: 0)
+            model["d\(i)"] = Pair(i, 0)
+        }
+        #expect(!table.holdsDeadlineStorage)
+        table["d7"] = Entry(value: 7, expiresAt: 70)  // replaces in place: the first deadline
+        model["d7"] = Pair(7, 70)
+        #expect(table.holdsDeadlineStorage)
+        #expect(contents(table) == model)  // checks every recorded distance
+        for i in stride(from: 0, to: 3_000, by: 2) where i != 7 {
+            #expect(table.removeValue(forKey: "d\(i)")?.value == i)
+            model["d\(i)"] = nil
+        }
+        #expect(contents(table) == model)
+        for (key, pair) in model { #expect(table[key].map(Pair.init) == pair, "\(key)") }
+    }
+
     @Test func aSetWithoutDeadlineRemovesTheDeadline() {
         var table = ShardTable<String, Int>()
         table["a"] = Entry(value: 1, expiresAt: 500)

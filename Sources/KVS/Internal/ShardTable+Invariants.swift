@@ -4,7 +4,8 @@ extension ShardTable {
     /// can break these, so a failure is a bug in this module.
     ///
     /// - ``count`` is the number of occupied slots, and at most 85% of the slots;
-    /// - each occupied slot's tag is that of its key's table hash;
+    /// - each occupied slot's tag is that of its key's table hash, and where the table has
+    ///   deadlines, its recorded home distance is its own;
     /// - only occupied slots have the deadline bit, and the storage's deadline count is the
     ///   number of slots that have it;
     /// - no deadline bit in front of the deadline 0 (which means "none");
@@ -30,6 +31,11 @@ extension ShardTable {
             }
             let key = storage.slots[slot].key
             precondition(storage.tags[slot] == ShardTableStorage<Key, Value>.tag(of: key.tableHash), "ShardTable invariant: slot \(slot) has the tag \(storage.tags[slot]), not its key's")
+            if let deadlines = storage.deadlines {
+                let home = storage.home(of: key.tableHash)
+                let distance = Swift.min(slot >= home ? slot - home : slot + storage.capacity - home, 255)
+                precondition(storage.homeDistance(of: slot, in: deadlines) == distance, "ShardTable invariant: slot \(slot) records the home distance \(storage.homeDistance(of: slot, in: deadlines)), not \(distance)")
+            }
             precondition(storage.find(key, hash: key.tableHash) == slot, "ShardTable invariant: key \(key.displayName) is not found at its slot \(slot)")
         }
         precondition(occupied == storage.count, "ShardTable invariant: \(occupied) occupied slots, count \(storage.count)")
