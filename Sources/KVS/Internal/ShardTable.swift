@@ -37,7 +37,9 @@ import Synchronization
 /// but `L 1` 0.89× (0 of 8: a fuller table, and 1.25 MiB of tags where the bitmap was
 /// 192 KiB, which the loaded values push out of the cache), and a removal shifts longer
 /// runs, hashing each key it passes: the expiry sweeper's CPU 3.9% → 4.2% of a core
-/// (`kvs-bench EXP 1`, 3 pairs).
+/// (`kvs-bench EXP 1`, 3 pairs), until tables with deadlines kept their entries' home
+/// distances (``ShardTableStorage/homeDistance(of:in:)``), which took the sweep below
+/// where it was.
 ///
 /// **Deadlines.** A table allocates one deadline per slot, followed by a bitmap of the
 /// entries that have one, when it first stores an entry with a deadline, and the entries
