@@ -32,8 +32,7 @@ extension ShardTable {
             let key = storage.slots[slot].key
             precondition(storage.tags[slot] == ShardTableStorage<Key, Value>.tag(of: key.tableHash), "ShardTable invariant: slot \(slot) has the tag \(storage.tags[slot]), not its key's")
             if let deadlines = storage.deadlines {
-                let home = storage.home(of: key.tableHash)
-                let distance = Swift.min(slot >= home ? slot - home : slot + storage.capacity - home, 255)
+                let distance = Swift.min(storage.slotsFrom(storage.home(of: key.tableHash), to: slot), 255)
                 precondition(storage.homeDistance(of: slot, in: deadlines) == distance, "ShardTable invariant: slot \(slot) records the home distance \(storage.homeDistance(of: slot, in: deadlines)), not \(distance)")
             }
             precondition(storage.find(key, hash: key.tableHash) == slot, "ShardTable invariant: key \(key.displayName) is not found at its slot \(slot)")

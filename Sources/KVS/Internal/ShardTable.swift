@@ -86,9 +86,9 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// How many slots the table has (full and empty).
     @inlinable package var capacity: Int { storage.capacity }
 
-    /// The bytes the table has allocated: its slots, its tags and, while it
-    /// keeps them, its deadlines and their bitmap (the keys' and values' own heap storage
-    /// is not counted).
+    /// The bytes the table has allocated: its slots, its tags and, while it keeps them,
+    /// its deadlines, their bitmap and the entries' home distances (the keys' and values'
+    /// own heap storage is not counted).
     package var allocatedByteCount: Int {
         let capacity = storage.capacity
         guard capacity > 0 else { return 0 }  // nothing allocated for entries yet
@@ -575,8 +575,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         }
     }
 
-    /// ``deadlines``, allocated (the deadlines uninitialized, no deadline bit set) if it
-    /// was nil.
+    /// ``deadlines``, allocated if it was nil: the deadlines uninitialized, no deadline bit
+    /// set, and the home distance of every entry already in the table recorded.
     @inlinable
     func deadlinesAllocatingIfNeeded() -> UnsafeMutablePointer<Int64> {
         if let deadlines { return deadlines }
@@ -611,8 +611,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// Records the home distance of the entry at `slot`, whose home slot is `home`.
     @inlinable @inline(__always)
     func setHomeDistance(of slot: Int, home: Int, in deadlines: UnsafeMutablePointer<Int64>) {
-        let distance = slot >= home ? slot &- home : slot &+ capacity &- home
-        setHomeDistance(Swift.min(distance, 255), of: slot, in: deadlines)
+        setHomeDistance(Swift.min(slotsFrom(home, to: slot), 255), of: slot, in: deadlines)
     }
 
     /// Stores `distance` (0 to 255) as the home distance of `slot`.
@@ -732,6 +731,13 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable @inline(__always)
     package static func home(of hash: UInt64, capacity: Int) -> Int {
         Int(truncatingIfNeeded: hash.multipliedFullWidth(by: UInt64(truncatingIfNeeded: capacity)).high)
+    }
+
+    /// How many slots forward `slot` lies from `start`, wrapping at the end (0 when they
+    /// are the same): an entry's home distance, from its home slot to its own.
+    @inlinable @inline(__always)
+    func slotsFrom(_ start: Int, to slot: Int) -> Int {
+        slot >= start ? slot &- start : slot &+ capacity &- start
     }
 
     /// The slot after `slot`, wrapping at the end.
@@ -865,11 +871,10 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             // The entry at `next` may move into the hole unless its home lies cyclically
             // in (hole, next]: then it would end up before its home. That is, unless its
             // home distance is less than the gap from the hole to it.
-            let gap = next >= hole ? next &- hole : next &+ capacity &- hole
+            let gap = slotsFrom(hole, to: next)
             var distance = deadlines.map { homeDistance(of: next, in: $0) } ?? 255
             if distance == 255 {  // no distances kept, or 255 or more: from the hash
-                let home = home(of: slots[next].key.tableHash)
-                distance = next >= home ? next &- home : next &+ capacity &- home
+                distance = slotsFrom(home(of: slots[next].key.tableHash), to: next)
             }
             if distance >= gap {
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
