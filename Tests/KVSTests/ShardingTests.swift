@@ -101,6 +101,35 @@ struct ShardingTests {
         }
     }
 
+    /// Every byte of a key counts in its table hash, at every length (the whole words, the
+    /// 4-to-8-byte tail read as two halves, the 1-to-3-byte tail read as three bytes), and
+    /// the hash depends only on the bytes, not on where they sit in memory. A tail read
+    /// that skipped a byte, or read one past the key, fails here.
+    @Test func everyByteCountsInTheTableHashWhereverTheKeySits() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
+        defer { buffer.deallocate() }
+        for n in 1...40 {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: 0x61 &+ $0 &* 7) }
+            let reference = bytes.withUnsafeBytes { TableHash.hash($0) }
+            for shift in 0..<8 {
+                buffer.initializeMemory(as: UInt8.self, repeating: 0xFF)  // a read past the key would see 0xFF
+                let key = UnsafeMutableRawBufferPointer(rebasing: buffer[shift..<(shift + n)])
+                key.copyBytes(from: bytes)
+                #expect(TableHash.hash(UnsafeRawBufferPointer(key)) == reference, "\(n) bytes at offset \(shift)")
+                buffer.initializeMemory(as: UInt8.self, repeating: 0x00)
+                key.copyBytes(from: bytes)
+                #expect(TableHash.hash(UnsafeRawBufferPointer(key)) == reference, "\(n) bytes at offset \(shift), zeros around")
+            }
+            for position in 0..<n {
+                var changed = bytes
+                changed[position] ^= 0x01
+                #expect(changed.withUnsafeBytes { TableHash.hash($0) } != reference, "byte \(position) of \(n)")
+            }
+            // One byte more or less (a zero byte) is another key.
+            #expect((bytes + [0]).withUnsafeBytes { TableHash.hash($0) } != reference, "\(n) bytes and a zero")
+        }
+    }
+
     /// A second draw of the table-hash secret returns the one already drawn (every
     /// thread that races to draw it first agrees on one secret).
     @Test func theTableHashSecretIsDrawnOnce() {

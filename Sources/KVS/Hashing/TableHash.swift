@@ -78,28 +78,35 @@ package enum TableHash {
         var h = k0 ^ (UInt64(truncatingIfNeeded: count) &* 0x9E37_79B9_7F4A_7C15)
         guard let base = bytes.baseAddress, count > 0 else { return (mix(h ^ k1, 0xE703_7ED1_A0B4_28DB), true) }
         var seen: UInt64 = 0
-        // The last word is read overlapping the one before (or, below 8 bytes, as two
-        // overlapping halves), wyhash's way: no byte loop for the tail. The length is
-        // mixed in above, so "ab" and "abab"-style overlaps still differ.
+        // Whole words from the start, then the last 1 to 8 bytes from within the word
+        // they start: no load straddles an 8-byte boundary of the key. A small `String`
+        // is hashed from a copy on the stack, written as two 8-byte stores, and a load
+        // across the two cannot be forwarded from them: it waits until both stores reach
+        // the cache, which is after every older instruction has retired, the previous
+        // operation's cache misses included. wyhash's overlapping tail word (bytes 4-11
+        // of a 12-byte key) did that, and no two lookups could overlap.
+        var offset = 0
+        // `&+`/`&-`: no overflow checks (offset < count).
+        while count &- offset > 8 {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            seen |= word
+            h = mix(h ^ word, k1)
+            offset &+= 8
+        }
+        let rest = count &- offset  // 1 ... 8
         let tail: UInt64
-        if count >= 8 {
-            var offset = 0
-            // `&+`: no overflow check (offset < count); 182 → 175 instructions per op.
-            while offset &+ 8 < count {
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                seen |= word
-                h = mix(h ^ word, k1)
-                offset &+= 8
-            }
-            tail = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
-        } else if count >= 4 {
-            let low = UInt64(UInt32(littleEndian: base.loadUnaligned(as: UInt32.self)))
-            let high = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+        if rest == 8 {
+            tail = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        } else if rest >= 4 {
+            // Two halves that overlap when rest < 8; the length, mixed in above, tells
+            // the overlaps apart.
+            let low = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ rest &- 4, as: UInt32.self)))
             tail = low | high << 32
         } else {
-            let first = UInt64(base.load(as: UInt8.self))
-            let middle = UInt64(base.load(fromByteOffset: count / 2, as: UInt8.self))
-            let last = UInt64(base.load(fromByteOffset: count - 1, as: UInt8.self))
+            let first = UInt64(base.load(fromByteOffset: offset, as: UInt8.self))
+            let middle = UInt64(base.load(fromByteOffset: offset &+ rest / 2, as: UInt8.self))
+            let last = UInt64(base.load(fromByteOffset: count &- 1, as: UInt8.self))
             tail = first << 16 | middle << 8 | last
         }
         seen |= tail
