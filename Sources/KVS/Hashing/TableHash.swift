@@ -66,7 +66,7 @@ package enum TableHash {
         hashCheckingASCII(bytes).hash
     }
 
-    /// The hash of `bytes`, and whether they are all ASCII (every byte is read once by
+    /// The hash of `bytes`, and whether they are all ASCII (every byte is read by
     /// the word loads, so the check costs one OR per word).
     ///
     /// Always inlined, so that `String.hashes` has no call in it (see there).

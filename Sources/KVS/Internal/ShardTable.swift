@@ -366,7 +366,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// One byte per slot (``tagBytes(for:)`` of them, the rest 0): 0 for an empty slot,
     /// otherwise the entry's tag, ``tag(of:)`` of its key's table hash.
     @usableFromInline let tags: UnsafeMutablePointer<UInt8>
-    /// A power of two or 1.5 times one (at least 8), or 0 before the first insertion.
+    /// A rung of the capacity ladder (at least 8; see ``capacity(after:)``), or 0 before
+    /// the first insertion.
     @usableFromInline let capacity: Int
     // Unchecked: a storage is written only through the one table that owns it (see the
     // value-semantics note on ShardTable), under its shard's lock.
