@@ -2,7 +2,8 @@
 //
 //     kvs-bench WORKLOAD THREADS [OPS_PER_THREAD]
 //
-// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), T4 and T4Z (transactions of 4
+// WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), R100 (R90 with reads only: the
+// read path alone, for docs/read-path.md's experiments), T4 and T4Z (transactions of 4
 // keys, 2 reads and 2 writes, uniform or Zipf; committed/s and % retried), SNAP (save and load a snapshot of
 // the loaded store, keys/s), EXP (background expiry: 1,000,000 keys whose TTLs end over
 // 10 s, 10% of them per second; the sweeper's CPU in % of one core and how late keys
@@ -17,8 +18,8 @@
 // "#" are diagnostics. Every timed round follows an untimed warm-up round, as in the
 // references (L: three throwaway loads; others: OPS/5 per thread). KVS_BENCH_KEYS=N uses
 // N keys instead of the anchors' 1,000,000 (for example `L 1` over a range of store sizes,
-// as BENCHMARKS.md's memory row does). KVS_BENCH_READ=inplace makes the reads of R90, R50
-// and Z90 `withValue` (the value read in place under the lock) instead of `get`;
+// as BENCHMARKS.md's memory row does). KVS_BENCH_READ=inplace makes the reads of R90, R50,
+// R100 and Z90 `withValue` (the value read in place under the lock) instead of `get`;
 // KVS_BENCH_CHAIN=1 makes each of their operations wait for the read before it (see
 // `mixed`, and scripts/bench-chain.sh).
 import Foundation
@@ -88,9 +89,9 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
         report("L_rss", 1, Double(rss1 - rss0) / Double(BenchData.keyCount))
         report("L_heap", 1, Double(heap1 - heap0) / Double(BenchData.keyCount))
 
-    case "R90", "R50", "Z90":
+    case "R90", "R50", "Z90", "R100":
         let (store, _) = load(keys, V.self)
-        let readPercent: UInt64 = workload == "R50" ? 50 : 90
+        let readPercent: UInt64 = workload == "R50" ? 50 : workload == "R100" ? 100 : 90
         let warmOps = ops / 5
         var samples: [[Int32]?] = Array(repeating: nil, count: threads)
         if workload == "Z90" {
