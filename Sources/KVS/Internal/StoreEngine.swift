@@ -55,7 +55,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///     (median 5.16%) to 4.37-4.48% (4.42%) of a core, 4 of 4 lower; p99 lateness from
     ///     30.5 to 36.9 ms, the largest from 49 to 50 ms. A wake-up of the thread is dear
     ///     in this VM (`perf`: the context switch was 18% of the thread's time), and the
-    ///     thread now wakes 40 times a second instead of 100.
+    ///     thread now wakes 40 times a second instead of 100. Fewer wake-ups were tried
+    ///     (session 12, another machine): 40 ms and 15 ms, 4 alternating pairs, 4.20%
+    ///     against 4.36% (medians; 3.83-4.50% against 4.18-4.95%), p99 46 against 40 ms:
+    ///     within the noise, and not kept.
     ///   - maxSweepSleep: the longest the sweeper thread sleeps (see ``ExpirySweeper``).
     /// - Throws: ``KVSError/Code/invalidShardCount`` unless `1 <= shardCount <= 1<<20`.
     package init(
