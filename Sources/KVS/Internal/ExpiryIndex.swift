@@ -89,7 +89,7 @@ package struct ExpiryIndex<Key: Hashable> {
     }
 
     /// log2 of a bucket's span in nanoseconds (2^28 ns, about 268 ms). The background sweep
-    /// visits a shard every 25 to 50 ms (25 ms or more after its earliest deadline; this
+    /// visits a shard every 40 to 55 ms (15 ms or more after its earliest deadline; this
     /// note's figures are from 40 ms after, every 45 ms or so), so it mostly
     /// finds the head bucket partly due and walks its items (in order, so the hardware
     /// prefetches them); a bucket is promoted (a heap pop, a dictionary removal and a new

@@ -33,8 +33,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @usableFromInline package let clock: StoreClock
     @usableFromInline let closed = Atomic<Bool>(false)
     @usableFromInline let sweeper: ExpirySweeper
-    /// How long past its earliest deadline a shard waits for the background sweep (one
-    /// sweep interval, 25 ms, by default). See ``sweepExpired(grace:)``.
+    /// How long past its earliest deadline a shard waits for the background sweep (15 ms
+    /// by default; one sweep interval when `init` is given none). See
+    /// ``sweepExpired(grace:)``.
     @usableFromInline let sweepGrace: Int64
     /// When, on ``clock``, the sweeper thread plans to sweep next; `Int64.max` while it
     /// plans. A writer that makes a shard due before it wakes the thread (see
@@ -49,24 +50,29 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// - Parameters:
     ///   - sweepInterval: the least time between two background sweeps.
     ///   - sweepGrace: how long past its earliest deadline a shard waits for the sweep;
-    ///     `nil` for one `sweepInterval`. The defaults, 25 ms and 25 ms, visit a shard 25
-    ///     to 50 ms after its earliest deadline. They were 10 ms and 40 ms (40 to 50 ms):
-    ///     `kvs-bench EXP 1`, 4 alternating pairs, the sweeper's CPU went from 4.86-6.43%
-    ///     (median 5.16%) to 4.37-4.48% (4.42%) of a core, 4 of 4 lower; p99 lateness from
-    ///     30.5 to 36.9 ms, the largest from 49 to 50 ms. A wake-up of the thread is dear
-    ///     in this VM (`perf`: the context switch was 18% of the thread's time), and the
-    ///     thread now wakes 40 times a second instead of 100. Fewer wake-ups were tried
-    ///     (session 12, another machine): 40 ms and 15 ms, 4 alternating pairs, 4.20%
-    ///     against 4.36% (medians; 3.83-4.50% against 4.18-4.95%), p99 46 against 40 ms:
-    ///     within the noise, and not kept.
+    ///     `nil` for one `sweepInterval`. The defaults, 40 ms and 15 ms, visit a shard 15
+    ///     to 55 ms after its earliest deadline, and the thread wakes 25 times a second.
+    ///     A wake-up of the thread is dear in these VMs (`perf`: the context switch was
+    ///     18% of the thread's time), so fewer wake-ups pay; the 1,000,000 keys of
+    ///     `kvs-bench EXP 1` (100,000 expiring per second), alternating pairs against the
+    ///     defaults before:
+    ///     - session 8, 10 ms and 40 ms (40 to 50 ms after, 100 wake-ups a second) → 25
+    ///       ms and 25 ms (25 to 50 ms, 40 a second): 4 pairs, the sweeper's CPU median
+    ///       5.16% (4.86-6.43%) → 4.42% (4.37-4.48%) of a core, 4 of 4 lower; p99
+    ///       lateness 30.5 → 36.9 ms, the largest 49 → 50 ms.
+    ///     - session 12 (an Intel machine, where the sweep costs more: 4.93% of a core in
+    ///       its full run), 25 ms and 25 ms → 40 ms and 15 ms: 8 pairs, median 4.71%
+    ///       (4.36-4.87%, one disturbed pair 6.08%) → 4.35% (4.04-5.10%, disturbed 5.94%),
+    ///       7 of 8 lower; p99 lateness 37.0-37.3 → 42.1-46.9 ms, the median 24.0 → 22.5
+    ///       ms (the shorter grace).
     ///   - maxSweepSleep: the longest the sweeper thread sleeps (see ``ExpirySweeper``).
     /// - Throws: ``KVSError/Code/invalidShardCount`` unless `1 <= shardCount <= 1<<20`.
     package init(
         shardCount: Int,
         hash: (@Sendable (Key) -> Int)? = nil,
         clock: StoreClock = .system,
-        sweepInterval: Duration = .milliseconds(25),
-        sweepGrace: Duration? = nil,
+        sweepInterval: Duration = .milliseconds(40),
+        sweepGrace: Duration? = .milliseconds(15),
         maxSweepSleep: Duration? = nil
     ) throws(KVSError) {
         guard shardCount > 0, shardCount <= Self.maxShardCount else {
