@@ -9,11 +9,9 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
-private let streamSocket = Int32(SOCK_STREAM.rawValue)
 private let sendFlags = Int32(MSG_NOSIGNAL)
 #elseif canImport(Darwin)
 import Darwin
-private let streamSocket = SOCK_STREAM
 private let sendFlags: Int32 = 0
 #endif
 
@@ -506,23 +504,7 @@ final class BlockingClient {
     private let descriptor: Int32
 
     init(port: Int) throws {
-        descriptor = socket(AF_INET, streamSocket, 0)
-        guard descriptor >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            throw Failure(description: "connect to 127.0.0.1:\(port) failed: errno \(errno)")
-        }
+        do { descriptor = try connectLoopbackSocket(port: port) } catch { throw Failure(description: error.description) }
     }
 
     /// Sends `SET key value` and returns the reply's first line, such as `+OK`.
