@@ -91,7 +91,12 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
 
     case "R90", "R50", "Z90", "R100":
         let (store, _) = load(keys, V.self)
-        let readPercent: UInt64 = workload == "R50" ? 50 : workload == "R100" ? 100 : 90
+        let readPercent: UInt64
+        switch workload {
+        case "R50": readPercent = 50
+        case "R100": readPercent = 100
+        default: readPercent = 90  // R90, Z90
+        }
         let warmOps = ops / 5
         var samples: [[Int32]?] = Array(repeating: nil, count: threads)
         if workload == "Z90" {
