@@ -47,6 +47,8 @@ let package = Package(
         // RESP (issue #6): protocol values, incremental decoder, encoder; no store logic.
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
+        // SwiftNIO's own cost per request, without parsing or a store (scripts/bench-server-floor.sh).
+        .executableTarget(name: "nio-floor-server", dependencies: [.product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(
             name: "RESPTests",
             dependencies: [
