@@ -9,8 +9,8 @@
 #   redis-benchmark -t TEST -c 50 -P 1 -r 100000 -d 64 -n REQUESTS
 # and reads the server's user and system CPU time from /proc/PID/stat before and after.
 # Prints the medians over the rounds: requests/s, and user, system and total CPU
-# microseconds per request. BENCHMARKS.md ("Pipeline 1 and SwiftNIO's floor") explains
-# what the figures say.
+# microseconds per request. BENCHMARKS.md ("SwiftNIO's floor", under "Why the remaining
+# targets are not met") explains what the figures say.
 #
 # Needs redis-server, redis-benchmark (apt-get install -y redis-server redis-tools), python3.
 # Environment: ROUNDS (default 5), REQUESTS (default 300000), SCRATCH_PATH (default .build).
@@ -86,9 +86,10 @@ python3 - "$DIR/raw" "$TICK" "$REQUESTS" "$ROUNDS" <<'EOF'
 import collections, statistics, sys
 raw, tick, requests, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 figures = collections.defaultdict(lambda: collections.defaultdict(list))
+def us(ticks):  # clock ticks over the run -> µs per request
+    return int(ticks) / tick * 1e6 / requests
 for line in open(raw):
     server, test, rps, user, system = line.split()
-    us = lambda ticks: int(ticks) / tick * 1e6 / requests
     f = figures[(test, server)]
     f["rps"].append(float(rps)); f["user"].append(us(user)); f["sys"].append(us(system))
     f["total"].append(us(user) + us(system))
