@@ -62,8 +62,21 @@ package struct Call<Access: KeyAccess> {
     /// Argument `i` as a key (a short key is built in place, with no allocation).
     func key(_ i: Int) -> ByteKey { args[i].withUnsafeReadableBytes { ByteKey($0) } }
 
-    /// Argument `i` as text, uppercased (for option names).
-    func option(_ i: Int) -> String { String(buffer: args[i]).uppercased() }
+    /// Argument `i` as an option name: uppercased in ASCII only, and cut at its first NUL
+    /// byte, as Redis's `strcasecmp` reads it (so `NX\0x` is `NX` there too, and no
+    /// Unicode case mapping turns another byte into an ASCII letter).
+    func option(_ i: Int) -> String { Self.optionName(args[i]) }
+
+    /// `bytes` as an option name (see ``option(_:)``).
+    static func optionName(_ bytes: ByteBuffer) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.readableBytes)
+        for byte in bytes.readableBytesView {
+            if byte == 0 { break }
+            text.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
 
     /// Argument `i` as a 64-bit integer, as Redis parses one.
     func integer(_ i: Int) throws(CommandError) -> Int64 {

@@ -169,7 +169,7 @@ package struct SessionCall {
     }
 
     func string(_ i: Int) -> String { String(buffer: args[i]) }
-    func option(_ i: Int) -> String { String(buffer: args[i]).uppercased() }
+    func option(_ i: Int) -> String { Call<DirectAccess>.optionName(args[i]) }
     func bytes(_ i: Int) -> [UInt8] { Array(args[i].readableBytesView) }
     func integer(_ i: Int) throws(CommandError) -> Int64 { try call.integer(i) }
 

@@ -40,7 +40,11 @@ enum ConnectionCommands {
     }
 
     static func select(_ c: inout SessionCall) throws {
+        // Redis reads the index as a C `int`.
         let n = try c.integer(1)
+        guard n >= Int64(Int32.min), n <= Int64(Int32.max) else {
+            throw CommandError("ERR value is out of range, value must between -2147483648 and 2147483647")
+        }
         guard n >= 0, n < Int64(c.server.databases.count) else { throw CommandError("ERR DB index is out of range") }
         c.select(Int(n))
         c.ok()

@@ -98,7 +98,6 @@ enum KeyCommands {
 
     static func expire<A: KeyAccess>(_ c: inout Call<A>) throws {
         let name = c.name
-        let amount = try c.integer(2)
         var nx = false, xx = false, gt = false, lt = false
         for i in 3..<max(3, c.count) {
             switch c.option(i) {
@@ -106,13 +105,15 @@ enum KeyCommands {
             case "XX": xx = true
             case "GT": gt = true
             case "LT": lt = true
-            default: throw CommandError("ERR Unsupported option \(String(buffer: c.args[i]))")
+            default: throw CommandError("ERR Unsupported option \(String(decoding: c.args[i].readableBytesView.prefix { $0 != 0 }, as: UTF8.self))")
             }
         }
         if nx && (xx || gt || lt) {
             throw CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
         }
         if gt && lt { throw CommandError("ERR GT and LT options at the same time are not compatible") }
+        // Redis reads the options before the number.
+        let amount = try c.integer(2)
         let seconds = name == "expire" || name == "expireat"
         let relative = name == "expire" || name == "pexpire"
         let key = c.key(1)
@@ -197,7 +198,10 @@ enum KeyCommands {
             let opt = c.option(i)
             guard i + 1 < c.count else { throw CommandError.syntax }
             switch opt {
-            case "MATCH": pattern = c.bytes(i + 1)
+            case "MATCH":
+                // `*` alone is no pattern (Redis's `use_pattern`), so it still returns the empty key.
+                let bytes = c.bytes(i + 1)
+                pattern = bytes == [UInt8(ascii: "*")] ? nil : bytes
             case "COUNT":
                 let n = try c.integer(i + 1)
                 guard n >= 1 else { throw CommandError.syntax }
@@ -224,75 +228,5 @@ enum KeyCommands {
 
     static func randomkey(_ c: inout SessionCall) throws {
         if let key = c.database.engine.randomKey() { c.bulk(key.bytes) } else { c.null() }
-    }
-}
-
-/// Redis's glob matching (`stringmatchlen`): `*`, `?`, `[abc]`, `[^a-z]`, `\x`.
-enum Glob {
-    static func matches(_ pattern: [UInt8], _ string: [UInt8]) -> Bool {
-        pattern.withUnsafeBufferPointer { p in
-            string.withUnsafeBufferPointer { s in match(p, 0, s, 0, depth: 0) }
-        }
-    }
-
-    private static func match(
-        _ p: UnsafeBufferPointer<UInt8>, _ pi: Int, _ s: UnsafeBufferPointer<UInt8>, _ si: Int, depth: Int
-    ) -> Bool {
-        if depth > 1000 { return false }
-        var pi = pi, si = si
-        while pi < p.count && si < s.count {
-            switch p[pi] {
-            case UInt8(ascii: "*"):
-                while pi + 1 < p.count && p[pi + 1] == UInt8(ascii: "*") { pi += 1 }
-                if pi + 1 == p.count { return true }
-                var k = si
-                while k < s.count {
-                    if match(p, pi + 1, s, k, depth: depth + 1) { return true }
-                    k += 1
-                }
-                return false
-            case UInt8(ascii: "?"):
-                si += 1
-            case UInt8(ascii: "["):
-                pi += 1
-                let not = pi < p.count && p[pi] == UInt8(ascii: "^")
-                if not { pi += 1 }
-                var matched = false
-                while true {
-                    if pi < p.count && p[pi] == UInt8(ascii: "\\") && pi + 2 <= p.count - 1 + 1 && pi + 1 < p.count {
-                        pi += 1
-                        if p[pi] == s[si] { matched = true }
-                    } else if pi >= p.count {
-                        pi -= 1  // an unterminated class: the last byte closes it
-                        break
-                    } else if p[pi] == UInt8(ascii: "]") {
-                        break
-                    } else if pi + 2 < p.count && p[pi + 1] == UInt8(ascii: "-") {
-                        var start = p[pi], end = p[pi + 2]
-                        if start > end { swap(&start, &end) }
-                        pi += 2
-                        if s[si] >= start && s[si] <= end { matched = true }
-                    } else if p[pi] == s[si] {
-                        matched = true
-                    }
-                    pi += 1
-                }
-                if not { matched = !matched }
-                if !matched { return false }
-                si += 1
-            case UInt8(ascii: "\\") where pi + 1 < p.count:
-                pi += 1
-                if p[pi] != s[si] { return false }
-                si += 1
-            default:
-                if p[pi] != s[si] { return false }
-                si += 1
-            }
-            pi += 1
-        }
-        if si == s.count {
-            while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
-        }
-        return pi == p.count && si == s.count
     }
 }

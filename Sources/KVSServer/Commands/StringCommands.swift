@@ -53,19 +53,19 @@ enum StringCommands {
                summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", incrbyfloat, incrbyfloat),
     ]
 
-    /// The largest string Redis builds by APPEND/SETRANGE (`proto-max-bulk-len`).
-    static let maxStringLength = 512 * 1024 * 1024
+    /// Whether a string of `length` bytes grown by `added` stays within `proto-max-bulk-len`,
+    /// as Redis's `checkStringLength` decides (an overflowing sum is too long, not a trap).
+    static func fits(_ length: Int64, adding added: Int, limit: Int) -> Bool {
+        let (total, overflow) = length.addingReportingOverflow(Int64(added))
+        return !overflow && total <= Int64(limit)
+    }
+
+    static let stringTooLong = CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 
     static func get<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
         let value: ValueBytes? = try c.access.read(key) { entry, _ in entry?.value.bytes }
         if let value { c.bulk(value) } else { c.null() }
-    }
-
-    /// The expiry part of SET / GETEX options.
-    enum ExpiryOption: Equatable {
-        case none, keep, persist
-        case at(Int64)  // absolute deadline, ns since the epoch
     }
 
     /// Milliseconds since the epoch for `now` (ns).
@@ -91,52 +91,66 @@ enum StringCommands {
         return o ? Int64.max : ns
     }
 
-    static func set<A: KeyAccess>(_ c: inout Call<A>) throws {
-        var condition = 0  // 1 NX, 2 XX
-        var returnOld = false
-        var expiryUnit: String? = nil
-        var expiryAmount: Int64 = 0
-        var keepTTL = false
-        var i = 3
-        while i < c.count {
-            let opt = c.option(i)
-            switch opt {
-            case "NX" where condition == 0: condition = 1
-            case "XX" where condition == 0: condition = 2
-            case "GET": returnOld = true
-            case "KEEPTTL" where expiryUnit == nil: keepTTL = true
-            case "EX", "PX", "EXAT", "PXAT":
-                guard expiryUnit == nil, !keepTTL, i + 1 < c.count else { throw CommandError.syntax }
-                expiryUnit = opt
-                expiryAmount = try c.integer(i + 1)
+    /// The options of SET and GETEX, read as Redis's `parseExtendedStringArgumentsOrReply`
+    /// reads them: a flag may repeat (`NX NX`, `EX 1 EX 2`: the last number counts), a
+    /// conflicting one (`NX XX`, `EX 1 PX 2`, `KEEPTTL EX 1`) is a syntax error, and the
+    /// expiry's number is read only once every option is known.
+    struct ExtendedOptions {
+        var nx = false, xx = false, get = false, keepTTL = false, persist = false
+        /// EX, PX, EXAT or PXAT.
+        var unit: String? = nil
+        /// The position of the expiry's number.
+        var amountIndex = 0
+
+        init(_ args: [ByteBuffer], from first: Int, isSet: Bool) throws(CommandError) {
+            var i = first
+            while i < args.count {
+                let opt = Call<DirectAccess>.optionName(args[i])
+                let hasNext = i + 1 < args.count
+                switch opt {
+                case "NX" where isSet && !xx: nx = true
+                case "XX" where isSet && !nx: xx = true
+                case "GET" where isSet: get = true
+                case "KEEPTTL" where isSet && !persist && unit == nil: keepTTL = true
+                case "PERSIST" where !isSet && unit == nil && !keepTTL: persist = true
+                case "EX", "PX", "EXAT", "PXAT":
+                    guard !keepTTL, !persist, unit == nil || unit == opt, hasNext else { throw .syntax }
+                    unit = opt
+                    amountIndex = i + 1
+                    i += 1
+                default:
+                    throw .syntax
+                }
                 i += 1
-            default:
-                throw CommandError.syntax
             }
-            i += 1
+        }
+    }
+
+    static func set<A: KeyAccess>(_ c: inout Call<A>) throws {
+        let options = try ExtendedOptions(c.args, from: 3, isSet: true)
+        // Redis checks the expiry before it looks at the key: `SET k v PX 0 XX` is an error
+        // whether or not `k` exists.
+        var expiresAt: Int64 = 0
+        if let unit = options.unit {
+            let amount = try c.integer(options.amountIndex)
+            expiresAt = try deadline(unit: unit, amount: amount, now: c.access.database.engine.clock.now(), command: "set")
         }
         let key = c.key(1)
         let bytes = c.value(2)
         let value = c.access.stamped(bytes).value
-        let unit = expiryUnit
-        let amount = expiryAmount
+        let (nx, xx, returnOld, keepTTL) = (options.nx, options.xx, options.get, options.keepTTL)
         let (done, old): (Bool, ValueBytes?) = try c.access.update(key) { entry, now in
-            // Only `SET … GET` replies with the old value: a copy of it for every SET was a
-            // retain and a release, under the shard's lock, of a value about to be dropped.
-            // (`perf` put 5.9% of the server's CPU in that retain, under `redis-benchmark -t
-            // set -P 16` on one event loop: it was the first touch of the old value's cold
-            // line, which the engine's own copy now takes; no change in requests/s beyond
-            // the noise, 4 alternating rounds.)
+            // Only `SET … GET` copies the old value out: for every other SET that copy would
+            // be a retain and a release, under the shard's lock, of a value about to go.
             let old = returnOld ? entry?.value.bytes : nil
-            if condition == 1, entry != nil { return (false, old) }
-            if condition == 2, entry == nil { return (false, old) }
-            var expiresAt: Int64 = 0
-            if let unit { expiresAt = try deadline(unit: unit, amount: amount, now: now, command: "set") }
-            if keepTTL, let e = entry { expiresAt = e.expiresAt }
-            if expiresAt != 0, expiresAt <= now {
+            if nx, entry != nil { return (false, old) }
+            if xx, entry == nil { return (false, old) }
+            var deadline = expiresAt
+            if keepTTL, let e = entry { deadline = e.expiresAt }
+            if deadline != 0, deadline <= now {
                 entry = nil  // a deadline in the past: the key is gone at once
             } else {
-                entry = Entry(value: value, expiresAt: expiresAt)
+                entry = Entry(value: value, expiresAt: deadline)
             }
             return (true, old)
         }
@@ -202,44 +216,32 @@ enum StringCommands {
     }
 
     static func getex<A: KeyAccess>(_ c: inout Call<A>) throws {
-        var unit: String? = nil
-        var amount: Int64 = 0
-        var persist = false
-        var i = 2
-        while i < c.count {
-            let opt = c.option(i)
-            switch opt {
-            case "EX", "PX", "EXAT", "PXAT":
-                guard unit == nil, !persist, i + 1 < c.count else { throw CommandError.syntax }
-                unit = opt
-                amount = try c.integer(i + 1)
-                i += 1
-            case "PERSIST":
-                guard unit == nil, !persist else { throw CommandError.syntax }
-                persist = true
-            default:
-                throw CommandError.syntax
-            }
-            i += 1
-        }
+        let options = try ExtendedOptions(c.args, from: 2, isSet: false)
         let key = c.key(1)
         let access = c.access
         let old: ValueBytes?
-        if unit == nil && !persist {
-            old = try c.access.read(key) { entry, _ in entry?.value.bytes }
-        } else {
-            let u = unit
+        if let unit = options.unit {
+            // Redis answers nil for a missing key before it reads the expiry's number.
+            let amountBytes = c.args[options.amountIndex]
             old = try c.access.update(key) { entry, now in
                 guard let e = entry else { return nil }
-                if let u {
-                    let at = try deadline(unit: u, amount: amount, now: now, command: "getex")
-                    entry = at <= now ? nil : access.restamped(e, expiresAt: at)
-                } else if e.hasExpiry {
-                    entry = access.restamped(e, expiresAt: 0)
+                guard let amount = RedisNumber.parseInt64(amountBytes.readableBytesView) else {
+                    throw CommandError.notInteger
                 }
+                let at = try deadline(unit: unit, amount: amount, now: now, command: "getex")
+                entry = at <= now ? nil : access.restamped(e, expiresAt: at)
                 return e.value.bytes
             }
             if old != nil { c.writes += 1 }
+        } else if options.persist {
+            old = try c.access.update(key) { entry, _ in
+                guard let e = entry else { return nil }
+                if e.hasExpiry { entry = access.restamped(e, expiresAt: 0) }
+                return e.value.bytes
+            }
+            if old != nil { c.writes += 1 }
+        } else {
+            old = try c.access.read(key) { entry, _ in entry?.value.bytes }
         }
         if let old { c.bulk(old) } else { c.null() }
     }
@@ -294,11 +296,10 @@ enum StringCommands {
         let key = c.key(1)
         let suffix = c.bytes(2)
         let access = c.access
+        let limit = c.server.configuration.maxBulkLength
         let length: Int = try c.access.update(key) { entry, _ in
             var bytes = entry?.value.bytes.array ?? []
-            guard bytes.count + suffix.count <= maxStringLength else {
-                throw CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
-            }
+            guard fits(Int64(bytes.count), adding: suffix.count, limit: limit) else { throw stringTooLong }
             bytes.append(contentsOf: suffix)
             entry = access.stamped(bytes, expiresAt: entry?.expiresAt ?? 0)
             return bytes.count
@@ -341,12 +342,11 @@ enum StringCommands {
         let patch = c.bytes(3)
         let key = c.key(1)
         let access = c.access
+        let limit = c.server.configuration.maxBulkLength
         let (length, wrote): (Int, Bool) = try c.access.update(key) { entry, _ in
             let current = entry?.value.bytes.array ?? []
             if patch.isEmpty { return (current.count, false) }
-            guard offset + Int64(patch.count) <= Int64(maxStringLength) else {
-                throw CommandError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
-            }
+            guard fits(offset, adding: patch.count, limit: limit) else { throw stringTooLong }
             var bytes = current
             let o = Int(offset)
             if bytes.count < o + patch.count { bytes.append(contentsOf: repeatElement(0, count: o + patch.count - bytes.count)) }

@@ -44,6 +44,53 @@ struct KeyCommandsTests {
         }
     }
 
+    /// The pattern that backtracked exponentially before matching followed Redis's
+    /// `skipLongerMatches`: KEYS and SCAN MATCH answer at once, and the server stays responsive.
+    @Test(.timeLimit(.minutes(1))) func pathologicalPatternAnswers() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("SET", String(repeating: "a", count: 40), "1")
+            let pattern = String(repeating: "a*", count: 16) + "b"
+            #expect(try c.call("KEYS", pattern) == .array([]))
+            #expect(try c.call("SCAN", "0", "MATCH", pattern, "COUNT", "1000") == .array([bulk("0"), .array([])]))
+            #expect(try c.call("PING") == .simpleString("PONG"))
+        }
+    }
+
+    /// Options come before the number, as Redis reads them; option text stops at a NUL byte.
+    @Test func expireOptionOrder() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("SET", "k", "v")
+            #expect(try c.call("EXPIRE", "k", "abc", "BOGUS") == err("ERR Unsupported option BOGUS"))
+            #expect(try c.call("EXPIRE", "k", "abc", "NX") == err("ERR value is not an integer or out of range"))
+            let nxThenJunk = Array("NX".utf8) + [0] + Array("junk".utf8)
+            #expect(try c.callBytes([Array("EXPIRE".utf8), Array("k".utf8), Array("100".utf8), nxThenJunk]) == int(1))
+            #expect(try c.callBytes([Array("EXPIRE".utf8), Array("k".utf8), Array("200".utf8), nxThenJunk]) == int(0))
+        }
+    }
+
+    /// The pattern `*` is no pattern: the empty key, which the matcher itself never
+    /// matches, is still returned, as Redis returns it.
+    @Test func starMatchesTheEmptyKey() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("SET", "", "1")
+            try c.call("SET", "a", "2")
+            func names(_ reply: RESPValue) -> Set<String> {
+                guard case .array(let items) = reply else { return [] }
+                return Set(items.map(\.text))
+            }
+            #expect(names(try c.call("KEYS", "*")) == ["", "a"])
+            #expect(names(try c.call("KEYS", "**")) == ["a"])
+            guard case .array(let scan) = try c.call("SCAN", "0", "MATCH", "*", "COUNT", "1000"), scan.count == 2 else {
+                Issue.record("SCAN did not answer a cursor and a page")
+                return
+            }
+            #expect(names(scan[1]) == ["", "a"])
+        }
+    }
+
     @Test func scanReturnsEveryKeyOnce() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)

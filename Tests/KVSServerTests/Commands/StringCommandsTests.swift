@@ -70,6 +70,62 @@ struct StringCommandsTests {
         }
     }
 
+    /// Redis's option rules: a flag may repeat (the last expiry counts), a conflict is a
+    /// syntax error, and the expiry is checked before the key is looked at.
+    @Test func setOptionsAsRedisReadsThem() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            #expect(try c.call("SET", "k", "v", "PX", "0", "XX") == err("ERR invalid expire time in 'set' command"))
+            #expect(try c.call("SET", "k", "v", "EX", "abc", "NX", "XX") == err("ERR syntax error"))
+            #expect(try c.call("SET", "k", "v", "NX", "NX") == OK)
+            #expect(try c.call("SET", "k", "w", "GET", "GET") == bulk("v"))
+            #expect(try c.call("SET", "k", "v", "EX", "10", "EX", "1000") == OK)
+            #expect(try ttlNear(c, "k", 1000))
+            #expect(try c.call("SET", "k", "v", "KEEPTTL", "KEEPTTL") == OK)
+            #expect(try ttlNear(c, "k", 1000))
+            #expect(try c.call("SET", "k", "v", "KEEPTTL", "EX", "5") == err("ERR syntax error"))
+            #expect(try c.call("SET", "k", "v", "EX", "5", "KEEPTTL") == err("ERR syntax error"))
+            #expect(try c.call("SET", "k", "v", "EX") == err("ERR syntax error"))
+            #expect(try c.call("SET", "k", "v", "PERSIST") == err("ERR syntax error"))
+            #expect(try c.call("set", "k", "v", "ex", "100", "nx") == NIL)
+            // Option names are ASCII: a Unicode case mapping must not make `PERSıST` PERSIST.
+            #expect(try c.call("GETEX", "k", "PERSıST") == err("ERR syntax error"))
+        }
+    }
+
+    @Test func getexOptionsAsRedisReadsThem() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            // A missing key answers nil before the expiry is read.
+            #expect(try c.call("GETEX", "nokey", "EX", "0") == NIL)
+            #expect(try c.call("GETEX", "nokey", "EX", "abc") == NIL)
+            try c.call("SET", "k", "v")
+            #expect(try c.call("GETEX", "k", "EX", "0") == err("ERR invalid expire time in 'getex' command"))
+            #expect(try c.call("GETEX", "k", "EX", "abc") == err("ERR value is not an integer or out of range"))
+            #expect(try c.call("GETEX", "k", "PERSIST", "PERSIST") == bulk("v"))
+            #expect(try c.call("GETEX", "k", "EX", "10", "EX", "1000") == bulk("v"))
+            #expect(try ttlNear(c, "k", 1000))
+            #expect(try c.call("GETEX", "k", "EX", "10", "PERSIST") == err("ERR syntax error"))
+            #expect(try c.call("GETEX", "k", "NX") == err("ERR syntax error"))
+        }
+    }
+
+    /// An offset near Int64.max once overflowed `offset + length` and stopped the server.
+    @Test func setrangeOffsetsThatOverflow() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let tooLong = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            #expect(try c.call("SETRANGE", "k", "9223372036854775807", "x") == tooLong)
+            try c.call("SET", "k", "v")
+            #expect(try c.call("SETRANGE", "k", "9223372036854775807", "x") == tooLong)
+            #expect(try c.call("SETRANGE", "k", "9223372036854775806", "xy") == tooLong)
+            #expect(try c.call("SETRANGE", "k", "9223372036854775808", "x") == err("ERR value is not an integer or out of range"))
+            #expect(try c.call("GETRANGE", "k", "-9223372036854775808", "9223372036854775807") == bulk("v"))
+            #expect(try c.call("GETRANGE", "k", "0", "-9223372036854775808") == bulk("v"))
+            #expect(try c.call("GET", "k") == bulk("v"))
+        }
+    }
+
     @Test func setVariants() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
