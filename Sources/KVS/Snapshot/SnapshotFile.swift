@@ -57,6 +57,7 @@ package enum SnapshotFile {
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var filled = 0
         while filled < bytes.count {
+            // Inside the loop the array is not empty, so it has a base address.
             let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -129,6 +130,7 @@ package struct FileSink {
             crc.update(bytes)
             var offset = 0
             while offset < bytes.count {
+                // The buffer is not empty (checked above), so it has a base address.
                 let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }

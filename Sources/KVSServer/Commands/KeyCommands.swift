@@ -189,7 +189,7 @@ enum KeyCommands {
     /// instant) until COUNT keys are gathered, so every key present for the whole scan
     /// is returned exactly once, and the scan ends after `shardCount` shards.
     static func scan(_ c: inout SessionCall) throws {
-        guard let cursor = UInt64(c.string(1)) else { throw CommandError("ERR invalid cursor") }
+        guard let cursor = parseCursor(c.args[1].readableBytesView) else { throw CommandError("ERR invalid cursor") }
         var pattern: [UInt8]? = nil
         var count = 10
         var typeFilter: String? = nil
@@ -224,6 +224,29 @@ enum KeyCommands {
         c.bulk(shard >= engine.shardCount ? "0" : String(shard))
         c.arrayHeader(found.count)
         for key in found { c.bulk(key.bytes) }
+    }
+
+    /// A SCAN cursor as Redis reads one (`strtoul`): an optional sign, then decimal digits
+    /// that fit 64 bits; a `-` wraps (`-1` is 2^64 - 1), blanks are refused, and the empty
+    /// string is 0.
+    static func parseCursor<C: Collection>(_ bytes: C) -> UInt64? where C.Element == UInt8 {
+        if bytes.isEmpty { return 0 }
+        var digits = bytes[...]
+        var negative = false
+        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            negative = sign == UInt8(ascii: "-")
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = a
+        }
+        return negative ? 0 &- value : value
     }
 
     static func randomkey(_ c: inout SessionCall) throws {

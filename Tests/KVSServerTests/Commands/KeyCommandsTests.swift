@@ -91,6 +91,19 @@ struct KeyCommandsTests {
         }
     }
 
+    @Test func scanCursorsAsStrtoul() {
+        #expect(KeyCommands.parseCursor(Array("".utf8)) == 0)
+        #expect(KeyCommands.parseCursor(Array("+0".utf8)) == 0)
+        #expect(KeyCommands.parseCursor(Array("00".utf8)) == 0)
+        #expect(KeyCommands.parseCursor(Array("-1".utf8)) == UInt64.max)
+        #expect(KeyCommands.parseCursor(Array("18446744073709551615".utf8)) == UInt64.max)
+        #expect(KeyCommands.parseCursor(Array("18446744073709551616".utf8)) == nil)
+        #expect(KeyCommands.parseCursor(Array(" 1".utf8)) == nil)
+        #expect(KeyCommands.parseCursor(Array("1 ".utf8)) == nil)
+        #expect(KeyCommands.parseCursor(Array("0x1".utf8)) == nil)
+        #expect(KeyCommands.parseCursor(Array("+".utf8)) == nil)
+    }
+
     @Test func scanReturnsEveryKeyOnce() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
