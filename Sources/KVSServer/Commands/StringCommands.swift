@@ -298,14 +298,28 @@ enum StringCommands {
         let access = c.access
         let limit = c.server.configuration.maxBulkLength
         let length: Int = try c.access.update(key) { entry, _ in
-            var bytes = entry?.value.bytes.array ?? []
-            guard fits(Int64(bytes.count), adding: suffix.count, limit: limit) else { throw stringTooLong }
-            bytes.append(contentsOf: suffix)
+            let current = entry?.value.bytes
+            let count = current?.count ?? 0
+            guard fits(Int64(count), adding: suffix.count, limit: limit) else { throw stringTooLong }
+            let bytes = spliced(current, at: count, suffix)
             entry = access.stamped(bytes, expiresAt: entry?.expiresAt ?? 0)
             return bytes.count
         }
         c.writes += 1
         c.integer(reply: length)
+    }
+
+    /// `old` (or nothing) with `patch` written at `offset`, zero-filled up to it: one new
+    /// block written in place, since a string here may be hundreds of megabytes.
+    static func spliced(_ old: ValueBytes?, at offset: Int, _ patch: [UInt8]) -> ValueBytes {
+        let oldCount = old?.count ?? 0
+        return ValueBytes(count: max(oldCount, offset + patch.count)) { target in
+            if let old { old.withUnsafeBytes { target.copyMemory(from: $0) } }
+            if offset > oldCount {
+                UnsafeMutableRawBufferPointer(rebasing: target[oldCount..<offset]).initializeMemory(as: UInt8.self, repeating: 0)
+            }
+            patch.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[offset...]).copyMemory(from: $0) }
+        }
     }
 
     static func strlen<A: KeyAccess>(_ c: inout Call<A>) throws {
@@ -318,7 +332,7 @@ enum StringCommands {
         var start = try c.integer(2)
         var end = try c.integer(3)
         let key = c.key(1)
-        let bytes: [UInt8] = try c.access.read(key) { entry, _ in entry?.value.bytes.array ?? [] }
+        let bytes: ValueBytes = try c.access.read(key) { entry, _ in entry?.value.bytes ?? [] }
         let n = Int64(bytes.count)
         if start < 0 && end < 0 && start > end {
             c.bulk([UInt8]())
@@ -333,7 +347,7 @@ enum StringCommands {
             c.bulk([UInt8]())
             return
         }
-        c.bulk(Array(bytes[Int(start)...Int(end)]))
+        bytes.withUnsafeBytes { c.encoder.writeBulkString(UnsafeRawBufferPointer(rebasing: $0[Int(start)...Int(end)]), into: &c.out) }
     }
 
     static func setrange<A: KeyAccess>(_ c: inout Call<A>) throws {
@@ -344,13 +358,11 @@ enum StringCommands {
         let access = c.access
         let limit = c.server.configuration.maxBulkLength
         let (length, wrote): (Int, Bool) = try c.access.update(key) { entry, _ in
-            let current = entry?.value.bytes.array ?? []
-            if patch.isEmpty { return (current.count, false) }
+            let current = entry?.value.bytes
+            if patch.isEmpty { return (current?.count ?? 0, false) }
             guard fits(offset, adding: patch.count, limit: limit) else { throw stringTooLong }
-            var bytes = current
-            let o = Int(offset)
-            if bytes.count < o + patch.count { bytes.append(contentsOf: repeatElement(0, count: o + patch.count - bytes.count)) }
-            bytes.replaceSubrange(o..<(o + patch.count), with: patch)
+            // `offset` fits in the limit, an Int.
+            let bytes = spliced(current, at: Int(offset), patch)
             entry = access.stamped(bytes, expiresAt: entry?.expiresAt ?? 0)
             return (bytes.count, true)
         }

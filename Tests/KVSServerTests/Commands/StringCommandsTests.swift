@@ -123,6 +123,11 @@ struct StringCommandsTests {
             #expect(try c.call("GETRANGE", "k", "-9223372036854775808", "9223372036854775807") == bulk("v"))
             #expect(try c.call("GETRANGE", "k", "0", "-9223372036854775808") == bulk("v"))
             #expect(try c.call("GET", "k") == bulk("v"))
+            // Past the end: the gap is zero-filled, the old bytes kept.
+            #expect(try c.call("SETRANGE", "k", "3", "xy") == int(5))
+            #expect(try c.call("GET", "k") == .bulkString(ByteBuffer(bytes: [UInt8(ascii: "v"), 0, 0, UInt8(ascii: "x"), UInt8(ascii: "y")])))
+            #expect(try c.call("APPEND", "k", "z") == int(6))
+            #expect(try c.call("GETRANGE", "k", "3", "-1") == bulk("xyz"))
         }
     }
 
