@@ -152,6 +152,7 @@ public final class Server: Service, Sendable {
         }
         let bound = channels.first?.localAddress?.port ?? config.port
         port.withLock { $0 = bound }
+        serverState.recordBoundPort(bound)
         state.withLock { $0 = .running(channels: channels, group: group) }
         scheduleSavePolicy(on: group.next())
         logger.info("ready to accept connections", metadata: ["port": "\(bound)", "bind": "\(config.bindAddresses)"])

@@ -74,6 +74,12 @@ package final class ServerState: Sendable {
         }
     }
 
+    /// Records the port the server listens on, when it was configured with 0 (any free
+    /// port): CONFIG GET port and INFO then give the port in use, as Redis does.
+    package func recordBoundPort(_ port: Int) {
+        live.withLock { $0.port = port }
+    }
+
     /// Whether clients must AUTH.
     package var requiresAuth: Bool { password.withLock { $0 != nil } }
 
