@@ -30,8 +30,9 @@ public final class Server: Service, Sendable {
 
     /// An error that stops the server from starting.
     public struct StartupError: Error, CustomStringConvertible {
-        /// The setting at fault, by its Redis name (`port`, `dir`...), or nil when the problem
-        /// is not one setting's (a damaged snapshot, an address in use).
+        /// The setting at fault, by its Redis name (`port`, `dir`, `protected-mode`...;
+        /// `max-arguments` for ``ServerConfiguration/maxArguments``, which Redis lacks), or nil
+        /// when the problem is not one setting's (a damaged snapshot, an address in use).
         public let parameter: String?
         /// What went wrong, for a person: a sentence naming the problem.
         public let description: String
@@ -120,6 +121,7 @@ public final class Server: Service, Sendable {
         {
             state.withLock { $0 = .idle }
             throw StartupError(
+                parameter: "protected-mode",
                 description: "refusing to listen on \(open) without a password while protected mode is on: "
                     + "set --requirepass, or pass --protected-mode no to allow it")
         }

@@ -58,13 +58,13 @@ struct KVSServerCommand: AsyncParsableCommand {
         config.snapshotFileName = dbfilename
         config.requirePassword = requirepass
         guard let points = ServerConfiguration.parseSavePoints(save) else {
-            throw ValidationError("--save takes pairs of numbers: \"SECONDS CHANGES ...\", or \"\"")
+            throw Self.fail("cannot start: --save takes pairs of numbers, \"SECONDS CHANGES ...\", or \"\"")
         }
         config.savePoints = points
         config.databases = databases
         config.maxClients = maxclients
         guard protectedMode == "yes" || protectedMode == "no" else {
-            throw ValidationError("--protected-mode takes yes or no")
+            throw Self.fail("cannot start: --protected-mode takes yes or no")
         }
         config.protectedMode = protectedMode == "yes"
         config.maxBulkLength = protoMaxBulkLen

@@ -62,6 +62,20 @@ struct ShutdownCommandTests {
         #expect(ended == nil, "FORCE stops without a final save to fail")
     }
 
+    /// A graceful shutdown (SIGTERM) whose final save fails still stops, and ends with an
+    /// error that says so in a sentence (kvs-server prints it and exits 1).
+    @Test func failedFinalSaveOnGracefulShutdownIsReported() async throws {
+        let dir = try makeTemporaryDirectory()
+        let ended = try await runServer({ $0.savePoints = [.init(seconds: 3600, changes: 1)] }, directory: dir) { _, port, group in
+            try TestClient(port: port).call("SET", "k", "v")
+            try FileManager.default.removeItem(atPath: dir)
+            await group.triggerGracefulShutdown()
+        }
+        let error = try #require(ended as? Server.ShutdownError, "\(String(describing: ended))")
+        #expect(error.description.hasPrefix("The final save to \(dir)/dump.kvs failed ("))
+        #expect(error.description.hasSuffix("): the changes since the last save are lost."))
+    }
+
     /// With no `save` rules, SHUTDOWN does not save; SAVE saves; NOSAVE does not, even with rules.
     @Test func saveAndNosave() async throws {
         let dir = try makeTemporaryDirectory()
