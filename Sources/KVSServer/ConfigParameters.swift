@@ -28,12 +28,13 @@ struct ConfigParameter: Sendable {
     let name: String
     /// The value in CONFIG GET's form.
     let value: @Sendable (ServerConfiguration) -> String
+    /// Whether CONFIG SET may change it, and how.
     let change: Change
 
-    /// The parameter named `name` (any case), or nil.
-    static func named(_ name: String) -> ConfigParameter? {
+    /// The index in ``all`` of the parameter named `name` (any case), or nil.
+    static func index(of name: String) -> Int? {
         let lower = name.lowercased()
-        return all.first { $0.name == lower }
+        return all.firstIndex { $0.name == lower }
     }
 
     /// Every parameter, in CONFIG GET's order.

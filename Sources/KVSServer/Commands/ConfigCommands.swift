@@ -4,6 +4,7 @@ import RESP
 /// CONFIG GET, SET, RESETSTAT, REWRITE and HELP over the parameter table
 /// (``ConfigParameter``), with Redis 7's replies and errors.
 enum ConfigCommands {
+    /// CONFIG: dispatches on the subcommand, checking its arity as Redis does.
     static func config(_ c: inout SessionCall) throws {
         let sub = c.option(1)
         switch sub {
@@ -55,8 +56,7 @@ enum ConfigCommands {
         for i in 2..<c.count {
             let pattern = c.string(i)
             if !pattern.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
-                let lower = pattern.lowercased()
-                if let index = all.firstIndex(where: { $0.name == lower }), !found.contains(where: { $0.index == index }) {
+                if let index = ConfigParameter.index(of: pattern), !found.contains(where: { $0.index == index }) {
                     found.append((pattern, index))
                 }
                 continue
@@ -83,8 +83,7 @@ enum ConfigCommands {
         var i = 2
         while i < c.count {
             let given = c.string(i)
-            let lower = given.lowercased()
-            guard let index = ConfigParameter.all.firstIndex(where: { $0.name == lower }) else {
+            guard let index = ConfigParameter.index(of: given) else {
                 throw CommandError("ERR Unknown option or number of arguments for CONFIG SET - '\(given)'")
             }
             switch ConfigParameter.all[index].change {
@@ -109,6 +108,7 @@ enum ConfigCommands {
         c.ok()
     }
 
+    /// Redis's refusal of a CONFIG SET argument, naming it as the client gave it.
     static func failed(_ name: String, _ reason: String) -> CommandError {
         CommandError("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
     }
