@@ -262,10 +262,11 @@ package struct CommandTable: Sendable {
     /// The specs, sorted by name.
     package let sorted: [CommandSpec]
 
-    package init() {
+    /// The server's commands, and `extra` ones (tests add commands through it).
+    package init(extra: [CommandSpec] = []) {
         let all =
             ConnectionCommands.all + StringCommands.all + KeyCommands.all + TransactionCommands.all
-            + ServerCommands.all
+            + ServerCommands.all + extra
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import RESP
 
@@ -5,7 +6,8 @@ import RESP
 public struct ServerConfiguration: Sendable {
     /// The addresses to listen on (Redis `bind`). Default `127.0.0.1`.
     public var bindAddresses: [String] = ["127.0.0.1"]
-    /// The TCP port (Redis `port`); 0 picks a free one (see ``Server/boundPort``). Default 6379.
+    /// The TCP port (Redis `port`), 0 to 65535; 0 picks a free one (see ``Server/boundPort``).
+    /// Default 6379.
     public var port: Int = 6379
     /// The folder of the snapshot file (Redis `dir`). Default the working directory.
     public var directory: String = "."
@@ -18,9 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var savePoints: [SavePoint] = [
         SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100), SavePoint(seconds: 60, changes: 10000),
     ]
-    /// How many numbered databases (Redis `databases`). Default 16.
+    /// How many numbered databases (Redis `databases`), 1 to ``maxDatabases``. Default 16.
     public var databases: Int = 16
-    /// The most connected clients (Redis `maxclients`). Default 10,000.
+    /// The most connected clients (Redis `maxclients`), 1 to 4,294,967,295 as in Redis.
+    /// Default 10,000.
     public var maxClients: Int = 10_000
     /// Whether a server on a non-loopback address without a password refuses to start
     /// (Redis `protected-mode`). Default true.
@@ -32,8 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var maxQueryBufferLength: Int = 1024 * 1024 * 1024
     /// The most arguments in one command. Default 1,048,576.
     public var maxArguments: Int = 1024 * 1024
-    /// Event loop threads (Redis `io-threads`); 0 = one per core less one, and at least
-    /// one (``defaultEventLoopThreads(coreCount:)``). Default 0.
+    /// Event loop threads (Redis `io-threads`), 0 to ``maxEventLoopThreads``; 0 = one per
+    /// core less one, and at least one (``defaultEventLoopThreads(coreCount:)``). Default 0.
     public var eventLoopThreads: Int = 0
     /// Shards per database store. Default 64.
     public var shardsPerDatabase: Int = 64
@@ -109,5 +112,97 @@ extension ServerConfiguration {
     /// core count can do better.
     public static func defaultEventLoopThreads(coreCount: Int) -> Int {
         max(1, coreCount - 1)
+    }
+}
+
+extension ServerConfiguration {
+    /// The most databases a server may have: each is a sharded store allocated at start-up,
+    /// so a mistyped count (`--databases 1000000`) would take the machine's memory before
+    /// the first connection.
+    public static let maxDatabases = 1024
+
+    /// The most event loop threads, as Redis bounds `io-threads` (1 to 128).
+    public static let maxEventLoopThreads = 128
+
+    /// The largest `maxclients`, as in Redis (an unsigned 32-bit count).
+    static let maxClientsLimit = 4_294_967_295
+
+    /// Checks every setting before the server binds: ranges, the bind addresses' syntax, the
+    /// snapshot file's name, and that ``directory`` exists and can be written (by creating
+    /// and removing a file in it, so that a save cannot be the first to find out).
+    ///
+    /// - Throws: ``Server/StartupError`` naming the setting (``Server/StartupError/parameter``)
+    ///   and the problem.
+    public func validate() throws(Server.StartupError) {
+        func refuse(_ parameter: String, _ problem: String) -> Server.StartupError {
+            Server.StartupError(parameter: parameter, description: problem)
+        }
+        guard (0...65535).contains(port) else {
+            throw refuse("port", "port \(port) is out of range: give a port from 0 to 65535 (0 picks a free one)")
+        }
+        guard !bindAddresses.isEmpty else { throw refuse("bind", "bind names no address to listen on") }
+        for address in bindAddresses where !Self.isAddress(address) {
+            throw refuse("bind", "bind address '\(address)' is not an IPv4 or IPv6 address")
+        }
+        guard (1...Self.maxDatabases).contains(databases) else {
+            throw refuse("databases", "databases \(databases) is out of range: give a count from 1 to \(Self.maxDatabases)")
+        }
+        guard (1...Self.maxClientsLimit).contains(maxClients) else {
+            throw refuse("maxclients", "maxclients \(maxClients) is out of range: give a count from 1 to \(Self.maxClientsLimit)")
+        }
+        guard maxBulkLength >= 1 else {
+            throw refuse("proto-max-bulk-len", "proto-max-bulk-len \(maxBulkLength) is not a length: give at least 1 byte")
+        }
+        guard maxQueryBufferLength >= 1 else {
+            throw refuse(
+                "client-query-buffer-limit",
+                "client-query-buffer-limit \(maxQueryBufferLength) is not a length: give at least 1 byte")
+        }
+        guard maxArguments >= 1 else {
+            throw refuse("max-arguments", "the argument limit \(maxArguments) must be at least 1")
+        }
+        guard (0...Self.maxEventLoopThreads).contains(eventLoopThreads) else {
+            throw refuse(
+                "io-threads",
+                "io-threads \(eventLoopThreads) is out of range: give a count from 1 to \(Self.maxEventLoopThreads), "
+                    + "or 0 for one per core less one")
+        }
+        if let bad = savePoints.first(where: { $0.seconds < 1 || $0.changes < 0 }) {
+            throw refuse(
+                "save", "save rule '\(bad.seconds) \(bad.changes)' is invalid: the seconds must be at least 1 "
+                    + "and the changes at least 0")
+        }
+        guard !snapshotFileName.isEmpty, !snapshotFileName.contains("/") else {
+            throw refuse("dbfilename", "dbfilename '\(snapshotFileName)' must be a file name, not empty and not a path")
+        }
+        if let problem = Self.writableDirectoryProblem(directory) {
+            throw refuse("dir", problem)
+        }
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 address literal, or `localhost`.
+    static func isAddress(_ text: String) -> Bool {
+        if text == "localhost" { return true }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    /// Why `path` cannot hold the snapshot (it is missing, not a folder, or a file cannot be
+    /// created in it), or nil when it can.
+    static func writableDirectoryProblem(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            return "dir '\(path)' does not exist"
+        }
+        guard isDirectory.boolValue else { return "dir '\(path)' is not a folder" }
+        let probe = (path.hasSuffix("/") ? path : path + "/") + ".kvs-write-test-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else {
+            return "dir '\(path)' cannot be written: \(String(cString: strerror(errno)))"
+        }
+        close(fd)
+        unlink(probe)
+        return nil
     }
 }

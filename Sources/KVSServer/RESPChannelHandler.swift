@@ -93,7 +93,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             }
         }
         var first = true
-        while !closing {
+        // A stopping server closes this connection once the running command ends: no
+        // further pipelined command runs (one relaxed load per command).
+        while !closing, !server.stopping.load(ordering: .relaxed) {
             let start = buffer.readerIndex
             let found: Bool
             do {

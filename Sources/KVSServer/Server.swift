@@ -8,11 +8,13 @@ import Synchronization
 /// The kvs server: the store's databases served over RESP on TCP, as a
 /// swift-service-lifecycle `Service`.
 ///
-/// Life cycle (``State``): `idle` → ``start()`` loads the snapshot (a damaged one stops
-/// start-up and is left untouched), checks protected mode, binds → `running` →
-/// graceful shutdown (SIGTERM/SIGINT through a `ServiceGroup`, SHUTDOWN, or ``stop(save:)``):
-/// stop accepting, close every connection, save the snapshot (if the `save` policy is on,
-/// or SHUTDOWN SAVE asked), close the stores → `stopped`.
+/// Life cycle (``State``): ``init(configuration:logger:)`` validates the configuration →
+/// `idle` → ``start()`` loads the snapshot (a damaged one stops start-up and is left
+/// untouched), checks protected mode, binds → `running` → graceful shutdown (SIGTERM/SIGINT
+/// through a `ServiceGroup`, SHUTDOWN, or ``stop(save:)``): stop accepting, let each
+/// connection finish the command it is running and execute no further one, close every
+/// connection, save the snapshot (if the `save` policy is on, or SHUTDOWN SAVE asked), close
+/// the stores → `stopped`.
 ///
 /// Thread-safety: thread-safe; each connection lives on one of the event loops (one per
 /// core by default) and runs its commands there against the sharded stores.
@@ -28,7 +30,23 @@ public final class Server: Service, Sendable {
 
     /// An error that stops the server from starting.
     public struct StartupError: Error, CustomStringConvertible {
-        /// What went wrong, for a person.
+        /// The setting at fault, by its Redis name (`port`, `dir`, `protected-mode`...;
+        /// `max-arguments` for ``ServerConfiguration/maxArguments``, which Redis lacks), or nil
+        /// when the problem is not one setting's (a damaged snapshot, an address in use).
+        public let parameter: String?
+        /// What went wrong, for a person: a sentence naming the problem.
+        public let description: String
+
+        init(parameter: String? = nil, description: String) {
+            self.parameter = parameter
+            self.description = description
+        }
+    }
+
+    /// An error that happened while the server stopped: the final save failed, and the
+    /// changes since the last successful save are lost.
+    public struct ShutdownError: Error, CustomStringConvertible {
+        /// What went wrong, for a person: a sentence naming the problem.
         public let description: String
     }
 
@@ -36,21 +54,28 @@ public final class Server: Service, Sendable {
     let serverState: ServerState
     let logger: Logger
     private let connections = ConnectionSet()
-    private let stopSignal = AsyncStream<Bool?>.makeStream()
+    private let stopSignal = AsyncStream<FinalSave>.makeStream()
     private let port = Locked<Int?>(nil)
 
-    /// The configuration the server runs with.
+    /// The configuration in effect: the one the server was created with, and what CONFIG SET
+    /// changed since.
     public var configuration: ServerConfiguration { serverState.configuration }
 
-    /// Creates a server; nothing happens until ``run()`` or ``start()``.
+    /// Creates a server after checking its configuration
+    /// (``ServerConfiguration/validate()``); nothing is bound until ``run()`` or ``start()``.
     ///
     /// - Throws: ``StartupError`` for an invalid configuration.
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "kvs-server")) throws {
-        guard configuration.databases >= 1, configuration.databases <= 1 << 16 else {
-            throw StartupError(description: "--databases must be between 1 and 65536")
-        }
+    public convenience init(configuration: ServerConfiguration, logger: Logger = Logger(label: "kvs-server")) throws {
+        try self.init(configuration: configuration, logger: logger, extraCommands: [])
+    }
+
+    /// Creates a server that also knows `extraCommands` (tests add commands through it).
+    ///
+    /// - Throws: ``StartupError`` for an invalid configuration.
+    package init(configuration: ServerConfiguration, logger: Logger, extraCommands: [CommandSpec]) throws(StartupError) {
+        try configuration.validate()
         do {
-            serverState = try ServerState(configuration: configuration, logger: logger)
+            serverState = try ServerState(configuration: configuration, logger: logger, extraCommands: extraCommands)
         } catch {
             throw StartupError(description: error.message)
         }
@@ -63,18 +88,21 @@ public final class Server: Service, Sendable {
     public var boundPort: Int? { port.withLock { $0 } }
 
     /// Runs until a graceful shutdown (a signal through the `ServiceGroup`) or SHUTDOWN.
+    ///
+    /// - Throws: ``StartupError`` when it cannot start; ``ShutdownError`` when the final save
+    ///   failed.
     public func run() async throws {
         _ = try await start()
-        var save: Bool? = nil
+        var save = FinalSave.byPolicy
         await withGracefulShutdownHandler {
             for await request in stopSignal.stream {
                 save = request
                 break
             }
         } onGracefulShutdown: { [continuation = stopSignal.continuation] in
-            continuation.yield(nil)
+            continuation.yield(.byPolicy)
         }
-        try await stop(save: save)
+        try await stop(finalSave: save)
     }
 
     /// Loads the snapshot, checks protected mode and binds.
@@ -93,6 +121,7 @@ public final class Server: Service, Sendable {
         {
             state.withLock { $0 = .idle }
             throw StartupError(
+                parameter: "protected-mode",
                 description: "refusing to listen on \(open) without a password while protected mode is on: "
                     + "set --requirepass, or pass --protected-mode no to allow it")
         }
@@ -125,29 +154,46 @@ public final class Server: Service, Sendable {
         }
         let bound = channels.first?.localAddress?.port ?? config.port
         port.withLock { $0 = bound }
+        serverState.recordBoundPort(bound)
         state.withLock { $0 = .running(channels: channels, group: group) }
         scheduleSavePolicy(on: group.next())
         logger.info("ready to accept connections", metadata: ["port": "\(bound)", "bind": "\(config.bindAddresses)"])
         return bound
     }
 
-    /// Stops accepting, closes every connection, saves (per `save`: true always, false
-    /// never, nil when the `save` policy has rules), and releases the event loops.
+    /// Stops accepting, lets each connection finish the command it is running (it executes
+    /// no further one), closes every connection, saves (per `save`: true always, false never,
+    /// nil when the `save` policy has rules), and releases the event loops.
     ///
-    /// - Throws: when the final save failed (the data is still in memory, and lost).
+    /// - Throws: ``ShutdownError`` when the final save failed (the server is stopped all the
+    ///   same; the changes since the last save are lost).
     public func stop(save: Bool? = nil) async throws {
+        try await stop(finalSave: save.map { $0 ? .always : .never } ?? .byPolicy)
+    }
+
+    /// ``stop(save:)`` with the final save's rule.
+    func stop(finalSave: FinalSave) async throws(ShutdownError) {
         let previous: State = state.withLock { state in
             let previous = state
             if case .running = state { state = .stopping }
             return previous
         }
         guard case .running(let channels, let group) = previous else { return }
+        // Connections check it between commands: a close waits for the running command
+        // only, not for the rest of what a client pipelined.
+        serverState.stopping.store(true, ordering: .relaxed)
         for channel in channels { try? await channel.close() }
         let open = connections.all
         for channel in open { try? await channel.close() }
-        var saveError: (any Error)? = nil
-        let policyOn = !serverState.savePoints.withLock { $0.isEmpty }
-        if save ?? policyOn {
+        var saveError: ShutdownError? = nil
+        let saveNow: Bool
+        switch finalSave {
+        case .always: saveNow = true
+        case .never: saveNow = false
+        case .byPolicy: saveNow = !serverState.savePoints.withLock { $0.isEmpty }
+        case .ifChanged: saveNow = serverState.persistence.dirty.load(ordering: .relaxed) > 0
+        }
+        if saveNow {
             // A running BGSAVE holds an older state: let it finish, then save the latest.
             while serverState.persistence.saving.load(ordering: .acquiring) {
                 try? await Task.sleep(for: .milliseconds(10))
@@ -156,8 +202,12 @@ public final class Server: Service, Sendable {
                 try serverState.persistence.save(serverState.databases)
                 logger.info("DB saved on disk", metadata: ["path": "\(serverState.persistence.path)"])
             } catch {
-                logger.error("saving on shutdown failed", metadata: ["error": "\(error.message)"])
-                saveError = error
+                let reason = error.message.hasPrefix("ERR ") ? String(error.message.dropFirst(4)) : error.message
+                let text =
+                    "The final save to \(serverState.persistence.path) failed (\(reason)): "
+                    + "the changes since the last save are lost."
+                logger.error("\(text)")
+                saveError = ShutdownError(description: text)
             }
         }
         for db in serverState.databases { db.engine.close() }
@@ -173,7 +223,6 @@ public final class Server: Service, Sendable {
 
     private func makeBootstrap(group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
         let serverState = self.serverState
-        let maxClients = configuration.maxClients
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 511)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -189,7 +238,7 @@ public final class Server: Service, Sendable {
                     serverState.connectedClients.subtract(1, ordering: .relaxed)
                     connections.remove(key)
                 }
-                if count > maxClients {
+                if count > serverState.maxClients.load(ordering: .relaxed) {
                     serverState.rejectedConnections.add(1, ordering: .relaxed)
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(RejectingHandler())
@@ -221,6 +270,19 @@ public final class Server: Service, Sendable {
             }
         }
     }
+}
+
+/// What the final save of a stopping server does.
+package enum FinalSave: Sendable {
+    /// Save.
+    case always
+    /// Do not save.
+    case never
+    /// Save when the `save` policy has rules.
+    case byPolicy
+    /// Save when anything changed since the last save (SHUTDOWN saved before asking to
+    /// stop; this catches the writes other connections made meanwhile).
+    case ifChanged
 }
 
 /// The open client connections, so that shutdown can close them.

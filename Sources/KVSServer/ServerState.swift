@@ -10,7 +10,8 @@ import Synchronization
 ///
 /// Thread-safety: thread-safe (immutable references, atomics and mutexes).
 package final class ServerState: Sendable {
-    package let configuration: ServerConfiguration
+    /// The configuration in effect: the start-up one, with what CONFIG SET changed since.
+    private let live: Locked<ServerConfiguration>
     package let databases: [Database]
     package let commands: CommandTable
     package let stamps = StampSource()
@@ -22,6 +23,10 @@ package final class ServerState: Sendable {
     package let password: Locked<String?>
     /// The save rules (CONFIG SET save may change them).
     package let savePoints: Locked<[ServerConfiguration.SavePoint]>
+    /// The most connected clients, read at each accept (CONFIG SET maxclients may change it).
+    package let maxClients: Atomic<Int>
+    /// Set once the server stops: connections execute no further command.
+    package let stopping = Atomic<Bool>(false)
 
     // Statistics.
     package let startedAt = Date()
@@ -30,21 +35,49 @@ package final class ServerState: Sendable {
     package let rejectedConnections = Atomic<Int>(0)
     package let totalCommands = Atomic<Int>(0)
     package let nextClientID = Atomic<Int>(1)
-    /// Set when SHUTDOWN asked the server to stop (the ``Server`` watches it).
-    package let shutdownRequested = Locked<(@Sendable (_ save: Bool?) -> Void)?>(nil)
+    /// Asks the ``Server`` to stop, saving as told (SHUTDOWN calls it; nil until the server
+    /// watches for it).
+    package let shutdownRequested = Locked<(@Sendable (_ save: FinalSave) -> Void)?>(nil)
 
-    package init(configuration: ServerConfiguration, logger: Logger) throws(KVSError) {
-        self.configuration = configuration
+    package init(
+        configuration: ServerConfiguration, logger: Logger, extraCommands: [CommandSpec] = []
+    ) throws(KVSError) {
+        self.live = Locked(configuration)
         self.logger = logger
         var databases: [Database] = []
         for i in 0..<max(1, configuration.databases) {
             databases.append(try Database(index: i, shardCount: configuration.shardsPerDatabase))
         }
         self.databases = databases
-        self.commands = CommandTable()
+        self.commands = CommandTable(extra: extraCommands)
         self.password = Locked(configuration.requirePassword.flatMap { $0.isEmpty ? nil : $0 })
         self.savePoints = Locked(configuration.savePoints)
+        self.maxClients = Atomic(configuration.maxClients)
         self.persistence = Persistence(path: configuration.snapshotPath, logger: logger)
+    }
+
+    /// The configuration in effect. Connections read their limits from it when they open.
+    package var configuration: ServerConfiguration { live.withLock { $0 } }
+
+    /// Changes the configuration all or nothing: `change` edits a copy, and only when it
+    /// returns is the copy put in effect (CONFIG SET of several parameters, as Redis 7).
+    ///
+    /// - Throws: what `change` throws; the configuration is then unchanged.
+    package func reconfigure(_ change: (inout ServerConfiguration) throws(CommandError) -> Void) throws(CommandError) {
+        try live.withLock { (current: inout ServerConfiguration) throws(CommandError) in
+            var next = current
+            try change(&next)
+            current = next
+            password.withLock { $0 = next.requirePassword.flatMap { $0.isEmpty ? nil : $0 } }
+            savePoints.withLock { $0 = next.savePoints }
+            maxClients.store(next.maxClients, ordering: .relaxed)
+        }
+    }
+
+    /// Records the port the server listens on, when it was configured with 0 (any free
+    /// port): CONFIG GET port and INFO then give the port in use, as Redis does.
+    package func recordBoundPort(_ port: Int) {
+        live.withLock { $0.port = port }
     }
 
     /// Whether clients must AUTH.

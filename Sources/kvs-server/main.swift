@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import KVSServer
 import Logging
 import ServiceLifecycle
@@ -10,13 +11,13 @@ struct KVSServerCommand: AsyncParsableCommand {
         commandName: "kvs-server",
         abstract: "The kvs store served over the Redis protocol (RESP2/RESP3).")
 
-    @Option(help: "TCP port to listen on (0: any free port).")
+    @Option(help: "TCP port to listen on, 0 to 65535 (0: any free port).")
     var port: Int = 6379
 
-    @Option(help: "Addresses to listen on, separated by spaces.")
+    @Option(help: "IPv4 or IPv6 addresses to listen on, separated by spaces.")
     var bind: String = "127.0.0.1"
 
-    @Option(help: "Folder of the snapshot file.")
+    @Option(help: "Folder of the snapshot file; must exist and be writable.")
     var dir: String = "."
 
     @Option(help: "Snapshot file name inside --dir.")
@@ -28,10 +29,10 @@ struct KVSServerCommand: AsyncParsableCommand {
     @Option(help: "Save rules: \"SECONDS CHANGES ...\" (\"\" disables saving).")
     var save: String = "3600 1 300 100 60 10000"
 
-    @Option(help: "Number of databases.")
+    @Option(help: "Number of databases, 1 to 1024.")
     var databases: Int = 16
 
-    @Option(help: "Maximum number of connected clients.")
+    @Option(help: "Maximum number of connected clients, at least 1.")
     var maxclients: Int = 10_000
 
     @Option(name: .customLong("protected-mode"), help: "yes|no: refuse non-loopback addresses without a password.")
@@ -43,7 +44,7 @@ struct KVSServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-query-buffer-limit"), help: "Most unprocessed input per client, in bytes.")
     var clientQueryBufferLimit: Int = 1024 * 1024 * 1024
 
-    @Option(name: .customLong("io-threads"), help: "Event loop threads (0: one per core less one, at least one).")
+    @Option(name: .customLong("io-threads"), help: "Event loop threads, 0 to 128 (0: one per core less one, at least one).")
     var ioThreads: Int = 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -57,13 +58,13 @@ struct KVSServerCommand: AsyncParsableCommand {
         config.snapshotFileName = dbfilename
         config.requirePassword = requirepass
         guard let points = ServerConfiguration.parseSavePoints(save) else {
-            throw ValidationError("--save takes pairs of numbers: \"SECONDS CHANGES ...\", or \"\"")
+            throw Self.fail("cannot start: --save takes pairs of numbers, \"SECONDS CHANGES ...\", or \"\"")
         }
         config.savePoints = points
         config.databases = databases
         config.maxClients = maxclients
         guard protectedMode == "yes" || protectedMode == "no" else {
-            throw ValidationError("--protected-mode takes yes or no")
+            throw Self.fail("cannot start: --protected-mode takes yes or no")
         }
         config.protectedMode = protectedMode == "yes"
         config.maxBulkLength = protoMaxBulkLen
@@ -76,7 +77,7 @@ struct KVSServerCommand: AsyncParsableCommand {
         do {
             server = try Server(configuration: config, logger: logger)
         } catch let error as Server.StartupError {
-            throw ValidationError(error.description)
+            throw Self.fail("cannot start: \(error.description)")
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -87,7 +88,18 @@ struct KVSServerCommand: AsyncParsableCommand {
             try await group.run()
         } catch let error as Server.StartupError {
             logger.critical("\(error.description)")
-            throw ExitCode(1)
+            throw Self.fail("cannot start: \(error.description)")
+        } catch let error as Server.ShutdownError {
+            throw Self.fail(error.description)
+        } catch {
+            logger.critical("stopped by an unexpected error: \(error)")
+            throw Self.fail("stopped by an unexpected error: \(error)")
         }
+    }
+
+    /// Writes `sentence` on standard error and gives the exit code that reports a failure.
+    static func fail(_ sentence: String) -> ExitCode {
+        FileHandle.standardError.write(Data("kvs-server: \(sentence)\n".utf8))
+        return ExitCode(1)
     }
 }

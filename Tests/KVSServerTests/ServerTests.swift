@@ -136,6 +136,31 @@ struct ServerTests {
         await #expect(throws: Server.StartupError.self) { try await server.start() }
     }
 
+    /// A graceful shutdown (what SIGTERM and SIGINT start) while a command runs completes
+    /// when that command ends: its reply is sent, nothing the client pipelined after it
+    /// runs, and the server stops.
+    @Test func gracefulShutdownWaitsForTheRunningCommandOnly() async throws {
+        let gate = Gate()
+        let ended = try await runServer(extraCommands: [gate.command]) { server, port, group in
+            let c = try TestClient(port: port)
+            try c.send(TestClient.encode(["TEST.BLOCK"]) + TestClient.encode(["SET", "after", "1"]))
+            gate.started.wait()
+            await group.triggerGracefulShutdown()
+            // The stop has begun (bounded wait for the flag the connections read).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !server.serverState.stopping.load(ordering: .relaxed), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            let stopping = server.serverState.stopping.load(ordering: .relaxed)
+            #expect(stopping)
+            gate.release.signal()
+            #expect(try c.read() == OK, "the running command's reply is sent")
+            // The pipelined SET does not run: the next thing on the connection is its end.
+            #expect(throws: TestClient.Failure.self) { try c.read() }
+        }
+        #expect(ended == nil)
+    }
+
     /// Random and truncated frames (fixed seed, bounded): the server answers or closes,
     /// never crashes, and keeps serving others.
     @Test func fuzzRandomAndTruncatedFrames() async throws {

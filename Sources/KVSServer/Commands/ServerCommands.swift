@@ -14,7 +14,7 @@ enum ServerCommands {
         .session("save", arity: 1, flags: [.admin, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk.", save),
         .session("bgsave", arity: -1, flags: [.admin, .barrier], group: "server", summary: "Asynchronously saves the database(s) to disk.", bgsave),
         .session("lastsave", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the Unix timestamp of the last successful save to disk.", lastsave),
-        .session("config", arity: -2, flags: [.admin, .barrier], group: "server", summary: "A container for server configuration commands.", config),
+        .session("config", arity: -2, flags: [.admin, .barrier], group: "server", summary: "A container for server configuration commands.", ConfigCommands.config),
         .session("command", arity: -1, flags: [.pure], group: "server", summary: "Returns detailed information about all commands.", command),
         .session("shutdown", arity: -1, flags: [.admin, .noMulti, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
         .session("time", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the server time.", time),
@@ -79,113 +79,60 @@ enum ServerCommands {
         c.bulk(String(tv.tv_usec))
     }
 
+    /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT], as Redis 7: save (SAVE, or the
+    /// `save` policy has rules and NOSAVE is absent), then stop. A failed save answers an
+    /// error and the server keeps running, unless FORCE. NOW (do not wait for replicas) has
+    /// nothing to skip. ABORT cancels a pending shutdown; kvs never has one (a shutdown,
+    /// once started, closes every connection at once), so it always answers Redis's error
+    /// for none in progress.
     static func shutdown(_ c: inout SessionCall) throws {
         var save: Bool? = nil
+        var force = false
+        var modifiers = false
+        var abort = false
         for i in 1..<max(1, c.count) {
             switch c.option(i) {
-            case "SAVE": save = true
-            case "NOSAVE": save = false
-            case "NOW", "FORCE", "ABORT": break
+            case "SAVE":
+                guard save != false else { throw CommandError.syntax }
+                save = true
+            case "NOSAVE":
+                guard save != true else { throw CommandError.syntax }
+                save = false
+            case "NOW": modifiers = true
+            case "FORCE": force = true
+            case "ABORT": abort = true
             default: throw CommandError.syntax
             }
         }
-        let request = c.server.shutdownRequested.withLock { $0 }
-        guard let request else { throw CommandError("ERR Errors trying to SHUTDOWN. Check logs.") }
-        if save != false {
-            // Save before answering, so that a failure can be reported (as Redis does).
+        if abort {
+            guard save == nil, !force, !modifiers else { throw CommandError.syntax }
+            throw CommandError("ERR No shutdown in progress.")
+        }
+        let server = c.server
+        guard let request = server.shutdownRequested.withLock({ $0 }) else {
+            throw CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+        }
+        var saved = false
+        if save ?? !server.savePoints.withLock({ $0.isEmpty }) {
+            // Save before answering, so that a failure can be reported and the server kept
+            // running (as Redis does). A background save in progress holds an older state:
+            // wait for it (it runs on another thread), then save the latest.
+            while server.persistence.saving.load(ordering: .acquiring) { usleep(1000) }
             do {
-                try c.server.persistence.save(c.server.databases)
+                try server.persistence.save(server.databases)
+                saved = true
             } catch {
-                if save == true || !c.server.savePoints.withLock({ $0.isEmpty }) {
+                guard force else {
+                    server.logger.error("Error trying to save the DB, can't exit: \(error.message)")
                     throw CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
                 }
+                server.logger.error("Error trying to save the DB, exit anyway: \(error.message)")
             }
         }
-        request(false)  // already saved (or asked not to)
+        // Other connections may write until the server stops them: after a save, the
+        // server saves again if anything changed meanwhile.
+        request(saved ? .ifChanged : .never)
         c.session.closeAfterReply = true
-    }
-
-    // MARK: CONFIG
-
-    /// The parameters CONFIG GET knows, with their current values.
-    static func parameters(_ server: ServerState) -> [(String, String)] {
-        let config = server.configuration
-        return [
-            ("bind", config.bindAddresses.joined(separator: " ")),
-            ("port", String(config.port)),
-            ("dir", config.directory),
-            ("dbfilename", config.snapshotFileName),
-            ("requirepass", server.password.withLock { $0 ?? "" }),
-            ("save", server.savePoints.withLock { $0.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ") }),
-            ("databases", String(server.databases.count)),
-            ("maxclients", String(config.maxClients)),
-            ("protected-mode", config.protectedMode ? "yes" : "no"),
-            ("proto-max-bulk-len", String(config.maxBulkLength)),
-            ("client-query-buffer-limit", String(config.maxQueryBufferLength)),
-            ("appendonly", "no"),
-            ("appendfsync", "everysec"),
-            ("maxmemory", "0"),
-            ("maxmemory-policy", "noeviction"),
-            ("timeout", "0"),
-            ("tcp-keepalive", "300"),
-            ("io-threads", String(config.resolvedEventLoopThreads)),
-            ("cluster-enabled", "no"),
-            ("lazyfree-lazy-user-del", "no"),
-        ]
-    }
-
-    static func config(_ c: inout SessionCall) throws {
-        switch c.option(1) {
-        case "GET":
-            guard c.count >= 3 else { throw ConnectionCommands.subcommandArity(c) }
-            let all = parameters(c.server)
-            var found: [(String, String)] = []
-            for i in 2..<c.count {
-                let pattern = Array(c.string(i).lowercased().utf8)
-                for (name, value) in all where Glob.matches(pattern, Array(name.utf8)) && !found.contains(where: { $0.0 == name }) {
-                    found.append((name, value))
-                }
-            }
-            c.mapHeader(found.count)
-            for (name, value) in found {
-                c.bulk(name)
-                c.bulk(value)
-            }
-        case "SET":
-            guard c.count >= 4, c.count % 2 == 0 else { throw ConnectionCommands.subcommandArity(c) }
-            var i = 2
-            while i < c.count {
-                let name = c.string(i).lowercased()
-                let value = c.string(i + 1)
-                switch name {
-                case "requirepass":
-                    c.server.password.withLock { $0 = value.isEmpty ? nil : value }
-                case "save":
-                    guard let points = ServerConfiguration.parseSavePoints(value) else {
-                        throw CommandError("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters")
-                    }
-                    c.server.savePoints.withLock { $0 = points }
-                case "appendonly", "maxmemory", "maxmemory-policy", "timeout", "tcp-keepalive", "lazyfree-lazy-user-del":
-                    break  // accepted and ignored: kvs has no AOF, eviction or idle timeout
-                default:
-                    throw CommandError("ERR Unknown option or number of arguments for CONFIG SET - '\(name)'")
-                }
-                i += 2
-            }
-            c.ok()
-        case "RESETSTAT":
-            c.server.totalCommands.store(0, ordering: .relaxed)
-            c.ok()
-        case "REWRITE":
-            throw CommandError("ERR The server is running without a config file")
-        case "HELP":
-            c.arrayHeader(3)
-            c.simple("CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-            c.simple("GET <pattern>")
-            c.simple("SET <directive> <value>")
-        default:
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try CONFIG HELP.")
-        }
     }
 
     // MARK: COMMAND

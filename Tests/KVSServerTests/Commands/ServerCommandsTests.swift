@@ -36,26 +36,6 @@ struct ServerCommandsTests {
         #expect(config.resolvedEventLoopThreads == 3, "an explicit count is kept")
     }
 
-    @Test func configGetAndSet() async throws {
-        try await withServer { _, port in
-            let c = try TestClient(port: port)
-            #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("")]))
-            #expect(try c.call("CONFIG", "GET", "appendonly") == .array([bulk("appendonly"), bulk("no")]))
-            #expect(try c.call("CONFIG", "GET", "databases") == .array([bulk("databases"), bulk("16")]))
-            #expect(try c.call("CONFIG", "GET", "nothing") == .array([]))
-            // The test server runs two loops (TestServer.swift): the count in use, not the setting.
-            #expect(try c.call("CONFIG", "GET", "io-threads") == .array([bulk("io-threads"), bulk("2")]))
-            guard case .array(let many) = try c.call("CONFIG", "GET", "max*") else { return }
-            #expect(many.count >= 4)
-            #expect(try c.call("CONFIG", "SET", "save", "900 1") == OK)
-            #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("900 1")]))
-            #expect(try c.call("CONFIG", "SET", "nope", "1") == err("ERR Unknown option or number of arguments for CONFIG SET - 'nope'"))
-            #expect(try c.call("CONFIG", "SET", "requirepass", "pw") == OK)
-            let d = try TestClient(port: port)
-            #expect(try d.call("GET", "x") == err("NOAUTH Authentication required."))
-        }
-    }
-
     @Test func commandIntrospection() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)

@@ -1,0 +1,145 @@
+import Foundation
+import RESP
+
+/// One parameter of CONFIG GET and CONFIG SET: its Redis name, how to read it from the
+/// configuration in effect, and whether and how it changes at run time.
+///
+/// The table (``all``) holds exactly what the server implements: a parameter Redis has and
+/// kvs does not (`appendonly`, `maxmemory`...) is absent, so CONFIG GET leaves it out and
+/// CONFIG SET answers Redis's error for an unknown parameter. Adding one is one entry here.
+struct ConfigParameter: Sendable {
+    /// Why a value was refused: Redis's text after `CONFIG SET failed (...) - `.
+    struct Refusal: Error {
+        let reason: String
+    }
+
+    /// How a parameter changes at run time.
+    enum Change: Sendable {
+        /// CONFIG SET checks the text and applies it to a copy of the configuration.
+        case runtime(@Sendable (inout ServerConfiguration, String) throws(Refusal) -> Void)
+        /// Fixed at start-up (`can't set immutable config`).
+        case immutable
+        /// Fixed at start-up, as Redis fixes its protected parameters while
+        /// `enable-protected-configs` is `no`, its default (`can't set protected config`).
+        case protected
+    }
+
+    /// The lowercase name.
+    let name: String
+    /// The value in CONFIG GET's form.
+    let value: @Sendable (ServerConfiguration) -> String
+    /// Whether CONFIG SET may change it, and how.
+    let change: Change
+
+    /// The index in ``all`` of the parameter named `name` (any case), or nil.
+    static func index(of name: String) -> Int? {
+        let lower = name.lowercased()
+        return all.firstIndex { $0.name == lower }
+    }
+
+    /// Every parameter, in CONFIG GET's order.
+    static let all: [ConfigParameter] = [
+        ConfigParameter(name: "bind", value: { $0.bindAddresses.joined(separator: " ") }, change: .immutable),
+        ConfigParameter(name: "port", value: { String($0.port) }, change: .immutable),
+        ConfigParameter(name: "dir", value: { absolutePath($0.directory) }, change: .protected),
+        ConfigParameter(name: "dbfilename", value: { $0.snapshotFileName }, change: .protected),
+        ConfigParameter(
+            name: "requirepass", value: { $0.requirePassword ?? "" },
+            change: .runtime { config, text in config.requirePassword = text.isEmpty ? nil : text }),
+        ConfigParameter(
+            name: "save", value: { $0.savePointsDescription },
+            change: .runtime { config, text throws(Refusal) in
+                guard let points = strictSavePoints(text) else { throw Refusal(reason: "Invalid save parameters") }
+                config.savePoints = points
+            }),
+        ConfigParameter(name: "databases", value: { String($0.databases) }, change: .immutable),
+        ConfigParameter(
+            name: "maxclients", value: { String($0.maxClients) },
+            change: .runtime { config, text throws(Refusal) in
+                config.maxClients = try integer(text, in: 1...Int64(ServerConfiguration.maxClientsLimit))
+            }),
+        // Checked only when the server binds: a change could not take effect.
+        ConfigParameter(name: "protected-mode", value: { $0.protectedMode ? "yes" : "no" }, change: .immutable),
+        // Read by each connection when it opens: a change applies to the connections opened after it.
+        ConfigParameter(
+            name: "proto-max-bulk-len", value: { String($0.maxBulkLength) },
+            change: .runtime { config, text throws(Refusal) in
+                config.maxBulkLength = try memory(text, in: 1024 * 1024...Int64.max)
+            }),
+        ConfigParameter(
+            name: "client-query-buffer-limit", value: { String($0.maxQueryBufferLength) },
+            change: .runtime { config, text throws(Refusal) in
+                config.maxQueryBufferLength = try memory(text, in: 1024 * 1024...Int64.max)
+            }),
+        ConfigParameter(name: "io-threads", value: { String($0.resolvedEventLoopThreads) }, change: .immutable),
+    ]
+
+    // MARK: Value parsers, with Redis's refusals (config.c)
+
+    /// A strict decimal integer in `range`.
+    static func integer(_ text: String, in range: ClosedRange<Int64>) throws(Refusal) -> Int {
+        guard let n = RedisNumber.parseInt64(text.utf8) else {
+            throw Refusal(reason: "argument couldn't be parsed into an integer")
+        }
+        guard range.contains(n) else {
+            throw Refusal(reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        }
+        // Int is 64 bits on every platform the server builds for.
+        return Int(n)
+    }
+
+    /// A memory amount (`memtoull`): digits, then an optional unit `b`, `k` (1000), `kb`
+    /// (1024), `m`, `mb`, `g` or `gb`, any case; in `range`.
+    static func memory(_ text: String, in range: ClosedRange<Int64>) throws(Refusal) -> Int {
+        let notMemory = Refusal(reason: "argument must be a memory value")
+        let outOfRange = Refusal(reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        let bytes = Array(text.utf8)
+        let digitCount = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+        let unit: UInt64
+        switch String(decoding: bytes[digitCount...], as: UTF8.self).lowercased() {
+        case "", "b": unit = 1
+        case "k": unit = 1000
+        case "kb": unit = 1024
+        case "m": unit = 1000 * 1000
+        case "mb": unit = 1024 * 1024
+        case "g": unit = 1000 * 1000 * 1000
+        case "gb": unit = 1024 * 1024 * 1024
+        default: throw notMemory
+        }
+        var value: UInt64 = 0
+        for digit in bytes[..<digitCount] {
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !o1, !o2 else { throw outOfRange }
+            value = sum
+        }
+        let (total, overflow) = value.multipliedReportingOverflow(by: unit)
+        guard !overflow, total <= UInt64(Int64.max), range.contains(Int64(total)) else { throw outOfRange }
+        return Int(total)
+    }
+
+    /// Redis's `save` syntax for CONFIG SET: `""`, or pairs of integers separated by single
+    /// spaces, each `SECONDS CHANGES` with SECONDS at least 1 and CHANGES at least 0.
+    static func strictSavePoints(_ text: String) -> [ServerConfiguration.SavePoint]? {
+        if text.isEmpty { return [] }
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard words.count % 2 == 0 else { return nil }
+        var points: [ServerConfiguration.SavePoint] = []
+        var i = 0
+        while i < words.count {
+            guard let seconds = Int(words[i]), let changes = Int(words[i + 1]), seconds >= 1, changes >= 0 else {
+                return nil
+            }
+            points.append(ServerConfiguration.SavePoint(seconds: seconds, changes: changes))
+            i += 2
+        }
+        return points
+    }
+
+    /// `path` made absolute, as Redis answers CONFIG GET dir (its working directory).
+    static func absolutePath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}
