@@ -113,7 +113,8 @@ package final class CommandSpec: Sendable {
         static let admin = Flags(rawValue: 1 << 6)
         /// Connection-level.
         static let connection = Flags(rawValue: 1 << 7)
-        /// Not allowed inside MULTI (WATCH).
+        /// Not allowed inside MULTI: refused when queued, as Redis refuses its `no-multi`
+        /// commands (SAVE, SHUTDOWN; WATCH with its own error).
         static let noMulti = Flags(rawValue: 1 << 8)
         /// A session command that neither changes nor reads the databases (PING, ECHO,
         /// TIME, COMMAND, LASTSAVE): inside EXEC it runs within the atomic segment (and
@@ -252,7 +253,7 @@ package struct CommandTable: Sendable {
     package init() {
         let all =
             ConnectionCommands.all + StringCommands.all + KeyCommands.all + TransactionCommands.all
-            + ServerCommands.all
+            + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)
