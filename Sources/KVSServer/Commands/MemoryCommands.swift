@@ -17,8 +17,11 @@ import Synchronization
 enum MemoryCommands {
     static let all: [CommandSpec] = [
         .session("memory", arity: -2, flags: [], group: "server",
-                 summary: "A container for memory diagnostics commands.", memory),
+                 summary: "A container for memory diagnostics commands.", subcommands: subcommands, memory),
     ]
+
+    /// The subcommands and their Redis arities.
+    static let subcommands = ["help": 2, "usage": -3, "stats": 2, "doctor": 2, "malloc-stats": 2, "purge": 2]
 
     static let help = [
         "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -50,20 +53,18 @@ enum MemoryCommands {
     static let observedPeak = Atomic<Int>(0)
 
     static func memory(_ c: inout SessionCall) throws {
-        let sub = c.option(1)
-        switch sub {
+        if let message = CommandSpec.subcommandError(command: "memory", subcommands: subcommands, c.args) {
+            throw CommandError(message)
+        }
+        switch c.option(1) {
         case "HELP":
-            guard c.count == 2 else { throw subcommandArity(c) }
             c.arrayHeader(help.count)
             for line in help { c.simple(line) }
         case "USAGE":
-            guard c.count >= 3 else { throw subcommandArity(c) }
             try usage(&c)
         case "STATS":
-            guard c.count == 2 else { throw subcommandArity(c) }
             stats(&c)
         case "DOCTOR":
-            guard c.count == 2 else { throw subcommandArity(c) }
             if Heap.current().allocated < 5 * 1024 * 1024 {
                 c.verbatim(
                     "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
@@ -72,20 +73,12 @@ enum MemoryCommands {
                     "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track peak memory, fragmentation over time or client buffers. MEMORY STATS has the figures it has.")
             }
         case "MALLOC-STATS":
-            guard c.count == 2 else { throw subcommandArity(c) }
             // Redis's reply when it is built with libc's malloc, as kvs is.
             c.verbatim("Stats not supported for the current allocator")
-        case "PURGE":
-            guard c.count == 2 else { throw subcommandArity(c) }
+        default:  // PURGE
             _ = ckvs_heap_trim()  // hands free heap pages back to the system
             c.ok()
-        default:
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try MEMORY HELP.")
         }
-    }
-
-    static func subcommandArity(_ c: SessionCall) -> CommandError {
-        CommandError("ERR wrong number of arguments for 'memory|\(c.string(1).lowercased())' command")
     }
 
     /// MEMORY USAGE key [SAMPLES count]: SAMPLES is checked as Redis checks it (a

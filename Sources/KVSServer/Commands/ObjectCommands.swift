@@ -9,9 +9,12 @@ import NIOCore
 /// error for a server whose eviction policy is not LFU, which kvs never is.
 enum ObjectCommands {
     static let all: [CommandSpec] = [
-        .keyed("object", arity: -2, flags: [], keys: (2, 2, 1), group: "generic",
-               summary: "A container for object introspection commands.", object, object),
+        .keyed("object", arity: -2, flags: [], keys: (0, 0, 0), group: "generic",
+               summary: "A container for object introspection commands.", subcommands: subcommands, object, object),
     ]
+
+    /// The subcommands and their Redis arities.
+    static let subcommands = ["help": 2, "encoding": 3, "freq": 3, "idletime": 3, "refcount": 3]
 
     static let help = [
         "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -32,34 +35,26 @@ enum ObjectCommands {
     ]
 
     static func object<A: KeyAccess>(_ c: inout Call<A>) throws {
+        if let message = CommandSpec.subcommandError(command: "object", subcommands: subcommands, c.args) {
+            throw CommandError(message)
+        }
         let sub = c.option(1)
-        switch sub {
-        case "HELP":
-            guard c.count == 2 else { throw subcommandArity(c) }
+        if sub == "HELP" {
             c.arrayHeader(help.count)
             for line in help { c.simple(line) }
-        case "ENCODING", "FREQ", "IDLETIME", "REFCOUNT":
-            guard c.count == 3 else { throw subcommandArity(c) }
-            let key = c.key(2)
-            guard let value = try c.access.read(key, { entry, _ in entry?.value }) else {
-                c.null()
-                return
-            }
-            switch sub {
-            case "ENCODING": c.bulk(value.encodingName)
-            case "REFCOUNT": c.integer(reply: value.referenceCount)
-            case "IDLETIME": c.integer(reply: 0)
-            default:
-                throw CommandError(
-                    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-            }
-        default:
-            throw CommandError("ERR unknown subcommand '\(String(buffer: c.args[1]))'. Try OBJECT HELP.")
+            return
         }
-    }
-
-    /// Redis's arity error for a subcommand: `'object|encoding'`.
-    static func subcommandArity<A: KeyAccess>(_ c: Call<A>) -> CommandError {
-        CommandError("ERR wrong number of arguments for '\(c.name)|\(String(buffer: c.args[1]).lowercased())' command")
+        guard let value = try c.access.read(c.key(2), { entry, _ in entry?.value }) else {
+            c.null()
+            return
+        }
+        switch sub {
+        case "ENCODING": c.bulk(value.encodingName)
+        case "REFCOUNT": c.integer(reply: value.referenceCount)
+        case "IDLETIME": c.integer(reply: 0)
+        default:  // FREQ
+            throw CommandError(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        }
     }
 }

@@ -265,6 +265,9 @@ enum ServerCommands {
             guard spec.accepts(argc) else { throw CommandError("ERR Invalid number of arguments specified for command") }
             guard spec.firstKey > 0 else { throw CommandError("ERR The command has no key arguments") }
             let last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey
+            // A key position past the arguments given (a spec whose last key lies beyond its
+            // least arity) names no key: refuse it rather than read past the arguments.
+            guard last < argc else { throw CommandError("ERR Invalid number of arguments specified for command") }
             let keys = stride(from: spec.firstKey, through: last, by: max(1, spec.keyStep)).map { c.bytes($0 + 2) }
             c.arrayHeader(keys.count)
             for k in keys { c.bulk(k) }

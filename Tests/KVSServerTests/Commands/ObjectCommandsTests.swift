@@ -71,6 +71,26 @@ struct ObjectCommandsTests {
         }
     }
 
+    /// As Redis, a bad subcommand of OBJECT or MEMORY is refused when queued, and EXEC aborts.
+    @Test func badSubcommandsAreRefusedWhenQueued() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let queued = RESPValue.simpleString("QUEUED")
+            let aborted = err("EXECABORT Transaction discarded because of previous errors.")
+            for bad in [["OBJECT", "foo", "a"], ["OBJECT", "ENCODING"], ["MEMORY", "usage"], ["MEMORY", "Nope"], ["MEMORY", "STATS", "x"]] {
+                try c.call("MULTI")
+                #expect(try c.call("OBJECT", "ENCODING", "a") == queued)
+                let reply = try c.call(bad)
+                #expect(reply.text.hasPrefix("ERR "), "\(bad)")
+                #expect(try c.call("EXEC") == aborted)
+                #expect(try c.call(bad) == reply)  // the same error as outside MULTI
+            }
+            try c.call("MULTI")
+            #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES", "x") == queued)  // options are checked when run
+            #expect(try c.call("EXEC") == .array([err("ERR value is not an integer or out of range")]))
+        }
+    }
+
     @Test func runsInsideMulti() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
