@@ -257,7 +257,7 @@ struct KeyspaceCommandsTests {
             let setup = try TestClient(port: port)
             let keys = (0..<50).map { "k\($0)" }
             for key in keys { try setup.call("SET", key, "v") }
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            let committed = try await withThrowingTaskGroup(of: Int.self) { group in
                 for worker in 0..<3 {
                     group.addTask {
                         try await onDedicatedThread {
@@ -268,17 +268,43 @@ struct KeyspaceCommandsTests {
                                 try c.call("MOVE", key, String(1 - worker % 2))
                                 if round % 25 == 0 { try c.call("SWAPDB", "0", "1") }
                             }
+                            return 0
                         }
                     }
                 }
-                try await group.waitForAll()
+                // Transactions on database 1 that watch keys of database 0 (read before each
+                // transaction) while the keys move and the databases swap.
+                group.addTask {
+                    try await onDedicatedThread {
+                        let c = try TestClient(port: port)
+                        var ran = 0
+                        for round in 0..<100 {
+                            try c.call("SELECT", "0")
+                            try c.call("WATCH", keys[round % keys.count])
+                            try c.call("SELECT", "1")
+                            try c.call("MULTI")
+                            try c.call("INCR", "counter")
+                            if try !c.call("EXEC").isNull { ran += 1 }
+                        }
+                        return ran
+                    }
+                }
+                return try await group.reduce(0, +)
             }
-            var total: Int64 = 0
+            // Every key is in exactly one database; every committed INCR counted once.
+            var keysFound: Int64 = 0
+            var counted: Int64 = 0
             for db in ["0", "1"] {
                 try setup.call("SELECT", db)
-                total += try setup.call("DBSIZE").intValue ?? 0
+                let counter = try setup.call("GET", "counter")
+                if let text = counter.stringValue, let n = Int64(text) {
+                    counted += n
+                    keysFound -= 1
+                }
+                keysFound += try setup.call("DBSIZE").intValue ?? 0
             }
-            #expect(total == Int64(keys.count))
+            #expect(keysFound == Int64(keys.count))
+            #expect(counted == Int64(committed))
             try setup.call("SELECT", "0")
             for key in keys {
                 try setup.call("SELECT", "0")
