@@ -41,6 +41,8 @@ let package = Package(
         // What Swift lacks: cache prefetch hints, for the batch paths and the expiry sweep.
         .target(name: "CKVSPrefetch"),
         .target(name: "CKVSBenchSupport"),
+        // What Swift's Glibc module lacks: glibc's heap statistics, for MEMORY STATS.
+        .target(name: "CKVSHeap"),
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
         .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
 
@@ -63,7 +65,7 @@ let package = Package(
         .target(
             name: "KVSServer",
             dependencies: [
-                "KVS", "RESP",
+                "KVS", "RESP", "CKVSHeap",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -28,6 +28,9 @@ enum CommandDocs {
         "info": "[section ...]", "dbsize": "", "flushdb": "[ASYNC | SYNC]", "flushall": "[ASYNC | SYNC]",
         "save": "", "bgsave": "[SCHEDULE]", "lastsave": "", "config": "subcommand [argument ...]",
         "shutdown": "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]", "time": "",
+        "copy": "source destination [DB destination-db] [REPLACE]", "move": "key db", "swapdb": "index1 index2",
+        "lcs": "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        "object": "subcommand [argument ...]", "memory": "subcommand [argument ...]",
     ]
 
     /// One described argument.
@@ -66,10 +69,11 @@ enum CommandDocs {
     private static func isToken(_ w: String) -> Bool { w.uppercased() == w && w.lowercased() != w }
 
     private static func type(of name: String) -> String {
-        if name == "key" || name == "newkey" { return "key" }
+        if ["key", "newkey", "source", "destination", "key1", "key2"].contains(name) { return "key" }
         if name.hasPrefix("unix-time") { return "unix-time" }
         let integers = ["seconds", "milliseconds", "start", "end", "offset",
-                        "increment", "decrement", "cursor", "count", "index", "protover"]
+                        "increment", "decrement", "cursor", "count", "index", "protover",
+                        "db", "destination-db", "index1", "index2", "min-match-len"]
         return integers.contains(name) ? "integer" : "string"
     }
 

@@ -126,7 +126,8 @@ package final class CommandSpec: Sendable {
         static let admin = Flags(rawValue: 1 << 6)
         /// Connection-level.
         static let connection = Flags(rawValue: 1 << 7)
-        /// Not allowed inside MULTI (WATCH).
+        /// Not allowed inside MULTI: refused when queued, as Redis refuses its `no-multi`
+        /// commands (SAVE, SHUTDOWN; WATCH with its own error).
         static let noMulti = Flags(rawValue: 1 << 8)
         /// A session command that neither changes nor reads the databases (PING, ECHO,
         /// TIME, COMMAND, LASTSAVE): inside EXEC it runs within the atomic segment (and
@@ -172,11 +173,15 @@ package final class CommandSpec: Sendable {
     /// Whether running it changes what CLIENT LIST shows beyond the last command (a barrier,
     /// EXEC, MULTI, WATCH), so the connection's entry in the client registry is refreshed.
     let updatesClientInfo: Bool
+    /// For a container command (OBJECT, MEMORY): its subcommands by lowercase name, with
+    /// Redis's arity of each (name and subcommand included). Empty for other commands.
+    package let subcommands: [String: Int]
 
     init(
         _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0),
-        group: String, summary: String, _ run: Run
+        group: String, summary: String, subcommands: [String: Int] = [:], _ run: Run
     ) {
+        self.subcommands = subcommands
         self.name = name
         self.arity = arity
         self.flags = flags
@@ -192,23 +197,45 @@ package final class CommandSpec: Sendable {
         arity >= 0 ? count == arity : count >= -arity
     }
 
+    /// Redis's error for `args` when this is a container command and `args[1]` names no
+    /// subcommand of it or has the wrong number of arguments; `nil` otherwise. Redis checks
+    /// this before it queues a command in MULTI, so the handler does too.
+    func subcommandError(_ args: [ByteBuffer]) -> String? {
+        Self.subcommandError(command: name, subcommands: subcommands, args)
+    }
+
+    /// ``subcommandError(_:)`` for the command `command` with `subcommands`.
+    static func subcommandError(command: String, subcommands: [String: Int], _ args: [ByteBuffer]) -> String? {
+        guard !subcommands.isEmpty, args.count >= 2 else { return nil }
+        let sub = String(buffer: args[1])
+        guard let arity = subcommands[sub.lowercased()] else {
+            return "ERR unknown subcommand '\(sub.prefix(128))'. Try \(command.uppercased()) HELP."
+        }
+        let fits = arity >= 0 ? args.count == arity : args.count >= -arity
+        return fits ? nil : "ERR wrong number of arguments for '\(command)|\(sub.lowercased())' command"
+    }
+
     /// Builds a keyed spec from one generic implementation.
     static func keyed(
         _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int), group: String, summary: String,
+        subcommands: [String: Int] = [:],
         _ direct: @escaping @Sendable (inout Call<DirectAccess>) throws -> Void,
         _ transactional: @escaping @Sendable (inout Call<TransactionalAccess>) throws -> Void
     ) -> CommandSpec {
         CommandSpec(
-            name, arity: arity, flags: flags, keys: keys, group: group, summary: summary,
+            name, arity: arity, flags: flags, keys: keys, group: group, summary: summary, subcommands: subcommands,
             .keyed(direct: direct, transactional: transactional))
     }
 
     /// Builds a session spec.
     static func session(
         _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0), group: String, summary: String,
+        subcommands: [String: Int] = [:],
         _ run: @escaping @Sendable (inout SessionCall) throws -> Void
     ) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: flags, keys: keys, group: group, summary: summary, .session(run))
+        CommandSpec(
+            name, arity: arity, flags: flags, keys: keys, group: group, summary: summary, subcommands: subcommands,
+            .session(run))
     }
 }
 
@@ -266,7 +293,8 @@ package struct CommandTable: Sendable {
     package init(extra: [CommandSpec] = []) {
         let all =
             ConnectionCommands.all + StringCommands.all + KeyCommands.all + TransactionCommands.all
-            + ServerCommands.all + extra
+            + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
+            + extra
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)

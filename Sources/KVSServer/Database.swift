@@ -125,6 +125,11 @@ package final class WatchRegistry: Sendable {
 
 /// One numbered database: its own store (one `StoreEngine`, sharded) and watch registry.
 ///
+/// Lock order across databases: a command that holds shard locks of two databases at once
+/// (COPY … DB, MOVE, SWAPDB) takes the lower-numbered database's first, and nothing takes a
+/// shard lock of another database while it may hold one of an engine transaction (see
+/// `KeyspaceCommands`).
+///
 /// Thread-safety: thread-safe; commands on any event loop use it at once.
 package final class Database: Sendable {
     /// The database number (`SELECT n`).

@@ -248,6 +248,11 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             reply(error: "NOAUTH Authentication required.")
             return
         }
+        if state.session.queued != nil, !spec.subcommands.isEmpty, let message = spec.subcommandError(args) {
+            state.session.queueFailed = true
+            reply(error: message)
+            return
+        }
         if state.session.queued != nil, spec.flags.contains(.noMulti), spec.name != "watch" {
             state.session.queueFailed = true
             reply(error: "ERR Command not allowed inside a transaction")

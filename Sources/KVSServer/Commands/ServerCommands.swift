@@ -11,7 +11,7 @@ enum ServerCommands {
         .session("dbsize", arity: 1, flags: [.readonly, .fast], group: "server", summary: "Returns the number of keys in the database.", dbsize),
         .session("flushdb", arity: -1, flags: [.write, .barrier], group: "server", summary: "Remove all keys from the current database.", flushdb),
         .session("flushall", arity: -1, flags: [.write, .barrier], group: "server", summary: "Removes all keys from all databases.", flushall),
-        .session("save", arity: 1, flags: [.admin, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk.", save),
+        .session("save", arity: 1, flags: [.admin, .noMulti, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk.", save),
         .session("bgsave", arity: -1, flags: [.admin, .barrier], group: "server", summary: "Asynchronously saves the database(s) to disk.", bgsave),
         .session("lastsave", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the Unix timestamp of the last successful save to disk.", lastsave),
         .session("config", arity: -2, flags: [.admin, .barrier], group: "server", summary: "A container for server configuration commands.", ConfigCommands.config),
@@ -212,6 +212,9 @@ enum ServerCommands {
             guard spec.accepts(argc) else { throw CommandError("ERR Invalid number of arguments specified for command") }
             guard spec.firstKey > 0 else { throw CommandError("ERR The command has no key arguments") }
             let last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey
+            // A key position past the arguments given (a spec whose last key lies beyond its
+            // least arity) names no key: refuse it rather than read past the arguments.
+            guard last < argc else { throw CommandError("ERR Invalid number of arguments specified for command") }
             let keys = stride(from: spec.firstKey, through: last, by: max(1, spec.keyStep)).map { c.bytes($0 + 2) }
             c.arrayHeader(keys.count)
             for k in keys { c.bulk(k) }

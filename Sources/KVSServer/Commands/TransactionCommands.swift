@@ -122,19 +122,28 @@ enum TransactionCommands {
             let stamps = c.stamps
             let encoder = c.encoder
             let session = c.session
+            // Keys watched in other databases are read here, before the transaction: a shard
+            // lock of another database is never taken while this one's may be held (the lock
+            // order in `KeyspaceCommands`).
+            if checkWatches {
+                let othersIntact = try watched.allSatisfy { w in
+                    guard w.database != db.index else { return true }
+                    let stamp: UInt64? = try server.databases[w.database].engine.readEntry(w.key) { e, _ in e?.value.stamp }
+                    return intact(w, stamp: stamp, server: server)
+                }
+                if !othersIntact {
+                    c.nullArray()
+                    return
+                }
+            }
             let outcome: (ByteBuffer, Int)? = try db.engine.runTransaction { state in
                 var call = Call(
                     args: [], access: TransactionalAccess(state: state, database: db, stamps: stamps),
                     out: ByteBufferAllocator().buffer(capacity: 256), encoder: encoder, server: server)
                 defer { state = call.access.state }
                 if checkWatches {
-                    for w in watched {
-                        let stamp: UInt64?
-                        if w.database == db.index {
-                            stamp = try call.access.read(w.key) { e, _ in e?.value.stamp }
-                        } else {
-                            stamp = try server.databases[w.database].engine.readEntry(w.key) { e, _ in e?.value.stamp }
-                        }
+                    for w in watched where w.database == db.index {
+                        let stamp: UInt64? = try call.access.read(w.key) { e, _ in e?.value.stamp }
                         if !intact(w, stamp: stamp, server: server) { return nil }
                     }
                 }

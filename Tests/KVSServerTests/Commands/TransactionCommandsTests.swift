@@ -40,6 +40,10 @@ struct TransactionCommandsTests {
             try c.call("MULTI")
             #expect(try c.call("SHUTDOWN") == err("ERR Command not allowed inside a transaction"))
             #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
+            // SAVE is `no-multi` in Redis 7 too; BGSAVE is not.
+            try c.call("MULTI")
+            #expect(try c.call("SAVE") == err("ERR Command not allowed inside a transaction"))
+            #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
             #expect(try c.call("PING") == .simpleString("PONG"))
         }
     }
