@@ -12,6 +12,9 @@ struct KeyCommandsTests {
             try c.call("MSET", "a", "1", "b", "2")
             #expect(try c.call("EXISTS", "a", "a", "b", "nope") == int(3))
             #expect(try c.call("TOUCH", "a", "nope") == int(1))
+            // Each argument counts, repeated or not, as in Redis.
+            #expect(try c.call("TOUCH", "a", "a", "b") == int(3))
+            #expect(try c.call("TOUCH", "a", "a", "nope") == int(2))
             #expect(try c.call("TYPE", "a") == .simpleString("string"))
             #expect(try c.call("TYPE", "nope") == .simpleString("none"))
             #expect(try c.call("DEL", "a", "b", "c", "a") == int(2))
