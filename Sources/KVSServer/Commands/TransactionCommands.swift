@@ -99,11 +99,7 @@ enum TransactionCommands {
             if !isTransactional(spec) {
                 if !watchesChecked {
                     watchesChecked = true
-                    let ok = try watched.allSatisfy { w in
-                        let stamp: UInt64? = try server.databases[w.database].engine.readEntry(w.key) { e, _ in e?.value.stamp }
-                        return intact(w, stamp: stamp, server: server)
-                    }
-                    if !ok {
+                    if try !allIntact(watched, server: server) {
                         c.nullArray()
                         return
                     }
@@ -183,8 +179,21 @@ enum TransactionCommands {
             replyCount += segment.count
             index = end
         }
+        // An empty transaction still fails when a watched key changed.
+        if !watchesChecked, try !allIntact(watched, server: server) {
+            c.nullArray()
+            return
+        }
         c.arrayHeader(replyCount)
         c.call.out.writeBuffer(&results)
+    }
+
+    /// Whether every key in `watched` is as WATCH saw it, each read on its own.
+    static func allIntact(_ watched: [WatchedKey], server: ServerState) throws -> Bool {
+        try watched.allSatisfy { w in
+            let stamp: UInt64? = try server.databases[w.database].engine.readEntry(w.key) { e, _ in e?.value.stamp }
+            return intact(w, stamp: stamp, server: server)
+        }
     }
 
     /// Whether `spec` can run inside an engine transaction: a key command, or a pure one.

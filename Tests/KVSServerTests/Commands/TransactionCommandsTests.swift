@@ -78,6 +78,27 @@ struct TransactionCommandsTests {
         }
     }
 
+    /// A transaction with nothing queued still fails when a watched key changed (it
+    /// answered an empty array), whoever changed it, in RESP2 and RESP3.
+    @Test func emptyTransactionChecksWatches() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let other = try TestClient(port: port)
+            try c.call("WATCH", "k", "k")
+            try other.call("APPEND", "k", "x")
+            try c.call("MULTI")
+            #expect(try c.call("EXEC") == .nullArray)
+            try c.call("HELLO", "3")
+            try c.call("WATCH", "n")
+            try c.call("DECR", "n")
+            try c.call("MULTI")
+            #expect(try c.call("EXEC") == .null)
+            try c.call("WATCH", "n")
+            try c.call("MULTI")
+            #expect(try c.call("EXEC") == .array([]))
+        }
+    }
+
     @Test func writingTheSameValueStillCountsAsAChange() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
