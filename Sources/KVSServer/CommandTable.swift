@@ -2,28 +2,6 @@ import KVS
 import NIOCore
 import RESP
 
-/// An error reply: the text after `-`, starting with its code (`ERR syntax error`).
-package struct CommandError: Error, Sendable, Equatable {
-    /// The reply's text, code first.
-    package let message: String
-
-    package init(_ message: String) { self.message = message }
-
-    static let syntax = CommandError("ERR syntax error")
-    static let notInteger = CommandError("ERR value is not an integer or out of range")
-    static let notFloat = CommandError("ERR value is not a valid float")
-    static let noSuchKey = CommandError("ERR no such key")
-    static let overflow = CommandError("ERR increment or decrement would overflow")
-
-    static func wrongArity(_ name: String) -> CommandError {
-        CommandError("ERR wrong number of arguments for '\(name)' command")
-    }
-
-    static func invalidExpire(_ name: String) -> CommandError {
-        CommandError("ERR invalid expire time in '\(name)' command")
-    }
-}
-
 /// One command being executed: its arguments, the keys it may touch, and the reply
 /// buffer it writes to.
 package struct Call<Access: KeyAccess> {
@@ -95,6 +73,7 @@ package struct Call<Access: KeyAccess> {
     mutating func null() { encoder.writeNull(into: &out) }
     mutating func simple(_ text: String) { encoder.writeSimpleString(text, into: &out) }
     mutating func error(_ message: String) { encoder.writeError(message, into: &out) }
+    mutating func error(_ error: CommandError) { encoder.writeError(bytes: error.text, into: &out) }
     mutating func arrayHeader(_ n: Int) { encoder.writeArrayHeader(count: n, into: &out) }
     mutating func value(_ v: RESPValue) { encoder.encode(v, into: &out) }
 }

@@ -214,6 +214,7 @@ package struct SessionCall {
     mutating func nullArray() { encoder.writeNullArray(into: &call.out) }
     mutating func simple(_ text: String) { call.simple(text) }
     mutating func error(_ message: String) { call.error(message) }
+    mutating func error(_ error: CommandError) { call.error(error) }
     mutating func arrayHeader(_ n: Int) { call.arrayHeader(n) }
     mutating func mapHeader(_ n: Int) { encoder.writeMapHeader(count: n, into: &call.out) }
     mutating func value(_ v: RESPValue) { call.value(v) }

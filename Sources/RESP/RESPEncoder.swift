@@ -122,6 +122,16 @@ extension RESPEncoder {
         Self.writeLine(kind: ASCII.Kind.error, message, into: &buffer)
     }
 
+    /// Writes an error (`-` and `bytes`, code first), for a text that quotes a peer's bytes
+    /// as they are; CR and LF become spaces, so the reply stays one line.
+    ///
+    /// - Complexity: O(`bytes.count`).
+    public func writeError(bytes: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(ASCII.Kind.error)
+        buffer.writeBytes(bytes.lazy.map { $0 == ASCII.cr || $0 == ASCII.lf ? ASCII.space : $0 })
+        buffer.writeStaticString("\r\n")
+    }
+
     /// Writes an integer (`:n`), formatted without allocating.
     ///
     /// - Complexity: O(1).

@@ -42,7 +42,7 @@ enum ConfigCommands {
             c.arrayHeader(lines.count)
             for line in lines { c.simple(line) }
         default:
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try CONFIG HELP.")
+            throw CommandError(formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try CONFIG HELP.")
         }
     }
 
@@ -79,12 +79,12 @@ enum ConfigCommands {
     /// every value is checked and applied to a copy in turn, and the copy is put in effect
     /// only when all were accepted.
     static func set(_ c: inout SessionCall) throws {
-        var changes: [(given: String, index: Int, value: String)] = []
+        var changes: [(given: ByteBuffer, index: Int, value: String)] = []
         var i = 2
         while i < c.count {
-            let given = c.string(i)
-            guard let index = ConfigParameter.index(of: given) else {
-                throw CommandError("ERR Unknown option or number of arguments for CONFIG SET - '\(given)'")
+            let given = c.args[i]
+            guard let index = ConfigParameter.index(of: c.string(i)) else {
+                throw CommandError(formatting: "ERR Unknown option or number of arguments for CONFIG SET - '\(argument: given)'")
             }
             switch ConfigParameter.all[index].change {
             case .immutable: throw failed(given, "can't set immutable config")
@@ -109,7 +109,7 @@ enum ConfigCommands {
     }
 
     /// Redis's refusal of a CONFIG SET argument, naming it as the client gave it.
-    static func failed(_ name: String, _ reason: String) -> CommandError {
-        CommandError("ERR CONFIG SET failed (possibly related to argument '\(name)') - \(reason)")
+    static func failed(_ name: ByteBuffer, _ reason: String) -> CommandError {
+        CommandError(formatting: "ERR CONFIG SET failed (possibly related to argument '\(argument: name)') - \(reason)")
     }
 }

@@ -93,7 +93,7 @@ enum ConnectionCommands {
                 name = c.string(i + 1)
                 i += 2
             } else {
-                throw CommandError("ERR Syntax error in HELLO option '\(c.string(i))'")
+                throw CommandError(formatting: "ERR Syntax error in HELLO option '\(argument: c.args[i])'")
             }
         }
         if let (user, password) = authenticate {

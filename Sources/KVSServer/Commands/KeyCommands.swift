@@ -105,7 +105,7 @@ enum KeyCommands {
             case "XX": xx = true
             case "GT": gt = true
             case "LT": lt = true
-            default: throw CommandError("ERR Unsupported option \(String(decoding: c.args[i].readableBytesView.prefix { $0 != 0 }, as: UTF8.self))")
+            default: throw CommandError(formatting: "ERR Unsupported option \(argument: c.args[i])")
             }
         }
         if nx && (xx || gt || lt) {

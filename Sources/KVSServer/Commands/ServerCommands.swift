@@ -222,7 +222,7 @@ enum ServerCommands {
             c.arrayHeader(1)
             c.simple("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are: COUNT, DOCS, INFO, LIST, GETKEYS")
         default:
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try COMMAND HELP.")
+            throw CommandError(formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try COMMAND HELP.")
         }
     }
 

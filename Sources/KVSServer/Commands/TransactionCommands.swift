@@ -150,7 +150,7 @@ enum TransactionCommands {
                         do {
                             try transactional(&call)
                         } catch let error as CommandError {
-                            call.error(error.message)
+                            call.error(error)
                         }
                     case .session(let run):
                         // A pure command: it runs on a copy of the session and its own buffer.
@@ -162,7 +162,7 @@ enum TransactionCommands {
                         do {
                             try run(&pure)
                         } catch let error as CommandError {
-                            pure.error(error.message)
+                            pure.error(error)
                         }
                         call.out.writeBuffer(&pure.call.out)
                     }
@@ -219,7 +219,7 @@ enum TransactionCommands {
             case .keyed(let direct, _): try direct(&c.call)
             }
         } catch let error as CommandError {
-            c.error(error.message)
+            c.error(error)
         }
         results.writeBuffer(&c.call.out)
         swap(&savedOut, &c.call.out)
