@@ -39,6 +39,9 @@ package struct Call<Access: KeyAccess> {
     package let server: ServerState
     /// Writes done (for the `save` policy and INFO).
     package var writes: Int = 0
+    /// The codes of the error replies written since the handler last looked (INFO
+    /// errorstats); empty, and so free, while commands succeed.
+    package var errorCodes: [String] = []
 
     package init(args: [ByteBuffer], access: Access, out: ByteBuffer, encoder: RESPEncoder, server: ServerState) {
         self.args = args
@@ -81,7 +84,10 @@ package struct Call<Access: KeyAccess> {
     mutating func bulk(_ text: String) { encoder.writeBulkString(text, into: &out) }
     mutating func null() { encoder.writeNull(into: &out) }
     mutating func simple(_ text: String) { encoder.writeSimpleString(text, into: &out) }
-    mutating func error(_ message: String) { encoder.writeError(message, into: &out) }
+    mutating func error(_ message: String) {
+        encoder.writeError(message, into: &out)
+        errorCodes.append(String(message.prefix { $0 != " " }))
+    }
     mutating func arrayHeader(_ n: Int) { encoder.writeArrayHeader(count: n, into: &out) }
     mutating func value(_ v: RESPValue) { encoder.encode(v, into: &out) }
 }
@@ -252,7 +258,8 @@ package struct CommandTable: Sendable {
     package init() {
         let all =
             ConnectionCommands.all + StringCommands.all + KeyCommands.all + TransactionCommands.all
-            + ServerCommands.all
+            + ServerCommands.all + InfoCommand.all + ClientCommands.all + SlowLogCommand.all + LatencyCommand.all
+            + MonitorCommand.all
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)
@@ -268,6 +275,25 @@ package struct CommandTable: Sendable {
 
     /// How many commands there are.
     package var count: Int { sorted.count }
+
+    /// How many slots the table has: every command has its own, which numbers it for the
+    /// per-command statistics.
+    package var slotCount: Int { slots.count }
+
+    /// The spec of the command named by `name` (any case) and its slot number.
+    ///
+    /// - Complexity: O(length of `name`), no allocation.
+    package func lookupWithSlot(_ name: ByteBuffer) -> (spec: CommandSpec, slot: Int)? {
+        guard let packed = name.withUnsafeReadableBytes({ CommandName($0) }) else { return nil }
+        let i = Self.probe(slots, packed, length: name.readableBytes, shift: shift)
+        guard let spec = slots[i].spec else { return nil }
+        return (spec, i)
+    }
+
+    /// The command in slot `slot`, if any.
+    package func spec(atSlot slot: Int) -> CommandSpec? {
+        slot >= 0 && slot < slots.count ? slots[slot].spec : nil
+    }
 
     /// The spec of the command named by `name` (any case).
     ///
