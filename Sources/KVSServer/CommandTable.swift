@@ -163,7 +163,7 @@ package final class CommandSpec: Sendable {
     package let summary: String
     package let run: Run
     /// Whether running it changes what CLIENT LIST shows beyond the last command (a barrier,
-    /// EXEC, MULTI, WATCH), so the connection's entry in the client registry is refreshed.
+    /// EXEC, MULTI, WATCH, RESET), so the connection's entry in the client registry is refreshed.
     let updatesClientInfo: Bool
 
     init(
@@ -177,7 +177,8 @@ package final class CommandSpec: Sendable {
         self.group = group
         self.summary = summary
         self.run = run
-        self.updatesClientInfo = flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch"
+        self.updatesClientInfo =
+            flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch" || name == "reset"
     }
 
     /// Whether `count` arguments (name included) fit the arity.

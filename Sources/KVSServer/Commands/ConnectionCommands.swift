@@ -134,6 +134,11 @@ enum ConnectionCommands {
         c.session.name = ""
         c.session.info.name = ""
         c.session.authenticated = !c.server.requiresAuth
+        c.session.replyMode = .on
+        if c.session.info.isMonitor {
+            c.server.monitors.remove(id: c.session.id)
+            c.session.info.isMonitor = false
+        }
         c.simple("RESET")
     }
 }

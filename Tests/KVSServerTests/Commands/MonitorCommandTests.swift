@@ -40,6 +40,19 @@ struct MonitorCommandTests {
         }
     }
 
+    @Test func resetEndsMonitoringAndReplyOff() async throws {
+        try await withServer { _, port in
+            let m = try TestClient(port: port)
+            let c = try TestClient(port: port)
+            #expect(try m.call("MONITOR") == OK)
+            try m.send(TestClient.encode(["CLIENT", "REPLY", "OFF"]))
+            #expect(try m.call("RESET") == .simpleString("RESET"), "RESET sets CLIENT REPLY ON first")
+            try c.call("SET", "k", "v")
+            #expect(!m.hasInput(within: 200), "no line after RESET")
+            #expect(!(try c.call("CLIENT", "LIST").text.contains(" flags=O ")))
+        }
+    }
+
     @Test func refusedInsideExec() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
