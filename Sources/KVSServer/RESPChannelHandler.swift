@@ -188,7 +188,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     private func flush(context: ChannelHandlerContext, close: Bool) {
         if commandsSinceFlush > 0 {
-            state.session.info.lastCommandAt = Date()
+            state.session.info.lastCommandAt = commandStart  // the end of the last command
             server.totalCommands.add(commandsSinceFlush, ordering: .relaxed)
             commandsSinceFlush = 0
         }
@@ -385,12 +385,12 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         var line = MonitorRegistry.line(args: args, db: db, address: address, microseconds: now)
         lines.writeBuffer(&line)
-        for (id, channel) in server.monitors.all {
+        for (id, monitor) in server.monitors.all {
             if id == state.session.id {
                 // After this connection's own reply, which is still in `out`.
                 state.call.out.writeImmutableBuffer(lines)
             } else {
-                channel.writeAndFlush(lines, promise: nil)
+                MonitorRegistry.send(lines, to: monitor)
             }
         }
     }

@@ -134,8 +134,10 @@ package struct ClientInfo: Sendable {
     package var localAddress: String
     package var name: String = ""
     package var database: Int = 0
-    package var createdAt: Date = Date()
-    package var lastCommandAt: Date = Date()
+    /// When the connection was made and last ran a command, on the monotonic clock in
+    /// nanoseconds (the handler already reads it once per command).
+    package var createdAt = MonotonicClock.nanoseconds()
+    package var lastCommandAt = MonotonicClock.nanoseconds()
     package var lastCommand: String = "NULL"
     package var protocolVersion: Int = 2
     package var inMulti: Int = -1
@@ -157,9 +159,9 @@ package struct ClientInfo: Sendable {
 
     /// One line of CLIENT LIST, with Redis 7.0's fields in its order. The buffer and memory
     /// figures are not tracked per connection and show 0.
-    package func line(now: Date = Date()) -> String {
-        let age = max(0, Int(now.timeIntervalSince(createdAt)))
-        let idle = max(0, Int(now.timeIntervalSince(lastCommandAt)))
+    package func line(now: Int = MonotonicClock.nanoseconds()) -> String {
+        let age = max(0, (now - createdAt) / 1_000_000_000)
+        let idle = max(0, (now - lastCommandAt) / 1_000_000_000)
         return "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
             + "db=\(database) sub=0 psub=0 ssub=0 multi=\(inMulti) qbuf=0 qbuf-free=0 argv-mem=0 "
             + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(lastCommand) user=default "

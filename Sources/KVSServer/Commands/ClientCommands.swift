@@ -164,7 +164,7 @@ enum ClientCommands {
         } else if c.count != 2 {
             throw CommandError.syntax
         }
-        let now = Date()
+        let now = MonotonicClock.nanoseconds()
         c.verbatim(list.map { $0.line(now: now) + "\n" }.joined())
     }
 

@@ -34,7 +34,18 @@ package final class ObservationFlags: Sendable {
 /// Thread-safety: thread-safe; a line is written to each monitor's channel, which NIO
 /// hands to that channel's event loop.
 package final class MonitorRegistry: Sendable {
-    private let channels = Locked<[Int: any Channel]>([:])
+    /// A monitor's channel and the bytes sent to it and not yet written to its socket.
+    final class Monitor: Sendable {
+        let channel: any Channel
+        let pending = Atomic<Int>(0)
+        init(channel: any Channel) { self.channel = channel }
+    }
+
+    /// The most unwritten bytes a monitor may have before it is disconnected: Redis's hard
+    /// output-buffer limit for monitors (which it counts as replicas), 256 MiB.
+    static let maxPendingBytes = 256 * 1024 * 1024
+
+    private let channels = Locked<[Int: Monitor]>([:])
     private let flags: ObservationFlags
 
     init(flags: ObservationFlags) { self.flags = flags }
@@ -42,7 +53,7 @@ package final class MonitorRegistry: Sendable {
     /// Makes the connection `id` a monitor.
     func add(id: Int, channel: any Channel) {
         channels.withLock { c in
-            c[id] = channel
+            c[id] = Monitor(channel: channel)
             flags.set(ObservationFlags.monitoring, true)
         }
     }
@@ -58,8 +69,21 @@ package final class MonitorRegistry: Sendable {
     /// Whether the connection `id` is a monitor.
     func contains(_ id: Int) -> Bool { channels.withLock { $0[id] != nil } }
 
-    /// The monitors' channels, by connection id.
-    var all: [Int: any Channel] { channels.withLock { $0 } }
+    /// The monitors, by connection id.
+    var all: [Int: Monitor] { channels.withLock { $0 } }
+
+    /// Sends `lines` to `monitor`'s connection (from any thread); one that has not read
+    /// ``maxPendingBytes`` of earlier lines is closed instead.
+    static func send(_ lines: ByteBuffer, to monitor: Monitor) {
+        let n = lines.readableBytes
+        guard monitor.pending.add(n, ordering: .relaxed).newValue <= maxPendingBytes else {
+            monitor.channel.close(promise: nil)
+            return
+        }
+        let written = monitor.channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in monitor.pending.subtract(n, ordering: .relaxed) }
+        monitor.channel.writeAndFlush(lines, promise: written)
+    }
 
     /// Whether a command is shown to monitors: Redis leaves out administrative commands
     /// (CONFIG, SLOWLOG, MONITOR, CLIENT KILL…) and QUIT.
