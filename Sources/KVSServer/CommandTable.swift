@@ -165,6 +165,9 @@ package final class CommandSpec: Sendable {
     /// Whether running it changes what CLIENT LIST shows beyond the last command (a barrier,
     /// EXEC, MULTI, WATCH, RESET), so the connection's entry in the client registry is refreshed.
     let updatesClientInfo: Bool
+    /// Whether it is a container whose subcommands INFO commandstats counts apart
+    /// (`cmdstat_client|list`).
+    let hasSubcommands: Bool
 
     init(
         _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0),
@@ -177,6 +180,7 @@ package final class CommandSpec: Sendable {
         self.group = group
         self.summary = summary
         self.run = run
+        self.hasSubcommands = CommandTable.subcommands[name] != nil
         self.updatesClientInfo =
             flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch" || name == "reset"
     }
@@ -253,6 +257,21 @@ package struct CommandTable: Sendable {
     /// GET at pipeline 1).
     private let slots: [Slot]
     private let shift: UInt64
+    /// The statistics slots of the subcommands, numbered after the table's slots.
+    private let subcommandSlots: [String: Int]
+    /// The `container|subcommand` names of those slots, in slot order.
+    private let subcommandNames: [String]
+
+    /// The subcommands counted apart in INFO commandstats, by container (Redis 7 names
+    /// them `container|subcommand`); another subcommand counts as the container's.
+    static let subcommands: [String: [String]] = [
+        "client": ["caching", "getname", "getredir", "help", "id", "info", "kill", "list", "no-evict", "pause", "reply",
+                   "setinfo", "setname", "tracking", "trackinginfo", "unblock", "unpause"],
+        "command": ["count", "docs", "getkeys", "help", "info", "list"],
+        "config": ["get", "help", "resetstat", "rewrite", "set"],
+        "latency": ["doctor", "graph", "help", "histogram", "history", "latest", "reset"],
+        "slowlog": ["get", "help", "len", "reset"],
+    ]
     /// The specs, sorted by name.
     package let sorted: [CommandSpec]
 
@@ -271,15 +290,37 @@ package struct CommandTable: Sendable {
         }
         self.slots = slots
         self.shift = 64 - bits
+        var names: [String] = []
+        for container in Self.subcommands.keys.sorted() {
+            for sub in Self.subcommands[container] ?? [] { names.append("\(container)|\(sub)") }
+        }
+        self.subcommandNames = names
+        self.subcommandSlots = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, (1 << bits) + $0) })
         self.sorted = all.sorted { $0.name < $1.name }
     }
 
     /// How many commands there are.
     package var count: Int { sorted.count }
 
-    /// How many slots the table has: every command has its own, which numbers it for the
-    /// per-command statistics.
-    package var slotCount: Int { slots.count }
+    /// How many statistics slots there are: one per table slot (every command has its own
+    /// table slot, which numbers it), then one per counted subcommand.
+    package var slotCount: Int { slots.count + subcommandNames.count }
+
+    /// The statistics slot of the container `spec` (in table slot `slot`) run with
+    /// subcommand `sub`: the subcommand's own, or the container's for one not counted apart.
+    ///
+    /// - Complexity: O(length of `sub`): called only for containers, never for GET or SET.
+    package func statisticsSlot(of spec: CommandSpec, slot: Int, subcommand sub: ByteBuffer) -> Int {
+        guard sub.readableBytes <= 16 else { return slot }
+        return subcommandSlots["\(spec.name)|\(String(buffer: sub).lowercased())"] ?? slot
+    }
+
+    /// The name INFO commandstats gives statistics slot `slot` (`get`, `client|list`).
+    package func statisticsName(ofSlot slot: Int) -> String? {
+        if slot >= 0, slot < slots.count { return slots[slot].spec?.name }
+        let i = slot - slots.count
+        return i >= 0 && i < subcommandNames.count ? subcommandNames[i] : nil
+    }
 
     /// The spec of the command named by `name` (any case) and its slot number.
     ///
@@ -289,11 +330,6 @@ package struct CommandTable: Sendable {
         let i = Self.probe(slots, packed, length: name.readableBytes, shift: shift)
         guard let spec = slots[i].spec else { return nil }
         return (spec, i)
-    }
-
-    /// The command in slot `slot`, if any.
-    package func spec(atSlot slot: Int) -> CommandSpec? {
-        slot >= 0 && slot < slots.count ? slots[slot].spec : nil
     }
 
     /// The spec of the command named by `name` (any case).

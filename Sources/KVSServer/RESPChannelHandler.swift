@@ -265,11 +265,16 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     /// lines when `monitored`).
     private func execute(monitored: Bool) {
         let args = state.call.args
-        guard let (spec, slot) = server.commands.lookupWithSlot(args[0]) else {
+        guard let found = server.commands.lookupWithSlot(args[0]) else {
             if state.session.queued != nil { state.session.queueFailed = true }
             reply(error: unknownCommand(args))
             recordRejected(slot: nil)
             return
+        }
+        let spec = found.spec
+        var slot = found.slot
+        if spec.hasSubcommands, args.count > 1 {
+            slot = server.commands.statisticsSlot(of: spec, slot: slot, subcommand: args[1])
         }
         // Redis's order: unknown command, arity, authentication, MULTI rules.
         guard spec.accepts(args.count) else {

@@ -207,11 +207,11 @@ enum InfoCommand {
     static func commandStats(_ server: ServerState) -> [(String, String)] {
         var rows: [(String, String)] = []
         for (slot, f) in server.statistics.figures() {
-            guard let spec = server.commands.spec(atSlot: slot) else { continue }
+            guard let name = server.commands.statisticsName(ofSlot: slot) else { continue }
             let usec = f.nanoseconds / 1000
             let perCall = f.calls > 0 ? Double(usec) / Double(f.calls) : 0
             rows.append(
-                ("cmdstat_\(spec.name)",
+                ("cmdstat_\(name)",
                  "calls=\(f.calls),usec=\(usec),usec_per_call=\(String(format: "%.2f", perCall)),"
                     + "rejected_calls=\(f.rejected),failed_calls=\(f.failed)"))
         }

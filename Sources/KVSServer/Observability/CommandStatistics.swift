@@ -88,9 +88,13 @@ final class LoopCommandCounters: @unchecked Sendable {
 
 /// One command's figures for INFO commandstats.
 package struct CommandFigures: Sendable, Equatable {
+    /// Calls that ran.
     package var calls = 0
+    /// Their total time.
     package var nanoseconds = 0
+    /// Calls refused before running (arity, authentication, MULTI rules).
     package var rejected = 0
+    /// Calls that ran and replied with an error.
     package var failed = 0
 }
 

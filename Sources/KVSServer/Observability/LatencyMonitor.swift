@@ -12,6 +12,7 @@ package final class LatencyMonitor: Sendable {
     package struct Sample: Sendable, Equatable {
         /// Unix time in seconds.
         package var time: Int
+        /// The worst latency in that second.
         package var milliseconds: Int
     }
 
@@ -19,6 +20,7 @@ package final class LatencyMonitor: Sendable {
     package struct Event: Sendable, Equatable {
         /// Oldest first, at most ``LatencyMonitor/historyLength``.
         package var samples: [Sample] = []
+        /// The worst latency since the event was last reset, in milliseconds.
         package var max = 0
     }
 
@@ -28,6 +30,7 @@ package final class LatencyMonitor: Sendable {
     private let events = Locked<[String: Event]>([:])
     private let threshold = Atomic<Int>(0)
 
+    /// Creates it empty, with the defaults.
     package init() {}
 
     /// `latency-monitor-threshold` in milliseconds; 0 (the default) turns the monitor off.

@@ -13,6 +13,7 @@ package final class ObservationFlags: Sendable {
 
     let word = Atomic<Int>(0)
 
+    /// Creates it empty, with the defaults.
     package init() {}
 
     /// The current flags.

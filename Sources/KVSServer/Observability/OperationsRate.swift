@@ -20,6 +20,7 @@ package final class OperationsRate: Sendable {
     private let state = Locked(State())
     private let started = Atomic<Bool>(false)
 
+    /// Creates it empty, with the defaults.
     package init() {}
 
     /// Starts sampling `count` on `loop` every 100 ms, unless already started.

@@ -10,13 +10,17 @@ import Synchronization
 package final class SlowLog: Sendable {
     /// One logged command.
     package struct Entry: Sendable, Equatable {
+        /// The entry's number: 0 for the first logged, counting up (also across RESET).
         package var id: Int
         /// Unix time in seconds when the command was logged.
         package var timestamp: Int
+        /// How long the command ran.
         package var microseconds: Int
         /// The arguments, truncated as Redis truncates them.
         package var arguments: [[UInt8]]
+        /// The client's `ip:port`.
         package var clientAddress: String
+        /// The client's name after the command (empty when it has none).
         package var clientName: String
     }
 
@@ -34,6 +38,7 @@ package final class SlowLog: Sendable {
     private let threshold = Atomic<Int>(10_000)
     private let maxLength = Atomic<Int>(128)
 
+    /// Creates it empty, with the defaults.
     package init() {}
 
     /// `slowlog-log-slower-than` in microseconds: a negative value turns the log off, 0 logs
