@@ -54,6 +54,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     /// Set while CLIENT PAUSE holds the decoded command in `state.call.args`: it runs
     /// first when the pause ends, and nothing more is read until then.
     @exclusivity(unchecked) private var holding = false
+    /// The statistics slot of the last command run (for CLIENT LIST's `cmd`).
+    @exclusivity(unchecked) private var lastSlot = -1
     /// The context, for resuming after a pause (nil once the handler is removed).
     private var context: ChannelHandlerContext?
 
@@ -188,7 +190,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     private func flush(context: ChannelHandlerContext, close: Bool) {
         if commandsSinceFlush > 0 {
-            state.session.info.lastCommandAt = commandStart  // the end of the last command
+            let activity = state.session.info.activity
+            activity.lastInteraction.store(commandStart, ordering: .relaxed)  // the end of the last command
+            activity.lastCommand.store(lastSlot, ordering: .relaxed)
             server.totalCommands.add(commandsSinceFlush, ordering: .relaxed)
             commandsSinceFlush = 0
         }
@@ -320,7 +324,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if state.session.authenticated != wasAuthenticated {
             decoder.enforcesUnauthenticatedLimits = !state.session.authenticated
         }
-        state.session.info.lastCommand = spec.name
+        lastSlot = slot
         if spec.updatesClientInfo {
             server.clients.update(state.session.info)
         }

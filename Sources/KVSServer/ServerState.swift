@@ -134,11 +134,10 @@ package struct ClientInfo: Sendable {
     package var localAddress: String
     package var name: String = ""
     package var database: Int = 0
-    /// When the connection was made and last ran a command, on the monotonic clock in
-    /// nanoseconds (the handler already reads it once per command).
+    /// When the connection was made, on the monotonic clock in nanoseconds.
     package var createdAt = MonotonicClock.nanoseconds()
-    package var lastCommandAt = MonotonicClock.nanoseconds()
-    package var lastCommand: String = "NULL"
+    /// Its last command and when it ran, kept current by its handler.
+    package let activity = ClientActivity()
     package var protocolVersion: Int = 2
     package var inMulti: Int = -1
     package var watching: Int = 0
@@ -157,16 +156,31 @@ package struct ClientInfo: Sendable {
         return f.isEmpty ? "N" : f
     }
 
-    /// One line of CLIENT LIST, with Redis 7.0's fields in its order. The buffer and memory
-    /// figures are not tracked per connection and show 0.
-    package func line(now: Int = MonotonicClock.nanoseconds()) -> String {
+    /// One line of CLIENT LIST, with Redis 7.0's fields in its order: `command` is the
+    /// `cmd` field (`get`, `client|list`), and `current` says the connection is the one
+    /// asking (idle 0). The buffer and memory figures are not tracked and show 0.
+    package func line(now: Int = MonotonicClock.nanoseconds(), command: String, current: Bool = false) -> String {
         let age = max(0, (now - createdAt) / 1_000_000_000)
-        let idle = max(0, (now - lastCommandAt) / 1_000_000_000)
+        let idle = current ? 0 : max(0, (now - activity.lastInteraction.load(ordering: .relaxed)) / 1_000_000_000)
         return "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
             + "db=\(database) sub=0 psub=0 ssub=0 multi=\(inMulti) qbuf=0 qbuf-free=0 argv-mem=0 "
-            + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(lastCommand) user=default "
+            + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(command) user=default "
             + "redir=-1 resp=\(protocolVersion)"
     }
+}
+
+/// What a connection's handler records after each read burst for CLIENT LIST: its last
+/// command (a statistics slot of the command table, -1 before the first) and when it ran.
+///
+/// Thread-safety: thread-safe; only the connection's event loop writes it (relaxed stores).
+package final class ClientActivity: Sendable {
+    /// The statistics slot of the last command run (see ``CommandTable/statisticsName(ofSlot:)``).
+    package let lastCommand = Atomic<Int>(-1)
+    /// When the last command ran, on the monotonic clock in nanoseconds.
+    package let lastInteraction = Atomic<Int>(MonotonicClock.nanoseconds())
+
+    /// Creates it for a new connection.
+    package init() {}
 }
 
 /// One key a connection WATCHes: where, and what it saw.

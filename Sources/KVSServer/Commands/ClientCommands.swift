@@ -38,9 +38,7 @@ enum ClientCommands {
         case "LIST":
             try list(&c)
         case "INFO":
-            var me = c.session.info
-            me.lastCommand = "client|info"
-            c.verbatim(me.line() + "\n")
+            c.verbatim(c.session.info.line(command: "client|info", current: true) + "\n")
         case "KILL":
             try kill(&c)
         case "PAUSE":
@@ -127,11 +125,10 @@ enum ClientCommands {
         }
     }
 
-    /// Every connection's current entry: the registry's, with this connection's own (the
-    /// freshest) in place of its registered one.
-    static func clients(_ c: SessionCall, ownCommand: String) -> [ClientInfo] {
-        var me = c.session.info
-        me.lastCommand = ownCommand
+    /// Every connection's entry: the registry's, with this connection's own (the freshest)
+    /// in place of its registered one.
+    static func clients(_ c: SessionCall) -> [ClientInfo] {
+        let me = c.session.info
         var list = c.server.clients.all.filter { $0.id != c.session.id }
         list.append(me)
         list.sort { $0.id < $1.id }
@@ -149,7 +146,7 @@ enum ClientCommands {
     }
 
     static func list(_ c: inout SessionCall) throws {
-        var list = clients(c, ownCommand: "client|list")
+        var list = clients(c)
         if c.count == 4, c.option(2) == "TYPE" {
             if try !matchesType(c.string(3)) { list = [] }
         } else if c.count > 3, c.option(2) == "ID" {
@@ -165,13 +162,21 @@ enum ClientCommands {
             throw CommandError.syntax
         }
         let now = MonotonicClock.nanoseconds()
-        c.verbatim(list.map { $0.line(now: now) + "\n" }.joined())
+        let table = c.server.commands
+        let me = c.session.id
+        c.verbatim(
+            list.map { info in
+                let current = info.id == me
+                let command = current
+                    ? "client|list" : table.statisticsName(ofSlot: info.activity.lastCommand.load(ordering: .relaxed)) ?? "NULL"
+                return info.line(now: now, command: command, current: current) + "\n"
+            }.joined())
     }
 
     /// CLIENT KILL addr:port (OK or an error), or CLIENT KILL with filters (the number killed).
     /// The caller itself, when it matches, is closed once its reply is written.
     static func kill(_ c: inout SessionCall) throws {
-        let everyone = clients(c, ownCommand: "client|kill")
+        let everyone = clients(c)
         if c.count == 3 {
             let addr = c.string(2)
             guard let victim = everyone.first(where: { $0.address == addr }) else {

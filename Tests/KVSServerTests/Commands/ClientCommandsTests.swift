@@ -36,6 +36,14 @@ struct ClientCommandsTests {
             #expect(line.contains(" cmd=client|list "))
             #expect(try c.call("CLIENT", "INFO").text.contains(" cmd=client|info "))
             #expect(line.contains(" laddr=127.0.0.1:\(port) "))
+            let other = try TestClient(port: port)
+            guard case .integer(let otherID) = try other.call("CLIENT", "ID") else {
+                Issue.record("CLIENT ID")
+                return
+            }
+            #expect(try c.call("CLIENT", "LIST", "ID", String(otherID)).text.contains(" cmd=client|id "))
+            try other.call("GET", "k")
+            #expect(try c.call("CLIENT", "LIST", "ID", String(otherID)).text.contains(" cmd=get "), "another's last command")
         }
     }
 
