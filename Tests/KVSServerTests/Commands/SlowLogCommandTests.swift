@@ -121,3 +121,29 @@ struct SlowLogCommandTests {
         }
     }
 }
+
+@Suite("Observability settings for CONFIG")
+struct ObservabilitySettingsTests {
+    @Test func defaultsRangesAndErrorsAsRedis() async throws {
+        try await withServer { server, _ in
+            let state = server.serverState
+            #expect(state.observabilityParameters.map { "\($0.0)=\($0.1)" }
+                == ["slowlog-log-slower-than=10000", "slowlog-max-len=128", "latency-monitor-threshold=0"])
+            let setSlow = try state.setObservabilityParameter("slowlog-log-slower-than", to: "-1")
+            #expect(setSlow)
+            #expect(state.slowLog.thresholdNanoseconds == .max, "-1 turns the slow log off")
+            let setLatency = try state.setObservabilityParameter("latency-monitor-threshold", to: "5")
+            #expect(setLatency)
+            #expect(state.latency.thresholdNanoseconds == 5_000_000)
+            let other = try state.setObservabilityParameter("maxmemory", to: "1")
+            #expect(!other, "not one of these settings")
+            #expect(throws: CommandError(
+                "ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive"
+            )) { try state.setObservabilityParameter("slowlog-log-slower-than", to: "-2") }
+            #expect(throws: CommandError(
+                "ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer"
+            )) { try state.setObservabilityParameter("slowlog-max-len", to: "abc") }
+            #expect(state.slowLog.maxEntries == 128, "a refused value changes nothing")
+        }
+    }
+}
