@@ -36,7 +36,8 @@ package final class OperationsRate: Sendable {
         state.withLock { s in
             if s.lastTime > 0, now > s.lastTime {
                 let delta = max(0, count - s.lastCount)
-                s.samples[s.next] = Int((Double(delta) * 1e9 / Double(now - s.lastTime)).rounded(.down))
+                let rate = (Double(delta) * 1e9 / Double(now - s.lastTime)).rounded(.down)
+                s.samples[s.next] = rate < 1e15 ? Int(rate) : Int(1e15)  // bounded: no conversion trap
                 s.next = (s.next + 1) % Self.sampleCount
             }
             s.lastTime = now

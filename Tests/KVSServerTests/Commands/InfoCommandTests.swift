@@ -122,4 +122,19 @@ struct InfoCommandTests {
             #expect(stats["rejected_connections"] == "0")
         }
     }
+
+    @Test func instantaneousOpsPerSecondFollowsTheLoad() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let deadline = ContinuousClock.now + .seconds(10)
+            var rate = 0
+            // Sampled every 100 ms: keep commands flowing until a sample has seen them.
+            while rate == 0, ContinuousClock.now < deadline {
+                for _ in 0..<200 { try c.call("PING") }
+                let stats = Dictionary(infoFields(try c.call("INFO", "stats").text), uniquingKeysWith: { a, _ in a })
+                rate = Int(stats["instantaneous_ops_per_sec"] ?? "") ?? 0
+            }
+            #expect(rate > 0)
+        }
+    }
 }
