@@ -279,6 +279,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         var slot = found.slot
         if spec.hasSubcommands, args.count > 1 {
             slot = server.commands.statisticsSlot(of: spec, slot: slot, subcommand: args[1])
+            // An unknown subcommand: Redis refuses it before any command runs, so it counts
+            // as an error only (-1: no command's statistics).
+            if slot == found.slot { slot = -1 }
         }
         // Redis's order: unknown command, arity, authentication, MULTI rules.
         guard spec.accepts(args.count) else {
@@ -324,14 +327,14 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if state.session.authenticated != wasAuthenticated {
             decoder.enforcesUnauthenticatedLimits = !state.session.authenticated
         }
-        lastSlot = slot
+        lastSlot = slot >= 0 ? slot : found.slot
         if spec.updatesClientInfo {
             server.clients.update(state.session.info)
         }
         let end = MonotonicClock.nanoseconds()
         let elapsed = end &- commandStart
         commandStart = end
-        counters?.recordCall(slot: slot, nanoseconds: elapsed)
+        counters?.recordCall(slot: slot, nanoseconds: elapsed)  // nothing for slot -1
         if !state.call.errorCodes.isEmpty {
             counters?.recordFailed(slot: slot)
             recordErrors()

@@ -95,14 +95,15 @@ struct InfoCommandTests {
             #expect(second["cmdstat_info"]?.hasPrefix("calls=2,") == true, "counted after it ran, as in Redis")
             try c.call("CLIENT", "ID")
             try c.call("client", "Id")
+            #expect(try c.call("CLIENT", "BOGUS") == err("ERR unknown subcommand 'BOGUS'. Try CLIENT HELP."))
             let containers = Dictionary(infoFields(try c.call("INFO", "commandstats").text), uniquingKeysWith: { a, _ in a })
             #expect(containers["cmdstat_client|id"]?.hasPrefix("calls=2,") == true, "subcommands are counted apart")
-            #expect(containers["cmdstat_client"] == nil)
+            #expect(containers["cmdstat_client"] == nil, "an unknown subcommand is refused, not a call")
 
             let errors = Dictionary(infoFields(try c.call("INFO", "errorstats").text), uniquingKeysWith: { a, _ in a })
-            #expect(errors == ["errorstat_ERR": "count=3"])
+            #expect(errors == ["errorstat_ERR": "count=4"])  // INCR, GET, NOSUCH, CLIENT BOGUS
             let statsSection = Dictionary(infoFields(try c.call("INFO", "stats").text), uniquingKeysWith: { a, _ in a })
-            #expect(statsSection["total_error_replies"] == "3")
+            #expect(statsSection["total_error_replies"] == "4")
 
             server.serverState.resetStatistics()
             let afterReset = infoFields(try c.call("INFO", "commandstats", "errorstats").text)
