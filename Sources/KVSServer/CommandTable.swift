@@ -17,6 +17,9 @@ package struct Call<Access: KeyAccess> {
     package let server: ServerState
     /// Writes done (for the `save` policy and INFO).
     package var writes: Int = 0
+    /// The codes of the error replies written since the handler last looked (INFO
+    /// errorstats); empty, and so free, while commands succeed.
+    package var errorCodes: [String] = []
 
     package init(args: [ByteBuffer], access: Access, out: ByteBuffer, encoder: RESPEncoder, server: ServerState) {
         self.args = args
@@ -72,8 +75,14 @@ package struct Call<Access: KeyAccess> {
     mutating func bulk(_ text: String) { encoder.writeBulkString(text, into: &out) }
     mutating func null() { encoder.writeNull(into: &out) }
     mutating func simple(_ text: String) { encoder.writeSimpleString(text, into: &out) }
-    mutating func error(_ message: String) { encoder.writeError(message, into: &out) }
-    mutating func error(_ error: CommandError) { encoder.writeError(bytes: error.text, into: &out) }
+    mutating func error(_ message: String) {
+        encoder.writeError(message, into: &out)
+        errorCodes.append(String(message.prefix { $0 != " " }))
+    }
+    mutating func error(_ error: CommandError) {
+        encoder.writeError(bytes: error.text, into: &out)
+        errorCodes.append(String(error.message.prefix { $0 != " " }))
+    }
     mutating func arrayHeader(_ n: Int) { encoder.writeArrayHeader(count: n, into: &out) }
     mutating func value(_ v: RESPValue) { encoder.encode(v, into: &out) }
 }
@@ -150,11 +159,14 @@ package final class CommandSpec: Sendable {
     package let summary: String
     package let run: Run
     /// Whether running it changes what CLIENT LIST shows beyond the last command (a barrier,
-    /// EXEC, MULTI, WATCH), so the connection's entry in the client registry is refreshed.
+    /// EXEC, MULTI, WATCH, RESET), so the connection's entry in the client registry is refreshed.
     let updatesClientInfo: Bool
     /// For a container command (OBJECT, MEMORY): its subcommands by lowercase name, with
     /// Redis's arity of each (name and subcommand included). Empty for other commands.
     package let subcommands: [String: Int]
+    /// Whether it is a container whose subcommands INFO commandstats counts apart
+    /// (`cmdstat_client|list`).
+    let hasSubcommands: Bool
 
     init(
         _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0),
@@ -168,7 +180,9 @@ package final class CommandSpec: Sendable {
         self.group = group
         self.summary = summary
         self.run = run
-        self.updatesClientInfo = flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch"
+        self.hasSubcommands = CommandTable.subcommands[name] != nil
+        self.updatesClientInfo =
+            flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch" || name == "reset"
     }
 
     /// Whether `count` arguments (name included) fit the arity.
@@ -265,6 +279,21 @@ package struct CommandTable: Sendable {
     /// GET at pipeline 1).
     private let slots: [Slot]
     private let shift: UInt64
+    /// The statistics slots of the subcommands, numbered after the table's slots.
+    private let subcommandSlots: [String: Int]
+    /// The `container|subcommand` names of those slots, in slot order.
+    private let subcommandNames: [String]
+
+    /// The subcommands counted apart in INFO commandstats, by container (Redis 7 names
+    /// them `container|subcommand`); another subcommand counts as the container's.
+    static let subcommands: [String: [String]] = [
+        "client": ["caching", "getname", "getredir", "help", "id", "info", "kill", "list", "no-evict", "pause", "reply",
+                   "setinfo", "setname", "tracking", "trackinginfo", "unblock", "unpause"],
+        "command": ["count", "docs", "getkeys", "help", "info", "list"],
+        "config": ["get", "help", "resetstat", "rewrite", "set"],
+        "latency": ["doctor", "graph", "help", "histogram", "history", "latest", "reset"],
+        "slowlog": ["get", "help", "len", "reset"],
+    ]
     /// The specs, sorted by name.
     package let sorted: [CommandSpec]
 
@@ -273,6 +302,7 @@ package struct CommandTable: Sendable {
         let all =
             ConnectionCommands.all + StringCommands.all + KeyCommands.all + TransactionCommands.all
             + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
+            + InfoCommand.all + ClientCommands.all + SlowLogCommand.all + LatencyCommand.all + MonitorCommand.all
             + extra
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
@@ -284,11 +314,47 @@ package struct CommandTable: Sendable {
         }
         self.slots = slots
         self.shift = 64 - bits
+        var names: [String] = []
+        for container in Self.subcommands.keys.sorted() {
+            for sub in Self.subcommands[container] ?? [] { names.append("\(container)|\(sub)") }
+        }
+        self.subcommandNames = names
+        self.subcommandSlots = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, (1 << bits) + $0) })
         self.sorted = all.sorted { $0.name < $1.name }
     }
 
     /// How many commands there are.
     package var count: Int { sorted.count }
+
+    /// How many statistics slots there are: one per table slot (every command has its own
+    /// table slot, which numbers it), then one per counted subcommand.
+    package var slotCount: Int { slots.count + subcommandNames.count }
+
+    /// The statistics slot of the container `spec` (in table slot `slot`) run with
+    /// subcommand `sub`: the subcommand's own, or the container's for one not counted apart.
+    ///
+    /// - Complexity: O(length of `sub`): called only for containers, never for GET or SET.
+    package func statisticsSlot(of spec: CommandSpec, slot: Int, subcommand sub: ByteBuffer) -> Int {
+        guard sub.readableBytes <= 16 else { return slot }
+        return subcommandSlots["\(spec.name)|\(String(buffer: sub).lowercased())"] ?? slot
+    }
+
+    /// The name INFO commandstats gives statistics slot `slot` (`get`, `client|list`).
+    package func statisticsName(ofSlot slot: Int) -> String? {
+        if slot >= 0, slot < slots.count { return slots[slot].spec?.name }
+        let i = slot - slots.count
+        return i >= 0 && i < subcommandNames.count ? subcommandNames[i] : nil
+    }
+
+    /// The spec of the command named by `name` (any case) and its slot number.
+    ///
+    /// - Complexity: O(length of `name`), no allocation.
+    package func lookupWithSlot(_ name: ByteBuffer) -> (spec: CommandSpec, slot: Int)? {
+        guard let packed = name.withUnsafeReadableBytes({ CommandName($0) }) else { return nil }
+        let i = Self.probe(slots, packed, length: name.readableBytes, shift: shift)
+        guard let spec = slots[i].spec else { return nil }
+        return (spec, i)
+    }
 
     /// The spec of the command named by `name` (any case).
     ///

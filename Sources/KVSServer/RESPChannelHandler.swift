@@ -43,6 +43,21 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     /// The keys ``prefetchPipelinedKeys(_:from:)`` collects, kept for its capacity.
     @exclusivity(unchecked) private var prefetchKeys: [ByteKey] = []
     private let maxQueryBuffer: Int
+    /// This event loop's per-command counters (set when the handler is added).
+    @exclusivity(unchecked) private var counters: LoopCommandCounters?
+    /// The monotonic time at which the current command started: the start of the read
+    /// burst, then the end of the previous command (so one clock read per command).
+    @exclusivity(unchecked) private var commandStart = 0
+    /// The shorter of the slow-log and latency-monitor thresholds, in nanoseconds (read
+    /// once per read burst): a command that took as long goes to ``recordSlow(_:_:)``.
+    @exclusivity(unchecked) private var slowThreshold = Int.max
+    /// Set while CLIENT PAUSE holds the decoded command in `state.call.args`: it runs
+    /// first when the pause ends, and nothing more is read until then.
+    @exclusivity(unchecked) private var holding = false
+    /// The statistics slot of the last command run (for CLIENT LIST's `cmd`).
+    @exclusivity(unchecked) private var lastSlot = -1
+    /// The context, for resuming after a pause (nil once the handler is removed).
+    private var context: ChannelHandlerContext?
 
     /// The largest reply buffer kept from one flush to the next: 16 KiB, the size of
     /// Redis's per-client reply buffer, so 10,000 idle clients keep at most 160 MiB.
@@ -63,11 +78,17 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         state.call.out = context.channel.allocator.buffer(capacity: 1024)
-        server.clients.update(state.session.info)
+        self.context = context
+        counters = server.statistics.counters(for: context.eventLoop)
+        server.clients.register(state.session.info, channel: context.channel)
+        let server = self.server
+        server.operationsRate.start(on: context.eventLoop) { server.totalCommands.load(ordering: .relaxed) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         state.session.unwatchAll(server: server)
+        if state.session.info.isMonitor { server.monitors.remove(id: state.session.id) }
         server.clients.remove(state.session.id)
     }
 
@@ -84,7 +105,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     /// Executes every complete command in `input`, while the channel can take replies.
     private func process(context: ChannelHandlerContext) {
-        guard var buffer = input else { return }
+        // A held command runs even when no input follows it.
+        guard var buffer = input ?? (holding ? ByteBuffer() : nil) else { return }
         input = nil
         defer {
             if buffer.readableBytes > 0 {
@@ -93,31 +115,44 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             }
         }
         var first = true
+        slowThreshold = min(server.slowLog.thresholdNanoseconds, server.latency.thresholdNanoseconds)
+        commandStart = MonotonicClock.nanoseconds()
         // A stopping server closes this connection once the running command ends: no
         // further pipelined command runs (one relaxed load per command).
         while !closing, !server.stopping.load(ordering: .relaxed) {
-            let start = buffer.readerIndex
-            let found: Bool
-            do {
-                found = try decoder.nextCommand(from: &buffer, into: &state.call.args)
-            } catch {
-                protocolError(context: context, message: error.description)
-                return
-            }
-            guard found else {
-                if buffer.readableBytes > maxQueryBuffer {
-                    protocolError(context: context, message: "Protocol error: query buffer limit exceeded")
+            if holding {
+                holding = false
+            } else {
+                let start = buffer.readerIndex
+                let found: Bool
+                do {
+                    found = try decoder.nextCommand(from: &buffer, into: &state.call.args)
+                } catch {
+                    protocolError(context: context, message: error.description)
+                    return
                 }
+                guard found else {
+                    if buffer.readableBytes > maxQueryBuffer {
+                        protocolError(context: context, message: "Protocol error: query buffer limit exceeded")
+                    }
+                    return
+                }
+                if first {
+                    first = false
+                    // Only when more bytes wait behind the first command: a read of one command
+                    // (every read at pipeline 1) skips the scan, 550 of the 13,700 instructions
+                    // of a GET at pipeline 1 (callgrind).
+                    if buffer.readableBytes > 0 { prefetchPipelinedKeys(buffer, from: start) }
+                }
+            }
+            let observed = server.observation.current
+            if observed & ObservationFlags.paused != 0, let until = pauseDeadline() {
+                hold(context: context, until: until)
                 return
             }
-            if first {
-                first = false
-                // Only when more bytes wait behind the first command: a read of one command
-                // (every read at pipeline 1) skips the scan, 550 of the 13,700 instructions
-                // of a GET at pipeline 1 (callgrind).
-                if buffer.readableBytes > 0 { prefetchPipelinedKeys(buffer, from: start) }
-            }
-            execute()
+            let mark = state.call.out.writerIndex
+            execute(monitored: observed & ObservationFlags.monitoring != 0)
+            if state.session.replyMode != .on { applyReplyMode(from: mark) }
             commandsSinceFlush += 1
             if state.session.closeAfterReply {
                 closing = true
@@ -157,7 +192,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     private func flush(context: ChannelHandlerContext, close: Bool) {
         if commandsSinceFlush > 0 {
-            state.session.info.lastCommandAt = Date()
+            let activity = state.session.info.activity
+            activity.lastInteraction.store(commandStart, ordering: .relaxed)  // the end of the last command
+            activity.lastCommand.store(lastSlot, ordering: .relaxed)
             server.totalCommands.add(commandsSinceFlush, ordering: .relaxed)
             commandsSinceFlush = 0
         }
@@ -216,7 +253,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if writable {
+        if writable, !holding {
             context.read()
         } else {
             readPending = true
@@ -229,23 +266,36 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     // MARK: - Dispatch
 
-    /// Runs the command in `state.call.args`, writing its reply.
-    private func execute() {
+    /// Runs the command in `state.call.args`, writing its reply, and counts it (calls,
+    /// time, errors; the slow log and the latency monitor when it was slow; the monitors'
+    /// lines when `monitored`).
+    private func execute(monitored: Bool) {
         let args = state.call.args
-        guard let spec = server.commands.lookup(args[0]) else {
+        guard let found = server.commands.lookupWithSlot(args[0]) else {
             if state.session.queued != nil { state.session.queueFailed = true }
             reply(error: unknownCommand(args))
+            recordRejected(slot: nil)
             return
+        }
+        let spec = found.spec
+        var slot = found.slot
+        if spec.hasSubcommands, args.count > 1 {
+            slot = server.commands.statisticsSlot(of: spec, slot: slot, subcommand: args[1])
+            // An unknown subcommand: Redis refuses it before any command runs, so it counts
+            // as an error only (-1: no command's statistics).
+            if slot == found.slot { slot = -1 }
         }
         // Redis's order: unknown command, arity, authentication, MULTI rules.
         guard spec.accepts(args.count) else {
             if state.session.queued != nil { state.session.queueFailed = true }
             reply(error: CommandError.wrongArity(spec.name).message)
+            recordRejected(slot: slot)
             return
         }
         if !state.session.authenticated, !spec.flags.contains(.noAuth) {
             if state.session.queued != nil { state.session.queueFailed = true }
             reply(error: "NOAUTH Authentication required.")
+            recordRejected(slot: slot)
             return
         }
         if state.session.queued != nil, !spec.subcommands.isEmpty, let message = spec.subcommandError(args) {
@@ -256,6 +306,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if state.session.queued != nil, spec.flags.contains(.noMulti), spec.name != "watch" {
             state.session.queueFailed = true
             reply(error: "ERR Command not allowed inside a transaction")
+            recordRejected(slot: slot)
             return
         }
         if state.session.queued != nil, !spec.flags.contains(.notQueued) {
@@ -264,6 +315,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             state.call.simple("QUEUED")
             return
         }
+        // What EXEC will run, for the monitors (Redis shows them before the EXEC line).
+        let transaction = monitored && spec.name == "exec" ? state.session.queued : nil
+        let replyStart = state.call.out.writerIndex
         let wasAuthenticated = state.session.authenticated
         do {
             switch spec.run {
@@ -280,9 +334,135 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if state.session.authenticated != wasAuthenticated {
             decoder.enforcesUnauthenticatedLimits = !state.session.authenticated
         }
-        state.session.info.lastCommand = spec.name
+        lastSlot = slot >= 0 ? slot : found.slot
         if spec.updatesClientInfo {
             server.clients.update(state.session.info)
+        }
+        let end = MonotonicClock.nanoseconds()
+        let elapsed = end &- commandStart
+        commandStart = end
+        counters?.recordCall(slot: slot, nanoseconds: elapsed)  // nothing for slot -1
+        if !state.call.errorCodes.isEmpty {
+            counters?.recordFailed(slot: slot)
+            recordErrors()
+        }
+        if elapsed >= slowThreshold { recordSlow(spec, elapsed) }
+        if monitored, MonitorRegistry.shows(spec, args) {
+            feedMonitors(args, transaction: transaction, replyStart: replyStart)
+        }
+    }
+
+    // MARK: - Statistics, slow log, monitors, pause, CLIENT REPLY
+
+    /// Counts a command refused before it ran (`slot` nil: an unknown command).
+    private func recordRejected(slot: Int?) {
+        if let slot { counters?.recordRejected(slot: slot) }
+        recordErrors()
+    }
+
+    /// Moves the error codes of the replies just written into the loop's error counts.
+    private func recordErrors() {
+        guard !state.call.errorCodes.isEmpty else { return }
+        counters?.recordErrors(state.call.errorCodes)
+        state.call.errorCodes.removeAll(keepingCapacity: true)
+    }
+
+    /// Logs a command that took `nanoseconds` to the slow log and the latency monitor,
+    /// each if it reached that one's threshold (Redis's `slowlogPushCurrentCommand` and
+    /// `latencyAddSampleIfNeeded`; EXEC is left out of the slow log, as in Redis).
+    private func recordSlow(_ spec: CommandSpec, _ nanoseconds: Int) {
+        if nanoseconds >= server.slowLog.thresholdNanoseconds, spec.name != "exec" {
+            var args = state.call.args
+            if spec.name == "auth" || spec.name == "hello" {
+                args = args.enumerated().map { i, a in
+                    MonitorRegistry.redacts(name: spec.name, args: state.call.args, index: i) ? ByteBuffer(string: "(redacted)") : a
+                }
+            }
+            server.slowLog.add(
+                arguments: args, microseconds: nanoseconds / 1000, address: state.session.info.address,
+                name: state.session.name)
+        }
+        if nanoseconds >= server.latency.thresholdNanoseconds {
+            server.latency.add(event: spec.flags.contains(.fast) ? "fast-command" : "command", milliseconds: nanoseconds / 1_000_000)
+        }
+    }
+
+    /// Sends the line of the command just run to every monitor; before EXEC's own line,
+    /// those of the commands it ran (when it ran them: its reply is an array).
+    private func feedMonitors(_ args: [ByteBuffer], transaction: [[ByteBuffer]]?, replyStart: Int) {
+        let now = WallClock.microseconds()
+        let db = state.session.database
+        let address = state.session.info.address
+        var lines = ByteBuffer()
+        if let transaction, state.call.out.getInteger(at: replyStart, as: UInt8.self) == UInt8(ascii: "*"),
+            state.call.out.getInteger(at: replyStart + 1, as: UInt8.self) != UInt8(ascii: "-")
+        {
+            for queued in transaction {
+                var line = MonitorRegistry.line(args: queued, db: db, address: address, microseconds: now)
+                lines.writeBuffer(&line)
+            }
+        }
+        var line = MonitorRegistry.line(args: args, db: db, address: address, microseconds: now)
+        lines.writeBuffer(&line)
+        for (id, monitor) in server.monitors.all {
+            if id == state.session.id {
+                // After this connection's own reply, which is still in `out`.
+                state.call.out.writeImmutableBuffer(lines)
+            } else {
+                MonitorRegistry.send(lines, to: monitor)
+            }
+        }
+    }
+
+    /// CLIENT REPLY OFF / SKIP: drops the reply written from `mark` on.
+    private func applyReplyMode(from mark: Int) {
+        switch state.session.replyMode {
+        case .on: break
+        case .off: state.call.out.moveWriterIndex(to: mark)
+        case .skipNext: state.session.replyMode = .skipThis
+        case .skipThis:
+            state.call.out.moveWriterIndex(to: mark)
+            state.session.replyMode = .on
+        }
+    }
+
+    /// The end of the CLIENT PAUSE that the command in `state.call.args` must wait for, or
+    /// nil if it may run: every command under ALL; under WRITE, write commands and an
+    /// EXEC that would run one.
+    private func pauseDeadline() -> NIODeadline? {
+        let args = state.call.args
+        var write = false
+        if let spec = server.commands.lookup(args[0]) {
+            write = spec.flags.contains(.write)
+            if spec.name == "exec", let queued = state.session.queued {
+                write = queued.contains { server.commands.lookup($0[0])?.flags.contains(.write) ?? false }
+            }
+        }
+        return server.pause.deadline(write: write)
+    }
+
+    /// Keeps the decoded command until the pause ends (`until`) or is lifted, reading
+    /// nothing meanwhile; both wake-ups run ``resume()`` on this event loop.
+    private func hold(context: ChannelHandlerContext, until: NIODeadline) {
+        holding = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let resume: @Sendable () -> Void = { bound.value.resume() }
+        if !server.pause.addWaiter(ClientPause.Waiter(loop: loop, resume: resume)) {
+            loop.execute(resume)
+            return
+        }
+        loop.scheduleTask(deadline: until, resume)
+    }
+
+    /// Runs the held command and what follows it, once the pause is over.
+    private func resume() {
+        guard holding, let context else { return }
+        process(context: context)
+        flush(context: context, close: closing)
+        if !holding, readPending, writable {
+            readPending = false
+            context.read()
         }
     }
 

@@ -18,6 +18,24 @@ package final class ServerState: Sendable {
     package let logger: Logger
     package let persistence: Persistence
     package let clients = ClientRegistry()
+    /// Per-command calls, time and errors (INFO commandstats and errorstats).
+    package let statistics: CommandStatistics
+    /// SLOWLOG's entries and its `slowlog-log-slower-than` / `slowlog-max-len` settings.
+    package let slowLog = SlowLog()
+    /// LATENCY's events and its `latency-monitor-threshold` setting.
+    package let latency = LatencyMonitor()
+    /// Whether anyone MONITORs or a CLIENT PAUSE is in force (checked once per command).
+    package let observation: ObservationFlags
+    /// The MONITOR connections.
+    package let monitors: MonitorRegistry
+    /// CLIENT PAUSE's state.
+    package let pause: ClientPause
+    /// INFO's `instantaneous_ops_per_sec`.
+    package let operationsRate = OperationsRate()
+    /// INFO's `run_id`: 40 random hex digits, fixed for the server's life.
+    package let runID = ServerState.randomHexID()
+    /// INFO's `master_replid`: 40 random hex digits, fixed for the server's life.
+    package let replicationID = ServerState.randomHexID()
 
     /// The password (CONFIG SET requirepass may change it).
     package let password: Locked<String?>
@@ -49,7 +67,13 @@ package final class ServerState: Sendable {
             databases.append(try Database(index: i, shardCount: configuration.shardsPerDatabase))
         }
         self.databases = databases
-        self.commands = CommandTable(extra: extraCommands)
+        let commands = CommandTable(extra: extraCommands)
+        self.commands = commands
+        self.statistics = CommandStatistics(commandCount: commands.slotCount)
+        let observation = ObservationFlags()
+        self.observation = observation
+        self.monitors = MonitorRegistry(flags: observation)
+        self.pause = ClientPause(flags: observation)
         self.password = Locked(configuration.requirePassword.flatMap { $0.isEmpty ? nil : $0 })
         self.savePoints = Locked(configuration.savePoints)
         self.maxClients = Atomic(configuration.maxClients)
@@ -85,17 +109,55 @@ package final class ServerState: Sendable {
 
     /// The total number of keys in all databases.
     package var totalKeys: Int { databases.reduce(0) { $0 + $1.engine.count } }
+
+    /// Zeroes the statistics CONFIG RESETSTAT resets in Redis: commands processed,
+    /// connections received and rejected, commandstats and errorstats (not the slow log
+    /// nor the latency monitor, which have their own RESET).
+    package func resetStatistics() {
+        totalCommands.store(0, ordering: .relaxed)
+        totalConnections.store(0, ordering: .relaxed)
+        rejectedConnections.store(0, ordering: .relaxed)
+        statistics.reset()
+    }
+
+    /// 40 random lowercase hex digits (Redis's run and replication ids).
+    static func randomHexID() -> String {
+        var g = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef")
+        return String((0..<40).map { _ in digits[Int(g.next() % 16)] })
+    }
 }
 
-/// The connected clients, for CLIENT LIST / INFO and the connection limit.
+/// The connected clients, for CLIENT LIST / INFO / KILL and the connection limit.
 package final class ClientRegistry: Sendable {
-    private let clients = Locked<[Int: ClientInfo]>([:])
+    private struct Entry: Sendable {
+        var info: ClientInfo
+        var channel: (any Channel)?
+    }
+
+    private let clients = Locked<[Int: Entry]>([:])
 
     package init() {}
 
-    package func update(_ info: ClientInfo) { clients.withLock { $0[info.id] = info } }
+    /// Adds a connection with the channel CLIENT KILL closes.
+    func register(_ info: ClientInfo, channel: any Channel) {
+        clients.withLock { $0[info.id] = Entry(info: info, channel: channel) }
+    }
+
+    /// Refreshes what CLIENT LIST shows of a connection.
+    package func update(_ info: ClientInfo) {
+        clients.withLock { c in
+            if c[info.id] != nil { c[info.id]?.info = info } else { c[info.id] = Entry(info: info, channel: nil) }
+        }
+    }
+
     package func remove(_ id: Int) { _ = clients.withLock { $0.removeValue(forKey: id) } }
-    package var all: [ClientInfo] { clients.withLock { $0.values.sorted { $0.id < $1.id } } }
+
+    /// Every connection, by id.
+    package var all: [ClientInfo] { clients.withLock { $0.values.map(\.info).sorted { $0.id < $1.id } } }
+
+    /// The channel of connection `id`.
+    func channel(of id: Int) -> (any Channel)? { clients.withLock { $0[id]?.channel } }
 }
 
 /// What CLIENT LIST / CLIENT INFO show of one connection.
@@ -105,23 +167,53 @@ package struct ClientInfo: Sendable {
     package var localAddress: String
     package var name: String = ""
     package var database: Int = 0
-    package var createdAt: Date = Date()
-    package var lastCommandAt: Date = Date()
-    package var lastCommand: String = "NULL"
+    /// When the connection was made, on the monotonic clock in nanoseconds.
+    package var createdAt = MonotonicClock.nanoseconds()
+    /// Its last command and when it ran, kept current by its handler.
+    package let activity = ClientActivity()
     package var protocolVersion: Int = 2
     package var inMulti: Int = -1
     package var watching: Int = 0
+    /// Whether the connection ran MONITOR (flag `O`).
+    package var isMonitor = false
+    /// What CLIENT SETINFO recorded (Redis 7.2's `lib-name`, `lib-ver`; not shown by the
+    /// Redis 7.0 CLIENT LIST format).
+    package var libraryName = ""
+    package var libraryVersion = ""
 
-    /// One line of CLIENT LIST, in Redis's field order.
-    package func line(now: Date = Date()) -> String {
-        let age = Int(now.timeIntervalSince(createdAt))
-        let idle = Int(now.timeIntervalSince(lastCommandAt))
-        let flags = inMulti >= 0 ? "x" : "N"
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
-            + "db=\(database) sub=0 psub=0 ssub=0 multi=\(inMulti) watch=\(watching) qbuf=0 qbuf-free=0 argv-mem=0 "
-            + "multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd=\(lastCommand) user=default "
-            + "redir=-1 resp=\(protocolVersion) lib-name= lib-ver="
+    /// Redis's flags field: `O` monitor, `x` in MULTI, `N` none.
+    package var flags: String {
+        var f = ""
+        if isMonitor { f += "O" }
+        if inMulti >= 0 { f += "x" }
+        return f.isEmpty ? "N" : f
     }
+
+    /// One line of CLIENT LIST, with Redis 7.0's fields in its order: `command` is the
+    /// `cmd` field (`get`, `client|list`), and `current` says the connection is the one
+    /// asking (idle 0). The buffer and memory figures are not tracked and show 0.
+    package func line(now: Int = MonotonicClock.nanoseconds(), command: String, current: Bool = false) -> String {
+        let age = max(0, (now - createdAt) / 1_000_000_000)
+        let idle = current ? 0 : max(0, (now - activity.lastInteraction.load(ordering: .relaxed)) / 1_000_000_000)
+        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
+            + "db=\(database) sub=0 psub=0 ssub=0 multi=\(inMulti) qbuf=0 qbuf-free=0 argv-mem=0 "
+            + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(command) user=default "
+            + "redir=-1 resp=\(protocolVersion)"
+    }
+}
+
+/// What a connection's handler records after each read burst for CLIENT LIST: its last
+/// command (a statistics slot of the command table, -1 before the first) and when it ran.
+///
+/// Thread-safety: thread-safe; only the connection's event loop writes it (relaxed stores).
+package final class ClientActivity: Sendable {
+    /// The statistics slot of the last command run (see ``CommandTable/statisticsName(ofSlot:)``).
+    package let lastCommand = Atomic<Int>(-1)
+    /// When the last command ran, on the monotonic clock in nanoseconds.
+    package let lastInteraction = Atomic<Int>(MonotonicClock.nanoseconds())
+
+    /// Creates it for a new connection.
+    package init() {}
 }
 
 /// One key a connection WATCHes: where, and what it saw.
@@ -148,6 +240,8 @@ package struct Session: Sendable {
     package var watched: [WatchedKey] = []
     /// Set by QUIT (and by a protocol error): close after the reply.
     package var closeAfterReply = false
+    /// CLIENT REPLY's mode.
+    package var replyMode = ReplyMode.on
     package var info: ClientInfo
 
     package init(id: Int, authenticated: Bool, info: ClientInfo) {
@@ -163,6 +257,18 @@ package struct Session: Sendable {
         }
         watched.removeAll()
     }
+}
+
+/// CLIENT REPLY: whether replies are sent.
+package enum ReplyMode: Sendable {
+    /// Every reply is sent.
+    case on
+    /// No reply is sent (CLIENT REPLY OFF).
+    case off
+    /// CLIENT REPLY SKIP just ran: the next command's reply is dropped.
+    case skipNext
+    /// This command's reply is dropped, then replies are sent again.
+    case skipThis
 }
 
 /// A session command being executed: the connection's session and its keyed call (the

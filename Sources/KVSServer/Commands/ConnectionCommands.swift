@@ -3,7 +3,8 @@ import KVS
 import NIOCore
 import RESP
 
-/// Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT, RESET.
+/// Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, RESET (CLIENT is in
+/// ClientCommands.swift).
 enum ConnectionCommands {
     static let all: [CommandSpec] = [
         .session("ping", arity: -1, flags: [.pure, .fast], group: "connection", summary: "Returns the server's liveliness response.", ping),
@@ -16,14 +17,12 @@ enum ConnectionCommands {
                  summary: "Authenticates the connection.", auth),
         .session("select", arity: 2, flags: [.fast, .barrier], group: "connection",
                  summary: "Changes the selected database.", select),
-        .session("client", arity: -2, flags: [.barrier], group: "connection",
-                 summary: "A container for client connection commands.", client),
         .session("reset", arity: 1, flags: [.noAuth, .notQueued, .fast], group: "connection",
                  summary: "Resets the connection.", reset),
     ]
 
-    /// The Redis version the server reports (the command set follows Redis 7).
-    static let redisVersion = "7.2.4"
+    /// The Redis version the server reports: the release its replies are checked against.
+    static let redisVersion = "7.0.15"
 
     static func ping(_ c: inout SessionCall) throws {
         guard c.count <= 2 else { throw CommandError.wrongArity("ping") }
@@ -126,59 +125,6 @@ enum ConnectionCommands {
         name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
-    static func client(_ c: inout SessionCall) throws {
-        let sub = c.option(1)
-        switch sub {
-        case "ID":
-            guard c.count == 2 else { throw subcommandArity(c) }
-            c.integer(reply: c.session.id)
-        case "SETNAME":
-            guard c.count == 3 else { throw subcommandArity(c) }
-            let name = c.string(2)
-            guard validName(name) || name.isEmpty else {
-                throw CommandError("ERR Client names cannot contain spaces, newlines or special characters.")
-            }
-            c.session.name = name
-            c.session.info.name = name
-            c.ok()
-        case "GETNAME":
-            guard c.count == 2 else { throw subcommandArity(c) }
-            if c.session.name.isEmpty { c.null() } else { c.bulk(c.session.name) }
-        case "LIST":
-            let now = Date()
-            var lines = c.server.clients.all.filter { $0.id != c.session.id }
-            lines.append(c.session.info)
-            lines.sort { $0.id < $1.id }
-            c.verbatim(lines.map { $0.line(now: now) + "\n" }.joined())
-        case "INFO":
-            guard c.count == 2 else { throw subcommandArity(c) }
-            c.verbatim(c.session.info.line() + "\n")
-        case "SETINFO":
-            guard c.count == 4 else { throw subcommandArity(c) }
-            let attr = c.option(2)
-            guard attr == "LIB-NAME" || attr == "LIB-VER" else {
-                throw CommandError("ERR Unrecognized option '\(c.string(2))'")
-            }
-            c.ok()
-        case "NO-EVICT", "NO-TOUCH":
-            c.ok()
-        case "HELP":
-            let lines = [
-                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "ID", "    Return the ID of the current connection.",
-                "GETNAME", "    Return the name of the current connection.",
-                "SETNAME <name>", "    Assign the name <name> to the current connection.",
-                "LIST", "    Return information about client connections.",
-                "INFO", "    Return information about the current client connection.",
-                "HELP", "    Print this help.",
-            ]
-            c.arrayHeader(lines.count)
-            for line in lines { c.simple(line) }
-        default:
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try CLIENT HELP.")
-        }
-    }
-
     static func subcommandArity(_ c: SessionCall) -> CommandError {
         CommandError("ERR wrong number of arguments for '\(c.name)|\(c.string(1).lowercased())' command")
     }
@@ -192,6 +138,11 @@ enum ConnectionCommands {
         c.session.name = ""
         c.session.info.name = ""
         c.session.authenticated = !c.server.requiresAuth
+        c.session.replyMode = .on
+        if c.session.info.isMonitor {
+            c.server.monitors.remove(id: c.session.id)
+            c.session.info.isMonitor = false
+        }
         c.simple("RESET")
     }
 }

@@ -121,7 +121,7 @@ enum MemoryCommands {
         }
         let overhead = databases.reduce(0) { $0 + $1.main + $1.expires }
         let dataset = max(0, heap.allocated - overhead)
-        let rss = ServerCommands.residentBytes()
+        let rss = InfoCommand.residentBytes()
 
         func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
         c.mapHeader(27 + databases.count)

@@ -3,11 +3,10 @@ import KVS
 import NIOCore
 import RESP
 
-/// Server commands: INFO, DBSIZE, FLUSHDB, FLUSHALL, SAVE, BGSAVE, LASTSAVE, CONFIG,
+/// Server commands: DBSIZE, FLUSHDB, FLUSHALL, SAVE, BGSAVE, LASTSAVE, CONFIG,
 /// COMMAND, SHUTDOWN, TIME.
 enum ServerCommands {
     static let all: [CommandSpec] = [
-        .session("info", arity: -1, flags: [], group: "server", summary: "Returns information and statistics about the server.", info),
         .session("dbsize", arity: 1, flags: [.readonly, .fast], group: "server", summary: "Returns the number of keys in the database.", dbsize),
         .session("flushdb", arity: -1, flags: [.write, .barrier], group: "server", summary: "Remove all keys from the current database.", flushdb),
         .session("flushall", arity: -1, flags: [.write, .barrier], group: "server", summary: "Removes all keys from all databases.", flushall),
@@ -224,120 +223,5 @@ enum ServerCommands {
         default:
             throw CommandError(formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try COMMAND HELP.")
         }
-    }
-
-    // MARK: INFO
-
-    static func info(_ c: inout SessionCall) throws {
-        let wanted = Set((1..<max(1, c.count)).map { c.string($0).lowercased() })
-        let all = wanted.isEmpty || wanted.contains("all") || wanted.contains("everything") || wanted.contains("default")
-        let server = c.server
-        let config = server.configuration
-        var sections: [String] = []
-        func want(_ name: String) -> Bool { all || wanted.contains(name) }
-        let uptime = Int(Date().timeIntervalSince(server.startedAt))
-        if want("server") {
-            sections.append(
-                """
-                # Server\r
-                redis_version:\(ConnectionCommands.redisVersion)\r
-                redis_mode:standalone\r
-                kvs_server:1\r
-                os:\(osName())\r
-                arch_bits:64\r
-                multiplexing_api:epoll\r
-                process_id:\(getpid())\r
-                tcp_port:\(config.port)\r
-                uptime_in_seconds:\(uptime)\r
-                uptime_in_days:\(uptime / 86400)\r
-                executable:kvs-server\r
-                config_file:\r
-                """)
-        }
-        if want("clients") {
-            sections.append(
-                """
-                # Clients\r
-                connected_clients:\(server.connectedClients.load(ordering: .relaxed))\r
-                maxclients:\(config.maxClients)\r
-                blocked_clients:0\r
-                """)
-        }
-        if want("memory") {
-            let rss = residentBytes()
-            sections.append(
-                """
-                # Memory\r
-                used_memory:\(rss)\r
-                used_memory_human:\(human(rss))\r
-                used_memory_rss:\(rss)\r
-                maxmemory:0\r
-                maxmemory_policy:noeviction\r
-                """)
-        }
-        if want("persistence") {
-            let p = server.persistence
-            sections.append(
-                """
-                # Persistence\r
-                loading:0\r
-                rdb_changes_since_last_save:\(p.dirty.load(ordering: .relaxed))\r
-                rdb_bgsave_in_progress:\(p.saving.load(ordering: .relaxed) ? 1 : 0)\r
-                rdb_last_save_time:\(p.lastSave.load(ordering: .relaxed))\r
-                rdb_last_bgsave_status:\(p.lastBackgroundSaveOK.load(ordering: .relaxed) ? "ok" : "err")\r
-                rdb_saves:\(p.saveCount.load(ordering: .relaxed))\r
-                aof_enabled:0\r
-                """)
-        }
-        if want("stats") {
-            sections.append(
-                """
-                # Stats\r
-                total_connections_received:\(server.totalConnections.load(ordering: .relaxed))\r
-                total_commands_processed:\(server.totalCommands.load(ordering: .relaxed))\r
-                rejected_connections:\(server.rejectedConnections.load(ordering: .relaxed))\r
-                expired_keys:0\r
-                evicted_keys:0\r
-                """)
-        }
-        if want("replication") {
-            sections.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n")
-        }
-        if want("keyspace") {
-            var text = "# Keyspace\r\n"
-            for db in server.databases where db.engine.count > 0 {
-                text += "db\(db.index):keys=\(db.engine.count),expires=\(db.engine.countWithExpiry),avg_ttl=0\r\n"
-            }
-            sections.append(text)
-        }
-        c.verbatim(sections.joined(separator: "\r\n"))
-    }
-
-    static func osName() -> String {
-        var u = utsname()
-        uname(&u)
-        let sys = withUnsafeBytes(of: u.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let rel = withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let mach = withUnsafeBytes(of: u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return "\(sys) \(rel) \(mach)"
-    }
-
-    /// The process's resident memory, from /proc/self/statm (0 where unavailable).
-    static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    static func human(_ bytes: Int) -> String {
-        let units = ["B", "K", "M", "G", "T"]
-        var v = Double(bytes)
-        var u = 0
-        while v >= 1024, u < units.count - 1 {
-            v /= 1024
-            u += 1
-        }
-        return u == 0 ? "\(bytes)B" : String(format: "%.2f", v) + units[u]
     }
 }
