@@ -72,6 +72,21 @@ struct ConfigParameter: Sendable {
                 config.maxQueryBufferLength = try memory(text, in: 1024 * 1024...Int64.max)
             }),
         ConfigParameter(name: "io-threads", value: { String($0.resolvedEventLoopThreads) }, change: .immutable),
+        ConfigParameter(
+            name: "slowlog-log-slower-than", value: { String($0.slowLogThresholdMicroseconds) },
+            change: .runtime { config, text throws(Refusal) in
+                config.slowLogThresholdMicroseconds = try integer(text, in: -1...Int64.max)
+            }),
+        ConfigParameter(
+            name: "slowlog-max-len", value: { String($0.slowLogMaxEntries) },
+            change: .runtime { config, text throws(Refusal) in
+                config.slowLogMaxEntries = try integer(text, in: 0...Int64.max)
+            }),
+        ConfigParameter(
+            name: "latency-monitor-threshold", value: { String($0.latencyMonitorThresholdMilliseconds) },
+            change: .runtime { config, text throws(Refusal) in
+                config.latencyMonitorThresholdMilliseconds = try integer(text, in: 0...Int64.max)
+            }),
     ]
 
     // MARK: Value parsers, with Redis's refusals (config.c)

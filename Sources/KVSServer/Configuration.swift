@@ -40,6 +40,14 @@ public struct ServerConfiguration: Sendable {
     public var eventLoopThreads: Int = 0
     /// Shards per database store. Default 64.
     public var shardsPerDatabase: Int = 64
+    /// Redis `slowlog-log-slower-than`, in microseconds: a command that runs longer goes to
+    /// the slow log; -1 turns it off, 0 logs every command. Default 10,000.
+    public var slowLogThresholdMicroseconds: Int = 10_000
+    /// Redis `slowlog-max-len`: the most slow-log entries kept. Default 128.
+    public var slowLogMaxEntries: Int = 128
+    /// Redis `latency-monitor-threshold`, in milliseconds: events that last longer are
+    /// recorded for LATENCY; 0 turns the monitor off. Default 0.
+    public var latencyMonitorThresholdMilliseconds: Int = 0
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

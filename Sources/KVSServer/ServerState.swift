@@ -78,6 +78,7 @@ package final class ServerState: Sendable {
         self.savePoints = Locked(configuration.savePoints)
         self.maxClients = Atomic(configuration.maxClients)
         self.persistence = Persistence(path: configuration.snapshotPath, logger: logger)
+        applyObservabilitySettings(configuration)
     }
 
     /// The configuration in effect. Connections read their limits from it when they open.
@@ -95,6 +96,7 @@ package final class ServerState: Sendable {
             password.withLock { $0 = next.requirePassword.flatMap { $0.isEmpty ? nil : $0 } }
             savePoints.withLock { $0 = next.savePoints }
             maxClients.store(next.maxClients, ordering: .relaxed)
+            applyObservabilitySettings(next)
         }
     }
 
@@ -102,6 +104,13 @@ package final class ServerState: Sendable {
     /// port): CONFIG GET port and INFO then give the port in use, as Redis does.
     package func recordBoundPort(_ port: Int) {
         live.withLock { $0.port = port }
+    }
+
+    /// Puts the slow-log and latency settings of `configuration` in effect.
+    private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
+        slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds
+        slowLog.maxEntries = configuration.slowLogMaxEntries
+        latency.thresholdMilliseconds = configuration.latencyMonitorThresholdMilliseconds
     }
 
     /// Whether clients must AUTH.

@@ -17,9 +17,7 @@ enum ConfigCommands {
             try set(&c)
         case "RESETSTAT":
             guard c.count == 2 else { throw ConnectionCommands.subcommandArity(c) }
-            c.server.totalCommands.store(0, ordering: .relaxed)
-            c.server.totalConnections.store(0, ordering: .relaxed)
-            c.server.rejectedConnections.store(0, ordering: .relaxed)
+            c.server.resetStatistics()
             c.ok()
         case "REWRITE":
             guard c.count == 2 else { throw ConnectionCommands.subcommandArity(c) }

@@ -128,25 +128,27 @@ struct SlowLogCommandTests {
 @Suite("Observability settings for CONFIG")
 struct ObservabilitySettingsTests {
     @Test func defaultsRangesAndErrorsAsRedis() async throws {
-        try await withServer { server, _ in
+        try await withServer { server, port in
+            let c = try TestClient(port: port)
             let state = server.serverState
-            #expect(state.observabilityParameters.map { "\($0.0)=\($0.1)" }
-                == ["slowlog-log-slower-than=10000", "slowlog-max-len=128", "latency-monitor-threshold=0"])
-            let setSlow = try state.setObservabilityParameter("slowlog-log-slower-than", to: "-1")
-            #expect(setSlow)
+            #expect(try c.call("CONFIG", "GET", "slowlog-*", "latency-monitor-threshold")
+                == .array([bulk("slowlog-log-slower-than"), bulk("10000"), bulk("slowlog-max-len"), bulk("128"),
+                    bulk("latency-monitor-threshold"), bulk("0")]))
+            #expect(try c.call("CONFIG", "SET", "slowlog-log-slower-than", "-1") == OK)
             #expect(state.slowLog.thresholdNanoseconds == .max, "-1 turns the slow log off")
-            let setLatency = try state.setObservabilityParameter("latency-monitor-threshold", to: "5")
-            #expect(setLatency)
+            #expect(try c.call("CONFIG", "SET", "latency-monitor-threshold", "5") == OK)
             #expect(state.latency.thresholdNanoseconds == 5_000_000)
-            let other = try state.setObservabilityParameter("maxmemory", to: "1")
-            #expect(!other, "not one of these settings")
-            #expect(throws: CommandError(
-                "ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive"
-            )) { try state.setObservabilityParameter("slowlog-log-slower-than", to: "-2") }
-            #expect(throws: CommandError(
-                "ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer"
-            )) { try state.setObservabilityParameter("slowlog-max-len", to: "abc") }
+            #expect(try c.call("CONFIG", "SET", "slowlog-log-slower-than", "-2") == err(
+                "ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive"))
+            #expect(try c.call("CONFIG", "SET", "slowlog-max-len", "abc") == err(
+                "ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer"))
             #expect(state.slowLog.maxEntries == 128, "a refused value changes nothing")
+            // All or nothing: the bad second value leaves the first unchanged.
+            #expect(try c.call("CONFIG", "SET", "slowlog-max-len", "5", "latency-monitor-threshold", "-1") == err(
+                "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument must be between 0 and 9223372036854775807 inclusive"))
+            #expect(state.slowLog.maxEntries == 128)
+            #expect(try c.call("CONFIG", "SET", "slowlog-max-len", "9999999999") == OK)
+            #expect(state.slowLog.maxEntries == 9_999_999_999)
         }
     }
 }
