@@ -12,6 +12,9 @@ package struct CommandError: Error, Sendable, Equatable {
     /// An error with a fixed text.
     package init(_ message: String) { text = Array(message.utf8) }
 
+    /// An error of these bytes, code first, already one line.
+    package init(text: [UInt8]) { self.text = text }
+
     /// An error that quotes a client's bytes, built as Redis's `addReplyErrorFormat` builds
     /// one: CR and LF at either end are trimmed (unless `trimmingNewlines` is false, as in
     /// Redis's `rejectCommandFormat`) and those inside become spaces, so the reply stays one
@@ -64,6 +67,9 @@ package struct ErrorText: ExpressibleByStringInterpolation, Sendable {
 
         /// Our own text, such as a command's name.
         package mutating func appendInterpolation(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+        /// Text built before, as it is.
+        package mutating func appendInterpolation(_ text: ErrorText) { bytes.append(contentsOf: text.bytes) }
 
         /// A client's argument, as `%s` (or `%.<limit>s`) copies it.
         package mutating func appendInterpolation(argument: ByteBuffer, limit: Int = Int.max) {

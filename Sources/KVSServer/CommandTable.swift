@@ -161,11 +161,13 @@ package final class CommandSpec: Sendable {
     /// Whether running it changes what CLIENT LIST shows beyond the last command (a barrier,
     /// EXEC, MULTI, WATCH, RESET), so the connection's entry in the client registry is refreshed.
     let updatesClientInfo: Bool
-    /// For a container command (OBJECT, MEMORY): its subcommands by lowercase name, with
-    /// Redis's arity of each (name and subcommand included). Empty for other commands.
+    /// For a container command (CLIENT, CONFIG, OBJECT...): its subcommands by lowercase
+    /// name, with Redis's arity of each (name and subcommand included). Empty for other
+    /// commands.
     package let subcommands: [String: Int]
-    /// Whether it is a container whose subcommands INFO commandstats counts apart
-    /// (`cmdstat_client|list`).
+    /// Whether it is a container: the handler checks its subcommand and arity before anything
+    /// else (Redis's `commandCheckExistence`), and INFO commandstats counts each subcommand
+    /// apart (`cmdstat_client|list`).
     let hasSubcommands: Bool
 
     init(
@@ -180,7 +182,7 @@ package final class CommandSpec: Sendable {
         self.group = group
         self.summary = summary
         self.run = run
-        self.hasSubcommands = CommandTable.subcommands[name] != nil
+        self.hasSubcommands = !subcommands.isEmpty
         self.updatesClientInfo =
             flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch" || name == "reset"
     }
@@ -190,22 +192,31 @@ package final class CommandSpec: Sendable {
         arity >= 0 ? count == arity : count >= -arity
     }
 
-    /// Redis's error for `args` when this is a container command and `args[1]` names no
-    /// subcommand of it or has the wrong number of arguments; `nil` otherwise. Redis checks
-    /// this before it queues a command in MULTI, so the handler does too.
-    func subcommandError(_ args: [ByteBuffer]) -> String? {
+    /// Redis's refusal of `args` for a container: `args[1]` names none of its subcommands,
+    /// or the subcommand has the wrong number of arguments. Nil when it fits, and for a
+    /// command that is not a container or has no subcommand argument (its own arity decides).
+    func subcommandError(_ args: [ByteBuffer]) -> CommandError? {
         Self.subcommandError(command: name, subcommands: subcommands, args)
     }
 
-    /// ``subcommandError(_:)`` for the command `command` with `subcommands`.
-    static func subcommandError(command: String, subcommands: [String: Int], _ args: [ByteBuffer]) -> String? {
+    /// ``subcommandError(_:)`` for the container `command` with `subcommands`: a container's
+    /// body checks again with it, so that no path reaches its arguments unchecked.
+    static func subcommandError(command name: String, subcommands: [String: Int], _ args: [ByteBuffer]) -> CommandError? {
         guard !subcommands.isEmpty, args.count >= 2 else { return nil }
-        let sub = String(buffer: args[1])
-        guard let arity = subcommands[sub.lowercased()] else {
-            return "ERR unknown subcommand '\(sub.prefix(128))'. Try \(command.uppercased()) HELP."
+        let sub = lowercasedName(args[1])
+        guard let arity = subcommands[sub] else {
+            return CommandError(
+                formatting: "ERR unknown subcommand '\(argument: args[1], limit: 128)'. Try \(name.uppercased()) HELP.",
+                trimmingNewlines: false)
         }
         let fits = arity >= 0 ? args.count == arity : args.count >= -arity
-        return fits ? nil : "ERR wrong number of arguments for '\(command)|\(sub.lowercased())' command"
+        return fits ? nil : CommandError("ERR wrong number of arguments for '\(name)|\(sub)' command")
+    }
+
+    /// `bytes` lowercased in ASCII only, as Redis's case-insensitive command tables compare
+    /// names (no Unicode mapping turns another byte into an ASCII letter).
+    static func lowercasedName(_ bytes: ByteBuffer) -> String {
+        String(decoding: bytes.readableBytesView.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Builds a keyed spec from one generic implementation.
@@ -284,16 +295,6 @@ package struct CommandTable: Sendable {
     /// The `container|subcommand` names of those slots, in slot order.
     private let subcommandNames: [String]
 
-    /// The subcommands counted apart in INFO commandstats, by container (Redis 7 names
-    /// them `container|subcommand`); another subcommand counts as the container's.
-    static let subcommands: [String: [String]] = [
-        "client": ["caching", "getname", "getredir", "help", "id", "info", "kill", "list", "no-evict", "pause", "reply",
-                   "setinfo", "setname", "tracking", "trackinginfo", "unblock", "unpause"],
-        "command": ["count", "docs", "getkeys", "help", "info", "list"],
-        "config": ["get", "help", "resetstat", "rewrite", "set"],
-        "latency": ["doctor", "graph", "help", "histogram", "history", "latest", "reset"],
-        "slowlog": ["get", "help", "len", "reset"],
-    ]
     /// The specs, sorted by name.
     package let sorted: [CommandSpec]
 
@@ -315,8 +316,8 @@ package struct CommandTable: Sendable {
         self.slots = slots
         self.shift = 64 - bits
         var names: [String] = []
-        for container in Self.subcommands.keys.sorted() {
-            for sub in Self.subcommands[container] ?? [] { names.append("\(container)|\(sub)") }
+        for spec in all.sorted(by: { $0.name < $1.name }) where spec.hasSubcommands {
+            for sub in spec.subcommands.keys.sorted() { names.append("\(spec.name)|\(sub)") }
         }
         self.subcommandNames = names
         self.subcommandSlots = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, (1 << bits) + $0) })
@@ -331,12 +332,12 @@ package struct CommandTable: Sendable {
     package var slotCount: Int { slots.count + subcommandNames.count }
 
     /// The statistics slot of the container `spec` (in table slot `slot`) run with
-    /// subcommand `sub`: the subcommand's own, or the container's for one not counted apart.
+    /// subcommand `sub`, one of its subcommands (``CommandSpec/subcommandError(_:)`` found
+    /// no error).
     ///
     /// - Complexity: O(length of `sub`): called only for containers, never for GET or SET.
     package func statisticsSlot(of spec: CommandSpec, slot: Int, subcommand sub: ByteBuffer) -> Int {
-        guard sub.readableBytes <= 16 else { return slot }
-        return subcommandSlots["\(spec.name)|\(String(buffer: sub).lowercased())"] ?? slot
+        subcommandSlots["\(spec.name)|\(CommandSpec.lowercasedName(sub))"] ?? slot
     }
 
     /// The name INFO commandstats gives statistics slot `slot` (`get`, `client|list`).

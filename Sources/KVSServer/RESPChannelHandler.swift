@@ -273,34 +273,29 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         let args = state.call.args
         guard let found = server.commands.lookupWithSlot(args[0]) else {
             if state.session.queued != nil { state.session.queueFailed = true }
-            reply(error: unknownCommand(args))
+            state.call.error(unknownCommand(args))
             recordRejected(slot: nil)
             return
         }
         let spec = found.spec
         var slot = found.slot
+        // Redis's order (`processCommand`): unknown command, unknown subcommand, arity,
+        // authentication, MULTI rules.
         if spec.hasSubcommands, args.count > 1 {
-            slot = server.commands.statisticsSlot(of: spec, slot: slot, subcommand: args[1])
-            // An unknown subcommand: Redis refuses it before any command runs, so it counts
-            // as an error only (-1: no command's statistics).
-            if slot == found.slot { slot = -1 }
+            let subcommandSlot = server.commands.statisticsSlot(of: spec, slot: slot, subcommand: args[1])
+            if let error = spec.subcommandError(args) {
+                // An unknown subcommand counts as an error only, a known one as its rejected call.
+                reject(error, spec: spec, slot: subcommandSlot == found.slot ? nil : subcommandSlot)
+                return
+            }
+            slot = subcommandSlot
         }
-        // Redis's order: unknown command, arity, authentication, MULTI rules.
         guard spec.accepts(args.count) else {
-            if state.session.queued != nil { state.session.queueFailed = true }
-            reply(error: CommandError.wrongArity(spec.name).message)
-            recordRejected(slot: slot)
+            reject(CommandError.wrongArity(spec.name), spec: spec, slot: slot)
             return
         }
         if !state.session.authenticated, !spec.flags.contains(.noAuth) {
-            if state.session.queued != nil { state.session.queueFailed = true }
-            reply(error: "NOAUTH Authentication required.")
-            recordRejected(slot: slot)
-            return
-        }
-        if state.session.queued != nil, !spec.subcommands.isEmpty, let message = spec.subcommandError(args) {
-            state.session.queueFailed = true
-            reply(error: message)
+            reject(CommandError("NOAUTH Authentication required."), spec: spec, slot: slot)
             return
         }
         if state.session.queued != nil, spec.flags.contains(.noMulti), spec.name != "watch" {
@@ -325,7 +320,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             case .session(let run): try run(&state)
             }
         } catch let error as CommandError {
-            reply(error: error.message)
+            state.call.error(error)
         } catch let error as KVSError {
             reply(error: "ERR \(error.message)")
         } catch {
@@ -353,6 +348,25 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     // MARK: - Statistics, slow log, monitors, pause, CLIENT REPLY
+
+    /// Refuses a command before it runs, as Redis's `rejectCommand`: a transaction being
+    /// queued is marked failed; a refused EXEC discards the transaction and its watches and
+    /// answers `EXECABORT` quoting the reason (`execCommandAbort`).
+    private func reject(_ error: CommandError, spec: CommandSpec, slot: Int?) {
+        if spec.name == "exec" {
+            state.session.queued = nil
+            state.session.queueFailed = false
+            state.session.info.inMulti = -1
+            state.session.unwatchAll(server: server)
+            state.session.info.watching = 0
+            let reason = error.text.starts(with: Array("ERR ".utf8)) ? Array(error.text.dropFirst(4)) : error.text
+            state.call.error(CommandError(text: Array("EXECABORT Transaction discarded because of: ".utf8) + reason))
+        } else {
+            if state.session.queued != nil { state.session.queueFailed = true }
+            state.call.error(error)
+        }
+        recordRejected(slot: slot)
+    }
 
     /// Counts a command refused before it ran (`slot` nil: an unknown command).
     private func recordRejected(slot: Int?) {
@@ -471,13 +485,17 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     /// Redis's reply to an unknown command.
-    private func unknownCommand(_ args: [ByteBuffer]) -> String {
-        func clip(_ b: ByteBuffer) -> String {
-            let s = String(buffer: b)
-            return s.count > 128 ? String(s.prefix(128)) : s
+    ///
+    /// As Redis's `commandCheckExistence` builds it: the name and the arguments are quoted
+    /// as `%.128s` quotes them, and arguments are added while the list is under 128 bytes.
+    private func unknownCommand(_ args: [ByteBuffer]) -> CommandError {
+        var list = ErrorText(stringLiteral: "")
+        for argument in args.dropFirst() {
+            guard list.bytes.count < 128 else { break }
+            list = "\(list)'\(argument: argument, limit: 128 - list.bytes.count)' "
         }
-        var text = "ERR unknown command '\(clip(args[0]))', with args beginning with: "
-        for a in args.dropFirst() { text += "'\(clip(a))' " }
-        return text
+        return CommandError(
+            formatting: "ERR unknown command '\(argument: args[0], limit: 128)', with args beginning with: \(list)",
+            trimmingNewlines: false)
     }
 }

@@ -7,22 +7,19 @@ import RESP
 enum ClientCommands {
     static let all: [CommandSpec] = [
         .session("client", arity: -2, flags: [.barrier], group: "connection",
-                 summary: "A container for client connection commands.", client)
+                 summary: "A container for client connection commands.", subcommands: subcommands, client)
     ]
 
     /// Redis's arity of each subcommand (name included, as for commands).
-    static let arities: [String: Int] = [
-        "ID": 2, "GETNAME": 2, "SETNAME": 3, "INFO": 2, "LIST": -2, "KILL": -3, "PAUSE": -3, "UNPAUSE": 2,
-        "REPLY": 3, "NO-EVICT": 3, "GETREDIR": 2, "TRACKING": -3, "TRACKINGINFO": 2, "CACHING": 3,
-        "UNBLOCK": -3, "HELP": 2, "SETINFO": 4,
+    static let subcommands: [String: Int] = [
+        "id": 2, "getname": 2, "setname": 3, "info": 2, "list": -2, "kill": -3, "pause": -3, "unpause": 2,
+        "reply": 3, "no-evict": 3, "getredir": 2, "tracking": -3, "trackinginfo": 2, "caching": 3,
+        "unblock": -3, "help": 2, "setinfo": 4,
     ]
 
     static func client(_ c: inout SessionCall) throws {
+        if let error = CommandSpec.subcommandError(command: "client", subcommands: subcommands, c.args) { throw error }
         let sub = c.option(1)
-        guard let arity = arities[sub] else {
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try CLIENT HELP.")
-        }
-        guard arity >= 0 ? c.count == arity : c.count >= -arity else { throw ConnectionCommands.subcommandArity(c) }
         switch sub {
         case "ID":
             c.integer(reply: c.session.id)

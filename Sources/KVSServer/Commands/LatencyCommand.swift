@@ -9,12 +9,12 @@ import RESP
 enum LatencyCommand {
     static let all: [CommandSpec] = [
         .session("latency", arity: -2, flags: [.admin], group: "server",
-                 summary: "A container for latency diagnostics commands.", latency)
+                 summary: "A container for latency diagnostics commands.", subcommands: subcommands, latency)
     ]
 
     /// Redis's arity of each subcommand.
-    static let arities: [String: Int] = [
-        "LATEST": 2, "HISTORY": 3, "RESET": -2, "DOCTOR": 2, "GRAPH": 3, "HISTOGRAM": -2, "HELP": 2,
+    static let subcommands: [String: Int] = [
+        "latest": 2, "history": 3, "reset": -2, "doctor": 2, "graph": 3, "histogram": -2, "help": 2,
     ]
 
     /// DOCTOR's reply while the monitor is off (Redis's text).
@@ -22,11 +22,8 @@ enum LatencyCommand {
         "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
 
     static func latency(_ c: inout SessionCall) throws {
+        if let error = CommandSpec.subcommandError(command: "latency", subcommands: subcommands, c.args) { throw error }
         let sub = c.option(1)
-        guard let arity = arities[sub] else {
-            throw CommandError("ERR unknown subcommand '\(c.string(1))'. Try LATENCY HELP.")
-        }
-        guard arity >= 0 ? c.count == arity : c.count >= -arity else { throw ConnectionCommands.subcommandArity(c) }
         let monitor = c.server.latency
         switch sub {
         case "LATEST":

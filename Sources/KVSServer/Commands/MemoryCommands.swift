@@ -53,9 +53,7 @@ enum MemoryCommands {
     static let observedPeak = Atomic<Int>(0)
 
     static func memory(_ c: inout SessionCall) throws {
-        if let message = CommandSpec.subcommandError(command: "memory", subcommands: subcommands, c.args) {
-            throw CommandError(message)
-        }
+        if let error = CommandSpec.subcommandError(command: "memory", subcommands: subcommands, c.args) { throw error }
         switch c.option(1) {
         case "HELP":
             c.arrayHeader(help.count)

@@ -35,9 +35,7 @@ enum ObjectCommands {
     ]
 
     static func object<A: KeyAccess>(_ c: inout Call<A>) throws {
-        if let message = CommandSpec.subcommandError(command: "object", subcommands: subcommands, c.args) {
-            throw CommandError(message)
-        }
+        if let error = CommandSpec.subcommandError(command: "object", subcommands: subcommands, c.args) { throw error }
         let sub = c.option(1)
         if sub == "HELP" {
             c.arrayHeader(help.count)

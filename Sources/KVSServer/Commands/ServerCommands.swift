@@ -13,8 +13,10 @@ enum ServerCommands {
         .session("save", arity: 1, flags: [.admin, .noMulti, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk.", save),
         .session("bgsave", arity: -1, flags: [.admin, .barrier], group: "server", summary: "Asynchronously saves the database(s) to disk.", bgsave),
         .session("lastsave", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the Unix timestamp of the last successful save to disk.", lastsave),
-        .session("config", arity: -2, flags: [.admin, .barrier], group: "server", summary: "A container for server configuration commands.", ConfigCommands.config),
-        .session("command", arity: -1, flags: [.pure], group: "server", summary: "Returns detailed information about all commands.", command),
+        .session("config", arity: -2, flags: [.admin, .barrier], group: "server", summary: "A container for server configuration commands.",
+                 subcommands: ["get": -3, "set": -4, "resetstat": 2, "rewrite": 2, "help": 2], ConfigCommands.config),
+        .session("command", arity: -1, flags: [.pure], group: "server", summary: "Returns detailed information about all commands.",
+                 subcommands: ["count": 2, "info": -2, "docs": -2, "list": -2, "getkeys": -4, "help": 2], command),
         .session("shutdown", arity: -1, flags: [.admin, .noMulti, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
         .session("time", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the server time.", time),
     ]

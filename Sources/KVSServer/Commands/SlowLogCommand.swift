@@ -6,7 +6,7 @@ import RESP
 enum SlowLogCommand {
     static let all: [CommandSpec] = [
         .session("slowlog", arity: -2, flags: [.admin], group: "server",
-                 summary: "A container for slow log commands.", slowlog)
+                 summary: "A container for slow log commands.", subcommands: ["get": -2, "len": 2, "reset": 2, "help": 2], slowlog)
     ]
 
     static func slowlog(_ c: inout SessionCall) throws {

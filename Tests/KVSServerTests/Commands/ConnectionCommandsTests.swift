@@ -23,6 +23,11 @@ struct ConnectionCommandsTests {
             let c = try TestClient(port: port)
             #expect(try c.call("FOO", "a", "b") == err("ERR unknown command 'FOO', with args beginning with: 'a' 'b' "))
             #expect(try c.call("foo") == err("ERR unknown command 'foo', with args beginning with: "))
+            // Arguments are quoted as C's `%.*s` quotes them: up to a NUL byte, and while the
+            // list is under 128 bytes.
+            let long = [UInt8](repeating: UInt8(ascii: "x"), count: 200)
+            #expect(try c.callBytes([Array("FOO".utf8), Array("a".utf8) + [0] + Array("b".utf8), long, Array("c".utf8)])
+                == err("ERR unknown command 'FOO', with args beginning with: 'a' '\(String(repeating: "x", count: 124))' "))
             #expect(try c.call("gEt", "k") == NIL)  // names are case-insensitive
             #expect(try c.callBytes([Array("GET".utf8) + [0], Array("k".utf8)]).errorMessage?.hasPrefix("ERR unknown command") == true)
             #expect(try c.call(String(repeating: "x", count: 40)).errorMessage?.hasPrefix("ERR unknown command") == true)

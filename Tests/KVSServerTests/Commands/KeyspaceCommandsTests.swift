@@ -153,13 +153,16 @@ struct KeyspaceCommandsTests {
     @Test func swapdbMovesDeadlinesWithTheirKeys() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
-            try c.call("SET", "short", "v", "PX", "50")
+            // 1.5 s: room for the three commands below even on a loaded machine (a 50 ms
+            // deadline passed before EXISTS under a parallel build), short enough to wait for.
+            try c.call("SET", "short", "v", "PX", "1500")
             try c.call("SWAPDB", "0", "3")
             try c.call("SELECT", "3")
             #expect(try c.call("EXISTS", "short") == int(1))
-            // Expiry works in the new database: the key goes, and the key count follows.
+            // Expiry works in the new database: the key goes, and the key count follows
+            // (polled for up to 10 s).
             var gone = false
-            for _ in 0..<200 where !gone {
+            for _ in 0..<1000 where !gone {
                 try await Task.sleep(for: .milliseconds(10))
                 gone = try c.call("DBSIZE") == int(0)
             }

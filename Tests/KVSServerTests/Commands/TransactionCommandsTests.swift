@@ -99,6 +99,39 @@ struct TransactionCommandsTests {
         }
     }
 
+    /// A container's subcommand and its arity are checked before anything else, as Redis
+    /// does: inside MULTI a bad one is refused at once and makes EXEC abort.
+    @Test func containerSubcommandsCheckedWhenQueued() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            #expect(try c.call("CLIENT") == err("ERR wrong number of arguments for 'client' command"))
+            #expect(try c.call("OBJECT", "encoding") == err("ERR wrong number of arguments for 'object|encoding' command"))
+            #expect(try c.call("CLIENT", "KILL\r\nX") == err("ERR unknown subcommand 'KILL  X'. Try CLIENT HELP."))
+            try c.call("MULTI")
+            #expect(try c.call("CLIENT", "FOO") == err("ERR unknown subcommand 'FOO'. Try CLIENT HELP."))
+            #expect(try c.call("CONFIG", "SET", "x") == err("ERR wrong number of arguments for 'config|set' command"))
+            #expect(try c.call("COMMAND", "GETKEYS", "get") == err("ERR wrong number of arguments for 'command|getkeys' command"))
+            #expect(try c.call("SLOWLOG", "LEN", "x") == err("ERR wrong number of arguments for 'slowlog|len' command"))
+            #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
+        }
+    }
+
+    /// EXEC refused before it runs (here: its arity) discards the transaction and its
+    /// watches, quoting the reason, as Redis's `execCommandAbort`.
+    @Test func refusedExecAbortsTheTransaction() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            let abort = err("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")
+            #expect(try c.call("EXEC", "x") == abort)
+            try c.call("WATCH", "k")
+            try c.call("MULTI")
+            try c.call("SET", "k", "1")
+            #expect(try c.call("EXEC", "extra") == abort)
+            #expect(try c.call("EXEC") == err("ERR EXEC without MULTI"))
+            #expect(try c.call("GET", "k") == NIL)
+        }
+    }
+
     @Test func writingTheSameValueStillCountsAsAChange() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
