@@ -77,7 +77,7 @@ for target in "${targets[@]}"; do
   echo "corpus: $(find "$corpus" -type f | wc -l) files found, $(find "Tests/Fuzz/Corpus/$target" -type f | wc -l) seeds"
   found=$(find "$artifacts" -type f -newer "$log.start")
   if [[ $code -ne 0 || -n "$found" ]]; then
-    echo "=== $target FAILED (exit code $code); the report:"
+    echo "=== $target FAILED (libFuzzer exit code $code, $(echo "$found" | grep -c . || true) new artifacts); the report:"
     grep -E "Fatal error|ERROR: |==[0-9]+==|SUMMARY|deadly signal|Test unit written|ALARM|#[0-9]+ 0x" "$log" | head -n 40 || true
     for artifact in $found; do
       echo "--- $artifact (reproduce: $scratch/release/$target $artifact)"
