@@ -1,0 +1,1 @@
+// Declarations only (include/CLibFuzzer.h): libFuzzer's runtime defines the driver.
