@@ -24,7 +24,8 @@ enum TransactionCommands {
                  summary: "Discards a transaction.", discard),
         .session("watch", arity: -2, flags: [.notQueued, .noMulti, .fast], keys: (1, -1, 1), group: "transactions",
                  summary: "Monitors changes to keys to determine the execution of a transaction.", watch),
-        .session("unwatch", arity: 1, flags: [.notQueued, .fast], group: "transactions",
+        // Queued inside MULTI, as in Redis (EXEC drops the watches anyway).
+        .session("unwatch", arity: 1, flags: [.fast], group: "transactions",
                  summary: "Forgets about watched keys of a transaction.", unwatch),
     ]
 

@@ -132,6 +132,16 @@ struct TransactionCommandsTests {
         }
     }
 
+    /// UNWATCH inside MULTI is queued and answers OK in EXEC's reply, as in Redis.
+    @Test func unwatchIsQueued() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("MULTI")
+            #expect(try c.call("UNWATCH") == .simpleString("QUEUED"))
+            #expect(try c.call("EXEC") == .array([OK]))
+        }
+    }
+
     @Test func writingTheSameValueStillCountsAsAChange() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
