@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""Differential test: kvs-server against a real redis-server, reply by reply.
+
+Starts both servers on free ports, sends the same seeded random command sequences to both
+(grammar.py), compares every reply by its RESP type and value (compare.py), then each touched
+database's whole keyspace, and FLUSHALLs both. A divergence, a crash or a hang is minimised by
+delta debugging to a short reproduction, printed as redis-cli lines with both replies.
+
+    python3 Tests/differential/differential.py --ci                     # fixed seeds, a few minutes
+    python3 Tests/differential/differential.py --seed 7 --commands 1000000   # long mode
+
+Standard library only. See docs/kvs-server.md, "Differential testing".
+"""
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from compare import canonical, command_name, compare_exec, diff_keyspace, dump_keyspace, rule_for, scan_all  # noqa: E402
+from grammar import BY_NAME, NOT_GENERATED, SCAN_ALL, Grammar, Step  # noqa: E402
+from resp import Connection, ConnectionLost, Reply, format_reply, quote_arg  # noqa: E402
+
+# Where kvs-server deliberately differs from Redis, so the harness does not compare it. Each
+# entry is also listed under "Known differences from Redis" in docs/kvs-server.md. A
+# divergence that is a bug does not belong here: it is reported.
+EXCLUSIONS: Dict[str, str] = {
+    "scan-cursor": "SCAN's cursor names a shard and COUNT is a hint (whole shards are returned), so single "
+                   "SCAN calls are compared by shape and errors only; a complete iteration (SCAN-ALL) is "
+                   "compared as a set of keys against Redis's.",
+    "dbsize-expired": "Redis's DBSIZE also counts keys whose deadline has passed until lazy or active expiry "
+                      "reclaims them (SET with a past EXAT/PXAT leaves one in Redis 7.0), so its figure depends "
+                      "on timing; kvs removes such a key at once. When DBSIZE differs, Redis's is taken again "
+                      "after a KEYS * (which reclaims expired keys), outside MULTI.",
+    "client-setinfo-no-touch": "CLIENT SETINFO and CLIENT NO-TOUCH are Redis 7.2 subcommands that kvs accepts; "
+                               "the oracle (redis-server 7.0.15) answers 'unknown subcommand', so neither is sent.",
+}
+
+# The databases compared at the end of every sequence (the grammar SELECTs only 0 to 2).
+DATABASES = (0, 1, 2)
+
+CI_SEEDS = (1, 2, 3, 4, 5, 6)
+CI_COMMANDS = 12000
+
+REDIS_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """One server process we started: its port, a temporary folder, and restart on demand."""
+
+    def __init__(self, name: str, argv_for_port: Callable[[int, str], List[str]], timeout: float) -> None:
+        self.name = name
+        self.argv_for_port = argv_for_port
+        self.timeout = timeout
+        self.dir = tempfile.mkdtemp(prefix="differential-%s." % name)
+        self.proc: Optional[subprocess.Popen] = None
+        self.port = 0
+        self.starts = 0
+
+    def start(self) -> None:
+        last = ""
+        for _ in range(5):
+            self.port = free_port()
+            log = open(os.path.join(self.dir, "server.log"), "ab")
+            self.proc = subprocess.Popen(self.argv_for_port(self.port, self.dir), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.dir)
+            log.close()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    c = Connection(self.port, timeout=2)
+                    ok = c.call(b"PING") == Reply("simple", b"PONG")
+                    c.close()
+                    if ok:
+                        self.starts += 1
+                        return
+                except (OSError, ConnectionLost):
+                    time.sleep(0.05)
+            last = self.log_tail()
+            self.stop()
+        raise RuntimeError("%s did not start:\n%s" % (self.name, last))
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def connect(self) -> Connection:
+        return Connection(self.port, timeout=self.timeout)
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            with open(os.path.join(self.dir, "server.log"), "rb") as f:
+                return f.read()[-n:].decode("latin-1")
+        except OSError:
+            return ""
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@dataclass
+class Divergence:
+    """Where a replay stopped agreeing.
+
+    kind: reply, crash, hang, closed (kvs closed the connection), keyspace or scan;
+    command: the diverging command's name; step: its index in the sequence;
+    redis, kvs: the two replies as printed; detail: what tells this divergence from others
+    of the same command (the two replies' types or error texts, for grouping).
+    """
+
+    kind: str
+    command: str
+    step: int
+    redis: str
+    kvs: str
+    detail: str = ""
+
+    @property
+    def signature(self) -> Tuple[str, str, str]:
+        return (self.kind, self.command, self.detail)
+
+
+def reply_summary(reply: Reply) -> str:
+    """A reply's type, or an error's first three words: groups divergences by what differs."""
+    if reply.kind == "error":
+        return " ".join(reply.value.decode("latin-1").split(" ")[:3])
+    if reply.kind == "array" and reply.value and all(x.kind == "error" for x in reply.value):
+        return "array of errors"
+    return reply.kind
+
+
+def replies_detail(a: Reply, b: Reply) -> str:
+    return "%s / %s" % (reply_summary(a), reply_summary(b))
+
+
+class Pair:
+    """The two servers, and replaying one sequence on both."""
+
+    def __init__(self, kvs_binary: str, timeout: float) -> None:
+        self.redis = Server("redis", lambda port, d: ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                                      "--save", "", "--appendonly", "no", "--dir", d],
+                            REDIS_TIMEOUT)
+        self.kvs = Server("kvs", lambda port, d: [kvs_binary, "--port", str(port), "--save", "", "--dir", d], timeout)
+
+    def start(self) -> None:
+        self.redis.start()
+        self.kvs.start()
+
+    def stop(self) -> None:
+        self.redis.cleanup()
+        self.kvs.cleanup()
+
+    def ensure_kvs(self) -> None:
+        """Restarts kvs-server if it died or stopped answering."""
+        if self.kvs.alive():
+            try:
+                c = Connection(self.kvs.port, timeout=self.kvs.timeout)
+                ok = c.call(b"PING") == Reply("simple", b"PONG")
+                c.close()
+                if ok:
+                    return
+            except (OSError, ConnectionLost):
+                pass
+        self.kvs.restart()
+
+    def flushall(self) -> None:
+        for server in (self.redis, self.kvs):
+            c = server.connect()
+            c.call(b"FLUSHALL")
+            c.close()
+
+    def run(self, steps: Sequence[Step]) -> Optional[Divergence]:
+        """Replays `steps` on both servers (FLUSHALLed first); the first divergence, or None."""
+        self.ensure_kvs()
+        self.flushall()
+        conns: Dict[str, List[Connection]] = {"redis": [], "kvs": []}
+        try:
+            for server, name in ((self.redis, "redis"), (self.kvs, "kvs")):
+                conns[name] = [server.connect(), server.connect()]
+            result = self._replay(steps, conns)
+            if result is not None:
+                return result
+        except ConnectionLost as e:
+            return self._lost(e, "connect", -1)
+        finally:
+            for cs in conns.values():
+                for c in cs:
+                    c.close()
+        try:
+            result = self._compare_keyspace(len(steps))
+        except ConnectionLost as e:
+            return self._lost(e, "keyspace dump", len(steps))
+        self.flushall()
+        return result
+
+    def _lost(self, error: ConnectionLost, command: str, step: int) -> Divergence:
+        """kvs-server crashed (exited), hung (no reply in time) or closed the connection."""
+        deadline = time.monotonic() + 3
+        while self.kvs.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self.kvs.alive():
+            return Divergence("crash", command, step, "(a reply)",
+                              "kvs-server exited (%s); its log ends:\n%s" % (error, self.kvs.log_tail(1500).strip()))
+        kind = "hang" if "timeout" in str(error) else "closed"
+        return Divergence(kind, command, step, "(a reply)", "kvs-server: %s" % error)
+
+    def _replay(self, steps: Sequence[Step], conns) -> Optional[Divergence]:
+        in_multi = [False, False]
+        queued: List[List[Tuple[str, str]]] = [[], []]
+        for i, (ci, args) in enumerate(steps):
+            name = command_name(args)
+            if args[0] == SCAN_ALL:
+                if in_multi[ci]:
+                    continue
+                a = scan_all(conns["redis"][ci], args[1:])
+                try:
+                    b = scan_all(conns["kvs"][ci], args[1:])
+                except ConnectionLost as e:
+                    return self._lost(e, "scan", i)
+                if a[0] == "error" and b[0] == "error":
+                    same = a[1] == b[1]
+                else:
+                    same = a == b
+                if not same:
+                    return Divergence("scan", "scan-all", i, _scan_text(a), _scan_text(b), "%s / %s" % (a[0], b[0]))
+                continue
+            label = _label(args)
+            conns["redis"][ci].send(args)
+            a = conns["redis"][ci].read_reply()
+            try:
+                conns["kvs"][ci].send(args)
+                b = conns["kvs"][ci].read_reply()
+            except ConnectionLost as e:
+                return self._lost(e, label, i)
+            if name == "exec":
+                bad = compare_exec(a, b, queued[ci])
+                if bad is not None:
+                    detail = replies_detail(a, b)
+                    if bad != "exec":
+                        detail = _exec_detail(a, b, queued[ci])
+                    return Divergence("reply", bad, i, format_reply(a), format_reply(b), detail)
+            else:
+                rule = "exact" if in_multi[ci] and a == Reply("simple", b"QUEUED") else rule_for(args)
+                if (name == "dbsize" and not in_multi[ci] and a.kind == "int" and b.kind == "int" and a != b):
+                    a = _redis_live_dbsize(conns["redis"][ci])  # see EXCLUSIONS["dbsize-expired"]
+                if canonical(a, rule, name) != canonical(b, rule, name):
+                    return Divergence("reply", label, i, format_reply(a), format_reply(b), replies_detail(a, b))
+            # Follow the transaction state by Redis's replies (the oracle).
+            if name == "multi" and a == Reply("simple", b"OK"):
+                in_multi[ci], queued[ci] = True, []
+            elif in_multi[ci] and a == Reply("simple", b"QUEUED"):
+                queued[ci].append((rule_for(args), name))
+            elif name in ("exec", "discard", "reset"):
+                in_multi[ci], queued[ci] = False, []
+        return None
+
+    def _compare_keyspace(self, step: int) -> Optional[Divergence]:
+        c = self.redis.connect()
+        a = dump_keyspace(c, DATABASES)
+        c.close()
+        c = self.kvs.connect()
+        b = dump_keyspace(c, DATABASES)
+        c.close()
+        lines, what = diff_keyspace(a, b)
+        if lines:
+            return Divergence("keyspace", "keyspace", step, "\n".join(lines), "", what)
+        return None
+
+
+def _redis_live_dbsize(conn: Connection) -> Reply:
+    """Redis's DBSIZE once its logically expired keys are gone: KEYS * deletes each expired key
+    it meets (lazy expiry), so the DBSIZE after it counts live keys only."""
+    conn.call(b"KEYS", b"*")
+    return conn.call(b"DBSIZE")
+
+
+def _exec_detail(a: Reply, b: Reply, queued) -> str:
+    """The first differing element of two EXEC replies, summarised."""
+    for (rule, name), x, y in zip(queued, a.value, b.value):
+        if canonical(x, rule, name) != canonical(y, rule, name):
+            return replies_detail(x, y)
+    return ""
+
+
+def _label(args) -> str:
+    """The command's name for grouping; with the subcommand for container commands."""
+    name = command_name(args)
+    if name in ("client", "command", "config") and len(args) > 1:
+        return name + " " + args[1].decode("latin-1").lower()
+    return name
+
+
+def _scan_text(r) -> str:
+    if r[0] == "keys":
+        return "keys: " + ", ".join(sorted(quote_arg(k) for k in r[1]))
+    if r[0] == "error":
+        return format_reply(r[1])
+    return "bad reply: %s" % (r[1],)
+
+
+def ddmin(items: List, fails: Callable[[List], bool], budget: int = 400) -> List:
+    """Delta debugging (Zeller's ddmin): a 1-minimal sublist of `items` for which `fails` holds.
+
+    `fails(items)` must hold on entry. `budget` bounds the number of `fails` calls.
+    """
+    calls = 0
+    n = 2
+    while len(items) >= 2 and calls < budget:
+        chunk = (len(items) + n - 1) // n
+        parts = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+        reduced = False
+        for part in parts:
+            calls += 1
+            if fails(part):
+                items, n, reduced = part, 2, True
+                break
+            if calls >= budget:
+                break
+        if not reduced and len(parts) > 2:
+            for j in range(len(parts)):
+                rest = [x for k, p in enumerate(parts) if k != j for x in p]
+                calls += 1
+                if fails(rest):
+                    items, n, reduced = rest, max(n - 1, 2), True
+                    break
+                if calls >= budget:
+                    break
+        if not reduced:
+            if n >= len(items):
+                break
+            n = min(len(items), n * 2)
+    return items
+
+
+def format_step(step: Step) -> str:
+    ci, args = step
+    if args[0] == SCAN_ALL:
+        text = "# a complete SCAN iteration: SCAN <cursor> " + " ".join(quote_arg(a) for a in args[1:])
+    else:
+        text = " ".join(quote_arg(a) for a in args)
+    return ("[second connection] " if ci == 1 else "") + text
+
+
+@dataclass
+class Finding:
+    divergence: Divergence
+    steps: List[Step]
+    seed: str
+    count: int = 1
+    minimised: bool = False
+
+    def report(self) -> str:
+        d = self.divergence
+        out = ["### %s: %s, %s (%s; seen %d time%s; first in sequence %s)" % (
+            d.command, d.kind, d.detail, "minimised" if self.minimised else "not minimised", self.count,
+            "" if self.count == 1 else "s", self.seed)]
+        out.append("```")
+        out += [format_step(s) for s in self.steps]
+        out.append("```")
+        if d.kind == "keyspace":
+            out.append("Keyspace after the sequence differs:\n```\n%s\n```" % d.redis)
+        else:
+            out.append("Redis:\n```\n%s\n```\nkvs:\n```\n%s\n```" % (d.redis, d.kvs))
+        return "\n".join(out)
+
+
+def minimise(pair: Pair, steps: List[Step], first: Divergence, budget: int) -> Tuple[List[Step], Divergence]:
+    if first.kind not in ("keyspace",) and first.step >= 0:
+        steps = steps[: first.step + 1]
+    last = [first]
+
+    def fails(candidate: List[Step]) -> bool:
+        if not candidate:
+            return False
+        d = pair.run(candidate)
+        if d is not None and d.signature == first.signature:
+            last[0] = d
+            return True
+        return False
+
+    small = ddmin(list(steps), fails, budget)
+    # Replay the result once more so the printed replies are the minimal sequence's own.
+    d = pair.run(small)
+    return small, (d if d is not None and d.signature == first.signature else last[0])
+
+
+def available_commands(pair: Pair) -> set:
+    c = pair.kvs.connect()
+    r = c.call(b"COMMAND", b"LIST")
+    c.close()
+    if r.kind != "array":
+        raise RuntimeError("COMMAND LIST on kvs-server answered %s" % format_reply(r))
+    return {x.value.decode().lower() for x in r.value}
+
+
+def run(args) -> int:
+    pair = Pair(os.path.abspath(args.kvs_server), args.timeout)
+    findings: Dict[Tuple[str, str], Finding] = {}
+    total = 0
+    sequences = 0
+    started = time.monotonic()
+    try:
+        pair.start()
+        kvs_commands = available_commands(pair)
+        ungrammared = sorted(kvs_commands - set(BY_NAME) - set(NOT_GENERATED))
+        status = 0
+        if ungrammared:
+            print("differential: kvs-server implements commands the grammar does not generate: %s "
+                  "(add rows to grammar.py, or a reason to NOT_GENERATED)" % ", ".join(ungrammared))
+            if args.ci:
+                status = 1
+        grammar = Grammar(kvs_commands)
+        seeds = CI_SEEDS if args.ci else (args.seed,)
+        per_seed = CI_COMMANDS if args.ci else args.commands
+        for seed in seeds:
+            done = 0
+            index = 0
+            while done < per_seed:
+                label = "%s:%d" % (seed, index)
+                steps = grammar.sequence(random.Random(label), args.sequence_length)
+                index += 1
+                sequences += 1
+                done += len(steps)
+                total += len(steps)
+                d = pair.run(steps)
+                if d is None:
+                    continue
+                f = findings.get(d.signature)
+                if f is not None:
+                    f.count += 1
+                    continue
+                f = Finding(d, steps, label)
+                findings[d.signature] = f
+                print("differential: %s divergence in %s (sequence %s), minimising..." % (d.kind, d.command, label),
+                      flush=True)
+                if not args.no_minimise:
+                    f.steps, f.divergence = minimise(pair, steps, d, args.minimise_budget)
+                    f.minimised = True
+                print(f.report(), flush=True)
+                if args.max_findings and len(findings) >= args.max_findings:
+                    break
+            if args.verbose:
+                print("differential: seed %s: %d commands, %.1fs" % (seed, done, time.monotonic() - started), flush=True)
+    finally:
+        pair.stop()
+    elapsed = time.monotonic() - started
+    print("\ndifferential: %d commands in %d sequences, %.1fs, %d distinct divergence%s, kvs-server started %d time%s"
+          % (total, sequences, elapsed, len(findings), "" if len(findings) == 1 else "s",
+             pair.kvs.starts, "" if pair.kvs.starts == 1 else "s"))
+    if findings:
+        print("\n## Divergences\n")
+        for f in sorted(findings.values(), key=lambda f: f.divergence.command):
+            print(f.report() + "\n")
+        if args.report:
+            with open(args.report, "w") as out:
+                out.write("# Differential test divergences\n\n")
+                for f in sorted(findings.values(), key=lambda f: f.divergence.command):
+                    out.write(f.report() + "\n\n")
+        status = 1
+    return status
+
+
+def main(argv=None) -> int:
+    default_bin = os.environ.get("KVS_SERVER", ".build/release/kvs-server")
+    p = argparse.ArgumentParser(description="Compare kvs-server with redis-server on random command sequences.")
+    p.add_argument("--kvs-server", default=default_bin, help="kvs-server binary (env KVS_SERVER; default %(default)s)")
+    p.add_argument("--seed", default="1", help="random seed (any string; default %(default)s)")
+    p.add_argument("--commands", type=int, default=20000, help="commands to send per run (default %(default)s)")
+    p.add_argument("--sequence-length", type=int, default=40, help="commands per sequence (default %(default)s)")
+    p.add_argument("--ci", action="store_true",
+                   help="fixed seeds %s, %d commands each; non-zero exit on any divergence" % (CI_SEEDS, CI_COMMANDS))
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a kvs-server reply")
+    p.add_argument("--no-minimise", action="store_true", help="print failing sequences whole")
+    p.add_argument("--minimise-budget", type=int, default=300, help="most replays per minimisation")
+    p.add_argument("--max-findings", type=int, default=0, help="stop after this many distinct divergences")
+    p.add_argument("--report", help="also write the divergences, as Markdown, to this file")
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if not os.path.exists(args.kvs_server):
+        print("differential: no kvs-server at %s (build it: swift build -c release --product kvs-server)"
+              % args.kvs_server)
+        return 2
+    if shutil.which("redis-server") is None:
+        print("differential: redis-server is missing (apt-get install -y redis-server)")
+        return 2
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
