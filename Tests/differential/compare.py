@@ -105,17 +105,17 @@ def canonical(reply: Reply, rule: str, command: str):
     return RULES[rule](reply)
 
 
-def compare_exec(redis: Reply, kvs: Reply, queued: List[Tuple[str, str]]) -> Optional[str]:
+def compare_exec(redis: Reply, kvs: Reply, queued: List[tuple]) -> Optional[str]:
     """EXEC's reply element by element with each queued command's rule.
 
-    Returns None when they agree, else the name of the first queued command whose reply
+    `queued` holds (rule, command name, ...) per queued command. Returns None when they agree, else the name of the first queued command whose reply
     differs ("exec" itself when the replies differ as a whole).
     """
     if redis.kind != "array" or kvs.kind != "array" or len(redis.value) != len(queued):
         return None if canonical(redis, "exact", "exec") == canonical(kvs, "exact", "exec") else "exec"
     if len(kvs.value) != len(redis.value):
         return "exec"
-    for (rule, name), a, b in zip(queued, redis.value, kvs.value):
+    for (rule, name, *_), a, b in zip(queued, redis.value, kvs.value):
         if canonical(a, rule, name) != canonical(b, rule, name):
             return "exec/" + name
     return None

@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from compare import canonical, command_name, compare_exec, diff_keyspace, dump_keyspace, rule_for, scan_all  # noqa: E402
-from grammar import BY_NAME, NOT_GENERATED, SCAN_ALL, Grammar, Step  # noqa: E402
+from grammar import BY_NAME, KEY_SPACE, NOT_GENERATED, SCAN_ALL, Grammar, Step  # noqa: E402
 from resp import Connection, ConnectionLost, Reply, format_reply, quote_arg  # noqa: E402
 
 # Where kvs-server deliberately differs from Redis, so the harness does not compare it. Each
@@ -39,8 +39,9 @@ EXCLUSIONS: Dict[str, str] = {
                    "compared as a set of keys against Redis's.",
     "dbsize-expired": "Redis's DBSIZE also counts keys whose deadline has passed until lazy or active expiry "
                       "reclaims them (SET with a past EXAT/PXAT leaves one in Redis 7.0), so its figure depends "
-                      "on timing; kvs removes such a key at once. When DBSIZE differs, Redis's is taken again "
-                      "after a KEYS * (which reclaims expired keys), outside MULTI.",
+                      "on timing; kvs removes such a key at once. Before a DBSIZE (or an EXEC that queued "
+                      "one) the harness makes Redis reclaim expired keys (EXISTS on every key), and inside "
+                      "EXEC a DBSIZE after a queued command with EXAT/PXAT is not compared.",
     "client-setinfo-no-touch": "CLIENT SETINFO and CLIENT NO-TOUCH are Redis 7.2 subcommands that kvs accepts; "
                                "the oracle (redis-server 7.0.15) answers 'unknown subcommand', so neither is sent.",
 }
@@ -204,7 +205,7 @@ class Pair:
         conns: Dict[str, List[Connection]] = {"redis": [], "kvs": []}
         try:
             for server, name in ((self.redis, "redis"), (self.kvs, "kvs")):
-                conns[name] = [server.connect(), server.connect()]
+                conns[name] = [server.connect(), server.connect(), server.connect()]
             result = self._replay(steps, conns)
             if result is not None:
                 return result
@@ -221,20 +222,20 @@ class Pair:
         self.flushall()
         return result
 
-    def _lost(self, error: ConnectionLost, command: str, step: int) -> Divergence:
+    def _lost(self, error: ConnectionLost, command: str, step: int, redis_text: str = "(a reply)") -> Divergence:
         """kvs-server crashed (exited), hung (no reply in time) or closed the connection."""
         deadline = time.monotonic() + 3
         while self.kvs.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         if not self.kvs.alive():
-            return Divergence("crash", command, step, "(a reply)",
-                              "kvs-server exited (%s); its log ends:\n%s" % (error, self.kvs.log_tail(1500).strip()))
+            return Divergence("crash", command, step, redis_text,
+                              "kvs-server exited (%s):\n%s" % (error, _crash_summary(self.kvs.log_tail(200000))))
         kind = "hang" if "timeout" in str(error) else "closed"
-        return Divergence(kind, command, step, "(a reply)", "kvs-server: %s" % error)
+        return Divergence(kind, command, step, redis_text, "kvs-server: %s" % error)
 
     def _replay(self, steps: Sequence[Step], conns) -> Optional[Divergence]:
         in_multi = [False, False]
-        queued: List[List[Tuple[str, str]]] = [[], []]
+        queued: List[List[Tuple[str, str, tuple]]] = [[], []]
         for i, (ci, args) in enumerate(steps):
             name = command_name(args)
             if args[0] == SCAN_ALL:
@@ -253,13 +254,15 @@ class Pair:
                     return Divergence("scan", "scan-all", i, _scan_text(a), _scan_text(b), "%s / %s" % (a[0], b[0]))
                 continue
             label = _label(args)
+            if (name == "dbsize" and not in_multi[ci]) or (name == "exec" and any(q[1] == "dbsize" for q in queued[ci])):
+                _reclaim_expired(conns["redis"][2])  # see EXCLUSIONS["dbsize-expired"]
             conns["redis"][ci].send(args)
             a = conns["redis"][ci].read_reply()
             try:
                 conns["kvs"][ci].send(args)
                 b = conns["kvs"][ci].read_reply()
             except ConnectionLost as e:
-                return self._lost(e, label, i)
+                return self._lost(e, label, i, format_reply(a))
             if name == "exec":
                 bad = compare_exec(a, b, queued[ci])
                 if bad is not None:
@@ -269,15 +272,16 @@ class Pair:
                     return Divergence("reply", bad, i, format_reply(a), format_reply(b), detail)
             else:
                 rule = "exact" if in_multi[ci] and a == Reply("simple", b"QUEUED") else rule_for(args)
-                if (name == "dbsize" and not in_multi[ci] and a.kind == "int" and b.kind == "int" and a != b):
-                    a = _redis_live_dbsize(conns["redis"][ci])  # see EXCLUSIONS["dbsize-expired"]
                 if canonical(a, rule, name) != canonical(b, rule, name):
                     return Divergence("reply", label, i, format_reply(a), format_reply(b), replies_detail(a, b))
             # Follow the transaction state by Redis's replies (the oracle).
             if name == "multi" and a == Reply("simple", b"OK"):
                 in_multi[ci], queued[ci] = True, []
             elif in_multi[ci] and a == Reply("simple", b"QUEUED"):
-                queued[ci].append((rule_for(args), name))
+                rule = rule_for(args)
+                if name == "dbsize" and any(_sets_past_deadline(q[2]) for q in queued[ci]):
+                    rule = "shape"  # see EXCLUSIONS["dbsize-expired"]
+                queued[ci].append((rule, name, args))
             elif name in ("exec", "discard", "reset"):
                 in_multi[ci], queued[ci] = False, []
         return None
@@ -295,16 +299,35 @@ class Pair:
         return None
 
 
-def _redis_live_dbsize(conn: Connection) -> Reply:
-    """Redis's DBSIZE once its logically expired keys are gone: KEYS * deletes each expired key
-    it meets (lazy expiry), so the DBSIZE after it counts live keys only."""
-    conn.call(b"KEYS", b"*")
-    return conn.call(b"DBSIZE")
+def _reclaim_expired(conn: Connection) -> None:
+    """Makes Redis delete its logically expired keys (EXISTS expires a key it looks up), so that
+    its DBSIZE counts live keys only, as kvs's does. `conn` is a third connection, never in MULTI."""
+    for db in DATABASES:
+        conn.call(b"SELECT", str(db).encode())
+        conn.call(b"EXISTS", *KEY_SPACE)
+
+
+def _sets_past_deadline(args) -> bool:
+    """Whether a command may leave Redis an expired key behind (an absolute deadline option)."""
+    return any(a.upper() in (b"EXAT", b"PXAT") for a in args[1:])
+
+
+def _crash_summary(log: str) -> str:
+    """The part of kvs-server's log that says why it stopped: its last run's failure lines."""
+    run = log.rsplit("ready to accept connections", 1)[-1]
+    lines = run.splitlines()
+    keep = []
+    for i, line in enumerate(lines):
+        if any(w in line for w in ("Fatal error", "runtime failure", "Signal", "error:")):
+            keep.append(line.strip())
+        if "crashed:" in line:
+            keep += [x.strip() for x in lines[i:i + 4] if x.strip()]
+    return "\n".join(dict.fromkeys(keep)) or run.strip()[-1500:]
 
 
 def _exec_detail(a: Reply, b: Reply, queued) -> str:
     """The first differing element of two EXEC replies, summarised."""
-    for (rule, name), x, y in zip(queued, a.value, b.value):
+    for (rule, name, _), x, y in zip(queued, a.value, b.value):
         if canonical(x, rule, name) != canonical(y, rule, name):
             return replies_detail(x, y)
     return ""
@@ -360,13 +383,61 @@ def ddmin(items: List, fails: Callable[[List], bool], budget: int = 400) -> List
     return items
 
 
+SECOND = "[second connection] "
+
+
 def format_step(step: Step) -> str:
+    """A step as a redis-cli line; `parse_step` reads it back."""
     ci, args = step
+    text = " ".join(quote_arg(a) for a in args)
     if args[0] == SCAN_ALL:
-        text = "# a complete SCAN iteration: SCAN <cursor> " + " ".join(quote_arg(a) for a in args[1:])
-    else:
-        text = " ".join(quote_arg(a) for a in args)
-    return ("[second connection] " if ci == 1 else "") + text
+        text += "   # a complete SCAN iteration with these options, compared as a set"
+    return (SECOND if ci == 1 else "") + text
+
+
+def parse_step(line: str) -> Optional[Step]:
+    """A redis-cli style line (bare, "double-quoted" with \\xHH \\n \\r \\t escapes, or
+    'single-quoted' words; an unquoted # starts a comment) as a step; None for a blank line."""
+    ci = 0
+    line = line.strip()
+    if line.startswith(SECOND.strip()):
+        ci, line = 1, line[len(SECOND.strip()):]
+    args: List[bytes] = []
+    i, n = 0, len(line)
+    while i < n:
+        while i < n and line[i].isspace():
+            i += 1
+        if i >= n or line[i] == "#":
+            break
+        word = bytearray()
+        if line[i] == '"':
+            i += 1
+            while i < n and line[i] != '"':
+                c = line[i]
+                if c == "\\" and i + 1 < n:
+                    e = line[i + 1]
+                    if e == "x" and i + 3 < n:
+                        word.append(int(line[i + 2:i + 4], 16))
+                        i += 4
+                        continue
+                    word += {"n": b"\n", "r": b"\r", "t": b"\t", "a": b"\a", "b": b"\b"}.get(e, e.encode("latin-1"))
+                    i += 2
+                    continue
+                word += c.encode("latin-1")
+                i += 1
+            i += 1
+        elif line[i] == "'":
+            j = line.index("'", i + 1)
+            word += line[i + 1:j].encode("latin-1")
+            i = j + 1
+        else:
+            j = i
+            while j < n and not line[j].isspace():
+                j += 1
+            word += line[i:j].encode("latin-1")
+            i = j
+        args.append(bytes(word))
+    return (ci, tuple(args)) if args else None
 
 
 @dataclass
@@ -379,8 +450,8 @@ class Finding:
 
     def report(self) -> str:
         d = self.divergence
-        out = ["### %s: %s, %s (%s; seen %d time%s; first in sequence %s)" % (
-            d.command, d.kind, d.detail, "minimised" if self.minimised else "not minimised", self.count,
+        out = ["### %s: %s (%s; seen %d time%s; first in sequence %s)" % (
+            d.command, d.kind + (", " + d.detail if d.detail else ""), "minimised" if self.minimised else "not minimised", self.count,
             "" if self.count == 1 else "s", self.seed)]
         out.append("```")
         out += [format_step(s) for s in self.steps]
@@ -421,6 +492,27 @@ def available_commands(pair: Pair) -> set:
     return {x.value.decode().lower() for x in r.value}
 
 
+def replay(args) -> int:
+    """Runs the steps of a file of redis-cli lines once on both servers and prints the outcome."""
+    with open(args.replay, encoding="latin-1") as f:
+        steps = [st for st in (parse_step(line) for line in f) if st is not None]
+    pair = Pair(os.path.abspath(args.kvs_server), args.timeout)
+    try:
+        pair.start()
+        d = pair.run(steps)
+        if d is None:
+            print("differential: %d steps, no divergence" % len(steps))
+            return 0
+        f = Finding(d, steps[: d.step + 1] if d.step >= 0 and d.kind != "keyspace" else steps, args.replay)
+        if not args.no_minimise:
+            f.steps, f.divergence = minimise(pair, steps, d, args.minimise_budget)
+            f.minimised = True
+        print(f.report())
+        return 1
+    finally:
+        pair.stop()
+
+
 def run(args) -> int:
     pair = Pair(os.path.abspath(args.kvs_server), args.timeout)
     findings: Dict[Tuple[str, str], Finding] = {}
@@ -459,8 +551,8 @@ def run(args) -> int:
                     continue
                 f = Finding(d, steps, label)
                 findings[d.signature] = f
-                print("differential: %s divergence in %s (sequence %s), minimising..." % (d.kind, d.command, label),
-                      flush=True)
+                print("differential: %s divergence in %s (sequence %s)%s" % (
+                    d.kind, d.command, label, "" if args.no_minimise else ", minimising..."), flush=True)
                 if not args.no_minimise:
                     f.steps, f.divergence = minimise(pair, steps, d, args.minimise_budget)
                     f.minimised = True
@@ -502,6 +594,7 @@ def main(argv=None) -> int:
     p.add_argument("--minimise-budget", type=int, default=300, help="most replays per minimisation")
     p.add_argument("--max-findings", type=int, default=0, help="stop after this many distinct divergences")
     p.add_argument("--report", help="also write the divergences, as Markdown, to this file")
+    p.add_argument("--replay", help="run the redis-cli lines of this file (a printed reproduction) instead")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     if not os.path.exists(args.kvs_server):
@@ -511,7 +604,7 @@ def main(argv=None) -> int:
     if shutil.which("redis-server") is None:
         print("differential: redis-server is missing (apt-get install -y redis-server)")
         return 2
-    return run(args)
+    return replay(args) if args.replay else run(args)
 
 
 if __name__ == "__main__":

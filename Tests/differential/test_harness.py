@@ -11,7 +11,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from compare import canonical, compare_exec, diff_keyspace  # noqa: E402
-from differential import EXCLUSIONS, ddmin, format_step  # noqa: E402
+from differential import EXCLUSIONS, ddmin, format_step, parse_step  # noqa: E402
 from grammar import ALL_ROWS, KEY_SPACE, NOT_GENERATED, SCAN_ALL, Grammar  # noqa: E402
 from resp import Parser, ProtocolError, Reply, encode_command, quote_arg  # noqa: E402
 
@@ -239,6 +239,14 @@ class MinimiserTests(unittest.TestCase):
     def test_format_step(self):
         self.assertEqual(format_step((0, (b"SET", b"a b", b"\x00"))), 'SET "a b" "\\x00"')
         self.assertEqual(format_step((1, (b"GET", b"a"))), "[second connection] GET a")
+
+    def test_printed_steps_parse_back(self):
+        g = Grammar()
+        steps = [s for i in range(50) for s in g.sequence(random.Random("round:%d" % i), 40)]
+        for step in steps:
+            self.assertEqual(parse_step(format_step(step)), step)
+        self.assertEqual(parse_step("set 'a b' \"x\\\"y\"  # comment"), (0, (b"set", b"a b", b'x"y')))
+        self.assertIsNone(parse_step("   # only a comment"))
 
     def test_exclusions_have_reasons(self):
         self.assertTrue(EXCLUSIONS)
