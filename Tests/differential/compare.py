@@ -144,29 +144,38 @@ def _pairs_set(reply: Reply):
     return reply
 
 
+def _pipeline(conn: Connection, commands) -> List[Reply]:
+    for args in commands:
+        conn.send(args)
+    return [conn.read_reply() for _ in commands]
+
+
 def dump_keyspace(conn: Connection, dbs) -> Dict[int, Dict[bytes, tuple]]:
-    """Every key of `dbs` (RESP2): its TYPE, its value (as its type's rule sees it), TTL by sign."""
+    """Every key of `dbs` (RESP2): its TYPE, its value (as its type's rule sees it), TTL by sign.
+
+    The commands for all keys of a database are pipelined (a dump runs after every sequence).
+    """
     out: Dict[int, Dict[bytes, tuple]] = {}
     for db in dbs:
         r = conn.call(b"SELECT", str(db).encode())
         if r.kind == "error":
             continue
         keys = conn.call(b"KEYS", b"*")
-        entry: Dict[bytes, tuple] = {}
         if keys.kind != "array":
             out[db] = {b"<KEYS * failed>": (keys,)}
             continue
-        for k in keys.value:
-            key = k.value
-            typ = conn.call(b"TYPE", key)
-            reader = DUMP_BY_TYPE.get(typ.value)
-            if reader is None:
-                value = ("unreadable type",)
-            else:
-                build, rule = reader
-                value = rule(conn.call(*build(key)))
-            pttl = conn.call(b"PTTL", key)
-            entry[key] = (typ, value, ttl(pttl))
+        names = [k.value for k in keys.value]
+        types = _pipeline(conn, [(b"TYPE", k) for k in names])
+        readers = [DUMP_BY_TYPE.get(t.value) for t in types]
+        commands = []
+        for key, reader in zip(names, readers):
+            commands.append(reader[0](key) if reader else (b"PING",))
+            commands.append((b"PTTL", key))
+        replies = _pipeline(conn, commands)
+        entry: Dict[bytes, tuple] = {}
+        for i, (key, typ, reader) in enumerate(zip(names, types, readers)):
+            value = reader[1](replies[2 * i]) if reader else ("unreadable type",)
+            entry[key] = (typ, value, ttl(replies[2 * i + 1]))
         out[db] = entry
     conn.call(b"SELECT", b"0")
     return out

@@ -170,6 +170,10 @@ class Pair:
                                                       "--save", "", "--appendonly", "no", "--dir", d],
                             REDIS_TIMEOUT)
         self.kvs = Server("kvs", lambda port, d: [kvs_binary, "--port", str(port), "--save", "", "--dir", d], timeout)
+        # Set when kvs-server lost a connection: it is restarted before the next replay.
+        self.kvs_suspect = False
+        # Commands sent to both servers (a replay stops at its first divergence).
+        self.sent = 0
 
     def start(self) -> None:
         self.redis.start()
@@ -180,57 +184,56 @@ class Pair:
         self.kvs.cleanup()
 
     def ensure_kvs(self) -> None:
-        """Restarts kvs-server if it died or stopped answering."""
-        if self.kvs.alive():
-            try:
-                c = Connection(self.kvs.port, timeout=self.kvs.timeout)
-                ok = c.call(b"PING") == Reply("simple", b"PONG")
-                c.close()
-                if ok:
-                    return
-            except (OSError, ConnectionLost):
-                pass
-        self.kvs.restart()
-
-    def flushall(self) -> None:
-        for server in (self.redis, self.kvs):
-            c = server.connect()
-            c.call(b"FLUSHALL")
-            c.close()
+        """Restarts kvs-server if it died, or lost a connection in the last replay."""
+        if self.kvs_suspect or not self.kvs.alive():
+            self.kvs_suspect = False
+            self.kvs.restart()
 
     def run(self, steps: Sequence[Step]) -> Optional[Divergence]:
-        """Replays `steps` on both servers (FLUSHALLed first); the first divergence, or None."""
+        """Replays `steps` on both servers (FLUSHALLed first); the first divergence, or None.
+
+        Each server gets three fresh connections: the sequence's two, and a third that
+        flushes, reclaims expired keys (see EXCLUSIONS["dbsize-expired"]) and dumps the keyspace.
+        """
         self.ensure_kvs()
-        self.flushall()
         conns: Dict[str, List[Connection]] = {"redis": [], "kvs": []}
         try:
-            for server, name in ((self.redis, "redis"), (self.kvs, "kvs")):
-                conns[name] = [server.connect(), server.connect(), server.connect()]
-            result = self._replay(steps, conns)
+            try:
+                conns["redis"] = [self.redis.connect() for _ in range(3)]
+                conns["redis"][2].call(b"FLUSHALL")
+                conns["kvs"] = [self.kvs.connect() for _ in range(3)]
+                conns["kvs"][2].call(b"FLUSHALL")
+            except (ConnectionLost, OSError) as e:
+                return self._lost(ConnectionLost(str(e)), "connect", -1)
+            try:
+                result = self._replay(steps, conns)
+            except ConnectionLost as e:
+                return self._lost(e, "?", -1)
             if result is not None:
                 return result
-        except ConnectionLost as e:
-            return self._lost(e, "connect", -1)
+            try:
+                result = self._compare_keyspace(len(steps), conns["redis"][2], conns["kvs"][2])
+                conns["redis"][2].call(b"FLUSHALL")
+                conns["kvs"][2].call(b"FLUSHALL")
+            except ConnectionLost as e:
+                return self._lost(e, "keyspace dump", len(steps))
+            return result
         finally:
             for cs in conns.values():
                 for c in cs:
                     c.close()
-        try:
-            result = self._compare_keyspace(len(steps))
-        except ConnectionLost as e:
-            return self._lost(e, "keyspace dump", len(steps))
-        self.flushall()
-        return result
 
     def _lost(self, error: ConnectionLost, command: str, step: int, redis_text: str = "(a reply)") -> Divergence:
         """kvs-server crashed (exited), hung (no reply in time) or closed the connection."""
-        deadline = time.monotonic() + 3
+        self.kvs_suspect = True
+        timed_out = "timeout" in str(error)
+        deadline = time.monotonic() + (0.2 if timed_out else 3)
         while self.kvs.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
         if not self.kvs.alive():
             return Divergence("crash", command, step, redis_text,
                               "kvs-server exited (%s):\n%s" % (error, _crash_summary(self.kvs.log_tail(200000))))
-        kind = "hang" if "timeout" in str(error) else "closed"
+        kind = "hang" if timed_out else "closed"
         return Divergence(kind, command, step, redis_text, "kvs-server: %s" % error)
 
     def _replay(self, steps: Sequence[Step], conns) -> Optional[Divergence]:
@@ -254,6 +257,7 @@ class Pair:
                     return Divergence("scan", "scan-all", i, _scan_text(a), _scan_text(b), "%s / %s" % (a[0], b[0]))
                 continue
             label = _label(args)
+            self.sent += 1
             if (name == "dbsize" and not in_multi[ci]) or (name == "exec" and any(q[1] == "dbsize" for q in queued[ci])):
                 _reclaim_expired(conns["redis"][2])  # see EXCLUSIONS["dbsize-expired"]
             conns["redis"][ci].send(args)
@@ -286,13 +290,9 @@ class Pair:
                 in_multi[ci], queued[ci] = False, []
         return None
 
-    def _compare_keyspace(self, step: int) -> Optional[Divergence]:
-        c = self.redis.connect()
-        a = dump_keyspace(c, DATABASES)
-        c.close()
-        c = self.kvs.connect()
-        b = dump_keyspace(c, DATABASES)
-        c.close()
+    def _compare_keyspace(self, step: int, redis: Connection, kvs: Connection) -> Optional[Divergence]:
+        a = dump_keyspace(redis, DATABASES)
+        b = dump_keyspace(kvs, DATABASES)
         lines, what = diff_keyspace(a, b)
         if lines:
             return Divergence("keyspace", "keyspace", step, "\n".join(lines), "", what)
@@ -477,6 +477,8 @@ def minimise(pair: Pair, steps: List[Step], first: Divergence, budget: int) -> T
             return True
         return False
 
+    if first.kind in ("hang", "closed"):
+        budget = min(budget, 40)  # each failing replay waits out the timeout
     small = ddmin(list(steps), fails, budget)
     # Replay the result once more so the printed replies are the minimal sequence's own.
     d = pair.run(small)
@@ -564,8 +566,9 @@ def run(args) -> int:
     finally:
         pair.stop()
     elapsed = time.monotonic() - started
-    print("\ndifferential: %d commands in %d sequences, %.1fs, %d distinct divergence%s, kvs-server started %d time%s"
-          % (total, sequences, elapsed, len(findings), "" if len(findings) == 1 else "s",
+    print("\ndifferential: %d commands in %d sequences (%d sent, minimising included), %.1fs, %d distinct divergence%s, "
+          "kvs-server started %d time%s"
+          % (total, sequences, pair.sent, elapsed, len(findings), "" if len(findings) == 1 else "s",
              pair.kvs.starts, "" if pair.kvs.starts == 1 else "s"))
     if findings:
         print("\n## Divergences\n")
