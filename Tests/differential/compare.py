@@ -11,9 +11,6 @@ from typing import Callable, Dict, List, Optional, Tuple
 from grammar import BY_NAME, ERROR_CODE_ONLY, SCAN_ALL
 from resp import Connection, Reply, quote_arg
 
-NULLS = ("nullbulk", "nullarray", "null")
-
-
 def _error(reply: Reply, command: str):
     text = reply.value
     code = text.split(b" ", 1)[0]
@@ -123,16 +120,12 @@ def compare_exec(redis: Reply, kvs: Reply, queued: List[tuple]) -> Optional[str]
 
 # --- keyspace ----------------------------------------------------------------
 
-def _sorted_reply(reply: Reply):
-    return as_set(reply)
-
-
 # How to read a key of each type for the keyspace comparison: (command builder, rule).
 DUMP_BY_TYPE: Dict[bytes, Tuple[Callable[[bytes], tuple], Callable[[Reply], object]]] = {
     b"string": (lambda k: (b"GET", k), exact),
     b"list": (lambda k: (b"LRANGE", k, b"0", b"-1"), exact),
-    b"hash": (lambda k: (b"HGETALL", k), lambda r: _pairs_set(r)),
-    b"set": (lambda k: (b"SMEMBERS", k), _sorted_reply),
+    b"hash": (lambda k: (b"HGETALL", k), lambda r: _pairs_set(r)),  # field order is not promised
+    b"set": (lambda k: (b"SMEMBERS", k), as_set),
     b"zset": (lambda k: (b"ZRANGE", k, b"0", b"-1", b"WITHSCORES"), exact),
 }
 
@@ -224,6 +217,3 @@ def scan_all(conn: Connection, options) -> Tuple[str, object]:
             return ("keys", frozenset(seen))
     return ("bad", "SCAN did not finish in 100000 calls")
 
-
-__all__ = ["RULES", "canonical", "compare_exec", "dump_keyspace", "diff_keyspace", "scan_all", "rule_for",
-           "command_name", "SCAN_ALL", "NULLS"]
