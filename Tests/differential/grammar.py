@@ -57,15 +57,17 @@ PATTERNS: List[bytes] = [
     b"*a" * 14 + b"b", b"{a}" + b"*a" * 16 + b"*c", b"*?" * 20 + b"x",
 ]
 
-# Expiry amounts: far in the future, zero, negative, overflowing; never small positive
-# values, which would expire while a sequence runs and make replies timing-dependent.
+# Expiry amounts: zero, negative, overflowing, malformed. Valid relative amounts are drawn by
+# `Gen.seconds`/`Gen.millis` at random from a wide far-future range instead: never small (a key
+# would expire while a sequence runs), and never equal to one another, since two equal relative
+# amounts given in the same millisecond tie under GT/LT while a millisecond apart they do not.
 EXPIRE_RELATIVE: List[bytes] = [
-    b"1000000", b"100000", b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
+    b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
     b"9223372036854775", b"9223372036854776", b"9223372036854775807000", b"4611686018427387904",
     b"abc", b"1.5", b" 100000", b"+100000", b"0x100000", b"",
 ]
 EXPIRE_RELATIVE_MS: List[bytes] = [
-    b"1000000000", b"100000000", b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
+    b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
     b"9223372036854775", b"9223372036854775000", b"abc", b"1.5",
 ]
 # Absolute times: year 2096, the past (1), the epoch, overflowing.
@@ -121,6 +123,18 @@ class Gen:
             return self.small_int(-20, 20)
         return self.pick(FLOAT_EDGES)
 
+    def seconds(self) -> bytes:
+        """A relative expiry in seconds: mostly a far-future amount, else an edge case."""
+        if self.chance(0.7):
+            return str(self.r.randint(100_000, 10_000_000)).encode()
+        return self.pick(EXPIRE_RELATIVE)
+
+    def millis(self) -> bytes:
+        """A relative expiry in milliseconds: mostly a far-future amount, else an edge case."""
+        if self.chance(0.7):
+            return str(self.r.randint(100_000_000, 10_000_000_000)).encode()
+        return self.pick(EXPIRE_RELATIVE_MS)
+
     def pattern(self) -> bytes:
         if self.chance(0.1):
             return self.key()
@@ -164,11 +178,11 @@ class Cmd:
 
 SET_OPTIONS = [
     (b"NX", None), (b"XX", None), (b"GET", None), (b"KEEPTTL", None),
-    (b"EX", lambda g: g.pick(EXPIRE_RELATIVE)), (b"PX", lambda g: g.pick(EXPIRE_RELATIVE_MS)),
+    (b"EX", lambda g: g.seconds()), (b"PX", lambda g: g.millis()),
     (b"EXAT", lambda g: g.pick(EXPIRE_ABSOLUTE)), (b"PXAT", lambda g: g.pick(EXPIRE_ABSOLUTE_MS)),
 ]
 GETEX_OPTIONS = [
-    (b"EX", lambda g: g.pick(EXPIRE_RELATIVE)), (b"PX", lambda g: g.pick(EXPIRE_RELATIVE_MS)),
+    (b"EX", lambda g: g.seconds()), (b"PX", lambda g: g.millis()),
     (b"EXAT", lambda g: g.pick(EXPIRE_ABSOLUTE)), (b"PXAT", lambda g: g.pick(EXPIRE_ABSOLUTE_MS)),
     (b"PERSIST", None),
 ]
@@ -187,8 +201,8 @@ STRINGS: List[Cmd] = [
     Cmd("get", 6, lambda g: [g.key()]),
     Cmd("set", 10, lambda g: [g.key(), g.value()] + g.options(SET_OPTIONS)),
     Cmd("setnx", 2, lambda g: [g.key(), g.value()]),
-    Cmd("setex", 2, lambda g: [g.key(), g.pick(EXPIRE_RELATIVE), g.value()]),
-    Cmd("psetex", 2, lambda g: [g.key(), g.pick(EXPIRE_RELATIVE_MS), g.value()]),
+    Cmd("setex", 2, lambda g: [g.key(), g.seconds(), g.value()]),
+    Cmd("psetex", 2, lambda g: [g.key(), g.millis(), g.value()]),
     Cmd("getset", 2, lambda g: [g.key(), g.value()]),
     Cmd("getdel", 2, lambda g: [g.key()]),
     Cmd("getex", 3, lambda g: [g.key()] + g.options(GETEX_OPTIONS, 2)),
@@ -212,8 +226,8 @@ STRINGS: List[Cmd] = [
 EXPIRE_FLAGS = [(b"NX", None), (b"XX", None), (b"GT", None), (b"LT", None)]
 
 
-def _expire(amounts: List[bytes]) -> Callable[[Gen], List[bytes]]:
-    return lambda g: [g.key(), g.pick(amounts)] + g.options(EXPIRE_FLAGS, 2)
+def _expire(amount: Callable[[Gen], bytes]) -> Callable[[Gen], List[bytes]]:
+    return lambda g: [g.key(), amount(g)] + g.options(EXPIRE_FLAGS, 2)
 
 
 SCAN_OPTIONS = [
@@ -236,10 +250,10 @@ KEYS: List[Cmd] = [
     Cmd("type", 2, lambda g: [g.key()]),
     Cmd("rename", 2, lambda g: [g.key(), g.key()]),
     Cmd("renamenx", 2, lambda g: [g.key(), g.key()]),
-    Cmd("expire", 3, _expire(EXPIRE_RELATIVE)),
-    Cmd("pexpire", 2, _expire(EXPIRE_RELATIVE_MS)),
-    Cmd("expireat", 2, _expire(EXPIRE_ABSOLUTE)),
-    Cmd("pexpireat", 2, _expire(EXPIRE_ABSOLUTE_MS)),
+    Cmd("expire", 3, _expire(Gen.seconds)),
+    Cmd("pexpire", 2, _expire(Gen.millis)),
+    Cmd("expireat", 2, _expire(lambda g: g.pick(EXPIRE_ABSOLUTE))),
+    Cmd("pexpireat", 2, _expire(lambda g: g.pick(EXPIRE_ABSOLUTE_MS))),
     Cmd("ttl", 3, lambda g: [g.key()], "ttl"),
     Cmd("pttl", 2, lambda g: [g.key()], "ttl"),
     Cmd("expiretime", 2, lambda g: [g.key()], "ttl"),
