@@ -463,23 +463,39 @@ class Finding:
         return "\n".join(out)
 
 
-def minimise(pair: Pair, steps: List[Step], first: Divergence, budget: int) -> Tuple[List[Step], Divergence]:
+class _OutOfTime(Exception):
+    pass
+
+
+def minimise(pair: Pair, steps: List[Step], first: Divergence, budget: int,
+             seconds: float = 300) -> Tuple[List[Step], Divergence]:
+    """The shortest sequence delta debugging finds, within `budget` replays and `seconds`, that
+    still shows `first`'s divergence (same kind, command and replies' types or error texts)."""
     if first.kind not in ("keyspace",) and first.step >= 0:
         steps = steps[: first.step + 1]
     last = [first]
+    best = [list(steps)]
+    deadline = time.monotonic() + seconds
 
     def fails(candidate: List[Step]) -> bool:
+        if time.monotonic() > deadline:
+            raise _OutOfTime()
         if not candidate:
             return False
         d = pair.run(candidate)
         if d is not None and d.signature == first.signature:
             last[0] = d
+            if len(candidate) < len(best[0]):
+                best[0] = list(candidate)
             return True
         return False
 
     if first.kind in ("hang", "closed"):
         budget = min(budget, 40)  # each failing replay waits out the timeout
-    small = ddmin(list(steps), fails, budget)
+    try:
+        small = ddmin(list(steps), fails, budget)
+    except _OutOfTime:
+        small = best[0]
     # Replay the result once more so the printed replies are the minimal sequence's own.
     d = pair.run(small)
     return small, (d if d is not None and d.signature == first.signature else last[0])
@@ -513,6 +529,15 @@ def replay(args) -> int:
         return 1
     finally:
         pair.stop()
+
+
+def write_report(path: str, findings) -> None:
+    """The divergences so far as Markdown (rewritten after each new one, so a long run that is
+    stopped keeps what it found)."""
+    with open(path, "w") as out:
+        out.write("# Differential test divergences\n\n")
+        for f in sorted(findings.values(), key=lambda f: f.divergence.command):
+            out.write(f.report() + "\n\n")
 
 
 def run(args) -> int:
@@ -559,6 +584,8 @@ def run(args) -> int:
                     f.steps, f.divergence = minimise(pair, steps, d, args.minimise_budget)
                     f.minimised = True
                 print(f.report(), flush=True)
+                if args.report:
+                    write_report(args.report, findings)
                 if args.max_findings and len(findings) >= args.max_findings:
                     break
             if args.verbose:
@@ -575,10 +602,7 @@ def run(args) -> int:
         for f in sorted(findings.values(), key=lambda f: f.divergence.command):
             print(f.report() + "\n")
         if args.report:
-            with open(args.report, "w") as out:
-                out.write("# Differential test divergences\n\n")
-                for f in sorted(findings.values(), key=lambda f: f.divergence.command):
-                    out.write(f.report() + "\n\n")
+            write_report(args.report, findings)
         status = 1
     return status
 
