@@ -166,13 +166,16 @@ class Cmd:
 
     name: the command (lowercase, as COMMAND LIST names it); weight: how often it is drawn;
     gen: builds the arguments after the name; compare: the comparison rule
-    (see compare.RULES; "exact" unless the reply carries time, identity or order).
+    (see compare.RULES; "exact" unless the reply carries time, identity or order);
+    writes: whether it writes the key in its first argument.
     """
 
     name: str
     weight: float
     gen: Callable[[Gen], List[bytes]]
     compare: str = "exact"
+    # Writes its first argument's key: WATCH blocks let the second connection run it there.
+    writes: bool = False
 
 
 # --- strings -----------------------------------------------------------------
@@ -200,22 +203,22 @@ def _pairs(g: Gen) -> List[bytes]:
 
 STRINGS: List[Cmd] = [
     Cmd("get", 6, lambda g: [g.key()]),
-    Cmd("set", 10, lambda g: [g.key(), g.value()] + g.options(SET_OPTIONS)),
+    Cmd("set", 10, lambda g: [g.key(), g.value()] + g.options(SET_OPTIONS), writes=True),
     Cmd("setnx", 2, lambda g: [g.key(), g.value()]),
     Cmd("setex", 2, lambda g: [g.key(), g.seconds(), g.value()]),
     Cmd("psetex", 2, lambda g: [g.key(), g.millis(), g.value()]),
     Cmd("getset", 2, lambda g: [g.key(), g.value()]),
-    Cmd("getdel", 2, lambda g: [g.key()]),
+    Cmd("getdel", 2, lambda g: [g.key()], writes=True),
     Cmd("getex", 3, lambda g: [g.key()] + g.options(GETEX_OPTIONS, 2)),
     Cmd("mget", 3, lambda g: g.keys(1, 5)),
-    Cmd("mset", 3, _pairs),
+    Cmd("mset", 3, _pairs, writes=True),
     Cmd("msetnx", 2, _pairs),
-    Cmd("append", 4, lambda g: [g.key(), g.value()]),
+    Cmd("append", 4, lambda g: [g.key(), g.value()], writes=True),
     Cmd("strlen", 2, lambda g: [g.key()]),
     Cmd("getrange", 3, lambda g: [g.key(), g.integer(), g.integer()]),
     Cmd("substr", 1, lambda g: [g.key(), g.integer(), g.integer()]),
-    Cmd("setrange", 3, lambda g: [g.key(), g.pick(SETRANGE_OFFSETS), g.value() if g.chance(0.8) else b""]),
-    Cmd("incr", 4, lambda g: [g.key()]),
+    Cmd("setrange", 3, lambda g: [g.key(), g.pick(SETRANGE_OFFSETS), g.value() if g.chance(0.8) else b""], writes=True),
+    Cmd("incr", 4, lambda g: [g.key()], writes=True),
     Cmd("decr", 2, lambda g: [g.key()]),
     Cmd("incrby", 4, lambda g: [g.key(), g.integer()]),
     Cmd("decrby", 3, lambda g: [g.key(), g.integer()]),
@@ -244,14 +247,14 @@ def _scan(g: Gen) -> List[bytes]:
 
 
 KEYS: List[Cmd] = [
-    Cmd("del", 4, lambda g: g.keys(1, 4)),
+    Cmd("del", 4, lambda g: g.keys(1, 4), writes=True),
     Cmd("unlink", 1, lambda g: g.keys(1, 4)),
     Cmd("exists", 3, lambda g: g.keys(1, 4)),
     Cmd("touch", 2, lambda g: g.keys(1, 4)),
     Cmd("type", 2, lambda g: [g.key()]),
-    Cmd("rename", 2, lambda g: [g.key(), g.key()]),
+    Cmd("rename", 2, lambda g: [g.key(), g.key()], writes=True),
     Cmd("renamenx", 2, lambda g: [g.key(), g.key()]),
-    Cmd("expire", 3, _expire(Gen.seconds)),
+    Cmd("expire", 3, _expire(Gen.seconds), writes=True),
     Cmd("pexpire", 2, _expire(Gen.millis)),
     Cmd("expireat", 2, _expire(lambda g: g.pick(EXPIRE_ABSOLUTE))),
     Cmd("pexpireat", 2, _expire(lambda g: g.pick(EXPIRE_ABSOLUTE_MS))),
@@ -259,7 +262,7 @@ KEYS: List[Cmd] = [
     Cmd("pttl", 2, lambda g: [g.key()], "ttl"),
     Cmd("expiretime", 2, lambda g: [g.key()], "ttl"),
     Cmd("pexpiretime", 2, lambda g: [g.key()], "ttl"),
-    Cmd("persist", 2, lambda g: [g.key()]),
+    Cmd("persist", 2, lambda g: [g.key()], writes=True),
     Cmd("keys", 2, lambda g: [g.pattern()], "set"),
     # One SCAN call: the cursor names a shard in kvs, so only errors and the reply's shape
     # compare; the contents are compared by the SCAN-ALL step below.
@@ -342,8 +345,7 @@ class Grammar:
         self.weights = [r.weight for r in rows]
         self.queueable = [r for r in rows if r.name not in ("multi", "exec", "discard", "watch", "reset", "select")]
         self.queueable_weights = [r.weight for r in self.queueable]
-        self.writers = [r for r in rows if r.name in ("set", "del", "incr", "append", "expire", "persist",
-                                                       "getdel", "rename", "setrange", "flushdb", "mset")]
+        self.writers = [r for r in rows if r.writes]
 
     def command(self, g: Gen, rows=None, weights=None) -> Tuple[bytes, ...]:
         rows = rows or self.rows
@@ -376,7 +378,7 @@ class Grammar:
             if g.chance(0.6) and self.writers:
                 row = g.pick(self.writers)
                 args = [row.name.encode()] + row.gen(g)
-                if g.chance(0.7) and len(args) > 1 and row.name not in ("flushdb",):
+                if g.chance(0.7) and len(args) > 1:
                     args[1] = g.pick(watched)
                 steps.append((1, tuple(args)))
         steps.append((0, (b"MULTI",)))
