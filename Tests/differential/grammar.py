@@ -1,0 +1,420 @@
+"""The command grammar: what random commands the harness sends, and how each reply is compared.
+
+A command family is a list of `Cmd` rows: the command's name (as `COMMAND LIST` gives it), a
+weight, a generator that returns the arguments (the name first) and, when the reply cannot be
+compared byte for byte, the name of a comparison rule from `compare.py`. Adding a family is a
+new list of rows appended to `FAMILIES`, plus a reader in `compare.DUMP_BY_TYPE` for its type.
+
+Every generator takes a `Gen` (a seeded random source with the shared edge-case pools) and
+returns a list of bytes. Keys come from a small key space so commands hit existing keys often.
+"""
+
+import random
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+# Eight keys: plain, empty, binary (NUL, high bytes, CRLF inside), and a long hash-tag form
+# that gives glob patterns with many stars something to backtrack over.
+KEY_SPACE: List[bytes] = [b"a", b"b", b"c", b"k:1", b"k:2", b"", b"\x00\xff\r\n", b"{a}" + b"a" * 40]
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+# Integers as clients might spell them, valid and not: Int64 bounds and just past them,
+# spaces, a leading +, leading zeros, hex, exponents, decimals.
+INT_EDGES: List[bytes] = [
+    b"0", b"1", b"-1", b"2", b"3", b"10", b"-10", b"100", b"-100", b"1000000",
+    str(INT64_MAX).encode(), str(INT64_MIN).encode(),
+    str(INT64_MAX + 1).encode(), str(INT64_MIN - 1).encode(), str(2**64).encode(),
+    str(INT64_MAX - 1).encode(), str(INT64_MIN + 1).encode(), str(2**62).encode(),
+    b" 1", b"1 ", b"+1", b"01", b"-01", b"00", b"-0", b"0x10", b"1e3", b"1.0", b"1.5",
+    b"", b"abc", b"1a", b"\x001", b"--1", b"+-1", b"-",
+]
+
+# Floats: infinities, NaN, negative zero, out of range, exponents, odd spellings.
+FLOAT_EDGES: List[bytes] = [
+    b"0", b"1", b"-1", b"1.5", b"-1.5", b"0.1", b"10", b"-10", b"3.0", b"1e3", b"1E3",
+    b"1.5e+2", b"1e-5", b".5", b"5.", b"-.5", b"+1.5", b"01.5",
+    b"inf", b"-inf", b"+inf", b"INF", b"infinity", b"-Infinity", b"nan", b"-nan", b"NaN",
+    b"-0", b"-0.0", b"1e400", b"-1e400", b"1e308", b"1.7976931348623157e308", b"5e-324",
+    b"1e-400", b"0x10", b" 1", b"1 ", b"", b"abc", b"1.5.5", b"1e", b"e5",
+    str(INT64_MAX).encode(), str(INT64_MIN).encode(), b"3.0000000000000001", b"1234567.125",
+]
+
+# Values: numbers (so counters work), text, empty, binary, a longer string.
+VALUES: List[bytes] = [
+    b"0", b"1", b"-1", b"10", b"41", b"100", b"-100", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
+    str(INT64_MAX - 1).encode(), str(INT64_MIN + 1).encode(), b"1.5", b"-0", b"3.0", b"1e3", b"inf", b"nan",
+    b" 1", b"+1", b"01", b"hello", b"world", b"", b"\x00", b"a\x00b", b"\xff\xfe\x80", b"\r\n", b"x\r\ny",
+    b"$3\r\nabc", b"*1\r\n", b"v" * 100, b"0123456789" * 5,
+]
+
+# Glob patterns for KEYS and SCAN MATCH, including Redis's odd corners ([, \, ranges, negation).
+PATTERNS: List[bytes] = [
+    b"*", b"a", b"k*", b"k:?", b"?", b"??", b"*a*", b"[ab]", b"[^a]", b"[!a]", b"[a-c]", b"[c-a]",
+    b"k:[0-9]", b"k:[^1]", b"\\*", b"\\a", b"a\\", b"[", b"[a", b"[a-", b"[]", b"[\\]]", b"[^]",
+    b"*\x00*", b"\x00*", b"{a}*", b"*x", b"", b"**", b"*?*", b"[*]", b"k\\:1", b"*[", b"*\\",
+    b"*a" * 14 + b"b", b"{a}" + b"*a" * 16 + b"*c", b"*?" * 20 + b"x",
+]
+
+# Expiry amounts: zero, negative, overflowing, malformed. Valid relative amounts are drawn by
+# `Gen.seconds`/`Gen.millis` at random from a wide far-future range instead: never small (a key
+# would expire while a sequence runs), and never equal to one another, since two equal relative
+# amounts given in the same millisecond tie under GT/LT while a millisecond apart they do not.
+EXPIRE_RELATIVE: List[bytes] = [
+    b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
+    b"9223372036854775", b"9223372036854776", b"9223372036854775807000", b"4611686018427387904",
+    b"abc", b"1.5", b" 100000", b"+100000", b"0x100000", b"",
+]
+EXPIRE_RELATIVE_MS: List[bytes] = [
+    b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
+    b"9223372036854775", b"9223372036854775000", b"abc", b"1.5",
+]
+# Absolute times: year 2096, the past (1), the epoch, overflowing.
+EXPIRE_ABSOLUTE: List[bytes] = [
+    b"4000000000", b"1", b"0", b"-1", str(INT64_MAX).encode(), b"9223372036854775", b"9223372036854776", b"abc",
+]
+EXPIRE_ABSOLUTE_MS: List[bytes] = [
+    b"4000000000000", b"1", b"0", b"-1", str(INT64_MAX).encode(), b"9223372036854775807", b"abc",
+]
+
+# SETRANGE offsets: small, past the end, negative, and at or past Redis's 512 MiB limit (an
+# error for any non-empty value). Valid offsets near the limit are left out: each would make
+# both servers build a 512 MiB string.
+SETRANGE_OFFSETS: List[bytes] = [
+    b"0", b"1", b"2", b"5", b"10", b"100", b"-1", str(INT64_MIN).encode(), str(INT64_MAX).encode(),
+    b"536870912", b"536870913", str(INT64_MAX - 1).encode(), str(2**62).encode(),
+    b"4294967296", b"abc", b"1.0", b" 1", b"+1",
+]
+
+
+class Gen:
+    """A seeded random source with helpers that draw from the edge-case pools."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.r = rng
+
+    def chance(self, p: float) -> bool:
+        return self.r.random() < p
+
+    def pick(self, seq: Sequence):
+        return seq[self.r.randrange(len(seq))]
+
+    def key(self) -> bytes:
+        return self.pick(KEY_SPACE)
+
+    def keys(self, lo: int = 1, hi: int = 4) -> List[bytes]:
+        return [self.key() for _ in range(self.r.randint(lo, hi))]
+
+    def value(self) -> bytes:
+        if self.chance(0.15):
+            return bytes(self.r.randrange(256) for _ in range(self.r.randint(0, 12)))
+        return self.pick(VALUES)
+
+    def small_int(self, lo: int = -10, hi: int = 10) -> bytes:
+        return str(self.r.randint(lo, hi)).encode()
+
+    def integer(self) -> bytes:
+        if self.chance(0.5):
+            return self.small_int(-20, 20)
+        return self.pick(INT_EDGES)
+
+    def float_(self) -> bytes:
+        if self.chance(0.3):
+            return self.small_int(-20, 20)
+        return self.pick(FLOAT_EDGES)
+
+    def seconds(self) -> bytes:
+        """A relative expiry in seconds: mostly a far-future amount, else an edge case."""
+        if self.chance(0.7):
+            return str(self.r.randint(100_000, 10_000_000)).encode()
+        return self.pick(EXPIRE_RELATIVE)
+
+    def millis(self) -> bytes:
+        """A relative expiry in milliseconds: mostly a far-future amount, else an edge case."""
+        if self.chance(0.7):
+            return str(self.r.randint(100_000_000, 10_000_000_000)).encode()
+        return self.pick(EXPIRE_RELATIVE_MS)
+
+    def pattern(self) -> bytes:
+        if self.chance(0.1):
+            return self.key()
+        return self.pick(PATTERNS)
+
+    def case(self, word: bytes) -> bytes:
+        """An option or command name in random letter case (Redis ignores case)."""
+        if self.chance(0.7):
+            return word
+        return bytes(c ^ 0x20 if 0x41 <= (c & ~0x20) <= 0x5A and self.chance(0.5) else c for c in word)
+
+    def options(self, table: Sequence[Tuple[bytes, Optional[Callable[["Gen"], bytes]]]], most: int = 3) -> List[bytes]:
+        """Up to `most` options from (name, argument generator or None), repeats and conflicts allowed."""
+        out: List[bytes] = []
+        for _ in range(self.r.randint(0, most)):
+            name, arg = self.pick(table)
+            out.append(self.case(name))
+            if arg is not None and not self.chance(0.03):  # sometimes the argument is missing
+                out.append(arg(self))
+        if self.chance(0.03):
+            out.append(self.pick([b"FOO", b"", b"EX", b"1"]))
+        return out
+
+
+@dataclass
+class Cmd:
+    """One row of the grammar.
+
+    name: the command (lowercase, as COMMAND LIST names it); weight: how often it is drawn;
+    gen: builds the arguments after the name; compare: the comparison rule
+    (see compare.RULES; "exact" unless the reply carries time, identity or order);
+    writes: whether it writes the key in its first argument.
+    """
+
+    name: str
+    weight: float
+    gen: Callable[[Gen], List[bytes]]
+    compare: str = "exact"
+    # Writes its first argument's key: WATCH blocks let the second connection run it there.
+    writes: bool = False
+
+
+# --- strings -----------------------------------------------------------------
+
+SET_OPTIONS = [
+    (b"NX", None), (b"XX", None), (b"GET", None), (b"KEEPTTL", None),
+    (b"EX", lambda g: g.seconds()), (b"PX", lambda g: g.millis()),
+    (b"EXAT", lambda g: g.pick(EXPIRE_ABSOLUTE)), (b"PXAT", lambda g: g.pick(EXPIRE_ABSOLUTE_MS)),
+]
+GETEX_OPTIONS = [
+    (b"EX", lambda g: g.seconds()), (b"PX", lambda g: g.millis()),
+    (b"EXAT", lambda g: g.pick(EXPIRE_ABSOLUTE)), (b"PXAT", lambda g: g.pick(EXPIRE_ABSOLUTE_MS)),
+    (b"PERSIST", None),
+]
+
+
+def _pairs(g: Gen) -> List[bytes]:
+    out: List[bytes] = []
+    for k in g.keys(1, 4):
+        out += [k, g.value()]
+    if g.chance(0.05):
+        out.append(g.key())  # odd count: a wrong-arity error
+    return out
+
+
+STRINGS: List[Cmd] = [
+    Cmd("get", 6, lambda g: [g.key()]),
+    Cmd("set", 10, lambda g: [g.key(), g.value()] + g.options(SET_OPTIONS), writes=True),
+    Cmd("setnx", 2, lambda g: [g.key(), g.value()]),
+    Cmd("setex", 2, lambda g: [g.key(), g.seconds(), g.value()]),
+    Cmd("psetex", 2, lambda g: [g.key(), g.millis(), g.value()]),
+    Cmd("getset", 2, lambda g: [g.key(), g.value()]),
+    Cmd("getdel", 2, lambda g: [g.key()], writes=True),
+    Cmd("getex", 3, lambda g: [g.key()] + g.options(GETEX_OPTIONS, 2)),
+    Cmd("mget", 3, lambda g: g.keys(1, 5)),
+    Cmd("mset", 3, _pairs, writes=True),
+    Cmd("msetnx", 2, _pairs),
+    Cmd("append", 4, lambda g: [g.key(), g.value()], writes=True),
+    Cmd("strlen", 2, lambda g: [g.key()]),
+    Cmd("getrange", 3, lambda g: [g.key(), g.integer(), g.integer()]),
+    Cmd("substr", 1, lambda g: [g.key(), g.integer(), g.integer()]),
+    Cmd("setrange", 3, lambda g: [g.key(), g.pick(SETRANGE_OFFSETS), g.value() if g.chance(0.8) else b""], writes=True),
+    Cmd("incr", 4, lambda g: [g.key()], writes=True),
+    Cmd("decr", 2, lambda g: [g.key()]),
+    Cmd("incrby", 4, lambda g: [g.key(), g.integer()]),
+    Cmd("decrby", 3, lambda g: [g.key(), g.integer()]),
+    Cmd("incrbyfloat", 4, lambda g: [g.key(), g.float_()]),
+]
+
+# --- keys --------------------------------------------------------------------
+
+EXPIRE_FLAGS = [(b"NX", None), (b"XX", None), (b"GT", None), (b"LT", None)]
+
+
+def _expire(amount: Callable[[Gen], bytes]) -> Callable[[Gen], List[bytes]]:
+    return lambda g: [g.key(), amount(g)] + g.options(EXPIRE_FLAGS, 2)
+
+
+SCAN_OPTIONS = [
+    (b"MATCH", lambda g: g.pattern()),
+    (b"COUNT", lambda g: g.pick([b"1", b"10", b"1000", b"0", b"-1", str(INT64_MAX).encode(), b"abc"])),
+    (b"TYPE", lambda g: g.pick([b"string", b"list", b"hash", b"set", b"zset", b"none", b"STRING", b"foo"])),
+]
+
+
+def _scan(g: Gen) -> List[bytes]:
+    cursor = g.pick([b"0", b"0", b"abc", b"-1", b"1.5", str(2**64).encode(), b""])
+    return [cursor] + g.options(SCAN_OPTIONS, 3)
+
+
+KEYS: List[Cmd] = [
+    Cmd("del", 4, lambda g: g.keys(1, 4), writes=True),
+    Cmd("unlink", 1, lambda g: g.keys(1, 4)),
+    Cmd("exists", 3, lambda g: g.keys(1, 4)),
+    Cmd("touch", 2, lambda g: g.keys(1, 4)),
+    Cmd("type", 2, lambda g: [g.key()]),
+    Cmd("rename", 2, lambda g: [g.key(), g.key()], writes=True),
+    Cmd("renamenx", 2, lambda g: [g.key(), g.key()]),
+    Cmd("expire", 3, _expire(Gen.seconds), writes=True),
+    Cmd("pexpire", 2, _expire(Gen.millis)),
+    Cmd("expireat", 2, _expire(lambda g: g.pick(EXPIRE_ABSOLUTE))),
+    Cmd("pexpireat", 2, _expire(lambda g: g.pick(EXPIRE_ABSOLUTE_MS))),
+    Cmd("ttl", 3, lambda g: [g.key()], "ttl"),
+    Cmd("pttl", 2, lambda g: [g.key()], "ttl"),
+    Cmd("expiretime", 2, lambda g: [g.key()], "ttl"),
+    Cmd("pexpiretime", 2, lambda g: [g.key()], "ttl"),
+    Cmd("persist", 2, lambda g: [g.key()], writes=True),
+    Cmd("keys", 2, lambda g: [g.pattern()], "set"),
+    # One SCAN call: the cursor names a shard in kvs, so only errors and the reply's shape
+    # compare; the contents are compared by the SCAN-ALL step below.
+    Cmd("scan", 1, _scan, "scan"),
+    Cmd("randomkey", 1, lambda g: [], "nullness"),
+]
+
+# --- server and connection ---------------------------------------------------
+
+def _command_getkeys(g: Gen) -> List[bytes]:
+    row = g.pick(STRINGS + KEYS)
+    return [b"GETKEYS", row.name.encode()] + row.gen(g)
+
+
+SERVER: List[Cmd] = [
+    Cmd("dbsize", 2, lambda g: []),
+    Cmd("flushdb", 0.3, lambda g: g.options([(b"ASYNC", None), (b"SYNC", None)], 1)),
+    Cmd("flushall", 0.2, lambda g: g.options([(b"ASYNC", None), (b"SYNC", None)], 1)),
+    Cmd("time", 0.3, lambda g: [], "shape"),
+    Cmd("lastsave", 0.2, lambda g: [], "shape"),
+    Cmd("command", 0.5, lambda g: _command_getkeys(g) if g.chance(0.8) else [g.pick([b"FOO", b"GETKEYS"])]),
+    Cmd("config", 0.2, lambda g: [g.pick([b"FOO", b"GET"])] if g.chance(0.5) else [b"SET", b"nosuch", b"1"]),
+]
+
+CONNECTION: List[Cmd] = [
+    Cmd("ping", 1, lambda g: [] if g.chance(0.5) else ([g.value()] if g.chance(0.9) else [b"a", b"b"])),
+    Cmd("echo", 1, lambda g: [g.value()]),
+    Cmd("select", 1.5, lambda g: [g.pick([b"0", b"0", b"1", b"2", b"16", b"-1", b"abc", b"1.0", b" 1", b"+1", b"01"])]),
+    Cmd("hello", 0.5, lambda g: [] if g.chance(0.2) else [g.pick([b"2", b"3", b"3", b"4", b"1", b"abc", b"-1"])], "hello"),
+    Cmd("auth", 0.2, lambda g: [b"pw"] if g.chance(0.5) else [b"default", b"pw"]),
+    Cmd("client", 0.5, lambda g: g.pick([
+        [b"SETNAME", g.pick([b"conn", b"", b"a b", b"x\ny", b"ok-name"])], [b"GETNAME"],
+        [b"NO-EVICT", g.pick([b"on", b"off", b"maybe"])], [b"FOO"], [b"SETNAME"],
+    ])),
+    Cmd("reset", 0.2, lambda g: []),
+]
+
+# --- transactions ------------------------------------------------------------
+
+TRANSACTIONS: List[Cmd] = [
+    Cmd("multi", 0.3, lambda g: []),
+    Cmd("exec", 0.3, lambda g: []),
+    Cmd("discard", 0.3, lambda g: []),
+    Cmd("watch", 0.5, lambda g: g.keys(1, 3)),
+    Cmd("unwatch", 0.3, lambda g: []),
+]
+
+FAMILIES: List[List[Cmd]] = [STRINGS, KEYS, SERVER, CONNECTION, TRANSACTIONS]
+
+# Commands kvs-server implements that the grammar never sends, each with the reason. The
+# harness fails in CI mode when COMMAND LIST names a command that is neither generated nor here.
+NOT_GENERATED = {
+    "info": "the reply is server statistics (uptime, memory, clients), not comparable",
+    "save": "writes a snapshot file; nothing to compare but OK",
+    "bgsave": "forks or runs in the background; the reply races with the save itself",
+    "shutdown": "stops the server",
+    "quit": "closes the connection, ending the sequence",
+}
+
+# Errors compared by their first word only: {(command, first word): reason}. Empty: every error
+# text is compared whole. Add a row only for a wording kvs cannot match, with the reason.
+ERROR_CODE_ONLY: Dict[Tuple[str, str], str] = {}
+
+# Pseudo-command: a complete SCAN iteration on both servers with the same options, compared
+# as a set of keys (kvs's cursor names a shard and COUNT is a hint, so single calls differ).
+SCAN_ALL = b"SCAN-ALL"
+
+ALL_ROWS: List[Cmd] = [row for fam in FAMILIES for row in fam]
+BY_NAME = {row.name: row for row in ALL_ROWS}
+
+Step = Tuple[int, Tuple[bytes, ...]]  # (connection index, arguments)
+
+
+class Grammar:
+    """Draws commands and whole sequences from the table, restricted to `available` commands."""
+
+    def __init__(self, available: Optional[set] = None) -> None:
+        rows = [r for r in ALL_ROWS if available is None or r.name in available]
+        self.rows = rows
+        self.weights = [r.weight for r in rows]
+        self.queueable = [r for r in rows if r.name not in ("multi", "exec", "discard", "watch", "reset", "select")]
+        self.queueable_weights = [r.weight for r in self.queueable]
+        self.writers = [r for r in rows if r.writes]
+
+    def command(self, g: Gen, rows=None, weights=None) -> Tuple[bytes, ...]:
+        rows = rows or self.rows
+        weights = weights or self.weights
+        row = g.r.choices(rows, weights)[0]
+        args = [g.case(row.name.encode())] + row.gen(g)
+        if g.chance(0.02) and row.name != "command":  # a bare COMMAND lists every command: not comparable
+            args = _mangle_arity(g, args)
+        return tuple(args)
+
+    def scan_all(self, g: Gen) -> Tuple[bytes, ...]:
+        opts: List[bytes] = []
+        if g.chance(0.6):
+            opts += [b"MATCH", g.pattern()]
+        if g.chance(0.3):
+            opts += [b"TYPE", g.pick([b"string", b"list", b"hash", b"none"])]
+        if g.chance(0.5):
+            opts += [b"COUNT", g.pick([b"1", b"3", b"100"])]
+        return (SCAN_ALL,) + tuple(opts)
+
+    def transaction(self, g: Gen, watch: bool) -> List[Step]:
+        """A MULTI/EXEC block; with `watch`, WATCH first and a second connection that may write a watched key."""
+        steps: List[Step] = []
+        watched: List[bytes] = []
+        if watch:
+            watched = g.keys(1, 3)
+            steps.append((0, (b"WATCH",) + tuple(watched)))
+            for _ in range(g.r.randint(0, 2)):
+                steps.append((0, self.command(g, self.queueable, self.queueable_weights)))
+            if g.chance(0.6) and self.writers:
+                row = g.pick(self.writers)
+                args = [row.name.encode()] + row.gen(g)
+                if g.chance(0.7) and len(args) > 1:
+                    args[1] = g.pick(watched)
+                steps.append((1, tuple(args)))
+        steps.append((0, (b"MULTI",)))
+        for _ in range(g.r.randint(0, 6)):
+            if g.chance(0.05):
+                steps.append((0, g.pick([(b"MULTI",), (b"WATCH", g.key()), (b"NOSUCHCMD", b"x"), (b"GET",),
+                                          (b"SET", b"a"), (b"SELECT", b"1")])))
+            else:
+                steps.append((0, self.command(g, self.queueable, self.queueable_weights)))
+            if watch and g.chance(0.1) and self.writers:
+                row = g.pick(self.writers)
+                steps.append((1, tuple([row.name.encode()] + row.gen(g))))
+        steps.append((0, (b"DISCARD",) if g.chance(0.1) else (b"EXEC",)))
+        return steps
+
+    def sequence(self, rng: random.Random, length: int) -> List[Step]:
+        """A random sequence of about `length` steps; step = (connection 0 or 1, arguments)."""
+        g = Gen(rng)
+        steps: List[Step] = []
+        if g.chance(0.3):
+            steps.append((0, (b"HELLO", b"3")))
+        while len(steps) < length:
+            x = g.r.random()
+            if x < 0.06:
+                steps += self.transaction(g, watch=g.chance(0.5))
+            elif x < 0.09:
+                steps.append((0, self.scan_all(g)))
+            elif x < 0.12:
+                steps.append((1, self.command(g)))
+            else:
+                steps.append((0, self.command(g)))
+        return steps
+
+
+def _mangle_arity(g: Gen, args: List[bytes]) -> List[bytes]:
+    """Wrong arity: drop arguments, or add some."""
+    if g.chance(0.5) and len(args) > 1:
+        return args[: g.r.randrange(1, len(args))]
+    return args + [g.value() for _ in range(g.r.randint(1, 3))]
