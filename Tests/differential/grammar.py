@@ -70,12 +70,15 @@ EXPIRE_RELATIVE_MS: List[bytes] = [
     b"0", b"-1", b"-1000000", str(INT64_MAX).encode(), str(INT64_MIN).encode(),
     b"9223372036854775", b"9223372036854775000", b"abc", b"1.5",
 ]
-# Absolute times: year 2096, the past (1), the epoch, overflowing.
+# Absolute times: year 2096, the past (1), the epoch, overflowing, and the latest instant
+# kvs-server keeps exactly (2262-04-11: deadlines are nanoseconds in 64 bits). A valid time
+# past that one is stored as that instant, a documented difference ("Known differences from
+# Redis" in docs/kvs-server.md), so none is sent: INT64_MAX seconds still overflow in both.
 EXPIRE_ABSOLUTE: List[bytes] = [
-    b"4000000000", b"1", b"0", b"-1", str(INT64_MAX).encode(), b"9223372036854775", b"9223372036854776", b"abc",
+    b"4000000000", b"1", b"0", b"-1", str(INT64_MAX).encode(), b"9223372036", b"9223372036854776", b"abc",
 ]
 EXPIRE_ABSOLUTE_MS: List[bytes] = [
-    b"4000000000000", b"1", b"0", b"-1", str(INT64_MAX).encode(), b"9223372036854775807", b"abc",
+    b"4000000000000", b"1", b"0", b"-1", b"9223372036853", b"abc",
 ]
 
 # SETRANGE offsets: small, past the end, negative, and at or past Redis's 512 MiB limit (an

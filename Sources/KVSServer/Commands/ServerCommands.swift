@@ -210,8 +210,9 @@ enum ServerCommands {
                 throw CommandError("ERR Invalid command specified")
             }
             let argc = c.count - 2
-            guard spec.accepts(argc) else { throw CommandError("ERR Invalid number of arguments specified for command") }
+            // Redis asks whether the command has keys before it counts the arguments.
             guard spec.firstKey > 0 else { throw CommandError("ERR The command has no key arguments") }
+            guard spec.accepts(argc) else { throw CommandError("ERR Invalid number of arguments specified for command") }
             let last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey
             // A key position past the arguments given (a spec whose last key lies beyond its
             // least arity) names no key: refuse it rather than read past the arguments.

@@ -63,6 +63,10 @@ struct ServerCommandsTests {
             #expect(setDocs.contains("KEEPTTL"))
             #expect(setDocs.contains("expiration"))
             #expect(try c.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == .array([bulk("a"), bulk("b")]))
+            // Redis's order: no such command, no key arguments, then the argument count.
+            #expect(try c.call("COMMAND", "GETKEYS", "nosuch", "x") == err("ERR Invalid command specified"))
+            #expect(try c.call("COMMAND", "GETKEYS", "randomkey", "x") == err("ERR The command has no key arguments"))
+            #expect(try c.call("COMMAND", "GETKEYS", "get", "a", "b") == err("ERR Invalid number of arguments specified for command"))
         }
     }
 
