@@ -115,7 +115,8 @@ package final class WatchRegistry: Sendable {
         records.withLock { $0[key]?.creations ?? 0 }
     }
 
-    /// Records that `key` went from absent to present.
+    /// Records that `key` went from absent to present (or was written and is absent again at
+    /// once, as by SET with a deadline already past, which Redis counts as a change too).
     package func noteCreated(_ key: ByteKey) {
         records.withLock { records in
             if records[key] != nil { records[key]?.creations &+= 1 }

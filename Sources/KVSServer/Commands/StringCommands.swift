@@ -139,6 +139,7 @@ enum StringCommands {
         let bytes = c.value(2)
         let value = c.access.stamped(bytes).value
         let (nx, xx, returnOld, keepTTL) = (options.nx, options.xx, options.get, options.keepTTL)
+        let watches = c.access.database.watches
         let (done, old): (Bool, ValueBytes?) = try c.access.update(key) { entry, now in
             // Only `SET … GET` copies the old value out: for every other SET that copy would
             // be a retain and a release, under the shard's lock, of a value about to go.
@@ -148,7 +149,10 @@ enum StringCommands {
             var deadline = expiresAt
             if keepTTL, let e = entry { deadline = e.expiresAt }
             if deadline != 0, deadline <= now {
-                entry = nil  // a deadline in the past: the key is gone at once
+                // A deadline in the past: the key is gone at once. Redis still counts the
+                // write as a change of the key, so a WATCH on an absent key fails too.
+                if entry == nil, watches.isActive { watches.noteCreated(key) }
+                entry = nil
             } else {
                 entry = Entry(value: value, expiresAt: deadline)
             }

@@ -132,6 +132,19 @@ struct TransactionCommandsTests {
         }
     }
 
+    /// A SET whose deadline has already passed leaves the key absent, yet it is a write of
+    /// the key: a WATCH on it fails, as in Redis.
+    @Test func setWithAPastDeadlineTouchesAWatchedKey() async throws {
+        try await withServer { _, port in
+            let c = try TestClient(port: port)
+            try c.call("WATCH", "c")
+            try c.call("SET", "c", "10", "PXAT", "1")
+            try c.call("MULTI")
+            #expect(try c.call("EXEC") == .nullArray)
+            #expect(try c.call("EXISTS", "c") == int(0))
+        }
+    }
+
     /// UNWATCH inside MULTI is queued and answers OK in EXEC's reply, as in Redis.
     @Test func unwatchIsQueued() async throws {
         try await withServer { _, port in
