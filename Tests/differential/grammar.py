@@ -159,7 +159,9 @@ class Gen:
             if arg is not None and not self.chance(0.03):  # sometimes the argument is missing
                 out.append(arg(self))
         if self.chance(0.03):
-            out.append(self.pick([b"FOO", b"", b"EX", b"1"]))
+            # Never a small positive number: after an option whose argument was left out it
+            # would make a 1 ms TTL, which expires while the sequence runs (timing, not semantics).
+            out.append(self.pick([b"FOO", b"", b"EX", b"-1"]))
         return out
 
 
