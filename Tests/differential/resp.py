@@ -254,7 +254,8 @@ def quote_arg(arg) -> str:
     """An argument as redis-cli accepts it: bare when plain, else double-quoted with escapes."""
     if isinstance(arg, str):
         arg = arg.encode()
-    plain = arg and all(0x21 <= b <= 0x7E and b not in b"\"'\\" for b in arg)
+    # A word starting with # is quoted: bare, it would read back as a comment.
+    plain = arg and arg[0] != 0x23 and all(0x21 <= b <= 0x7E and b not in b"\"'\\" for b in arg)
     if plain:
         return arg.decode()
     out = []
