@@ -65,10 +65,10 @@ enum MemoryCommands {
         case "DOCTOR":
             if Heap.current().allocated < 5 * 1024 * 1024 {
                 c.verbatim(
-                    "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.")
+                    "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
             } else {
                 c.verbatim(
-                    "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track peak memory, fragmentation over time or client buffers. MEMORY STATS has the figures it has.")
+                    "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track peak memory, fragmentation over time or client buffers. MEMORY STATS has the figures it has.\n")
             }
         case "MALLOC-STATS":
             // Redis's reply when it is built with libc's malloc, as kvs is.

@@ -102,7 +102,8 @@ struct MemoryCommandsTests {
     @Test func doctorMallocStatsPurgeAndHelp() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
-            #expect(try c.call("MEMORY", "DOCTOR").text.hasPrefix("Hi Sam, "))
+            let report = try c.call("MEMORY", "DOCTOR").text
+            #expect(report.hasPrefix("Hi Sam, ") && report.hasSuffix(".\n"))
             #expect(try c.call("MEMORY", "MALLOC-STATS") == bulk("Stats not supported for the current allocator"))
             #expect(try c.call("MEMORY", "PURGE") == OK)
             let help = try c.call("MEMORY", "HELP")
