@@ -126,13 +126,20 @@ extension KVSError {
 
     @usableFromInline
     package static func invalidTTL(_ key: String?, _ ttl: Duration) -> KVSError {
-        KVSError(.invalidTTL, key: key, message: "time-to-live \(ttl) is negative; use .zero for no expiry or a positive duration")
+        KVSError(
+            .invalidTTL,
+            key: key,
+            message: "time-to-live \(ttl) is negative; use .zero for no expiry or a positive duration"
+        )
     }
 
     package static func invalidShardIndex(_ key: String, index: Int, shardCount: Int) -> KVSError {
         KVSError(
-            .invalidShardIndex, key: key,
-            message: "the custom hash function returned \(index), outside 0..<\(shardCount); nothing was read or written")
+            .invalidShardIndex,
+            key: key,
+            message:
+                "the custom hash function returned \(index), outside 0..<\(shardCount); nothing was read or written"
+        )
     }
 
     package static func io(_ message: String) -> KVSError {
@@ -141,6 +148,9 @@ extension KVSError {
 
     @usableFromInline
     package static func snapshotCorrupted(_ path: String, _ detail: String) -> KVSError {
-        KVSError(.snapshotCorrupted, message: "snapshot \(path) is not a valid snapshot: \(detail); the store was left unchanged")
+        KVSError(
+            .snapshotCorrupted,
+            message: "snapshot \(path) is not a valid snapshot: \(detail); the store was left unchanged"
+        )
     }
 }

@@ -64,10 +64,15 @@ struct ValueByteCounter<Value> {
     private let kind: Kind
 
     init() {
-        if Value.self == String.self { kind = .string }
-        else if Value.self == [UInt8].self { kind = .bytes }
-        else if Value.self == Data.self { kind = .data }
-        else { kind = .other }
+        if Value.self == String.self {
+            kind = .string
+        } else if Value.self == [UInt8].self {
+            kind = .bytes
+        } else if Value.self == Data.self {
+            kind = .data
+        } else {
+            kind = .other
+        }
     }
 
     func heapBytes(of value: Value) -> Int {

@@ -27,9 +27,15 @@ public struct RedisConfiguration: Sendable, Hashable {
 
     /// Creates a configuration; every argument has the default its property describes.
     public init(
-        host: String = "127.0.0.1", port: Int = 6379, password: String? = nil, username: String? = nil,
-        database: Int = 0, connectionsPerNode: Int = 4, connectTimeout: Duration = .seconds(5),
-        requestTimeout: Duration = .seconds(5), scanCount: Int = 1000
+        host: String = "127.0.0.1",
+        port: Int = 6379,
+        password: String? = nil,
+        username: String? = nil,
+        database: Int = 0,
+        connectionsPerNode: Int = 4,
+        connectTimeout: Duration = .seconds(5),
+        requestTimeout: Duration = .seconds(5),
+        scanCount: Int = 1000
     ) {
         self.host = host
         self.port = port

@@ -122,7 +122,8 @@ extension RedisStore {
     ///   ``RedisConfiguration/connectionsPerNode`` atomic operations of one store run at once;
     ///   the others wait (at most the request timeout) for a connection.
     public func transaction<R>(
-        on keys: [String], maxAttempts: Int = 64,
+        on keys: [String],
+        maxAttempts: Int = 64,
         _ body: (inout RedisTransaction<Value>) throws -> R
     ) async throws -> R {
         try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body).get()
@@ -150,6 +151,11 @@ extension RedisStore where Value: Equatable {
     /// - Thread safety: safe from any number of tasks at once.
     public func compareAndSwap(_ key: String, expected: Value?, new: Value?) async throws(KVSError) -> Bool {
         try await RedisAtomic.compareAndSwap(
-            key, expected: expected, new: new, maxAttempts: Self.defaultMaxAttempts, on: pool)
+            key,
+            expected: expected,
+            new: new,
+            maxAttempts: Self.defaultMaxAttempts,
+            on: pool
+        )
     }
 }

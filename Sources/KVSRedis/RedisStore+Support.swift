@@ -20,7 +20,10 @@ extension RedisStore {
         do throws(KVSError) {
             let replies = try await pool.send(commands)
             guard replies.count == commands.count else {
-                throw KVSError(.protocolError, message: "\(configuration.node) sent \(replies.count) replies to \(commands.count) commands")
+                throw KVSError(
+                    .protocolError,
+                    message: "\(configuration.node) sent \(replies.count) replies to \(commands.count) commands"
+                )
             }
             return replies.map(\.withoutAttributes)
         } catch {
@@ -58,7 +61,11 @@ extension RedisStore {
     }
 
     func unexpected(_ reply: RESPValue, command: String, key: String?) -> KVSError {
-        KVSError(.protocolError, key: key, message: "\(configuration.node) sent an unexpected reply to \(command): \(reply)")
+        KVSError(
+            .protocolError,
+            key: key,
+            message: "\(configuration.node) sent an unexpected reply to \(command): \(reply)"
+        )
     }
 
     /// `ttl` in whole milliseconds, rounded up (a positive TTL is never sent as 0).

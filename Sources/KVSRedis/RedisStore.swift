@@ -115,7 +115,9 @@ public final class RedisStore<Value: RedisValueCodec>: AsyncStore, Service, Send
         guard ttl != .zero else { return try await set(key, value) }
         let milliseconds = try Self.milliseconds(ttl, key: key)
         let bytes = try encode(value, key: key)
-        let command = RESPValue.array([.bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("PX"), .bulk(String(milliseconds))])
+        let command = RESPValue.array([
+            .bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("PX"), .bulk(String(milliseconds)),
+        ])
         try expectOK(try await single(command, key: key), key: key)
     }
 

@@ -99,7 +99,9 @@ extension ByteBuffer: RedisValueCodec {
 extension RedisValueCodec {
     /// One `SET key value` per item, for a pipelined `batchSet`: the keys and commands in
     /// one order, and the items whose value does not encode with their errors (not sent).
-    static func setCommands(for items: [String: Self]) -> (keys: [String], commands: [RESPValue], errors: [String: KVSError]) {
+    static func setCommands(
+        for items: [String: Self]
+    ) -> (keys: [String], commands: [RESPValue], errors: [String: KVSError]) {
         var keys: [String] = []
         var commands: [RESPValue] = []
         var errors: [String: KVSError] = [:]

@@ -10,7 +10,8 @@ enum CommandDocs {
     static let syntax: [String: String] = [
         "get": "key", "getdel": "key", "strlen": "key", "incr": "key", "decr": "key", "type": "key",
         "ttl": "key", "pttl": "key", "expiretime": "key", "pexpiretime": "key", "persist": "key",
-        "set": "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+        "set":
+            "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         "setnx": "key value", "setex": "key seconds value", "psetex": "key milliseconds value", "getset": "key value",
         "getex": "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
         "mget": "key ...", "mset": "data ...", "msetnx": "data ...", "append": "key value",
@@ -20,7 +21,8 @@ enum CommandDocs {
         "keys": "pattern", "scan": "cursor [MATCH pattern] [COUNT count] [TYPE type]", "randomkey": "",
         "rename": "key newkey", "renamenx": "key newkey",
         "expire": "key seconds [NX | XX | GT | LT]", "pexpire": "key milliseconds [NX | XX | GT | LT]",
-        "expireat": "key unix-time-seconds [NX | XX | GT | LT]", "pexpireat": "key unix-time-milliseconds [NX | XX | GT | LT]",
+        "expireat": "key unix-time-seconds [NX | XX | GT | LT]",
+        "pexpireat": "key unix-time-milliseconds [NX | XX | GT | LT]",
         "ping": "[message]", "echo": "message", "quit": "", "select": "index", "reset": "",
         "auth": "[username] password", "hello": "[protover [AUTH username password] [SETNAME clientname]]",
         "client": "subcommand [argument ...]", "command": "[subcommand [argument ...]]",
@@ -71,9 +73,11 @@ enum CommandDocs {
     private static func type(of name: String) -> String {
         if ["key", "newkey", "source", "destination", "key1", "key2"].contains(name) { return "key" }
         if name.hasPrefix("unix-time") { return "unix-time" }
-        let integers = ["seconds", "milliseconds", "start", "end", "offset",
-                        "increment", "decrement", "cursor", "count", "index", "protover",
-                        "db", "destination-db", "index1", "index2", "min-match-len"]
+        let integers = [
+            "seconds", "milliseconds", "start", "end", "offset",
+            "increment", "decrement", "cursor", "count", "index", "protover",
+            "db", "destination-db", "index1", "index2", "min-match-len",
+        ]
         return integers.contains(name) ? "integer" : "string"
     }
 
@@ -90,7 +94,9 @@ enum CommandDocs {
                 }
                 if words.first == "]" { words.removeFirst() }
                 if words.first == "..." { words.removeFirst() }
-                let parts = alternatives.map { alt -> Argument in alt.count == 1 ? alt[0] : .block(name: blockName(alt), optional: false, alt) }
+                let parts = alternatives.map { alt -> Argument in
+                    alt.count == 1 ? alt[0] : .block(name: blockName(alt), optional: false, alt)
+                }
                 if parts.count == 1 {
                     items.append(makeOptional(parts[0]))
                 } else {
@@ -103,7 +109,9 @@ enum CommandDocs {
             } else if isToken(w) {
                 if let next = words.first, !isToken(next), !["[", "]", "|", "..."].contains(next) {
                     words.removeFirst()
-                    items.append(.value(name: next, type: type(of: next), token: w, optional: optional, multiple: false))
+                    items.append(
+                        .value(name: next, type: type(of: next), token: w, optional: optional, multiple: false)
+                    )
                 } else {
                     items.append(.pureToken(w, optional: optional))
                 }
@@ -116,7 +124,8 @@ enum CommandDocs {
 
     private static func makeOptional(_ a: Argument) -> Argument {
         switch a {
-        case .value(let n, let t, let tok, _, let m): return .value(name: n, type: t, token: tok, optional: true, multiple: m)
+        case .value(let n, let t, let tok, _, let m):
+            return .value(name: n, type: t, token: tok, optional: true, multiple: m)
         case .pureToken(let t, _): return .pureToken(t, optional: true)
         case .oneOf(let n, _, let args): return .oneOf(name: n, optional: true, args)
         case .block(let n, _, let args): return .block(name: n, optional: true, args)
@@ -145,7 +154,9 @@ enum CommandDocs {
         for a in args {
             switch a {
             case .value(let n, let t, let token, let optional, let multiple):
-                var fields: [(String, (inout SessionCall) -> Void)] = [("name", { $0.bulk(n) }), ("type", { $0.bulk(t) })]
+                var fields: [(String, (inout SessionCall) -> Void)] = [
+                    ("name", { $0.bulk(n) }), ("type", { $0.bulk(t) }),
+                ]
                 if t == "key" { fields.append(("key_spec_index", { $0.integer(reply: 0) })) }
                 if let token { fields.append(("token", { $0.bulk(token) })) }
                 let flags = (optional ? ["optional"] : []) + (multiple ? ["multiple"] : [])
@@ -153,14 +164,17 @@ enum CommandDocs {
                 writeMap(fields, &c)
             case .pureToken(let t, let optional):
                 var fields: [(String, (inout SessionCall) -> Void)] = [
-                    ("name", { $0.bulk(t.lowercased()) }), ("type", { $0.bulk("pure-token") }), ("token", { $0.bulk(t) }),
+                    ("name", { $0.bulk(t.lowercased()) }), ("type", { $0.bulk("pure-token") }),
+                    ("token", { $0.bulk(t) }),
                 ]
                 if optional { fields.append(("flags", { c in writeFlags(["optional"], &c) })) }
                 writeMap(fields, &c)
             case .oneOf(let n, let optional, let inner), .block(let n, let optional, let inner):
                 let kind: String
                 if case .oneOf = a { kind = "oneof" } else { kind = "block" }
-                var fields: [(String, (inout SessionCall) -> Void)] = [("name", { $0.bulk(n) }), ("type", { $0.bulk(kind) })]
+                var fields: [(String, (inout SessionCall) -> Void)] = [
+                    ("name", { $0.bulk(n) }), ("type", { $0.bulk(kind) }),
+                ]
                 if optional { fields.append(("flags", { c in writeFlags(["optional"], &c) })) }
                 fields.append(("arguments", { c in write(inner, &c) }))
                 writeMap(fields, &c)

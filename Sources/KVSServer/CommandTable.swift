@@ -171,8 +171,14 @@ package final class CommandSpec: Sendable {
     let hasSubcommands: Bool
 
     init(
-        _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0),
-        group: String, summary: String, subcommands: [String: Int] = [:], _ run: Run
+        _ name: String,
+        arity: Int,
+        flags: Flags,
+        keys: (Int, Int, Int) = (0, 0, 0),
+        group: String,
+        summary: String,
+        subcommands: [String: Int] = [:],
+        _ run: Run
     ) {
         self.subcommands = subcommands
         self.name = name
@@ -201,13 +207,15 @@ package final class CommandSpec: Sendable {
 
     /// ``subcommandError(_:)`` for the container `command` with `subcommands`: a container's
     /// body checks again with it, so that no path reaches its arguments unchecked.
-    static func subcommandError(command name: String, subcommands: [String: Int], _ args: [ByteBuffer]) -> CommandError? {
+    static func subcommandError(command name: String, subcommands: [String: Int], _ args: [ByteBuffer]) -> CommandError?
+    {
         guard !subcommands.isEmpty, args.count >= 2 else { return nil }
         let sub = lowercasedName(args[1])
         guard let arity = subcommands[sub] else {
             return CommandError(
                 formatting: "ERR unknown subcommand '\(argument: args[1], limit: 128)'. Try \(name.uppercased()) HELP.",
-                trimmingNewlines: false)
+                trimmingNewlines: false
+            )
         }
         let fits = arity >= 0 ? args.count == arity : args.count >= -arity
         return fits ? nil : CommandError("ERR wrong number of arguments for '\(name)|\(sub)' command")
@@ -221,25 +229,49 @@ package final class CommandSpec: Sendable {
 
     /// Builds a keyed spec from one generic implementation.
     static func keyed(
-        _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int), group: String, summary: String,
+        _ name: String,
+        arity: Int,
+        flags: Flags,
+        keys: (Int, Int, Int),
+        group: String,
+        summary: String,
         subcommands: [String: Int] = [:],
         _ direct: @escaping @Sendable (inout Call<DirectAccess>) throws -> Void,
         _ transactional: @escaping @Sendable (inout Call<TransactionalAccess>) throws -> Void
     ) -> CommandSpec {
         CommandSpec(
-            name, arity: arity, flags: flags, keys: keys, group: group, summary: summary, subcommands: subcommands,
-            .keyed(direct: direct, transactional: transactional))
+            name,
+            arity: arity,
+            flags: flags,
+            keys: keys,
+            group: group,
+            summary: summary,
+            subcommands: subcommands,
+            .keyed(direct: direct, transactional: transactional)
+        )
     }
 
     /// Builds a session spec.
     static func session(
-        _ name: String, arity: Int, flags: Flags, keys: (Int, Int, Int) = (0, 0, 0), group: String, summary: String,
+        _ name: String,
+        arity: Int,
+        flags: Flags,
+        keys: (Int, Int, Int) = (0, 0, 0),
+        group: String,
+        summary: String,
         subcommands: [String: Int] = [:],
         _ run: @escaping @Sendable (inout SessionCall) throws -> Void
     ) -> CommandSpec {
         CommandSpec(
-            name, arity: arity, flags: flags, keys: keys, group: group, summary: summary, subcommands: subcommands,
-            .session(run))
+            name,
+            arity: arity,
+            flags: flags,
+            keys: keys,
+            group: group,
+            summary: summary,
+            subcommands: subcommands,
+            .session(run)
+        )
     }
 }
 
@@ -311,7 +343,11 @@ package struct CommandTable: Sendable {
         for spec in all {
             guard let name = CommandName(spec.name.utf8) else { continue }
             let length = spec.name.utf8.count
-            slots[Self.probe(slots, name, length: length, shift: 64 - bits)] = Slot(name: name, length: length, spec: spec)
+            slots[Self.probe(slots, name, length: length, shift: 64 - bits)] = Slot(
+                name: name,
+                length: length,
+                spec: spec
+            )
         }
         self.slots = slots
         self.shift = 64 - bits

@@ -44,49 +44,65 @@ struct ConfigParameter: Sendable {
         ConfigParameter(name: "dir", value: { absolutePath($0.directory) }, change: .protected),
         ConfigParameter(name: "dbfilename", value: { $0.snapshotFileName }, change: .protected),
         ConfigParameter(
-            name: "requirepass", value: { $0.requirePassword ?? "" },
-            change: .runtime { config, text in config.requirePassword = text.isEmpty ? nil : text }),
+            name: "requirepass",
+            value: { $0.requirePassword ?? "" },
+            change: .runtime { config, text in config.requirePassword = text.isEmpty ? nil : text }
+        ),
         ConfigParameter(
-            name: "save", value: { $0.savePointsDescription },
+            name: "save",
+            value: { $0.savePointsDescription },
             change: .runtime { config, text throws(Refusal) in
                 guard let points = strictSavePoints(text) else { throw Refusal(reason: "Invalid save parameters") }
                 config.savePoints = points
-            }),
+            }
+        ),
         ConfigParameter(name: "databases", value: { String($0.databases) }, change: .immutable),
         ConfigParameter(
-            name: "maxclients", value: { String($0.maxClients) },
+            name: "maxclients",
+            value: { String($0.maxClients) },
             change: .runtime { config, text throws(Refusal) in
                 config.maxClients = try integer(text, in: 1...Int64(ServerConfiguration.maxClientsLimit))
-            }),
+            }
+        ),
         // Checked only when the server binds: a change could not take effect.
         ConfigParameter(name: "protected-mode", value: { $0.protectedMode ? "yes" : "no" }, change: .immutable),
         // Read by each connection when it opens: a change applies to the connections opened after it.
         ConfigParameter(
-            name: "proto-max-bulk-len", value: { String($0.maxBulkLength) },
+            name: "proto-max-bulk-len",
+            value: { String($0.maxBulkLength) },
             change: .runtime { config, text throws(Refusal) in
                 config.maxBulkLength = try memory(text, in: 1024 * 1024...Int64.max)
-            }),
+            }
+        ),
         ConfigParameter(
-            name: "client-query-buffer-limit", value: { String($0.maxQueryBufferLength) },
+            name: "client-query-buffer-limit",
+            value: { String($0.maxQueryBufferLength) },
             change: .runtime { config, text throws(Refusal) in
                 config.maxQueryBufferLength = try memory(text, in: 1024 * 1024...Int64.max)
-            }),
+            }
+        ),
         ConfigParameter(name: "io-threads", value: { String($0.resolvedEventLoopThreads) }, change: .immutable),
         ConfigParameter(
-            name: "slowlog-log-slower-than", value: { String($0.slowLogThresholdMicroseconds) },
+            name: "slowlog-log-slower-than",
+            value: { String($0.slowLogThresholdMicroseconds) },
             change: .runtime { config, text throws(Refusal) in
                 config.slowLogThresholdMicroseconds = try integer(text, in: -1...Int64.max)
-            }),
+            }
+        ),
         ConfigParameter(
-            name: "slowlog-max-len", value: { String($0.slowLogMaxEntries) },
+            name: "slowlog-max-len",
+            value: { String($0.slowLogMaxEntries) },
             change: .runtime { config, text throws(Refusal) in
                 config.slowLogMaxEntries = try integer(text, in: 0...Int64.max)
-            }),
+            }
+        ),
         ConfigParameter(
-            name: "latency-monitor-threshold", value: { String($0.latencyMonitorThresholdMilliseconds) },
+            name: "latency-monitor-threshold",
+            value: { String($0.latencyMonitorThresholdMilliseconds) },
             change: .runtime { config, text throws(Refusal) in
                 config.latencyMonitorThresholdMilliseconds = try integer(text, in: 0...Int64.max)
-            }),
+            }
+        ),
     ]
 
     // MARK: Value parsers, with Redis's refusals (config.c)
@@ -107,7 +123,9 @@ struct ConfigParameter: Sendable {
     /// (1024), `m`, `mb`, `g` or `gb`, any case; in `range`.
     static func memory(_ text: String, in range: ClosedRange<Int64>) throws(Refusal) -> Int {
         let notMemory = Refusal(reason: "argument must be a memory value")
-        let outOfRange = Refusal(reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        let outOfRange = Refusal(
+            reason: "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive"
+        )
         let bytes = Array(text.utf8)
         let digitCount = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
         let unit: UInt64

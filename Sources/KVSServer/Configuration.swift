@@ -18,7 +18,8 @@ public struct ServerConfiguration: Sendable {
     /// Automatic saves: save when at least `changes` writes happened within `seconds`
     /// (Redis `save`). Empty: never. Default Redis's `3600 1 300 100 60 10000`.
     public var savePoints: [SavePoint] = [
-        SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100), SavePoint(seconds: 60, changes: 10000),
+        SavePoint(seconds: 3600, changes: 1), SavePoint(seconds: 300, changes: 100),
+        SavePoint(seconds: 60, changes: 10000),
     ]
     /// How many numbered databases (Redis `databases`), 1 to ``maxDatabases``. Default 16.
     public var databases: Int = 16
@@ -153,18 +154,28 @@ extension ServerConfiguration {
             throw refuse("bind", "bind address '\(address)' is not an IPv4 or IPv6 address")
         }
         guard (1...Self.maxDatabases).contains(databases) else {
-            throw refuse("databases", "databases \(databases) is out of range: give a count from 1 to \(Self.maxDatabases)")
+            throw refuse(
+                "databases",
+                "databases \(databases) is out of range: give a count from 1 to \(Self.maxDatabases)"
+            )
         }
         guard (1...Self.maxClientsLimit).contains(maxClients) else {
-            throw refuse("maxclients", "maxclients \(maxClients) is out of range: give a count from 1 to \(Self.maxClientsLimit)")
+            throw refuse(
+                "maxclients",
+                "maxclients \(maxClients) is out of range: give a count from 1 to \(Self.maxClientsLimit)"
+            )
         }
         guard maxBulkLength >= 1 else {
-            throw refuse("proto-max-bulk-len", "proto-max-bulk-len \(maxBulkLength) is not a length: give at least 1 byte")
+            throw refuse(
+                "proto-max-bulk-len",
+                "proto-max-bulk-len \(maxBulkLength) is not a length: give at least 1 byte"
+            )
         }
         guard maxQueryBufferLength >= 1 else {
             throw refuse(
                 "client-query-buffer-limit",
-                "client-query-buffer-limit \(maxQueryBufferLength) is not a length: give at least 1 byte")
+                "client-query-buffer-limit \(maxQueryBufferLength) is not a length: give at least 1 byte"
+            )
         }
         guard maxArguments >= 1 else {
             throw refuse("max-arguments", "the argument limit \(maxArguments) must be at least 1")
@@ -173,12 +184,15 @@ extension ServerConfiguration {
             throw refuse(
                 "io-threads",
                 "io-threads \(eventLoopThreads) is out of range: give a count from 1 to \(Self.maxEventLoopThreads), "
-                    + "or 0 for one per core less one")
+                    + "or 0 for one per core less one"
+            )
         }
         if let bad = savePoints.first(where: { $0.seconds < 1 || $0.changes < 0 }) {
             throw refuse(
-                "save", "save rule '\(bad.seconds) \(bad.changes)' is invalid: the seconds must be at least 1 "
-                    + "and the changes at least 0")
+                "save",
+                "save rule '\(bad.seconds) \(bad.changes)' is invalid: the seconds must be at least 1 "
+                    + "and the changes at least 0"
+            )
         }
         guard !snapshotFileName.isEmpty, !snapshotFileName.contains("/") else {
             throw refuse("dbfilename", "dbfilename '\(snapshotFileName)' must be a file name, not empty and not a path")

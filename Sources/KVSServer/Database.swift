@@ -77,7 +77,10 @@ package final class StampSource: Sendable {
 /// Thread-safety: thread-safe; ``noteCreated(_:)`` is called under a shard lock (lock
 /// order: shard lock, then this registry's mutex; the registry never takes a shard lock).
 package final class WatchRegistry: Sendable {
-    private struct Record: Sendable { var watchers: Int; var creations: UInt64 }
+    private struct Record: Sendable {
+        var watchers: Int
+        var creations: UInt64
+    }
     private let records = Locked<[ByteKey: Record]>([:])
     /// How many keys are registered: lets writers skip the mutex when nobody watches.
     private let active = Atomic<Int>(0)

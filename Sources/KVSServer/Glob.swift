@@ -27,8 +27,10 @@ enum Glob {
     private static func signed(_ byte: UInt8) -> Int { Int(Int8(bitPattern: byte)) }
 
     private static func match(
-        _ pattern: Slice<UnsafeBufferPointer<UInt8>>, _ string: Slice<UnsafeBufferPointer<UInt8>>,
-        skipLongerMatches: inout Bool, nesting: Int
+        _ pattern: Slice<UnsafeBufferPointer<UInt8>>,
+        _ string: Slice<UnsafeBufferPointer<UInt8>>,
+        skipLongerMatches: inout Bool,
+        nesting: Int
     ) -> Bool {
         if nesting > maxNesting { return false }
         var p = pattern.startIndex
@@ -43,7 +45,12 @@ enum Glob {
                 while p + 1 < pEnd && base[p + 1] == UInt8(ascii: "*") { p += 1 }
                 if p + 1 == pEnd { return true }
                 while s < sEnd {
-                    if match(base[(p + 1)..<pEnd], text[s..<sEnd], skipLongerMatches: &skipLongerMatches, nesting: nesting + 1) {
+                    if match(
+                        base[(p + 1)..<pEnd],
+                        text[s..<sEnd],
+                        skipLongerMatches: &skipLongerMatches,
+                        nesting: nesting + 1
+                    ) {
                         return true
                     }
                     if skipLongerMatches { return false }
@@ -71,7 +78,8 @@ enum Glob {
                         p -= 1  // an unterminated class: its last byte ends it
                         break
                     } else if pEnd - p >= 3 && base[p + 1] == UInt8(ascii: "-") {
-                        var start = signed(base[p]), end = signed(base[p + 2])
+                        var start = signed(base[p])
+                        var end = signed(base[p + 2])
                         if start > end { swap(&start, &end) }
                         p += 2
                         if c >= start && c <= end { matched = true }

@@ -59,7 +59,8 @@ package struct DirectAccess: KeyAccess {
         return try result.get()
     }
 
-    package mutating func update<R>(_ key: ByteKey, _ body: (inout Entry<StoredValue>?, Int64) throws -> R) throws -> R {
+    package mutating func update<R>(_ key: ByteKey, _ body: (inout Entry<StoredValue>?, Int64) throws -> R) throws -> R
+    {
         let watches = database.watches
         do {
             return try database.engine.withEntryThrowing(key) { (entry, now) throws(BodyError) -> R in
@@ -111,7 +112,8 @@ package struct TransactionalAccess: KeyAccess {
         try body(try state.entry(key), state.now)
     }
 
-    package mutating func update<R>(_ key: ByteKey, _ body: (inout Entry<StoredValue>?, Int64) throws -> R) throws -> R {
+    package mutating func update<R>(_ key: ByteKey, _ body: (inout Entry<StoredValue>?, Int64) throws -> R) throws -> R
+    {
         let before = try state.entry(key)
         var entry = before
         let result = try body(&entry, state.now)

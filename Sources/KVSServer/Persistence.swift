@@ -1,12 +1,13 @@
+import Dispatch
+import KVS
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import KVS
-import Logging
-import Synchronization
 
 /// Saving and loading every database in one snapshot file (docs/server-snapshot-format.md),
 /// the `save` policy's bookkeeping, and BGSAVE's background thread.
@@ -122,7 +123,11 @@ package final class Persistence: Sendable {
                 for table in tables {
                     for (key, entry) in table where !entry.isExpired(at: now) {
                         guard key.count <= UInt32.max, entry.value.bytes.count <= UInt32.max else {
-                            throw KVSError(.invalidArgument, key: key.displayName, message: "a key or value over 4 GiB cannot be saved")
+                            throw KVSError(
+                                .invalidArgument,
+                                key: key.displayName,
+                                message: "a key or value over 4 GiB cannot be saved"
+                            )
                         }
                         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.count))
                         key.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
@@ -161,10 +166,16 @@ package final class Persistence: Sendable {
         reader.offset = 8
         let version: UInt32 = reader.read() ?? 0
         guard version == Self.version else {
-            throw KVSError(.snapshotUnsupportedVersion, message: "snapshot \(path) has version \(version); this server reads version \(Self.version)")
+            throw KVSError(
+                .snapshotUnsupportedVersion,
+                message: "snapshot \(path) has version \(version); this server reads version \(Self.version)"
+            )
         }
-        let stored = bytes.withUnsafeBytes { raw in raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self) }
-        let computed = bytes.withUnsafeBytes { raw in CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)])) }
+        let stored = bytes.withUnsafeBytes { raw in raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)
+        }
+        let computed = bytes.withUnsafeBytes { raw in
+            CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)]))
+        }
         guard UInt32(littleEndian: stored) == computed else { throw corrupt("checksum mismatch") }
         reader.offset = 24
         reader.end = bytes.count - 4
@@ -174,7 +185,9 @@ package final class Persistence: Sendable {
             guard let index: UInt32 = reader.read() else { throw corrupt("truncated section header") }
             if index == Self.endMarker { break }
             guard Int(index) < databases.count else {
-                throw corrupt("it holds database \(index) but the server has \(databases.count) databases (use --databases)")
+                throw corrupt(
+                    "it holds database \(index) but the server has \(databases.count) databases (use --databases)"
+                )
             }
             guard let count: UInt64 = reader.read() else { throw corrupt("truncated section header") }
             let engine = databases[Int(index)].engine

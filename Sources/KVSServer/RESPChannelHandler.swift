@@ -71,8 +71,12 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         let stamps = StampAllocator(source: server.stamps)
         let info = ClientInfo(id: id, address: remote, localAddress: local)
         let call = Call(
-            args: [], access: DirectAccess(database: server.databases[0], stamps: stamps),
-            out: ByteBufferAllocator().buffer(capacity: 0), encoder: RESPEncoder(version: .resp2), server: server)
+            args: [],
+            access: DirectAccess(database: server.databases[0], stamps: stamps),
+            out: ByteBufferAllocator().buffer(capacity: 0),
+            encoder: RESPEncoder(version: .resp2),
+            server: server
+        )
         self.state = SessionCall(session: Session(id: id, authenticated: !auth, info: info), call: call)
     }
 
@@ -389,15 +393,22 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             var args = state.call.args
             if spec.name == "auth" || spec.name == "hello" {
                 args = args.enumerated().map { i, a in
-                    MonitorRegistry.redacts(name: spec.name, args: state.call.args, index: i) ? ByteBuffer(string: "(redacted)") : a
+                    MonitorRegistry.redacts(name: spec.name, args: state.call.args, index: i)
+                        ? ByteBuffer(string: "(redacted)") : a
                 }
             }
             server.slowLog.add(
-                arguments: args, microseconds: nanoseconds / 1000, address: state.session.info.address,
-                name: state.session.name)
+                arguments: args,
+                microseconds: nanoseconds / 1000,
+                address: state.session.info.address,
+                name: state.session.name
+            )
         }
         if nanoseconds >= server.latency.thresholdNanoseconds {
-            server.latency.add(event: spec.flags.contains(.fast) ? "fast-command" : "command", milliseconds: nanoseconds / 1_000_000)
+            server.latency.add(
+                event: spec.flags.contains(.fast) ? "fast-command" : "command",
+                milliseconds: nanoseconds / 1_000_000
+            )
         }
     }
 
@@ -496,6 +507,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         return CommandError(
             formatting: "ERR unknown command '\(argument: args[0], limit: 128)', with args beginning with: \(list)",
-            trimmingNewlines: false)
+            trimmingNewlines: false
+        )
     }
 }

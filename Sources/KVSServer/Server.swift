@@ -72,7 +72,8 @@ public final class Server: Service, Sendable {
     /// Creates a server that also knows `extraCommands` (tests add commands through it).
     ///
     /// - Throws: ``StartupError`` for an invalid configuration.
-    package init(configuration: ServerConfiguration, logger: Logger, extraCommands: [CommandSpec]) throws(StartupError) {
+    package init(configuration: ServerConfiguration, logger: Logger, extraCommands: [CommandSpec]) throws(StartupError)
+    {
         try configuration.validate()
         do {
             serverState = try ServerState(configuration: configuration, logger: logger, extraCommands: extraCommands)
@@ -123,16 +124,23 @@ public final class Server: Service, Sendable {
             throw StartupError(
                 parameter: "protected-mode",
                 description: "refusing to listen on \(open) without a password while protected mode is on: "
-                    + "set --requirepass, or pass --protected-mode no to allow it")
+                    + "set --requirepass, or pass --protected-mode no to allow it"
+            )
         }
         do {
             let loaded = try serverState.persistence.load(into: serverState.databases, now: StoreClock.system.now())
-            if loaded > 0 { logger.info("loaded snapshot", metadata: ["keys": "\(loaded)", "path": "\(serverState.persistence.path)"]) }
+            if loaded > 0 {
+                logger.info(
+                    "loaded snapshot",
+                    metadata: ["keys": "\(loaded)", "path": "\(serverState.persistence.path)"]
+                )
+            }
         } catch {
             state.withLock { $0 = .idle }
             throw StartupError(
                 description: "cannot load the snapshot \(serverState.persistence.path): \(error.message). "
-                    + "The file was left untouched; move it away to start with an empty store.")
+                    + "The file was left untouched; move it away to start with an empty store."
+            )
         }
         let threads = config.resolvedEventLoopThreads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -150,7 +158,9 @@ public final class Server: Service, Sendable {
             for c in channels { try? await c.close() }
             try? await group.shutdownGracefully()
             state.withLock { $0 = .idle }
-            throw StartupError(description: "cannot listen on \(config.bindAddresses.joined(separator: " ")):\(config.port): \(error)")
+            throw StartupError(
+                description: "cannot listen on \(config.bindAddresses.joined(separator: " ")):\(config.port): \(error)"
+            )
         }
         let bound = channels.first?.localAddress?.port ?? config.port
         port.withLock { $0 = bound }
@@ -248,7 +258,8 @@ public final class Server: Service, Sendable {
                 let local = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        RESPChannelHandler(server: serverState, id: id, remote: remote, local: local))
+                        RESPChannelHandler(server: serverState, id: id, remote: remote, local: local)
+                    )
                 }
             }
     }

@@ -58,7 +58,9 @@ package final class ServerState: Sendable {
     package let shutdownRequested = Locked<(@Sendable (_ save: FinalSave) -> Void)?>(nil)
 
     package init(
-        configuration: ServerConfiguration, logger: Logger, extraCommands: [CommandSpec] = []
+        configuration: ServerConfiguration,
+        logger: Logger,
+        extraCommands: [CommandSpec] = []
     ) throws(KVSError) {
         self.live = Locked(configuration)
         self.logger = logger
@@ -204,7 +206,8 @@ package struct ClientInfo: Sendable {
     package func line(now: Int = MonotonicClock.nanoseconds(), command: String, current: Bool = false) -> String {
         let age = max(0, (now - createdAt) / 1_000_000_000)
         let idle = current ? 0 : max(0, (now - activity.lastInteraction.load(ordering: .relaxed)) / 1_000_000_000)
-        return "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
+        return
+            "id=\(id) addr=\(address) laddr=\(localAddress) fd=8 name=\(name) age=\(age) idle=\(idle) flags=\(flags) "
             + "db=\(database) sub=0 psub=0 ssub=0 multi=\(inMulti) qbuf=0 qbuf-free=0 argv-mem=0 "
             + "multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=\(command) user=default "
             + "redir=-1 resp=\(protocolVersion)"

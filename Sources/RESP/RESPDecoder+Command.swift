@@ -41,7 +41,8 @@ extension RESPDecoder {
     /// - Throws: as ``nextCommand(from:)``.
     /// - Complexity: as ``nextCommand(from:)``.
     public mutating func nextCommand(
-        from buffer: inout ByteBuffer, into arguments: inout [ByteBuffer]
+        from buffer: inout ByteBuffer,
+        into arguments: inout [ByteBuffer]
     )
         throws(RESPProtocolError) -> Bool
     {

@@ -219,7 +219,9 @@ struct ValueBuilder {
     }
 
     private func aggregate(
-        kind: UInt8, header: UnsafeRawBufferPointer, at offset: inout Int
+        kind: UInt8,
+        header: UnsafeRawBufferPointer,
+        at offset: inout Int
     ) throws(RESPProtocolError)
         -> RESPValue
     {

@@ -21,7 +21,9 @@ public enum RESPPipelinePeek {
     ///   - body: gets each argument's bytes, valid only during the call.
     /// - Complexity: O(number of arguments looked at); bulk payloads are skipped by length.
     public static func forEachNextSecondArgument(
-        in bytes: UnsafeRawBufferPointer, limit: Int, _ body: (UnsafeRawBufferPointer) -> Void
+        in bytes: UnsafeRawBufferPointer,
+        limit: Int,
+        _ body: (UnsafeRawBufferPointer) -> Void
     ) {
         var offset = 0
         var commands = 0

@@ -10,8 +10,12 @@ import KVS
 func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
     let clock = ManualClock()
     // A long interval: the sweeper thread never ticks; this thread sweeps instead.
-    guard let engine = try? StoreEngine<String, V>(
-        shardCount: BenchData.shardCount, clock: .manual(clock), sweepInterval: .seconds(3600))
+    guard
+        let engine = try? StoreEngine<String, V>(
+            shardCount: BenchData.shardCount,
+            clock: .manual(clock),
+            sweepInterval: .seconds(3600)
+        )
     else { fail("cannot create the engine") }
     let spread: Int64 = 10_000_000_000
     let base: Int64 = 2_000_000_000
@@ -44,7 +48,9 @@ func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
     done.wait()
     let (removed, sweeps, cpu) = result.withLock { $0 }
     engine.close()
-    print("# \(program) EXPSWEEP: \(removed) keys removed in \(sweeps) sweeps; \(String(format: "%.1f", Double(cpu) / Double(max(removed, 1)))) ns CPU per key")
+    print(
+        "# \(program) EXPSWEEP: \(removed) keys removed in \(sweeps) sweeps; \(String(format: "%.1f", Double(cpu) / Double(max(removed, 1)))) ns CPU per key"
+    )
     print("\(program) EXPSWEEP_ns_per_key 1 \(String(format: "%.1f", Double(cpu) / Double(max(removed, 1))))")
 }
 

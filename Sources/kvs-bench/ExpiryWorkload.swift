@@ -75,11 +75,12 @@ func expiryWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
     let p99 = Double(lateness[min(lateness.count - 1, lateness.count * 99 / 100)]) / 1e6
     let p50 = Double(lateness[lateness.count / 2]) / 1e6
     let maximum = Double(lateness[lateness.count - 1]) / 1e6
-    print("# \(program) EXP: sweeper CPU \(String(format: "%.2f", cpuPercent))% of one core over \(String(format: "%.1f", Double(end.wall - start.wall) / 1e9)) s; lateness p50 \(String(format: "%.1f", p50)) ms, p99 \(String(format: "%.1f", p99)) ms, max \(String(format: "%.1f", maximum)) ms")
+    print(
+        "# \(program) EXP: sweeper CPU \(String(format: "%.2f", cpuPercent))% of one core over \(String(format: "%.1f", Double(end.wall - start.wall) / 1e9)) s; lateness p50 \(String(format: "%.1f", p50)) ms, p99 \(String(format: "%.1f", p99)) ms, max \(String(format: "%.1f", maximum)) ms"
+    )
     print("\(program) EXP_cpu_pct 1 \(String(format: "%.2f", cpuPercent))")
     print("\(program) EXP_p99_ms 1 \(String(format: "%.1f", p99))")
 }
-
 
 // EXPIDLE: the sweeper's cost when nothing is due: the 1,000,000 keys get a TTL of one hour,
 // and the main thread sleeps for 5 s; prints the sweeper's CPU over those 5 s, in % of one
@@ -97,6 +98,8 @@ func expiryIdleWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
     let wall = realtimeNanos() - wallStart
     store.close()
     let cpuPercent = Double(cpu) * 100 / Double(wall)
-    print("# \(program) EXPIDLE: sweeper CPU \(String(format: "%.3f", cpuPercent))% of one core over \(String(format: "%.1f", Double(wall) / 1e9)) s, nothing due")
+    print(
+        "# \(program) EXPIDLE: sweeper CPU \(String(format: "%.3f", cpuPercent))% of one core over \(String(format: "%.1f", Double(wall) / 1e9)) s, nothing due"
+    )
     print("\(program) EXPIDLE_cpu_pct 1 \(String(format: "%.3f", cpuPercent))")
 }

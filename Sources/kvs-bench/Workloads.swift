@@ -25,7 +25,14 @@ func load<V: BenchValue>(_ keys: [String], _: V.Type) -> (KeyValueStore<V>, Doub
 /// can no longer start the next lookup's cache misses before this one's are done, and the
 /// figure is one operation's latency, not the throughput of overlapping ones.
 /// `scripts/bench-chain.sh` runs it against references patched the same way.
-func mixed<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int, readPercent: UInt64, seed: UInt64, samples: [Int32]?) -> Int {
+func mixed<V: BenchValue>(
+    _ store: KeyValueStore<V>,
+    _ keys: [String],
+    ops: Int,
+    readPercent: UInt64,
+    seed: UInt64,
+    samples: [Int32]?
+) -> Int {
     var rng = SplitMix64(state: seed)
     var misses = 0
     var sink = 0
@@ -73,11 +80,16 @@ func batches<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], keyCoun
     return misses
 }
 
-
 /// `ops` transactions of 4 distinct keys: read two, write two (each written key gets the
 /// sum of the reads plus one, as a fresh value); keys uniform, or from `samples`.
 /// Returns (commits, body runs): runs - commits is the number of retried attempts.
-func transactions<V: BenchValue>(_ store: KeyValueStore<V>, _ keys: [String], ops: Int, seed: UInt64, samples: [Int32]?) -> (commits: Int, runs: Int) {
+func transactions<V: BenchValue>(
+    _ store: KeyValueStore<V>,
+    _ keys: [String],
+    ops: Int,
+    seed: UInt64,
+    samples: [Int32]?
+) -> (commits: Int, runs: Int) {
     var rng = SplitMix64(state: seed)
     var runs = 0
     var commits = 0

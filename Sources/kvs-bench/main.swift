@@ -51,7 +51,9 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
         var rng = SplitMix64(state: 12345)
         let indices = (0..<5).map { _ in uniformIndex(rng.next(), BenchData.keyCount) }
         let shard = Int("key:00000042".shardHash % UInt32(BenchData.shardCount))
-        print("# check keys \(keys[0]) \(keys[keys.count - 1]) shard(key:00000042)=\(shard) uniform \(indices) zipf \(Zipf.samples(Zipf.cdf(), count: 5, seed: 424_242))")
+        print(
+            "# check keys \(keys[0]) \(keys[keys.count - 1]) shard(key:00000042)=\(shard) uniform \(indices) zipf \(Zipf.samples(Zipf.cdf(), count: 5, seed: 424_242))"
+        )
 
     case "HASH":
         // The shard hash of ASCII keys (one pass, no allocation) against keys that need NFC.
@@ -105,7 +107,14 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
         }
         let frozenSamples = samples
         _ = runThreads(threads) { t in
-            mixed(store, keys, ops: warmOps, readPercent: readPercent, seed: 67890 + UInt64(t), samples: frozenSamples[t].map { Array($0.prefix(warmOps)) })
+            mixed(
+                store,
+                keys,
+                ops: warmOps,
+                readPercent: readPercent,
+                seed: 67890 + UInt64(t),
+                samples: frozenSamples[t].map { Array($0.prefix(warmOps)) }
+            )
         }
         let (seconds, misses) = runThreads(threads) { t in
             mixed(store, keys, ops: ops, readPercent: readPercent, seed: 12345 + UInt64(t), samples: frozenSamples[t])
@@ -118,7 +127,8 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
     case "B100":
         let (store, _) = load(keys, V.self)
         _ = runThreads(threads) { t in batches(store, keys, keyCount: ops / 5, seed: 67890 + UInt64(t)) }
-        let (seconds, misses) = runThreads(threads) { t in batches(store, keys, keyCount: ops, seed: 12345 + UInt64(t)) }
+        let (seconds, misses) = runThreads(threads) { t in batches(store, keys, keyCount: ops, seed: 12345 + UInt64(t))
+        }
         guard misses == 0 else { fail("misses: \(misses)") }
         let done = ops / BenchData.batchSize * BenchData.batchSize * threads
         print("# \(program) \(workload) \(threads): \(done) keys in \(String(format: "%.3f", seconds)) s")
@@ -133,16 +143,26 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
             for t in 0..<threads { samples[t] = Zipf.samples(cdf, count: 4 * ops, seed: 424_242 + UInt64(t)) }
         }
         let frozenSamples = samples
-        _ = runThreads(threads) { t in transactions(store, keys, ops: ops / 5, seed: 67890 + UInt64(t), samples: frozenSamples[t]).commits }
+        _ = runThreads(threads) { t in
+            transactions(store, keys, ops: ops / 5, seed: 67890 + UInt64(t), samples: frozenSamples[t]).commits
+        }
         let runCounts = Locked([Int](repeating: 0, count: threads))
         let (seconds, commits) = runThreads(threads) { t in
-            let (commits, runs) = transactions(store, keys, ops: ops, seed: 12345 + UInt64(t), samples: frozenSamples[t])
+            let (commits, runs) = transactions(
+                store,
+                keys,
+                ops: ops,
+                seed: 12345 + UInt64(t),
+                samples: frozenSamples[t]
+            )
             runCounts.withLock { $0[t] = runs }
             return commits
         }
         let runs = runCounts.withLock { $0.reduce(0, +) }
         let retryPercent = Double(runs - commits) * 100 / Double(max(commits, 1))
-        print("# \(program) \(workload) \(threads): \(commits) commits, \(runs) runs (\(String(format: "%.3f", retryPercent))% retried) in \(String(format: "%.3f", seconds)) s")
+        print(
+            "# \(program) \(workload) \(threads): \(commits) commits, \(runs) runs (\(String(format: "%.3f", retryPercent))% retried) in \(String(format: "%.3f", seconds)) s"
+        )
         report(workload, threads, Double(commits) / seconds)
         report(workload + "_retry_pct", threads, retryPercent)
 
@@ -154,13 +174,17 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
         let saveStart = DispatchTime.now().uptimeNanoseconds
         do { try store.saveSnapshot(to: path) } catch { fail("save: \(error)") }
         let saveSeconds = Double(DispatchTime.now().uptimeNanoseconds - saveStart) / 1e9
-        guard let fresh = try? KeyValueStore<V>(shardCount: BenchData.shardCount) else { fail("cannot create the store") }
+        guard let fresh = try? KeyValueStore<V>(shardCount: BenchData.shardCount) else {
+            fail("cannot create the store")
+        }
         let loadStart = DispatchTime.now().uptimeNanoseconds
         do { try fresh.loadSnapshot(from: path) } catch { fail("load: \(error)") }
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         guard fresh.count == BenchData.keyCount else { fail("load: wrong count \(fresh.count)") }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        print("# \(program) SNAP: \(bytes) bytes; save \(String(format: "%.3f", saveSeconds)) s, load \(String(format: "%.3f", loadSeconds)) s")
+        print(
+            "# \(program) SNAP: \(bytes) bytes; save \(String(format: "%.3f", saveSeconds)) s, load \(String(format: "%.3f", loadSeconds)) s"
+        )
         report("SNAP_save", 1, Double(BenchData.keyCount) / saveSeconds)
         report("SNAP_load", 1, Double(BenchData.keyCount) / loadSeconds)
 

@@ -9,7 +9,8 @@ import ServiceLifecycle
 struct KVSServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvs-server",
-        abstract: "The kvs store served over the Redis protocol (RESP2/RESP3).")
+        abstract: "The kvs store served over the Redis protocol (RESP2/RESP3)."
+    )
 
     @Option(help: "TCP port to listen on, 0 to 65535 (0: any free port).")
     var port: Int = 6379
@@ -44,7 +45,10 @@ struct KVSServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-query-buffer-limit"), help: "Most unprocessed input per client, in bytes.")
     var clientQueryBufferLimit: Int = 1024 * 1024 * 1024
 
-    @Option(name: .customLong("io-threads"), help: "Event loop threads, 0 to 128 (0: one per core less one, at least one).")
+    @Option(
+        name: .customLong("io-threads"),
+        help: "Event loop threads, 0 to 128 (0: one per core less one, at least one)."
+    )
     var ioThreads: Int = 0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -83,7 +87,9 @@ struct KVSServerCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                logger: logger
+            )
+        )
         do {
             try await group.run()
         } catch let error as Server.StartupError {

@@ -63,7 +63,8 @@ func measure(_ name: String, operations: Int, _ body: () throws -> Int) rethrows
     let padded = name + String(repeating: " ", count: max(1, 58 - name.count))
     print(
         padded + fixed(rate / 1e6, decimals: 2) + " M/s  " + fixed(megabytes, decimals: 0)
-            + " MB/s  (check \(check % 1000))")
+            + " MB/s  (check \(check % 1000))"
+    )
 }
 
 /// One buffer holding every command, decoded command by command (pipelining at its best).

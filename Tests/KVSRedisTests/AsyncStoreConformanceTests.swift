@@ -1,6 +1,6 @@
-import KVSTestSupport
 import KVS
 import KVSRedis
+import KVSTestSupport
 import Testing
 
 /// The one AsyncStore suite (Support/AsyncStoreConformance.swift) against every back end.
@@ -24,7 +24,8 @@ struct AsyncStoreConformanceTests {
 
     @Test(
         "RedisStore on redis-server",
-        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH"))
+        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH")
+    )
     func redisServer() async throws {
         try await withRedisServer { port in
             let store = RedisStore<String>(port: port)

@@ -13,7 +13,11 @@ struct ClusterSlotMapTests {
 
     /// One node of a `CLUSTER SHARDS` reply, as RESP2 sends it (a flat field list).
     private func node(
-        port: Int, role: String, endpoint: String = "127.0.0.1", ip: String = "127.0.0.1", health: String = "online"
+        port: Int,
+        role: String,
+        endpoint: String = "127.0.0.1",
+        ip: String = "127.0.0.1",
+        health: String = "online"
     )
         -> RESPValue
     {
@@ -48,7 +52,8 @@ struct ClusterSlotMapTests {
                 .init(slots: 0...5460, primary: Endpoint(host: "127.0.0.1", port: 7001)),
                 .init(slots: 10923...10923, primary: Endpoint(host: "127.0.0.1", port: 7001)),
                 .init(slots: 5461...10922, primary: Endpoint(host: "127.0.0.1", port: 7002)),
-            ])
+            ]
+        )
         #expect(map.coveredSlots == 5461 + 1 + 5462)
         #expect(Set(map.nodes.map(\.port)) == [7001, 7002, 7003, 7004])  // the failed replica is not asked
     }
@@ -88,14 +93,17 @@ struct ClusterSlotMapTests {
                 .array([.nullBulkString, .integer(7001), .bulk("id1")]),
                 .array([.bulk("10.0.0.4"), .integer(7004), .bulk("id4")]),
             ]),
-            .array([.integer(8192), .integer(16383), .array([.bulk("10.0.0.2"), .integer(7002), .bulk("id2"), .array([])])]),
+            .array([
+                .integer(8192), .integer(16383), .array([.bulk("10.0.0.2"), .integer(7002), .bulk("id2"), .array([])]),
+            ]),
         ])
         let map = try ClusterSlotMap.parseSlots(reply, askedHost: "seed")
         #expect(
             map.ranges == [
                 .init(slots: 0...8191, primary: Endpoint(host: "seed", port: 7001)),
                 .init(slots: 8192...16383, primary: Endpoint(host: "10.0.0.2", port: 7002)),
-            ])
+            ]
+        )
         #expect(map.nodes.contains(Endpoint(host: "10.0.0.4", port: 7004)))
     }
 
@@ -107,7 +115,8 @@ struct ClusterSlotMapTests {
             .array([.array([.bulk("slots"), .array([.integer(0)]), .bulk("nodes"), .array([])])]),  // odd slot list
             .array([
                 .array([
-                    .bulk("slots"), .array([.integer(5), .integer(1)]), .bulk("nodes"), .array([node(port: 1, role: "master")]),
+                    .bulk("slots"), .array([.integer(5), .integer(1)]), .bulk("nodes"),
+                    .array([node(port: 1, role: "master")]),
                 ])
             ]),
             .array([
@@ -124,7 +133,8 @@ struct ClusterSlotMapTests {
         // A port out of range is skipped rather than used.
         let huge = RESPValue.array([
             .array([
-                .bulk("slots"), .array([.integer(0), .integer(10)]), .bulk("nodes"), .array([node(port: 70000, role: "master")]),
+                .bulk("slots"), .array([.integer(0), .integer(10)]), .bulk("nodes"),
+                .array([node(port: 70000, role: "master")]),
             ])
         ])
         #expect((try? ClusterSlotMap.parseShards(huge, askedHost: "h"))?.ranges.isEmpty == true)
@@ -135,19 +145,31 @@ struct ClusterSlotMapTests {
         let node = Endpoint(host: "10.0.0.9", port: 7009)
         #expect(
             ClusterRedirect(message: "MOVED 3999 127.0.0.1:6381", from: node)
-                == .moved(slot: 3999, to: .init(host: "127.0.0.1", port: 6381)))
+                == .moved(slot: 3999, to: .init(host: "127.0.0.1", port: 6381))
+        )
         #expect(
             ClusterRedirect(message: "ASK 3999 127.0.0.1:6381", from: node)
-                == .ask(slot: 3999, to: .init(host: "127.0.0.1", port: 6381)))
+                == .ask(slot: 3999, to: .init(host: "127.0.0.1", port: 6381))
+        )
         #expect(
             ClusterRedirect(message: "MOVED 3999 :6380", from: node)
-                == .moved(slot: 3999, to: .init(host: "10.0.0.9", port: 6380)))
-        #expect(ClusterRedirect(message: "MOVED 1 ::1:7000", from: node) == .moved(slot: 1, to: .init(host: "::1", port: 7000)))
-        #expect(ClusterRedirect(message: "MOVED 1 [::1]:7000", from: node) == .moved(slot: 1, to: .init(host: "::1", port: 7000)))
-        #expect(ClusterRedirect(message: "TRYAGAIN Multiple keys request during rehashing of slot", from: node) == .tryAgain)
+                == .moved(slot: 3999, to: .init(host: "10.0.0.9", port: 6380))
+        )
+        #expect(
+            ClusterRedirect(message: "MOVED 1 ::1:7000", from: node)
+                == .moved(slot: 1, to: .init(host: "::1", port: 7000))
+        )
+        #expect(
+            ClusterRedirect(message: "MOVED 1 [::1]:7000", from: node)
+                == .moved(slot: 1, to: .init(host: "::1", port: 7000))
+        )
+        #expect(
+            ClusterRedirect(message: "TRYAGAIN Multiple keys request during rehashing of slot", from: node) == .tryAgain
+        )
         #expect(ClusterRedirect(message: "CLUSTERDOWN The cluster is down", from: node) == .clusterDown)
         for message in [
-            "ERR wrong", "MOVED", "MOVED x 1.2.3.4:5", "MOVED 16384 h:1", "MOVED 1 h:0", "MOVED 1 h:99999", "MOVED 1 nocolon",
+            "ERR wrong", "MOVED", "MOVED x 1.2.3.4:5", "MOVED 16384 h:1", "MOVED 1 h:0", "MOVED 1 h:99999",
+            "MOVED 1 nocolon",
         ] {
             #expect(ClusterRedirect(message: message, from: node) == nil, "\(message)")
         }

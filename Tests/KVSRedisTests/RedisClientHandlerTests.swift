@@ -22,7 +22,9 @@ struct RedisClientHandlerTests {
         let channel = try makeChannel()
         let first = channel.eventLoop.makePromise(of: [RESPValue].self)
         let second = channel.eventLoop.makePromise(of: [RESPValue].self)
-        try channel.writeOutbound(RedisRequest(commands: [.command(["GET", "a"]), .command(["GET", "b"])], promise: first))
+        try channel.writeOutbound(
+            RedisRequest(commands: [.command(["GET", "a"]), .command(["GET", "b"])], promise: first)
+        )
         try channel.writeOutbound(RedisRequest(commands: [.command(["DEL", "c"])], promise: second))
         let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
         #expect(String(buffer: written) == "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n")

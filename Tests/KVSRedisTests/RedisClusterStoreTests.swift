@@ -9,7 +9,7 @@ import ServiceLifecycle
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// RedisClusterStore without a cluster: hash slots, configuration errors, shutdown.
@@ -78,7 +78,8 @@ struct RedisClusterStoreUnitTests {
         let ports = refusing.map(\.port)
         defer { withExtendedLifetime(refusing) {} }
         let store = RedisClusterStore<String>(
-            configuration: .init(seeds: ports.map { .init(host: "127.0.0.1", port: $0) }, requestTimeout: .seconds(2)))
+            configuration: .init(seeds: ports.map { .init(host: "127.0.0.1", port: $0) }, requestTimeout: .seconds(2))
+        )
         // A refused connection fails at once, so the first map read has normally failed long
         // before the 2 s bound, and the operation reports what the seeds said. But on a
         // machine busy enough that this task resumes after its bound, with the map read still
@@ -172,7 +173,9 @@ struct RedisClusterStoreTests {
             try await store.set("{user1000}.followers", "b")
             let tagOwner = try await cluster.primary(forSlot: HashSlot.slot(for: "user1000"))
             #expect(
-                try await cluster.command(tagOwner, ["EXISTS", "{user1000}.following", "{user1000}.followers"]).intValue == 2)
+                try await cluster.command(tagOwner, ["EXISTS", "{user1000}.following", "{user1000}.followers"]).intValue
+                    == 2
+            )
 
             let found = try await store.batchGet(["k0", "k150", "nope", "k299", "k0"])
             #expect(found.values == ["k0": "v0", "k150": "v150", "k299": "v299"])
@@ -187,7 +190,11 @@ struct RedisClusterStoreTests {
                 try tx.set("{acct}:alice", String(alice - 3))
                 try tx.set("{acct}:bob", "3")
             }
-            #expect(try await store.batchGet(["{acct}:alice", "{acct}:bob"]).values == ["{acct}:alice": "7", "{acct}:bob": "3"])
+            #expect(
+                try await store.batchGet(["{acct}:alice", "{acct}:bob"]).values == [
+                    "{acct}:alice": "7", "{acct}:bob": "3",
+                ]
+            )
             #expect(try await store.compareAndSwap("{acct}:bob", expected: "3", new: "4"))
             #expect(try await store.compareAndSwap("{acct}:bob", expected: "3", new: "5") == false)
             do {
@@ -211,7 +218,9 @@ struct RedisClusterStoreTests {
         try await withRedisCluster(primaries: 3) { cluster in
             let store = RedisClusterStore<String>(configuration: cluster.configuration())
             let strict = RedisClusterStore<String>(configuration: cluster.configuration(maxRedirects: 0))
-            let atomic = RedisClusterStore<String>(configuration: cluster.configuration(requestTimeout: .milliseconds(500)))
+            let atomic = RedisClusterStore<String>(
+                configuration: cluster.configuration(requestTimeout: .milliseconds(500))
+            )
             let key = "{mig}x"
             let stays = "{mig}y"
             let slot = HashSlot.slot(for: key)
@@ -234,13 +243,17 @@ struct RedisClusterStoreTests {
 
             // Start the migration and move one key.
             #expect(
-                try await cluster.command(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID]).errorMessage == nil
+                try await cluster.command(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceID])
+                    .errorMessage == nil
             )
             #expect(
-                try await cluster.command(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID]).errorMessage == nil
+                try await cluster.command(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetID])
+                    .errorMessage == nil
             )
             let migrated = try await cluster.command(
-                source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS", key])
+                source,
+                ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS", key]
+            )
             #expect(migrated.stringValue == "OK", "\(migrated)")
             let askingBefore = try await askingCalls(cluster, target)
 
@@ -280,7 +293,10 @@ struct RedisClusterStoreTests {
             #expect(try await atomic.compareAndSwap(stays, expected: "2", new: "2"))
 
             // Finish the migration: the source now answers MOVED, which updates the map at once.
-            _ = try await cluster.command(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS", stays])
+            _ = try await cluster.command(
+                source,
+                ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS", stays]
+            )
             for port in primaries {
                 let reply = try await cluster.command(port, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetID])
                 #expect(reply.errorMessage == nil, "\(reply)")
@@ -313,10 +329,16 @@ struct RedisClusterStoreTests {
     func stoppedNodeTimesOut() async throws {
         try await withRedisCluster(primaries: 3) { cluster in
             let store = RedisClusterStore<String>(
-                configuration: cluster.configuration(connectTimeout: .milliseconds(500), requestTimeout: .milliseconds(500)))
+                configuration: cluster.configuration(
+                    connectTimeout: .milliseconds(500),
+                    requestTimeout: .milliseconds(500)
+                )
+            )
             let shards = try await cluster.shards(seenBy: cluster.ports[0])
             let stopped = shards[0].primary
-            let key = try #require((0..<10_000).lazy.map { "t\($0)" }.first { shards[0].slots.contains(HashSlot.slot(for: $0)) })
+            let key = try #require(
+                (0..<10_000).lazy.map { "t\($0)" }.first { shards[0].slots.contains(HashSlot.slot(for: $0)) }
+            )
             // The first write also loads the slot map, all within the 500 ms bound that this test
             // is about; under ThreadSanitizer on a loaded 2-core machine that once took longer
             // (.timeout on CLUSTER SHARDS, every node healthy). Before the node is stopped a
@@ -361,7 +383,8 @@ struct RedisClusterStoreTests {
     func failover() async throws {
         try await withRedisCluster(primaries: 3, replicasPerPrimary: 1) { cluster in
             let store = RedisClusterStore<String>(
-                configuration: cluster.configuration(connectTimeout: .seconds(1), requestTimeout: .seconds(1)))
+                configuration: cluster.configuration(connectTimeout: .seconds(1), requestTimeout: .seconds(1))
+            )
             let before = Dictionary(uniqueKeysWithValues: (0..<300).map { ("before:\($0)", "b\($0)") })
             // The first batch also loads the slot map within the 1 s bounds, which are there for
             // the failover below; as in the SIGSTOP test, it is retried within a generous bound
@@ -406,8 +429,16 @@ struct RedisClusterStoreTests {
                 // and wait until its replica has everything, so that any loss would be the client's.
                 #expect(try await cluster.command(victim, ["CLIENT", "PAUSE", "60000", "WRITE"]).errorMessage == nil)
                 let synced = await poll(within: .seconds(30)) {
-                    let primaryOffset = try? await cluster.info(victim, ["INFO", "replication"], field: "master_repl_offset")
-                    let replicaOffset = try? await cluster.info(replica, ["INFO", "replication"], field: "slave_repl_offset")
+                    let primaryOffset = try? await cluster.info(
+                        victim,
+                        ["INFO", "replication"],
+                        field: "master_repl_offset"
+                    )
+                    let replicaOffset = try? await cluster.info(
+                        replica,
+                        ["INFO", "replication"],
+                        field: "slave_repl_offset"
+                    )
                     return primaryOffset != nil && primaryOffset == replicaOffset
                 }
                 #expect(synced, "the replica caught up with the paused primary")
@@ -430,7 +461,8 @@ struct RedisClusterStoreTests {
                         return false
                     }
                     for port in survivors {
-                        guard (try? await cluster.info(port, ["CLUSTER", "INFO"], field: "cluster_state")) == "ok" else {
+                        guard (try? await cluster.info(port, ["CLUSTER", "INFO"], field: "cluster_state")) == "ok"
+                        else {
                             return false
                         }
                     }

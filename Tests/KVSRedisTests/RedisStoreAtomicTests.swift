@@ -55,7 +55,8 @@ struct RedisStoreAtomicOnKVSServerTests {
 
 @Suite(
     "RedisStore atomic operations on redis-server",
-    .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH"))
+    .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH")
+)
 struct RedisStoreAtomicOnRedisTests {
     @Test("setIfAbsent writes only an absent key, with its TTL")
     func setIfAbsent() async throws { try await withRedisServer(AtomicChecks.setIfAbsent) }
@@ -93,7 +94,9 @@ struct RedisStoreAtomicOnRedisTests {
         defer { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + nodesFile) }
         // The bus port is chosen too: the default, port + 10000, is past 65535 for a high ephemeral port.
         let busPort = try await freeLoopbackPort()
-        let arguments = ["--cluster-enabled", "yes", "--cluster-config-file", nodesFile, "--cluster-port", String(busPort)]
+        let arguments = [
+            "--cluster-enabled", "yes", "--cluster-config-file", nodesFile, "--cluster-port", String(busPort),
+        ]
         try await withRedisServer(arguments: arguments) { port in
             // A one-node cluster that owns every slot.
             let store = RedisStore<String>(port: port)
@@ -140,7 +143,8 @@ struct RedisStoreAtomicFailureTests {
             .bind(host: "127.0.0.1", port: 0).get()
         let port = silent.localAddress?.port ?? 0
         let store = RedisStore<String>(
-            configuration: .init(port: port, connectionsPerNode: 1, requestTimeout: .milliseconds(300)))
+            configuration: .init(port: port, connectionsPerNode: 1, requestTimeout: .milliseconds(300))
+        )
         // Two at once with one dedicated connection: one waits for the WATCH reply, the other
         // for the connection; both must end with .timeout.
         let codes = await withTaskGroup(of: KVSError.Code?.self) { group in
@@ -417,7 +421,9 @@ enum AtomicChecks {
             func encode(to encoder: any Encoder) throws { throw Refused() }
         }
         let odd = RedisStore<Unencodable>(port: port)
-        let code = await errorCode { try await odd.transaction(on: ["{b}:odd"]) { tx in try tx.set("{b}:odd", Unencodable()) } }
+        let code = await errorCode {
+            try await odd.transaction(on: ["{b}:odd"]) { tx in try tx.set("{b}:odd", Unencodable()) }
+        }
         #expect(code == .invalidArgument)
         #expect(try await store.exists("{b}:odd") == false)
         await odd.shutdown()
@@ -436,10 +442,13 @@ enum AtomicChecks {
         // Each of these ends without EXEC; had it left {d}:x watched, the write by `other`
         // below would make the next single-attempt transaction fail with .transactionConflict.
         let endings: [(String, (inout RedisTransaction<String>) throws -> Void)] = [
-            ("a throwing body", { tx in
-                try tx.set("{d}:x", "never")
-                throw Refused()
-            }),
+            (
+                "a throwing body",
+                { tx in
+                    try tx.set("{d}:x", "never")
+                    throw Refused()
+                }
+            ),
             ("an undeclared key", { tx in _ = try tx.get("{d}:elsewhere") }),
             ("a read-only body", { tx in _ = try tx.get("{d}:x") }),
         ]
@@ -472,7 +481,9 @@ enum AtomicChecks {
         let store = RedisStore<String>(port: port)
         try await store.transaction(on: ["{s}:k"]) { tx in try tx.set("{s}:k", "v") }  // opens a dedicated connection
         await store.shutdown()
-        #expect(await errorCode { try await store.transaction(on: ["{s}:k"]) { tx in try tx.get("{s}:k") } } == .storeClosed)
+        #expect(
+            await errorCode { try await store.transaction(on: ["{s}:k"]) { tx in try tx.get("{s}:k") } } == .storeClosed
+        )
         #expect(await errorCode { try await store.update("{s}:k") { _ in "w" } } == .storeClosed)
         #expect(await errorCode { try await store.compareAndSwap("{s}:k", expected: "v", new: "w") } == .storeClosed)
         #expect(await errorCode { try await store.setIfAbsent("{s}:other", "v") } == .storeClosed)
@@ -490,7 +501,10 @@ enum AtomicChecks {
     static func totalConnections(_ store: RedisStore<String>) async throws -> Int {
         let info = try await store.command(["INFO", "stats"]).stringValue ?? ""
         let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("total_connections_received:") }
-        return try #require(line.flatMap { Int($0.dropFirst("total_connections_received:".count)) }, "INFO stats: \(info)")
+        return try #require(
+            line.flatMap { Int($0.dropFirst("total_connections_received:".count)) },
+            "INFO stats: \(info)"
+        )
     }
 }
 
@@ -504,7 +518,9 @@ final class BlockingClient {
     private let descriptor: Int32
 
     init(port: Int) throws {
-        do { descriptor = try connectLoopbackSocket(port: port) } catch { throw Failure(description: error.description) }
+        do { descriptor = try connectLoopbackSocket(port: port) } catch {
+            throw Failure(description: error.description)
+        }
     }
 
     /// Sends `SET key value` and returns the reply's first line, such as `+OK`.

@@ -1,10 +1,10 @@
-import KVSTestSupport
 import Foundation
 import KVS
 import KVSRedis
+import KVSTestSupport
+import Logging
 import NIOCore
 import NIOPosix
-import Logging
 import RESP
 import ServiceLifecycle
 import Testing
@@ -116,7 +116,8 @@ struct RedisStoreTests {
 
     @Test(
         "an error reply becomes .serverError with the server's text",
-        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH"))
+        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH")
+    )
     func errorReply() async throws {
         try await withRedisServer { port in
             let store = RedisStore<String>(port: port)
@@ -138,7 +139,8 @@ struct RedisStoreTests {
 
     @Test(
         "a connection the server closed is replaced on the next use",
-        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH"))
+        .enabled(if: redisServerPath != nil, "skipped: redis-server is not on the PATH")
+    )
     func closedConnectionIsReplaced() async throws {
         try await withRedisServer { port in
             let store = RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 1))
@@ -176,7 +178,10 @@ struct RedisStoreTests {
 
     @Test("Codable values use the snapshot's encoding; [UInt8], ValueBytes and ByteBuffer pass bytes through")
     func codableValues() async throws {
-        struct Point: Codable, Sendable, Equatable, RedisValueCodec { var x: Int; var label: String }
+        struct Point: Codable, Sendable, Equatable, RedisValueCodec {
+            var x: Int
+            var label: String
+        }
         try await withKVSServer { port in
             let points = RedisStore<Point>(port: port)
             let raw = RedisStore<[UInt8]>(port: port)

@@ -28,8 +28,18 @@ struct ConfigurationTests {
 
     @Test func aValidConfigurationPasses() throws {
         #expect(try Self.refusal { _ in } == nil)
-        #expect(try Self.refusal { $0.port = 65535; $0.bindAddresses = ["127.0.0.1", "::1", "localhost"] } == nil)
-        #expect(try Self.refusal { $0.databases = ServerConfiguration.maxDatabases; $0.eventLoopThreads = 1 } == nil)
+        #expect(
+            try Self.refusal {
+                $0.port = 65535
+                $0.bindAddresses = ["127.0.0.1", "::1", "localhost"]
+            } == nil
+        )
+        #expect(
+            try Self.refusal {
+                $0.databases = ServerConfiguration.maxDatabases
+                $0.eventLoopThreads = 1
+            } == nil
+        )
     }
 
     @Test func portOutOfRange() throws {
@@ -94,6 +104,9 @@ struct ConfigurationTests {
             let error = try #require(try Self.refusal(configure), "\(parameter) accepted")
             #expect(error.parameter == parameter, "\(error)")
         }
-        #expect(try Self.refusal { $0.databases = 0 }?.description == "databases 0 is out of range: give a count from 1 to 1024")
+        #expect(
+            try Self.refusal { $0.databases = 0 }?.description
+                == "databases 0 is out of range: give a count from 1 to 1024"
+        )
     }
 }

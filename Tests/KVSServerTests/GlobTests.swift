@@ -6,7 +6,9 @@ import Testing
 @Suite("Glob")
 struct GlobTests {
     private func matches(_ pattern: [UInt8], _ string: [UInt8]) -> Bool { Glob.matches(pattern, string) }
-    private func matches(_ pattern: String, _ string: String) -> Bool { Glob.matches(Array(pattern.utf8), Array(string.utf8)) }
+    private func matches(_ pattern: String, _ string: String) -> Bool {
+        Glob.matches(Array(pattern.utf8), Array(string.utf8))
+    }
 
     @Test func basics() {
         #expect(matches("a*b*c", "aXbYc"))

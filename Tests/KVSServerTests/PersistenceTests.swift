@@ -1,5 +1,5 @@
-import KVSTestSupport
 import Foundation
+import KVSTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -24,7 +24,10 @@ struct PersistenceTests {
             #expect(try c.call("GET", "plain") == bulk("v"))
             let ttl = Int(try c.call("TTL", "ttl").text) ?? 0
             #expect(ttl > 900 && ttl <= 1000)  // the deadline is absolute: it kept running
-            #expect(try c.callBytes([Array("GET".utf8), [0xFF, 0x00]]) == .bulkString(ByteBuffer(bytes: [0x00, 0x01, 0xFE])))
+            #expect(
+                try c.callBytes([Array("GET".utf8), [0xFF, 0x00]])
+                    == .bulkString(ByteBuffer(bytes: [0x00, 0x01, 0xFE]))
+            )
             #expect(try c.call("DBSIZE") == int(3))
             try c.call("SELECT", "5")
             #expect(try c.call("GET", "in5") == bulk("five"))
@@ -43,7 +46,9 @@ struct PersistenceTests {
             #expect(try c.call("BGSAVE") == .simpleString("Background saving started"))
             // Wait (bounded) for the background save to finish.
             let deadline = ContinuousClock.now + .seconds(60)
-            while try c.call("INFO", "persistence").text.contains("rdb_bgsave_in_progress:1"), ContinuousClock.now < deadline {
+            while try c.call("INFO", "persistence").text.contains("rdb_bgsave_in_progress:1"),
+                ContinuousClock.now < deadline
+            {
                 try await Task.sleep(for: .milliseconds(10))
             }
             try c.call("SET", "c", "3")  // after the BGSAVE: not in the file
@@ -56,7 +61,10 @@ struct PersistenceTests {
 
     @Test func savePolicyWritesInTheBackground() async throws {
         let dir = try makeTemporaryDirectory()
-        try await withServer({ $0.savePoints = [ServerConfiguration.SavePoint(seconds: 1, changes: 2)] }, directory: dir) { _, port in
+        try await withServer(
+            { $0.savePoints = [ServerConfiguration.SavePoint(seconds: 1, changes: 2)] },
+            directory: dir
+        ) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             try c.call("SET", "b", "2")
@@ -75,7 +83,11 @@ struct PersistenceTests {
 
     @Test func saveParsing() {
         #expect(ServerConfiguration.parseSavePoints("") == [])
-        #expect(ServerConfiguration.parseSavePoints("3600 1 300 100") == [.init(seconds: 3600, changes: 1), .init(seconds: 300, changes: 100)])
+        #expect(
+            ServerConfiguration.parseSavePoints("3600 1 300 100") == [
+                .init(seconds: 3600, changes: 1), .init(seconds: 300, changes: 100),
+            ]
+        )
         #expect(ServerConfiguration.parseSavePoints("60:10") == [.init(seconds: 60, changes: 10)])
         #expect(ServerConfiguration.parseSavePoints("60") == nil)
         #expect(ServerConfiguration.parseSavePoints("x 1") == nil)
@@ -112,7 +124,9 @@ struct PersistenceTests {
             group.addTask { try await server.run() }
             // `run` binds first; wait (bounded) for the port.
             let deadline = ContinuousClock.now + .seconds(60)
-            while server.boundPort == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            while server.boundPort == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let port = try #require(server.boundPort)
             let c = try TestClient(port: port)
             try c.call("SET", "k", "v")

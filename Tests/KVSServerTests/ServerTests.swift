@@ -1,5 +1,5 @@
-import KVSTestSupport
 import Foundation
+import KVSTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -177,7 +177,9 @@ struct ServerTests {
                 case 0:  // truncated
                     if !frame.isEmpty { frame = Array(frame.prefix(Int(rng.next() % UInt64(frame.count)))) }
                 case 1:  // random bytes
-                    for _ in 0..<Int(rng.next() % 64) { frame.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
+                    for _ in 0..<Int(rng.next() % 64) {
+                        frame.append(alphabet[Int(rng.next() % UInt64(alphabet.count))])
+                    }
                 default:  // random bit flips in a valid frame
                     for _ in 0..<3 where !frame.isEmpty {
                         let i = Int(rng.next() % UInt64(frame.count))

@@ -67,7 +67,8 @@ func checkAtomicStoreConformance(_ store: some AsyncStore<String>) async throws 
                     var conflicts = 0
                     while true {
                         do {
-                            try await store.update("{acct}:counter") { old in String((old.flatMap { Int($0) } ?? 0) + 1) }
+                            try await store.update("{acct}:counter") { old in String((old.flatMap { Int($0) } ?? 0) + 1)
+                            }
                             break
                         } catch let error as KVSError where error.code == .transactionConflict && conflicts < 16 {
                             conflicts += 1

@@ -79,7 +79,9 @@ package struct DedicatedThreadTrait: TestTrait, SuiteTrait, TestScoping {
     }
 
     package func provideScope(
-        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+        for test: Test,
+        testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
     ) async throws {
         // Applied twice (to a test and to its suite), it takes one turn, not two: a second
         // wait for a turn could wait for its own.

@@ -5,7 +5,7 @@ import RESP
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The path of `redis-cli` on the PATH, or nil.
@@ -46,9 +46,15 @@ package final class TestCluster: Sendable {
                     port,
                     RedisStore<String>(
                         configuration: .init(
-                            port: port, connectionsPerNode: 1, connectTimeout: .seconds(2), requestTimeout: .seconds(2)))
+                            port: port,
+                            connectionsPerNode: 1,
+                            connectTimeout: .seconds(2),
+                            requestTimeout: .seconds(2)
+                        )
+                    )
                 )
-            })
+            }
+        )
     }
 
     /// Every node as a seed.
@@ -56,12 +62,18 @@ package final class TestCluster: Sendable {
 
     /// A store configuration whose seeds are every node.
     package func configuration(
-        connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(5), maxRedirects: Int = 5,
+        connectTimeout: Duration = .seconds(5),
+        requestTimeout: Duration = .seconds(5),
+        maxRedirects: Int = 5,
         connectionsPerNode: Int = 4
     ) -> RedisClusterConfiguration {
         RedisClusterConfiguration(
-            seeds: seeds, connectionsPerNode: connectionsPerNode, connectTimeout: connectTimeout,
-            requestTimeout: requestTimeout, maxRedirects: maxRedirects)
+            seeds: seeds,
+            connectionsPerNode: connectionsPerNode,
+            connectTimeout: connectTimeout,
+            requestTimeout: requestTimeout,
+            maxRedirects: maxRedirects
+        )
     }
 
     /// Sends one command to the node on `port` (not routed; an error reply is returned).
@@ -110,7 +122,8 @@ package final class TestCluster: Sendable {
             let fields = row.split(separator: " ")
             guard fields.count >= 8 else { throw TestClusterError("CLUSTER NODES on \(port): \(row)") }
             let address = fields[1].prefix { $0 != "@" }  // ip:port@bus-port[,hostname]
-            guard let colon = address.lastIndex(of: ":"), let nodePort = Int(address[address.index(after: colon)...]) else {
+            guard let colon = address.lastIndex(of: ":"), let nodePort = Int(address[address.index(after: colon)...])
+            else {
                 throw TestClusterError("CLUSTER NODES on \(port): \(row)")
             }
             var ranges: [ClosedRange<Int>] = []
@@ -210,7 +223,9 @@ package func poll(within bound: Duration, _ condition: () async throws -> Bool) 
 /// - Throws: ``RedisServerMissing`` without `redis-server`/`redis-cli`; ``TestClusterError``
 ///   when the cluster does not form; what `body` throws.
 package func withRedisCluster<R>(
-    primaries: Int = 3, replicasPerPrimary: Int = 0, _ body: (TestCluster) async throws -> R
+    primaries: Int = 3,
+    replicasPerPrimary: Int = 0,
+    _ body: (TestCluster) async throws -> R
 ) async throws -> R {
     guard let serverPath = redisServerPath, let cliPath = redisCLIPath else {
         throw RedisServerMissing(reason: "redis-server and redis-cli must be on the PATH")
@@ -281,7 +296,8 @@ package func withRedisCluster<R>(
             try await runRedisCLI(
                 cliPath,
                 ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" }
-                    + ["--cluster-replicas", String(replicasPerPrimary), "--cluster-yes"])
+                    + ["--cluster-replicas", String(replicasPerPrimary), "--cluster-yes"]
+            )
         }
         let converged = await poll(within: .seconds(60)) {
             await made.isConverged(ports: ports, expectedNodes: count, checkReplicas: replicasPerPrimary > 0)

@@ -59,7 +59,8 @@ package let redisServerPath: String? = {
 ///
 /// - Parameter arguments: more command-line options, such as `["--cluster-enabled", "yes"]`.
 package func withRedisServer<R>(
-    arguments: [String] = [], _ body: (_ port: Int) async throws -> R
+    arguments: [String] = [],
+    _ body: (_ port: Int) async throws -> R
 ) async throws -> R {
     guard let path = redisServerPath else { throw RedisServerMissing() }
     // A free port can be taken by another test's server before redis-server binds it; then
@@ -71,10 +72,11 @@ package func withRedisServer<R>(
         let port = try await freeLoopbackPort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
-        ] + arguments
+        process.arguments =
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--protected-mode", "yes", "--dir", NSTemporaryDirectory(),
+            ] + arguments
         // Its log goes to a file that a start-up failure quotes.
         let logPath = NSTemporaryDirectory() + "kvs-test-redis-\(port)-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -122,7 +124,13 @@ package func withRedisServer<R>(
 /// another server answers there (`INFO server` gives another `process_id`).
 package func redisServerStarted(_ process: Process, port: Int, within bound: Duration) async -> Bool {
     let admin = RedisStore<String>(
-        configuration: .init(port: port, connectionsPerNode: 1, connectTimeout: .seconds(2), requestTimeout: .seconds(2)))
+        configuration: .init(
+            port: port,
+            connectionsPerNode: 1,
+            connectTimeout: .seconds(2),
+            requestTimeout: .seconds(2)
+        )
+    )
     let ours = "process_id:\(process.processIdentifier)\r\n"
     var started = false
     _ = await poll(within: bound) {

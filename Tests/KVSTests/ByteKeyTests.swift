@@ -1,6 +1,7 @@
-@testable import KVS
 import KVSTestSupport
 import Testing
+
+@testable import KVS
 
 @Suite("ByteKey: the server's binary keys, short ones inline")
 struct ByteKeyTests {
@@ -29,7 +30,9 @@ struct ByteKeyTests {
             let base = [UInt8](repeating: 0x61, count: n)
             var changedLast = base
             changedLast[n - 1] = 0x62
-            let a = ByteKey(base), b = ByteKey(Array(base)), c = ByteKey(changedLast)
+            let a = ByteKey(base)
+            let b = ByteKey(Array(base))
+            let c = ByteKey(changedLast)
             #expect(a == b && a.hashValue == b.hashValue)
             #expect(a.shardHash == b.shardHash && a.tableHash == b.tableHash)
             #expect(a != c, "keys differing in their last byte differ (length \(n))")

@@ -1,7 +1,7 @@
-import KVSTestSupport
 import Dispatch
 import Foundation
 import KVS
+import KVSTestSupport
 import Testing
 
 /// Many threads and tasks at once on shared keys. These run under ThreadSanitizer in
@@ -23,7 +23,13 @@ struct ConcurrencyTests {
                 case 30..<55: try? store.set(key, t)
                 case 55..<75: try? store.delete(key)
                 case 75..<80: _ = store.exists(key)
-                case 80..<85: _ = try? store.batchSet(Dictionary([("k\(Int.random(in: 0..<keySpace, using: &rng))", t), (key, t)], uniquingKeysWith: { a, _ in a }))
+                case 80..<85:
+                    _ = try? store.batchSet(
+                        Dictionary(
+                            [("k\(Int.random(in: 0..<keySpace, using: &rng))", t), (key, t)],
+                            uniquingKeysWith: { a, _ in a }
+                        )
+                    )
                 case 85..<90: _ = try? store.batchDelete([key, "k\(Int.random(in: 0..<keySpace, using: &rng))"])
                 case 90..<95: _ = try? store.batchGet([key, "k0", "k1"])
                 case 95..<98: try? store.set(key, t, ttl: .milliseconds(Int64.random(in: 1...5, using: &rng)))
@@ -49,7 +55,9 @@ struct ConcurrencyTests {
                 group.addTask {
                     for i in 0..<5000 { try store.set("t\(t)-\(i)", [UInt8(t)]) }
                     for i in stride(from: 0, to: 5000, by: 2) { try store.delete("t\(t)-\(i)") }
-                    _ = try store.batchSet(Dictionary(uniqueKeysWithValues: (0..<100).map { ("b\(t)-\($0)", [UInt8(t)]) }))
+                    _ = try store.batchSet(
+                        Dictionary(uniqueKeysWithValues: (0..<100).map { ("b\(t)-\($0)", [UInt8(t)]) })
+                    )
                 }
             }
             try await group.waitForAll()

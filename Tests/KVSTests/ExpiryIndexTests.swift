@@ -32,7 +32,10 @@ struct ExpiryIndexTests {
         #expect(Set(first.map(\.deadline)).isSubset(of: [5, span + 5, span + 6]))
         #expect(first.contains { $0.deadline == 5 }, "bucket 0 goes before bucket 1")
         let rest = index.popDue(now: .max - 1, limit: 100)
-        #expect(rest.map(\.deadline).sorted() == [span + 5, span + 6, 2 * span + 7, 3 * span + 1].filter { d in !first.contains { $0.deadline == d } })
+        #expect(
+            rest.map(\.deadline).sorted()
+                == [span + 5, span + 6, 2 * span + 7, 3 * span + 1].filter { d in !first.contains { $0.deadline == d } }
+        )
         #expect(index.itemCount == 0)
     }
 

@@ -11,7 +11,11 @@ struct ExpirySweeperSleepTests {
         // sweeps, not the 10 ms interval. Over 500 ms that is at most 5 or 6 sweeps (fewer
         // if the machine is slow, never more), where one per interval made about 50.
         let clock = ManualClock()
-        let engine = try StoreEngine<String, Int>(shardCount: 16, clock: .manual(clock), sweepInterval: .milliseconds(10))
+        let engine = try StoreEngine<String, Int>(
+            shardCount: 16,
+            clock: .manual(clock),
+            sweepInterval: .milliseconds(10)
+        )
         defer { engine.close() }
         try engine.set("far", 1, expiresAt: clock.now() + 3_600_000_000_000)
         #expect(engine.isSweeperRunning)
@@ -28,7 +32,11 @@ struct ExpirySweeperSleepTests {
         // past due stays through several ticks of the thread, and one 15 ms past due goes.
         // (The clock is manual: only the ticks take real time.)
         let clock = ManualClock()
-        let engine = try StoreEngine<String, Int>(shardCount: 4, clock: .manual(clock), sweepInterval: .milliseconds(10))
+        let engine = try StoreEngine<String, Int>(
+            shardCount: 4,
+            clock: .manual(clock),
+            sweepInterval: .milliseconds(10)
+        )
         defer { engine.close() }
         let start = clock.now()
         try engine.set("k", 1, expiresAt: start + 1_000_000)
@@ -46,7 +54,11 @@ struct ExpirySweeperSleepTests {
         // write must wake the thread.
         let clock = ManualClock()
         let engine = try StoreEngine<String, Int>(
-            shardCount: 16, clock: .manual(clock), sweepInterval: .milliseconds(10), maxSweepSleep: .seconds(3600))
+            shardCount: 16,
+            clock: .manual(clock),
+            sweepInterval: .milliseconds(10),
+            maxSweepSleep: .seconds(3600)
+        )
         let start = clock.now()
         try engine.set("far", 1, expiresAt: start + 3_600_000_000_000)
         #expect(eventually { sleepsLong(engine, from: start) }, "the thread plans to sleep past half an hour")
@@ -56,10 +68,13 @@ struct ExpirySweeperSleepTests {
         #expect(try engine.get("far") == 1)
         // `Int64.max` is not a plan but the mark the thread leaves while it plans, which a
         // single read can catch (it did once under ThreadSanitizer): wait for a plan.
-        #expect(eventually {
-            let planned = engine.plannedSweepTime
-            return planned != .max && planned <= clock.now() + 3_600_000_000_000
-        }, "the thread's next plan is at most its longest sleep away")
+        #expect(
+            eventually {
+                let planned = engine.plannedSweepTime
+                return planned != .max && planned <= clock.now() + 3_600_000_000_000
+            },
+            "the thread's next plan is at most its longest sleep away"
+        )
         engine.close()
         #expect(!engine.isSweeperRunning, "close wakes a sleeping sweeper, which exits")
     }
@@ -73,7 +88,11 @@ struct ExpirySweeperSleepTests {
         let start = clock.now()
         try source.set("soon", 1, expiresAt: start + 1_000_000)
         let engine = try StoreEngine<String, Int>(
-            shardCount: 4, clock: .manual(clock), sweepInterval: .milliseconds(10), maxSweepSleep: .seconds(3600))
+            shardCount: 4,
+            clock: .manual(clock),
+            sweepInterval: .milliseconds(10),
+            maxSweepSleep: .seconds(3600)
+        )
         defer { engine.close() }
         try engine.set("far", 1, expiresAt: start + 3_600_000_000_000)
         #expect(eventually { sleepsLong(engine, from: start) }, "the thread plans to sleep past half an hour")

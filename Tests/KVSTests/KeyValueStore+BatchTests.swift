@@ -80,7 +80,10 @@ struct BatchTests {
         let keys = (0..<keyCount).map { "k\($0)" }
         var groups: [Int] = []
         var positions = 0
-        store.engine.forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { _ in }) { shard, group, tableHashes in
+        store.engine.forEachShardGroup(count: keys.count, key: { keys[$0] }, invalid: { _ in }) {
+            shard,
+            group,
+            tableHashes in
             let index = store.engine.shards.firstIndex { $0 === shard } ?? -1
             groups.append(index)
             positions += group.count
@@ -103,7 +106,9 @@ struct BatchTests {
         var generator = SystemRandomNumberGenerator()
         for shardCount in [1, 7, 64, 256, 4096] {
             for count in [0, 1, 2, shardCount / 8 - 1, shardCount / 8, shardCount / 8 + 1, 100, 1000] where count >= 0 {
-                let input = (0..<count).map { UInt64(Int.random(in: 0..<shardCount, using: &generator)) << 32 | UInt64($0) }
+                let input = (0..<count).map {
+                    UInt64(Int.random(in: 0..<shardCount, using: &generator)) << 32 | UInt64($0)
+                }
                 var sorted = input
                 StoreEngine<String, Int>.sortByShard(&sorted, shardCount: shardCount)
                 #expect(sorted == input.sorted(), "\(count) positions over \(shardCount) shards")

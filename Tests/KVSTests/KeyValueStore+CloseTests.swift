@@ -1,5 +1,5 @@
-import KVSTestSupport
 import KVS
+import KVSTestSupport
 import Testing
 
 @Suite("KeyValueStore: close", .dedicatedThread)

@@ -1,6 +1,6 @@
-import KVSTestSupport
 import Foundation
 import KVS
+import KVSTestSupport
 import Testing
 
 @Suite("KeyValueStore: snapshots")
@@ -72,7 +72,9 @@ struct SnapshotTests {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }
         let store = try KeyValueStore<ValueBytes>(shardCount: 4)
-        let values: [String: ValueBytes] = ["empty": [], "one": [0xFF], "binary": ValueBytes((0..<200).map { UInt8($0) })]
+        let values: [String: ValueBytes] = [
+            "empty": [], "one": [0xFF], "binary": ValueBytes((0..<200).map { UInt8($0) }),
+        ]
         for (key, value) in values { try store.set(key, value) }
         try store.saveSnapshot(to: dir + "/bytes")
 
@@ -117,11 +119,24 @@ struct SnapshotTests {
         return (store, file, try contents(store))
     }
 
-    func expectRejected(_ store: KeyValueStore<String>, _ bytes: [UInt8], _ dir: String, before: [String: String], codes: Set<KVSError.Code>, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRejected(
+        _ store: KeyValueStore<String>,
+        _ bytes: [UInt8],
+        _ dir: String,
+        before: [String: String],
+        codes: Set<KVSError.Code>,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let path = dir + "/bad"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        let error = #expect(throws: KVSError.self, sourceLocation: sourceLocation) { try store.loadSnapshot(from: path) }
-        #expect(error.map { codes.contains($0.code) } == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        let error = #expect(throws: KVSError.self, sourceLocation: sourceLocation) {
+            try store.loadSnapshot(from: path)
+        }
+        #expect(
+            error.map { codes.contains($0.code) } == true,
+            "\(String(describing: error))",
+            sourceLocation: sourceLocation
+        )
         #expect(try contents(store) == before, "the store is unchanged", sourceLocation: sourceLocation)
         #expect(store.count == before.count, sourceLocation: sourceLocation)
         #expect(try store.timeToLive("ttl") != nil, sourceLocation: sourceLocation)
@@ -133,11 +148,14 @@ struct SnapshotTests {
         let (store, file, before) = try fixture(dir)
         var rng = SystemRandomNumberGenerator()
         // Every byte of the header and trailer, and 200 random bytes of the body.
-        let offsets = Array(0..<24) + Array((file.count - 12)..<file.count) + (0..<200).map { _ in Int.random(in: 24..<(file.count - 12), using: &rng) }
+        let offsets =
+            Array(0..<24) + Array((file.count - 12)..<file.count)
+            + (0..<200).map { _ in Int.random(in: 24..<(file.count - 12), using: &rng) }
         for offset in offsets {
             var bad = file
             bad[offset] ^= UInt8.random(in: 1...255, using: &rng)
-            let codes: Set<KVSError.Code> = (8..<12).contains(offset) ? [.snapshotUnsupportedVersion] : [.snapshotCorrupted]
+            let codes: Set<KVSError.Code> =
+                (8..<12).contains(offset) ? [.snapshotUnsupportedVersion] : [.snapshotCorrupted]
             try expectRejected(store, bad, dir, before: before, codes: codes)
         }
     }
@@ -162,7 +180,13 @@ struct SnapshotTests {
         let crc = future.prefix(future.count - 4).withUnsafeBytes { CRC32.checksum($0) }
         withUnsafeBytes(of: crc.littleEndian) { for i in 0..<4 { future[future.count - 4 + i] = $0[i] } }
         try expectRejected(store, future, dir, before: before, codes: [.snapshotUnsupportedVersion])
-        try expectRejected(store, Array("{\"this is\": \"json\"}".utf8), dir, before: before, codes: [.snapshotCorrupted])
+        try expectRejected(
+            store,
+            Array("{\"this is\": \"json\"}".utf8),
+            dir,
+            before: before,
+            codes: [.snapshotCorrupted]
+        )
         try expectRejected(store, [UInt8](repeating: 0, count: 4096), dir, before: before, codes: [.snapshotCorrupted])
     }
 

@@ -1,8 +1,8 @@
-import KVSTestSupport
 import Dispatch
 import Foundation
-import Synchronization
 import KVS
+import KVSTestSupport
+import Synchronization
 import Testing
 
 @Suite("KeyValueStore: transactions and atomic read-modify-write")
@@ -210,7 +210,9 @@ struct TransactionConcurrencyTests {
                 default:
                     while true {
                         let current = try? store.get("counter")
-                        if (try? store.compareAndSwap("counter", expected: current, new: (current ?? 0) + 1)) == true { break }
+                        if (try? store.compareAndSwap("counter", expected: current, new: (current ?? 0) + 1)) == true {
+                            break
+                        }
                     }
                 }
             }
@@ -251,11 +253,12 @@ struct TransactionConcurrencyTests {
                 case 0:
                     value = (try? store.update("c") { ($0 ?? 0) + 1 }).flatMap { $0 } ?? -1
                 case 1:
-                    value = (try? store.transaction { tx -> Int in
-                        let v = (tx.exists("c") ? try tx.get("c") : 0) + 1
-                        try tx.set("c", v)
-                        return v
-                    }) ?? -1
+                    value =
+                        (try? store.transaction { tx -> Int in
+                            let v = (tx.exists("c") ? try tx.get("c") : 0) + 1
+                            try tx.set("c", v)
+                            return v
+                        }) ?? -1
                 default:
                     while true {
                         let current = try? store.get("c")
@@ -342,10 +345,13 @@ struct TransactionConcurrencyTests {
             // Every transaction that committed wrote both keys: they are equal.
             var a: Int?
             var b: Int?
-            store.engine.withAllShardsLocked({ _, state in
-                if let value = state.table["a"]?.value { a = value }
-                if let value = state.table["b"]?.value { b = value }
-            }, then: {})
+            store.engine.withAllShardsLocked(
+                { _, state in
+                    if let value = state.table["a"]?.value { a = value }
+                    if let value = state.table["b"]?.value { b = value }
+                },
+                then: {}
+            )
             #expect(a == b)
         }
     }

@@ -52,7 +52,10 @@ struct KeyValueStoreTests {
     @Test func withValueNeitherCopiesNorRetainsTheValue() throws {
         // A class value lent in place is still uniquely referenced by the table inside
         // `body`: `get` returns a second reference, `withValue` must not make one.
-        final class Box: Sendable { let n: Int; init(_ n: Int) { self.n = n } }
+        final class Box: Sendable {
+            let n: Int
+            init(_ n: Int) { self.n = n }
+        }
         let store = try KeyValueStore<Box>(shardCount: 1)
         defer { store.close() }
         try store.set("k", Box(7))
@@ -206,7 +209,9 @@ struct KeyValueStoreTests {
 
     @Test func errorDescriptionsAreActionable() {
         let e = KVSError.notFound("user:1")
-        #expect(e.description == "KVSError.notFound (key \"user:1\"): no value is stored under this key, or it has expired")
+        #expect(
+            e.description == "KVSError.notFound (key \"user:1\"): no value is stored under this key, or it has expired"
+        )
         #expect(KVSError.Code.storeClosed.description == "storeClosed")
         #expect(KVSError.storeClosed().key == nil)
     }

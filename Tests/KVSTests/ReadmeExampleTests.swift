@@ -1,6 +1,6 @@
-import KVSTestSupport
 import Foundation
 import KVS
+import KVSTestSupport
 import Testing
 
 /// The README's "Use it" example, verbatim apart from the snapshot path: if the README's
@@ -11,14 +11,14 @@ struct ReadmeExampleTests {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }
 
-        let store = try KeyValueStore<String>(shardCount: 64)   // FNV-1a sharding
+        let store = try KeyValueStore<String>(shardCount: 64)  // FNV-1a sharding
         defer { store.close() }
 
         try store.set("greeting", "hello")
-        try store.set("session:42", "token", ttl: .seconds(30)) // expires on its own
-        let greeting = try store.get("greeting")                // "hello"
+        try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
+        let greeting = try store.get("greeting")  // "hello"
         #expect(greeting == "hello")
-        let length = try store.withValue("greeting") { $0.count } // 5: read in place, no copy
+        let length = try store.withValue("greeting") { $0.count }  // 5: read in place, no copy
         #expect(length == 5)
         #expect(!store.exists("nope"))
         #expect(store.count == 2)
@@ -27,13 +27,16 @@ struct ReadmeExampleTests {
         var caught: KVSError?
         do {
             _ = try store.get("nope")
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             print(error)
             caught = error
         } catch {
             Issue.record("unexpected \(error)")
         }
-        #expect(caught?.description == "KVSError.notFound (key \"nope\"): no value is stored under this key, or it has expired")
+        #expect(
+            caught?.description
+                == "KVSError.notFound (key \"nope\"): no value is stored under this key, or it has expired"
+        )
 
         let found = try store.batchGet(["greeting", "nope"])
         #expect(found.values == ["greeting": "hello"])

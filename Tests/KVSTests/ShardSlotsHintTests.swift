@@ -1,5 +1,6 @@
-@testable import KVS
 import Testing
+
+@testable import KVS
 
 @Suite("Shard: the slot hint batches prefetch from")
 struct ShardSlotsHintTests {

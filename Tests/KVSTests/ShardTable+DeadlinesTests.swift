@@ -54,8 +54,13 @@ struct ShardTableDeadlineTests {
                 let removed = table.removeEntries(expiring: [.init(deadline: deadline, key: key.tableHash)])
                 let gone = model.keys.filter { table[$0] == nil }
                 #expect(removed == gone.count)
-                #expect(gone.allSatisfy { model[$0]?.deadline == deadline && deadline != 0 }, "only entries with that deadline go")
-                if deadline != 0 && model[key]?.deadline == deadline { #expect(gone.contains(key), "the item's own entry goes") }
+                #expect(
+                    gone.allSatisfy { model[$0]?.deadline == deadline && deadline != 0 },
+                    "only entries with that deadline go"
+                )
+                if deadline != 0 && model[key]?.deadline == deadline {
+                    #expect(gone.contains(key), "the item's own entry goes")
+                }
                 for other in gone { model[other] = nil }
             case 15:
                 if copies.count < 8 { copies.append((table, model)) }
@@ -103,7 +108,12 @@ struct ShardTableDeadlineTests {
         #expect(table["b"].map(Pair.init) == Pair(4, 700), "changed")
         #expect(table.updateValue(Entry(value: 5, expiresAt: 0), forKey: "b").map(Pair.init) == Pair(4, 700))
         #expect(table["b"].map(Pair.init) == Pair(5, 0))
-        #expect(table.removeEntries(expiring: [.init(deadline: 500, key: "a".tableHash), .init(deadline: 700, key: "b".tableHash)]) == 0, "no stale deadline is left to sweep")
+        #expect(
+            table.removeEntries(expiring: [
+                .init(deadline: 500, key: "a".tableHash), .init(deadline: 700, key: "b".tableHash),
+            ]) == 0,
+            "no stale deadline is left to sweep"
+        )
         #expect(table.count == 2)
         table.checkLayoutInvariants()
     }

@@ -66,7 +66,10 @@ struct ShardTableTests {
             if smaller < 4_096 {
                 #expect(larger == smaller + smaller / 2 || larger == smaller / 3 * 4, "\(smaller) → \(larger)")
             } else {
-                #expect(larger - smaller == 1 << (Int.bitWidth - 1 - smaller.leadingZeroBitCount) / 4, "\(smaller) → \(larger)")
+                #expect(
+                    larger - smaller == 1 << (Int.bitWidth - 1 - smaller.leadingZeroBitCount) / 4,
+                    "\(smaller) → \(larger)"
+                )
             }
         }
         for i in 0..<8_500 { #expect(table["k\(i)"]?.value == i) }

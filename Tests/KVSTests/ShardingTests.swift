@@ -1,6 +1,6 @@
-import KVSTestSupport
 import Foundation
 import KVS
+import KVSTestSupport
 import Testing
 
 @Suite("Sharding: FNV-1a, normalization, custom hashes")
@@ -18,7 +18,10 @@ struct ShardingTests {
         // The Go design computes fnv1a32(key) % numShards; compute it independently here.
         func goFNV(_ key: String, _ n: Int) -> Int {
             var h: UInt32 = 2_166_136_261
-            for b in key.utf8 { h ^= UInt32(b); h = h &* 16_777_619 }
+            for b in key.utf8 {
+                h ^= UInt32(b)
+                h = h &* 16_777_619
+            }
             return Int(h % UInt32(n))
         }
         let engine = try StoreEngine<String, Int>(shardCount: 256)
@@ -50,7 +53,12 @@ struct ShardingTests {
 
     /// Checks a key's `hashes`, `shardHash` and `tableHash` against FNV-1a and
     /// `TableHash.hash` over `nfcBytes`, computed here without `String`'s fast paths.
-    static func expectHashes(_ key: String, nfcBytes: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectHashes(
+        _ key: String,
+        nfcBytes: [UInt8],
+        _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let shard = referenceFNV(nfcBytes)
         let table = nfcBytes.withUnsafeBytes { TableHash.hash($0) }
         let hashes = key.hashes
@@ -86,17 +94,26 @@ struct ShardingTests {
     /// Canonically equivalent non-ASCII keys (precomposed and decomposed, short and
     /// long) hash as their NFC bytes do, in every representation.
     @Test func nonASCIIHashesAgreeAcrossRepresentations() {
-        let pairs = [("\u{E9}", "e\u{301}"), ("caf\u{E9}:key-long-enough-for-the-heap", "cafe\u{301}:key-long-enough-for-the-heap"),
-                     ("\u{1E69}\u{AC00}", "s\u{323}\u{307}\u{1100}\u{1161}")]
+        let pairs = [
+            ("\u{E9}", "e\u{301}"),
+            ("caf\u{E9}:key-long-enough-for-the-heap", "cafe\u{301}:key-long-enough-for-the-heap"),
+            ("\u{1E69}\u{AC00}", "s\u{323}\u{307}\u{1100}\u{1161}"),
+        ]
         for (composed, decomposed) in pairs {
             let nfc = Array(composed.precomposedStringWithCanonicalMapping.utf8)
             var native = String()
             native.reserveCapacity(64)
             native.append(decomposed)
             let bridged = NSString(string: decomposed) as String
-            for (key, what) in [(composed, "composed"), (decomposed, "decomposed"), (native, "native"), (bridged, "NSString")] {
+            for (key, what) in [
+                (composed, "composed"), (decomposed, "decomposed"), (native, "native"), (bridged, "NSString"),
+            ] {
                 #expect(key == composed)
-                Self.expectHashes(key, nfcBytes: nfc, "\(what) \(composed.unicodeScalars.map { String($0.value, radix: 16) })")
+                Self.expectHashes(
+                    key,
+                    nfcBytes: nfc,
+                    "\(what) \(composed.unicodeScalars.map { String($0.value, radix: 16) })"
+                )
             }
         }
     }
@@ -118,7 +135,10 @@ struct ShardingTests {
                 #expect(TableHash.hash(UnsafeRawBufferPointer(key)) == reference, "\(n) bytes at offset \(shift)")
                 buffer.initializeMemory(as: UInt8.self, repeating: 0x00)
                 key.copyBytes(from: bytes)
-                #expect(TableHash.hash(UnsafeRawBufferPointer(key)) == reference, "\(n) bytes at offset \(shift), zeros around")
+                #expect(
+                    TableHash.hash(UnsafeRawBufferPointer(key)) == reference,
+                    "\(n) bytes at offset \(shift), zeros around"
+                )
             }
             for position in 0..<n {
                 var changed = bytes

@@ -70,7 +70,8 @@ struct TableMemoryTests {
                     let (old, oldSize) = held.removeFirst()
                     let oldWords = old.assumingMemoryBound(to: UInt64.self)
                     let oldMark = oldWords[0]
-                    for i in stride(from: 0, to: oldSize / 8, by: 512) where oldWords[i] != oldMark || oldMark >> 32 != UInt64(thread) {
+                    for i in stride(from: 0, to: oldSize / 8, by: 512)
+                    where oldWords[i] != oldMark || oldMark >> 32 != UInt64(thread) {
                         intact.withLock { $0 = false }
                     }
                     _ = pools.deallocate(old, byteCount: oldSize)
@@ -135,7 +136,8 @@ struct TableMemoryTests {
     }
 
     /// `count` blocks of `size` bytes from `pools`.
-    private func allocate(_ count: Int, of size: Int, from pools: TableMemory.Pools) throws -> [UnsafeMutableRawPointer] {
+    private func allocate(_ count: Int, of size: Int, from pools: TableMemory.Pools) throws -> [UnsafeMutableRawPointer]
+    {
         try (0..<count).map { _ in try #require(pools.allocate(byteCount: size)) }
     }
 
@@ -182,14 +184,22 @@ struct TableMemoryTests {
             var table = Table()
             for i in 0..<count {
                 let key = "\(name):\(i)"
-                table.updateValue(Entry(value: Payload(a: i, b: 0, c: 0, d: 0, e: i), expiresAt: i % 3 == 0 ? Int64(i + 1) : 0), forKey: key)
+                table.updateValue(
+                    Entry(value: Payload(a: i, b: 0, c: 0, d: 0, e: i), expiresAt: i % 3 == 0 ? Int64(i + 1) : 0),
+                    forKey: key
+                )
             }
             return table
         }
         // Interleaved, so that the leavers' blocks and the others' share chunks.
-        var movers: [Table] = [], growers: [Table] = [], readers: [Table] = [], leavers: [Table] = []
-        var moverNames: [String] = [], growerNames: [String] = []
-        var removers: [Table] = [], removerNames: [String] = []
+        var movers: [Table] = []
+        var growers: [Table] = []
+        var readers: [Table] = []
+        var leavers: [Table] = []
+        var moverNames: [String] = []
+        var growerNames: [String] = []
+        var removers: [Table] = []
+        var removerNames: [String] = []
         for i in 0..<40 {
             leavers.append(filled("leaver\(i)", count: 1_100))
             switch i % 4 {
@@ -215,14 +225,30 @@ struct TableMemoryTests {
         }
         // The leavers grow to 2,048 slots: 40 of the 80 blocks are free again, 3.3 MiB.
         for i in leavers.indices {
-            for j in 1_100..<1_320 { leavers[i].updateValue(Entry(value: Payload(a: j, b: 0, c: 0, d: 0, e: j), expiresAt: 0), forKey: "leaver\(i):\(j)") }
+            for j in 1_100..<1_320 {
+                leavers[i].updateValue(
+                    Entry(value: Payload(a: j, b: 0, c: 0, d: 0, e: j), expiresAt: 0),
+                    forKey: "leaver\(i):\(j)"
+                )
+            }
             #expect(leavers[i].capacity == 2_048)
         }
         for table in movers + growers + removers + readers { #expect(TableMemory.isDraining(table.slotsAddress)) }
 
-        let moversBefore = movers.map(\.slotsAddress), readersBefore = readers.map(\.slotsAddress)
-        for i in movers.indices { movers[i].updateValue(Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0), forKey: "mover:new") }
-        for i in growers.indices { growers[i].updateValue(Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0), forKey: "grower:new") }
+        let moversBefore = movers.map(\.slotsAddress)
+        let readersBefore = readers.map(\.slotsAddress)
+        for i in movers.indices {
+            movers[i].updateValue(
+                Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0),
+                forKey: "mover:new"
+            )
+        }
+        for i in growers.indices {
+            growers[i].updateValue(
+                Entry(value: Payload(a: -1, b: 0, c: 0, d: 0, e: 0), expiresAt: 0),
+                forKey: "grower:new"
+            )
+        }
         let removersBefore = removers.map(\.slotsAddress)
         for (i, name) in removerNames.enumerated() { removers[i].removeValue(forKey: "\(name):0") }
         for table in readers { #expect(table["reader:none"] == nil) }
@@ -244,7 +270,8 @@ struct TableMemoryTests {
         }
 
         // Every entry is where it was, with its deadline.
-        let checked = zip(movers, moverNames).map { ($0, $1, 1_000) } + zip(growers, growerNames).map { ($0, $1, 1_200) }
+        let checked =
+            zip(movers, moverNames).map { ($0, $1, 1_000) } + zip(growers, growerNames).map { ($0, $1, 1_200) }
         for (table, name, count) in checked {
             #expect(table.count == count + 1)
             for i in 0..<count {
@@ -300,7 +327,11 @@ struct TableMemoryTests {
             let address = store.engine.withLockedShard(at: shard) { _, state in state.table.slotsAddress }
             #expect(!TableMemory.isDraining(address), "shard \(shard)")
         }
-        #expect(TableMemory.pools.chunks(byteCount: 2_048 * MemoryLayout<(String, Value)>.stride).allSatisfy { !$0.draining })
+        #expect(
+            TableMemory.pools.chunks(byteCount: 2_048 * MemoryLayout<(String, Value)>.stride).allSatisfy {
+                !$0.draining
+            }
+        )
         store.engine.checkInvariants()
     }
 
@@ -309,7 +340,8 @@ struct TableMemoryTests {
     @Test func largeTablesLiveInThePools() {
         var table = ShardTable<String, Int>()
         for i in 0..<10_000 { table.updateValue(Entry(value: i, expiresAt: 0), forKey: "key:\(i)") }
-        #expect(table.capacity * MemoryLayout<(String, Int)>.stride >= TableMemory.pooledMinimum)  // a slot: key and value
+        // A slot holds a key and a value.
+        #expect(table.capacity * MemoryLayout<(String, Int)>.stride >= TableMemory.pooledMinimum)
         #expect(TableMemory.isPooled(table.slotsAddress))
         let copy = table
         for i in stride(from: 0, to: 10_000, by: 2) { table.removeValue(forKey: "key:\(i)") }

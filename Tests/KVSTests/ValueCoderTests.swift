@@ -1,6 +1,6 @@
-import KVSTestSupport
 import Foundation
 import KVS
+import KVSTestSupport
 import Testing
 
 // MARK: - Helpers
@@ -18,7 +18,8 @@ private func decodeResult<V: Codable>(_ bytes: [UInt8], as type: V.Type = V.self
 }
 
 private func roundTrip<V: Codable & Equatable>(
-    _ value: V, sourceLocation: SourceLocation = #_sourceLocation
+    _ value: V,
+    sourceLocation: SourceLocation = #_sourceLocation
 ) throws {
     let bytes = try encodeBytes(value)
     let decoded = try decodeResult(bytes, as: V.self).get()
@@ -28,7 +29,9 @@ private func roundTrip<V: Codable & Equatable>(
 /// The error decoding `bytes` as `V` throws, recording an issue if it does not throw.
 @discardableResult
 private func expectCorrupted<V: Codable>(
-    _ bytes: [UInt8], as type: V.Type, sourceLocation: SourceLocation = #_sourceLocation
+    _ bytes: [UInt8],
+    as type: V.Type,
+    sourceLocation: SourceLocation = #_sourceLocation
 ) -> KVSError? {
     switch decodeResult(bytes, as: V.self) {
     case .success(let value):
@@ -90,11 +93,41 @@ private struct AllIntegers: Codable, Equatable {
     var u: UInt, u8: UInt8, u16: UInt16, u32: UInt32, u64: UInt64
 
     static let minimum = AllIntegers(
-        i: .min, i8: .min, i16: .min, i32: .min, i64: .min, u: .min, u8: .min, u16: .min, u32: .min, u64: .min)
+        i: .min,
+        i8: .min,
+        i16: .min,
+        i32: .min,
+        i64: .min,
+        u: .min,
+        u8: .min,
+        u16: .min,
+        u32: .min,
+        u64: .min
+    )
     static let maximum = AllIntegers(
-        i: .max, i8: .max, i16: .max, i32: .max, i64: .max, u: .max, u8: .max, u16: .max, u32: .max, u64: .max)
+        i: .max,
+        i8: .max,
+        i16: .max,
+        i32: .max,
+        i64: .max,
+        u: .max,
+        u8: .max,
+        u16: .max,
+        u32: .max,
+        u64: .max
+    )
     static let mixed = AllIntegers(
-        i: -1, i8: -64, i16: 300, i32: -70_000, i64: 1 << 40, u: 127, u8: 128, u16: 16_384, u32: 1 << 31, u64: 1 << 63)
+        i: -1,
+        i8: -64,
+        i16: 300,
+        i32: -70_000,
+        i64: 1 << 40,
+        u: 127,
+        u8: 128,
+        u16: 16_384,
+        u32: 1 << 31,
+        u64: 1 << 63
+    )
 }
 
 private struct Floats: Codable, Equatable {
@@ -370,7 +403,8 @@ private let sampleAccount = Account(
     id: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!,
     flags: [1, 5, 9],
     matrix: [[1, -2], [], [32767]],
-    maybe: [1, nil, 3])
+    maybe: [1, nil, 3]
+)
 
 // MARK: - Fast paths
 
@@ -437,7 +471,9 @@ struct ValueCoderFastPathTests {
             if decoded != expected {
                 mismatches += 1
                 if mismatches <= 5 {
-                    Issue.record("\(bytes): decoded \(String(describing: decoded)), expected \(String(describing: expected))")
+                    Issue.record(
+                        "\(bytes): decoded \(String(describing: decoded)), expected \(String(describing: expected))"
+                    )
                 }
             }
         }
@@ -592,7 +628,11 @@ struct ValueCoderFormatTests {
 
     @Test func smallStructHasTheDocumentedBytes() throws {
         // map, 2 pairs; "a" → signed 1 (zigzag 2); "b" → string "hi".
-        #expect(try encodeBytes(Point(a: 1, b: "hi")) == [0x0A, 0x02, 0x01, 0x61, 0x04, 0x02, 0x01, 0x62, 0x07, 0x02, 0x68, 0x69])
+        #expect(
+            try encodeBytes(Point(a: 1, b: "hi")) == [
+                0x0A, 0x02, 0x01, 0x61, 0x04, 0x02, 0x01, 0x62, 0x07, 0x02, 0x68, 0x69,
+            ]
+        )
     }
 
     @Test func scalarsHaveTheDocumentedBytes() throws {
@@ -603,7 +643,11 @@ struct ValueCoderFormatTests {
         #expect(try encodeBytes(-3) == [0x04, 0x05])
         #expect(try encodeBytes(Float(1)) == [0x05, 0x00, 0x00, 0x80, 0x3F])
         #expect(try encodeBytes(Double(1)) == [0x06, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F])
-        #expect(try encodeBytes(Holder(value: [UInt8]([5, 6]))) == [0x0A, 0x01, 0x05] + Array("value".utf8) + [0x08, 0x02, 5, 6])
+        #expect(
+            try encodeBytes(Holder(value: [UInt8]([5, 6]))) == [0x0A, 0x01, 0x05] + Array("value".utf8) + [
+                0x08, 0x02, 5, 6,
+            ]
+        )
         #expect(try encodeBytes([Int8(1), -1]) == [0x09, 0x02, 0x04, 0x02, 0x04, 0x01])
     }
 

@@ -185,7 +185,10 @@ import Testing
             let within = decodeCommands(bytes("12345678"), chunking: chunking, decoder: RESPDecoder(limits: limits))
             #expect(within == StreamResult(frames: [], error: nil, leftover: 8))
             let overWithEnd = decodeCommands(
-                bytes("123456789\n"), chunking: chunking, decoder: RESPDecoder(limits: limits))
+                bytes("123456789\n"),
+                chunking: chunking,
+                decoder: RESPDecoder(limits: limits)
+            )
             #expect(overWithEnd.error?.code == .tooBigInlineRequest)
         }
     }
@@ -193,10 +196,12 @@ import Testing
     @Test func unexpectedByteIsShownSafely() {
         #expect(
             RESPProtocolError(code: .unexpectedArgumentType, byte: 0x0D).description
-                == "Protocol error: expected '$', got ' '")
+                == "Protocol error: expected '$', got ' '"
+        )
         #expect(
             RESPProtocolError(code: .unexpectedArgumentType, byte: 0xFE).description
-                == "Protocol error: expected '$', got '\\xfe'")
+                == "Protocol error: expected '$', got '\\xfe'"
+        )
     }
 
     // MARK: Limits
@@ -251,7 +256,8 @@ import Testing
         #expect(throws: RESPProtocolError(code: .unauthenticatedBulkLength)) { try decoder.nextCommand(from: &big) }
         #expect(
             RESPProtocolError(code: .unauthenticatedBulkLength).description
-                == "Protocol error: unauthenticated bulk length")
+                == "Protocol error: unauthenticated bulk length"
+        )
         var limit = ByteBuffer(string: "*1\r\n$16384\r\n")
         decoder.reset()
         #expect(try decoder.nextCommand(from: &limit) == nil)
@@ -308,7 +314,8 @@ import Testing
     @Test func reusedArrayKeepsItsStorage() throws {
         var decoder = RESPDecoder()
         var buffer = ByteBuffer(
-            string: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\nPING\r\n*1\r\n$4\r\nECHO")
+            string: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\nPING\r\n*1\r\n$4\r\nECHO"
+        )
         var arguments: [ByteBuffer] = []
         #expect(try decoder.nextCommand(from: &buffer, into: &arguments))
         #expect(arguments == args("GET", "a"))

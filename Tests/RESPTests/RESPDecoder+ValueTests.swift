@@ -154,7 +154,8 @@ import Testing
         #expect(
             decodeValues(three, decoder: RESPDecoder(limits: limits)).frames == [
                 .array([.array([.array([.integer(1)])])])
-            ])
+            ]
+        )
         let four = bytes("*1\r\n*1\r\n*1\r\n*1\r\n")  // refused before the innermost element arrives
         #expect(decodeValues(four, decoder: RESPDecoder(limits: limits)).error?.code == .nestingTooDeep)
         // The default survives a hostile stream of a million nested headers without recursion.

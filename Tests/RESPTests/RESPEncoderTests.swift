@@ -91,7 +91,8 @@ import Testing
     @Test func verbatimFormatIsAlwaysThreeBytes() {
         #expect(
             encoded(.verbatimString(format: "markdown", text: ByteBuffer(string: "x")), .resp3)
-                == bytes("=5\r\ntxt:x\r\n"))
+                == bytes("=5\r\ntxt:x\r\n")
+        )
     }
 
     /// The raw-bytes bulk path writes header, bytes and CRLF in one step: empty, short and

@@ -6,7 +6,9 @@ struct RESPPipelinePeekTests {
     private func peek(_ text: String, limit: Int = 64) -> [String] {
         var found: [String] = []
         Array(text.utf8).withUnsafeBytes { bytes in
-            RESPPipelinePeek.forEachNextSecondArgument(in: bytes, limit: limit) { found.append(String(decoding: $0, as: UTF8.self)) }
+            RESPPipelinePeek.forEachNextSecondArgument(in: bytes, limit: limit) {
+                found.append(String(decoding: $0, as: UTF8.self))
+            }
         }
         return found
     }
@@ -16,7 +18,8 @@ struct RESPPipelinePeekTests {
     }
 
     @Test func yieldsTheSecondArgumentOfEveryCommandAfterTheFirst() {
-        let input = command("GET", "first") + command("GET", "k1") + command("SET", "k2", "value with\r\nCRLF")
+        let input =
+            command("GET", "first") + command("GET", "k1") + command("SET", "k2", "value with\r\nCRLF")
             + command("PING") + command("MGET", "k3", "k4") + command("GET", "")
         #expect(peek(input) == ["k1", "k2", "k3", ""])
     }

@@ -17,7 +17,8 @@ import Testing
         #expect(RESPValue.integer(1).stringValue == nil)
         #expect(
             RESPValue.verbatimString(format: "txt", text: ByteBuffer(string: "v")).bufferValue
-                == ByteBuffer(string: "v"))
+                == ByteBuffer(string: "v")
+        )
         #expect(RESPValue.integer(7).intValue == 7)
         #expect(RESPValue.double(1.5).doubleValue == 1.5)
         #expect(RESPValue.boolean(true).boolValue == true)
@@ -37,7 +38,8 @@ import Testing
         #expect(RESPValue.null != .nullBulkString)
         #expect(RESPValue.array([.integer(1)]) != .set([.integer(1)]))
         #expect(
-            RESPValue.map([(key: .integer(1), value: .integer(2))]) != .map([(key: .integer(2), value: .integer(1))]))
+            RESPValue.map([(key: .integer(1), value: .integer(2))]) != .map([(key: .integer(2), value: .integer(1))])
+        )
         // A bulk string compares by its readable bytes, wherever they sit in storage.
         var sliced = ByteBuffer(string: "xxabc")
         sliced.moveReaderIndex(forwardBy: 2)
@@ -47,7 +49,8 @@ import Testing
     @Test func descriptionEscapesBinary() {
         #expect(
             RESPValue.bulk([0x00, 0x0D, 0x0A, 0x22, 0x5C, 0x61, 0xFF, 0x07, 0x08, 0x09]).description
-                == #""\x00\r\n\"\\a\xff\a\b\t""#)
+                == #""\x00\r\n\"\\a\xff\a\b\t""#
+        )
         #expect(RESPValue.integer(5).description == "(integer) 5")
         #expect(RESPValue.nullBulkString.description == "(nil)")
         #expect(RESPValue.error("ERR \n").description == "(error) ERR \\n")
@@ -57,7 +60,8 @@ import Testing
         )
         #expect(
             RESPValue.attribute([(key: .bulk("a"), value: .integer(1))], .ok).description
-                == #"|{"a": (integer) 1} "OK""#)
+                == #"|{"a": (integer) 1} "OK""#
+        )
         #expect(RESPValue.push([.double(1.5)]).description == ">[(double) 1.5]")
     }
 }

@@ -5,9 +5,9 @@ import RESP
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Checks the decoder and encoder against a real `redis-server` when one is installed (CI installs
@@ -15,7 +15,8 @@ import Testing
 /// split into the same arguments, and replies must be byte for byte what Redis sends.
 @Suite(
     .enabled(if: RedisServer.executable != nil, "redis-server is not installed: Redis compatibility not checked"),
-    .dedicatedThread)
+    .dedicatedThread
+)
 struct RedisCompatibilityTests {
     @Test func malformedCommandsGetRedisErrorText() throws {
         let redis = try RedisServer.start()
@@ -28,12 +29,14 @@ struct RedisCompatibilityTests {
             (
                 bytes("*") + Array(repeating: UInt8(ascii: "1"), count: 70_000),
                 "Protocol error: too big mbulk count string"
-            ))
+            )
+        )
         cases.append(
             (
                 bytes("*1\r\n$") + Array(repeating: UInt8(ascii: "1"), count: 70_000),
                 "Protocol error: too big bulk count string"
-            ))
+            )
+        )
         for (input, text) in cases {
             let connection = try LoopbackConnection(port: redis.port)
             try connection.send(input)
@@ -150,7 +153,9 @@ final class LoopbackConnection {
     private var decoder = RESPDecoder()
 
     init(port: UInt16) throws {
-        do { descriptor = try connectLoopbackSocket(port: Int(port)) } catch { throw CompatibilityError.socket(error.errno) }
+        do { descriptor = try connectLoopbackSocket(port: Int(port)) } catch {
+            throw CompatibilityError.socket(error.errno)
+        }
     }
 
     deinit { close(self.descriptor) }

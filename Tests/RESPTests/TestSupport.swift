@@ -85,7 +85,9 @@ func decodeStream<Frame: Equatable>(
 
 /// Decodes the commands in `bytes`.
 func decodeCommands(
-    _ bytes: [UInt8], chunking: Chunking = .whole, decoder: RESPDecoder = RESPDecoder()
+    _ bytes: [UInt8],
+    chunking: Chunking = .whole,
+    decoder: RESPDecoder = RESPDecoder()
 )
     -> StreamResult<[ByteBuffer]>
 {
@@ -96,7 +98,9 @@ func decodeCommands(
 
 /// Decodes the values in `bytes`.
 func decodeValues(
-    _ bytes: [UInt8], chunking: Chunking = .whole, decoder: RESPDecoder = RESPDecoder()
+    _ bytes: [UInt8],
+    chunking: Chunking = .whole,
+    decoder: RESPDecoder = RESPDecoder()
 )
     -> StreamResult<RESPValue>
 {

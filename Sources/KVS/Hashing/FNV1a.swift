@@ -25,7 +25,14 @@ package enum FNV1a {
             h = (h ^ UInt32(base.load(fromByteOffset: offset &+ at, as: UInt8.self))) &* prime
         }
         while remaining >= 8 {
-            step(0); step(1); step(2); step(3); step(4); step(5); step(6); step(7)
+            step(0)
+            step(1)
+            step(2)
+            step(3)
+            step(4)
+            step(5)
+            step(6)
+            step(7)
             offset &+= 8
             remaining &-= 8
         }
@@ -36,12 +43,24 @@ package enum FNV1a {
             h = (h ^ UInt32(end.load(fromByteOffset: -back, as: UInt8.self))) &* prime
         }
         switch remaining {
-        case 7: stepFromEnd(7); fallthrough
-        case 6: stepFromEnd(6); fallthrough
-        case 5: stepFromEnd(5); fallthrough
-        case 4: stepFromEnd(4); fallthrough
-        case 3: stepFromEnd(3); fallthrough
-        case 2: stepFromEnd(2); fallthrough
+        case 7:
+            stepFromEnd(7)
+            fallthrough
+        case 6:
+            stepFromEnd(6)
+            fallthrough
+        case 5:
+            stepFromEnd(5)
+            fallthrough
+        case 4:
+            stepFromEnd(4)
+            fallthrough
+        case 3:
+            stepFromEnd(3)
+            fallthrough
+        case 2:
+            stepFromEnd(2)
+            fallthrough
         case 1: stepFromEnd(1)
         default: break
         }

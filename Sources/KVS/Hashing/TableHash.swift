@@ -104,7 +104,9 @@ package enum TableHash {
             // Two halves that overlap when rest < 8; the length, mixed in above, tells
             // the overlaps apart.
             let low = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-            let high = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ rest &- 4, as: UInt32.self)))
+            let high = UInt64(
+                UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ rest &- 4, as: UInt32.self))
+            )
             tail = low | high << 32
         } else {
             let first = UInt64(base.load(fromByteOffset: offset, as: UInt8.self))

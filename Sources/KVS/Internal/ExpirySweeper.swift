@@ -40,7 +40,10 @@ package final class ExpirySweeper: Sendable {
     package init(interval: Duration, maxSleep: Duration? = nil) {
         self.interval = interval
         let intervalNanos = Int64(clamping: interval.nanosecondsRoundedUp)
-        self.maxSleep = Swift.max(intervalNanos, maxSleep.map { Int64(clamping: $0.nanosecondsRoundedUp) } ?? 100_000_000)
+        self.maxSleep = Swift.max(
+            intervalNanos,
+            maxSleep.map { Int64(clamping: $0.nanosecondsRoundedUp) } ?? 100_000_000
+        )
     }
 
     /// The longest the thread sleeps between two calls of `tick`, in nanoseconds, however
@@ -93,7 +96,10 @@ package final class ExpirySweeper: Sendable {
                 sweeps.add(1, ordering: .relaxed)
             }
             ticks.add(1, ordering: .relaxed)
-            let wait = Swift.min(Swift.max(UInt64(clamping: sleep), earliestSweep > now ? earliestSweep - now : 0), UInt64(clamping: maxSleep))
+            let wait = Swift.min(
+                Swift.max(UInt64(clamping: sleep), earliestSweep > now ? earliestSweep - now : 0),
+                UInt64(clamping: maxSleep)
+            )
             nextSweep = now &+ wait
         }
         hasExited.store(true, ordering: .releasing)

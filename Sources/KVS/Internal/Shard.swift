@@ -173,7 +173,10 @@ package struct ShardState<Key: StoreKey, Value> {
     @inlinable @inline(__always)
     package func checkCheapInvariants() {
         #if KVS_INTERNAL_CHECKS
-        precondition(expiry.liveCount >= 0 && expiry.liveCount <= table.count, "KVS invariant: TTL entry count out of range")
+        precondition(
+            expiry.liveCount >= 0 && expiry.liveCount <= table.count,
+            "KVS invariant: TTL entry count out of range"
+        )
         precondition(expiry.itemCount >= expiry.liveCount, "KVS invariant: the expiry index lacks items")
         #endif
     }

@@ -20,26 +20,47 @@ extension ShardTable {
         for slot in 0..<storage.capacity {
             guard storage.isOccupied(slot) else {
                 if let deadlines = storage.deadlines {
-                    precondition(!storage.hasDeadline(slot, in: deadlines), "ShardTable invariant: slot \(slot) has a deadline bit but no entry")
+                    precondition(
+                        !storage.hasDeadline(slot, in: deadlines),
+                        "ShardTable invariant: slot \(slot) has a deadline bit but no entry"
+                    )
                 }
                 continue
             }
             occupied += 1
             if storage.hasDeadline(slot) {
                 withDeadline += 1
-                precondition(storage.deadline(at: slot) != 0, "ShardTable invariant: slot \(slot) has the deadline 0 behind its bit")
+                precondition(
+                    storage.deadline(at: slot) != 0,
+                    "ShardTable invariant: slot \(slot) has the deadline 0 behind its bit"
+                )
             }
             let key = storage.slots[slot].key
-            precondition(storage.tags[slot] == ShardTableStorage<Key, Value>.tag(of: key.tableHash), "ShardTable invariant: slot \(slot) has the tag \(storage.tags[slot]), not its key's")
+            precondition(
+                storage.tags[slot] == ShardTableStorage<Key, Value>.tag(of: key.tableHash),
+                "ShardTable invariant: slot \(slot) has the tag \(storage.tags[slot]), not its key's"
+            )
             if let deadlines = storage.deadlines {
                 let distance = Swift.min(storage.slotsFrom(storage.home(of: key.tableHash), to: slot), 255)
-                precondition(storage.homeDistance(of: slot, in: deadlines) == distance, "ShardTable invariant: slot \(slot) records the home distance \(storage.homeDistance(of: slot, in: deadlines)), not \(distance)")
+                precondition(
+                    storage.homeDistance(of: slot, in: deadlines) == distance,
+                    "ShardTable invariant: slot \(slot) records the home distance \(storage.homeDistance(of: slot, in: deadlines)), not \(distance)"
+                )
             }
-            precondition(storage.find(key, hash: key.tableHash) == slot, "ShardTable invariant: key \(key.displayName) is not found at its slot \(slot)")
+            precondition(
+                storage.find(key, hash: key.tableHash) == slot,
+                "ShardTable invariant: key \(key.displayName) is not found at its slot \(slot)"
+            )
         }
-        precondition(occupied == storage.count, "ShardTable invariant: \(occupied) occupied slots, count \(storage.count)")
+        precondition(
+            occupied == storage.count,
+            "ShardTable invariant: \(occupied) occupied slots, count \(storage.count)"
+        )
         precondition(storage.count <= storage.maxCount, "ShardTable invariant: more than 85% full")
-        precondition(withDeadline == storage.deadlineCount, "ShardTable invariant: \(withDeadline) deadline bits, deadline count \(storage.deadlineCount)")
+        precondition(
+            withDeadline == storage.deadlineCount,
+            "ShardTable invariant: \(withDeadline) deadline bits, deadline count \(storage.deadlineCount)"
+        )
     }
 
     /// Whether the storage holds a deadline array (it has none until an entry has a

@@ -93,7 +93,8 @@ package struct ShardTable<Key: StoreKey, Value> {
         let capacity = storage.capacity
         guard capacity > 0 else { return 0 }  // nothing allocated for entries yet
         let words = ShardTableStorage<Key, Value>.bitmapWords(for: capacity)
-        let deadlines = storage.deadlines == nil ? 0 : (capacity + words + (capacity + 7) / 8) * MemoryLayout<Int64>.stride
+        let deadlines =
+            storage.deadlines == nil ? 0 : (capacity + words + (capacity + 7) / 8) * MemoryLayout<Int64>.stride
         return capacity * storage.slotStride + ShardTableStorage<Key, Value>.tagBytes(for: capacity) + deadlines
     }
 
@@ -258,7 +259,8 @@ package struct ShardTable<Key: StoreKey, Value> {
         if needed > storage.maxCount {
             let grown = Swift.max(
                 ShardTableStorage<Key, Value>.capacity(after: storage.capacity),
-                ShardTableStorage<Key, Value>.capacity(for: needed))
+                ShardTableStorage<Key, Value>.capacity(for: needed)
+            )
             storage = storage.resized(to: grown, moving: unique)
         } else if !unique {
             storage = storage.resized(to: storage.capacity, moving: false)
@@ -399,7 +401,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         slotStride = MemoryLayout<Slot>.stride
         // Large slot arrays go on huge pages (see TableMemory for the figures).
         slots = TableMemory.allocate(
-            byteCount: Swift.max(capacity, 1) * slotStride, alignment: MemoryLayout<Slot>.alignment
+            byteCount: Swift.max(capacity, 1) * slotStride,
+            alignment: MemoryLayout<Slot>.alignment
         ).bindMemory(to: Slot.self, capacity: Swift.max(capacity, 1))
         let tagBytes = Self.tagBytes(for: capacity)
         tags = UnsafeMutablePointer<UInt8>.allocate(capacity: tagBytes)
@@ -428,8 +431,10 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             }
         }
         TableMemory.deallocate(
-            UnsafeMutableRawPointer(slots), byteCount: Swift.max(capacity, 1) * slotStride,
-            alignment: MemoryLayout<Slot>.alignment)
+            UnsafeMutableRawPointer(slots),
+            byteCount: Swift.max(capacity, 1) * slotStride,
+            alignment: MemoryLayout<Slot>.alignment
+        )
         tags.deallocate()
         deadlines?.deallocate()
     }
@@ -606,7 +611,12 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// inclusive), all of it in the shift's hashing.
     @inlinable @inline(__always)
     func homeDistance(of slot: Int, in deadlines: UnsafeMutablePointer<Int64>) -> Int {
-        Int(UnsafeRawPointer(deadlines + (capacity &+ Self.bitmapWords(for: capacity))).load(fromByteOffset: slot, as: UInt8.self))
+        Int(
+            UnsafeRawPointer(deadlines + (capacity &+ Self.bitmapWords(for: capacity))).load(
+                fromByteOffset: slot,
+                as: UInt8.self
+            )
+        )
     }
 
     /// Records the home distance of the entry at `slot`, whose home slot is `home`.

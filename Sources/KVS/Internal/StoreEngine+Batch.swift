@@ -25,8 +25,13 @@ extension StoreEngine {
         count: Int,
         key: (Int) -> Key,
         invalid: (Int) -> Void,
-        prepare: ((Shard<Key, Value>, _ positions: UnsafeBufferPointer<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void)? = nil,
-        _ body: (Shard<Key, Value>, _ positions: UnsafeBufferPointer<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) -> Void
+        prepare: (
+            (Shard<Key, Value>, _ positions: UnsafeBufferPointer<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>) ->
+                Void
+        )? = nil,
+        _ body: (
+            Shard<Key, Value>, _ positions: UnsafeBufferPointer<UInt64>, _ tableHashes: UnsafeBufferPointer<UInt64>
+        ) -> Void
     ) {
         var packed: [UInt64] = []
         packed.reserveCapacity(count)
@@ -48,7 +53,9 @@ extension StoreEngine {
         Self.sortByShard(&packed, shardCount: shards.count)
         packed.withUnsafeBufferPointer { packed in
             tableHashes.withUnsafeBufferPointer { tableHashes in
-                func forEachGroup(_ run: (Shard<Key, Value>, UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>) -> Void) {
+                func forEachGroup(
+                    _ run: (Shard<Key, Value>, UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt64>) -> Void
+                ) {
                     var start = 0
                     while start < packed.count {
                         let shardIndex = packed[start] >> 32
@@ -108,7 +115,9 @@ extension StoreEngine {
         var errors: [Key: KVSError] = [:]
         var expiredCount = 0
         forEachShardGroup(
-            count: keys.count, key: { keys[$0] }, invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) },
+            count: keys.count,
+            key: { keys[$0] },
+            invalid: { errors[keys[$0]] = invalidShardIndexError(keys[$0]) },
             // A first pass that only prefetches each value's storage: copying a value out
             // retains it, a locked instruction that stalls on the value's cold line with
             // nothing else in flight; this pass lets the lines of the whole batch load in
@@ -153,20 +162,31 @@ extension StoreEngine {
     /// - Throws: `.storeClosed` (the whole call).
     /// - Complexity: O(n log n); one lock per shard touched.
     @inlinable
-    package func batchSet(_ items: [(key: Key, value: Value)], expiresAt: Int64 = 0) throws(KVSError) -> (successful: Int, errors: [Key: KVSError]) {
+    package func batchSet(
+        _ items: [(key: Key, value: Value)],
+        expiresAt: Int64 = 0
+    ) throws(KVSError) -> (successful: Int, errors: [Key: KVSError]) {
         try checkOpen()
         var errors: [Key: KVSError] = [:]
         var successful = 0
         // What the items replace is released after each shard's unlock, as in `set`
         // (allocated only once something is replaced, and reused from shard to shard).
         var replaced: [Entry<Value>] = []
-        forEachShardGroup(count: items.count, key: { items[$0].key }, invalid: { errors[items[$0].key] = invalidShardIndexError(items[$0].key) }) { shard, positions, tableHashes in
+        forEachShardGroup(
+            count: items.count,
+            key: { items[$0].key },
+            invalid: { errors[items[$0].key] = invalidShardIndexError(items[$0].key) }
+        ) { shard, positions, tableHashes in
             shard.withLock { state in
                 var added = 0
                 for packed in positions {
                     let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
                     let item = items[position]
-                    if let old = state.store(item.key, Entry(value: item.value, expiresAt: expiresAt), hash: tableHashes[position]) {
+                    if let old = state.store(
+                        item.key,
+                        Entry(value: item.value, expiresAt: expiresAt),
+                        hash: tableHashes[position]
+                    ) {
                         replaced.append(old)
                     } else {
                         added += 1
@@ -196,7 +216,11 @@ extension StoreEngine {
         var errors: [Key: KVSError] = [:]
         var deleted = 0
         var removedEntries: [Entry<Value>] = []  // released after each unlock, as in `delete`
-        forEachShardGroup(count: distinct.count, key: { distinct[$0] }, invalid: { errors[distinct[$0]] = invalidShardIndexError(distinct[$0]) }) { shard, positions, tableHashes in
+        forEachShardGroup(
+            count: distinct.count,
+            key: { distinct[$0] },
+            invalid: { errors[distinct[$0]] = invalidShardIndexError(distinct[$0]) }
+        ) { shard, positions, tableHashes in
             shard.withLock { state in
                 var removed = 0
                 var now: Int64? = nil
@@ -251,7 +275,9 @@ extension StoreEngine {
     /// `positions` (a shard group of ``forEachShardGroup(count:key:invalid:prepare:_:)``).
     @inlinable
     static func prefetchValues(
-        in shard: Shard<Key, Value>, of keys: [Key], at positions: UnsafeBufferPointer<UInt64>,
+        in shard: Shard<Key, Value>,
+        of keys: [Key],
+        at positions: UnsafeBufferPointer<UInt64>,
         tableHashes: UnsafeBufferPointer<UInt64>
     ) {
         shard.withLock { state in

@@ -21,14 +21,26 @@ extension StoreEngine {
             var withDeadline = 0
             let indexed = Set(state.expiry.unorderedItems)
             for (key, entry) in state.table {
-                precondition(shardIndex(of: key) == index, "KVS invariant: key \(key.displayName) is in shard \(index), not its own")
+                precondition(
+                    shardIndex(of: key) == index,
+                    "KVS invariant: key \(key.displayName) is in shard \(index), not its own"
+                )
                 if entry.hasExpiry {
                     withDeadline += 1
-                    precondition(indexed.contains(.init(deadline: entry.expiresAt, key: key.tableHash)), "KVS invariant: key \(key.displayName) has a deadline the expiry index lacks")
+                    precondition(
+                        indexed.contains(.init(deadline: entry.expiresAt, key: key.tableHash)),
+                        "KVS invariant: key \(key.displayName) has a deadline the expiry index lacks"
+                    )
                 }
             }
-            precondition(withDeadline == state.expiry.liveCount, "KVS invariant: shard \(index) has \(withDeadline) TTL entries, its index counts \(state.expiry.liveCount)")
-            precondition(shards[index].nextDeadline.load(ordering: .relaxed) <= state.expiry.earliestDeadline, "KVS invariant: shard \(index) publishes a deadline later than its earliest")
+            precondition(
+                withDeadline == state.expiry.liveCount,
+                "KVS invariant: shard \(index) has \(withDeadline) TTL entries, its index counts \(state.expiry.liveCount)"
+            )
+            precondition(
+                shards[index].nextDeadline.load(ordering: .relaxed) <= state.expiry.earliestDeadline,
+                "KVS invariant: shard \(index) publishes a deadline later than its earliest"
+            )
         } then: {
             // Every change of the counter happens under the lock of the shard that changed,
             // so with all locks held it must equal the entries' total exactly.

@@ -37,7 +37,11 @@ extension StoreEngine {
                         return true
                     }
                     guard keyFits else {
-                        throw KVSError(.invalidArgument, key: key.displayName, message: "a key longer than 4 GiB cannot be saved")
+                        throw KVSError(
+                            .invalidArgument,
+                            key: key.displayName,
+                            message: "a key longer than 4 GiB cannot be saved"
+                        )
                     }
                     sink.buffer.appendLittleEndian(entry.expiresAt)
                     let lengthAt = sink.buffer.count
@@ -45,7 +49,11 @@ extension StoreEngine {
                     try encode(entry.value, &sink.buffer)
                     let length = sink.buffer.count - lengthAt - 4
                     guard length <= UInt32.max else {
-                        throw KVSError(.invalidArgument, key: key.displayName, message: "a value larger than 4 GiB cannot be saved")
+                        throw KVSError(
+                            .invalidArgument,
+                            key: key.displayName,
+                            message: "a value larger than 4 GiB cannot be saved"
+                        )
                     }
                     Swift.withUnsafeBytes(of: UInt32(length).littleEndian) { le in
                         for i in 0..<4 { sink.buffer[lengthAt + i] = le[i] }
@@ -82,32 +90,35 @@ extension StoreEngine {
         let now = clock.now()
         let decoded = file.withUnsafeBytes { bytes in
             Result { () throws(KVSError) -> [ShardTable<Key, Value>] in
-            let (records, count) = try SnapshotFormat.validate(bytes, path: path)
-            var reader = SnapshotRecordReader(bytes, records: records, path: path)
-            var tables = [ShardTable<Key, Value>](repeating: [:], count: shards.count)
-            let perShard = Int(clamping: count) / max(shards.count, 1)
-            if perShard > 0, count <= UInt64(records.count) {  // a sane count: reserve space up front
-                for i in tables.indices { tables[i].reserveCapacity(perShard + perShard / 8 + 1) }
-            }
-            var n = 0
-            while !reader.isAtEnd {
-                let record = try reader.next(recordNumber: n)
-                guard let key = Key(snapshotBytes: record.key) else {
-                    throw KVSError.snapshotCorrupted(path, "record \(n) has a key that is not valid for this store")
+                let (records, count) = try SnapshotFormat.validate(bytes, path: path)
+                var reader = SnapshotRecordReader(bytes, records: records, path: path)
+                var tables = [ShardTable<Key, Value>](repeating: [:], count: shards.count)
+                let perShard = Int(clamping: count) / max(shards.count, 1)
+                if perShard > 0, count <= UInt64(records.count) {  // a sane count: reserve space up front
+                    for i in tables.indices { tables[i].reserveCapacity(perShard + perShard / 8 + 1) }
                 }
-                let value: Value
-                do throws(KVSError) { value = try decode(record.value) } catch {
-                    throw KVSError.snapshotCorrupted(path, "record \(n) (key \(key.displayName.debugDescription)) has an undecodable value: \(error.message)")
+                var n = 0
+                while !reader.isAtEnd {
+                    let record = try reader.next(recordNumber: n)
+                    guard let key = Key(snapshotBytes: record.key) else {
+                        throw KVSError.snapshotCorrupted(path, "record \(n) has a key that is not valid for this store")
+                    }
+                    let value: Value
+                    do throws(KVSError) { value = try decode(record.value) } catch {
+                        throw KVSError.snapshotCorrupted(
+                            path,
+                            "record \(n) (key \(key.displayName.debugDescription)) has an undecodable value: \(error.message)"
+                        )
+                    }
+                    n += 1
+                    if record.expiresAt != 0 && record.expiresAt <= now { continue }
+                    guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
+                    tables[index][key] = Entry(value: value, expiresAt: record.expiresAt)
                 }
-                n += 1
-                if record.expiresAt != 0 && record.expiresAt <= now { continue }
-                guard let index = shardIndex(of: key) else { throw invalidShardIndexError(key) }
-                tables[index][key] = Entry(value: value, expiresAt: record.expiresAt)
-            }
-            guard UInt64(n) == count else {
-                throw KVSError.snapshotCorrupted(path, "the trailer says \(count) records but the file holds \(n)")
-            }
-            return tables
+                guard UInt64(n) == count else {
+                    throw KVSError.snapshotCorrupted(path, "the trailer says \(count) records but the file holds \(n)")
+                }
+                return tables
             }
         }
         let tables = try decoded.get()

@@ -31,7 +31,9 @@ extension StoreEngine {
             if let maxAttempts, attempt > maxAttempts {
                 throw KVSError(
                     .transactionConflict,
-                    message: "the transaction conflicted with concurrent writers \(maxAttempts) times in a row and was not applied")
+                    message:
+                        "the transaction conflicted with concurrent writers \(maxAttempts) times in a row and was not applied"
+                )
             }
             let held = lockSet?.sorted() ?? []
             for index in held { shards[index].lock() }

@@ -78,7 +78,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         guard shardCount > 0, shardCount <= Self.maxShardCount else {
             throw KVSError(
                 .invalidShardCount,
-                message: "shard count \(shardCount) is out of range; give a count from 1 to \(Self.maxShardCount)")
+                message: "shard count \(shardCount) is out of range; give a count from 1 to \(Self.maxShardCount)"
+            )
         }
         shards = (0..<shardCount).map { _ in Shard() }
         unretainedShards = shards.map { Unmanaged.passUnretained($0) }
@@ -148,7 +149,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// ``withShard(at:_:)`` with the shard's lock held: `body` gets the shard and its data.
     @inlinable @inline(__always)
     package func withLockedShard<R, E: Error>(
-        at index: Int, _ body: (Shard<Key, Value>, inout ShardState<Key, Value>) throws(E) -> R
+        at index: Int,
+        _ body: (Shard<Key, Value>, inout ShardState<Key, Value>) throws(E) -> R
     ) throws(E) -> R {
         try withShard(at: index) { (shard) throws(E) -> R in
             try shard.withLock { (state) throws(E) -> R in try body(shard, &state) }
@@ -312,12 +314,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         do { try checkOpen() } catch { throw .store(error) }
         // Both hashes once, here: the lookup, the store and the removal below take the
         // table hash (each computed it again from the key before).
-        let index: Int, hash: UInt64
+        let index: Int
+        let hash: UInt64
         do { (index, hash) = try locate(key) } catch { throw .store(error) }
         // The entry that was stored leaves the closure with the result, so that the last
         // release of a replaced or removed value (its `free`) comes after the unlock; see
         // ``set(_:_:expiresAt:)``.
-        let (result, _) = try withLockedShard(at: index) { (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?) in
+        let (result, _) = try withLockedShard(at: index) {
+            (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?) in
             let now = clock.now()
             let stored = state.table.entry(forKey: key, hash: hash)
             var entry = stored
@@ -354,7 +358,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         let (index, hash) = try locate(key)  // both hashes in one pass over the key
         return withLockedShard(at: index) { _, state in
             let now = clock.now()
-            guard let entry = state.table.entry(forKey: key, hash: hash), !entry.isExpired(at: now) else { return body(nil, now) }
+            guard let entry = state.table.entry(forKey: key, hash: hash), !entry.isExpired(at: now) else {
+                return body(nil, now)
+            }
             return body(entry, now)
         }
     }
@@ -423,7 +429,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             var planned = plannedSweep.load(ordering: .sequentiallyConsistent)
             while due < planned {
                 let (exchanged, original) = plannedSweep.compareExchange(
-                    expected: planned, desired: due, ordering: .sequentiallyConsistent)
+                    expected: planned,
+                    desired: due,
+                    ordering: .sequentiallyConsistent
+                )
                 if exchanged {
                     sweeper.wakeEarly()  // one wake-up per plan, not one per write
                     break
@@ -510,7 +519,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func pointInTimeTables() -> (tables: [ShardTable<Key, Value>], now: Int64) {
         var tables: [ShardTable<Key, Value>] = []
         tables.reserveCapacity(shards.count)
-        let now = withAllShardsLocked { _, state in tables.append(state.table) } then: { clock.now() }
+        let now = withAllShardsLocked { _, state in
+            tables.append(state.table)
+        } then: {
+            clock.now()
+        }
         return (tables, now)
     }
 

@@ -249,7 +249,9 @@ extension TableMemory {
         package static func chunkShape(blockSize: Int) -> (pages: Int, blocks: Int) {
             let fewest = (blockSize + TableMemory.hugePageSize - 1) / TableMemory.hugePageSize
             var best = (pages: fewest, blocks: fewest * TableMemory.hugePageSize / blockSize)
-            var bestWaste = Double(fewest * TableMemory.hugePageSize - best.blocks * blockSize) / Double(fewest * TableMemory.hugePageSize)
+            var bestWaste =
+                Double(fewest * TableMemory.hugePageSize - best.blocks * blockSize)
+                / Double(fewest * TableMemory.hugePageSize)
             for pages in fewest...(fewest + 16) {
                 let bytes = pages * TableMemory.hugePageSize
                 let blocks = bytes / blockSize

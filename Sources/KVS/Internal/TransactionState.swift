@@ -80,7 +80,10 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
 
     @inlinable
     static var retrySignal: KVSError {
-        KVSError(.transactionConflict, message: "the transaction read data that another writer changed; it will be run again")
+        KVSError(
+            .transactionConflict,
+            message: "the transaction read data that another writer changed; it will be run again"
+        )
     }
 
     @inlinable
@@ -191,7 +194,8 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
         if engine.isClosed { throw KVSError.storeClosed() }
         let commitNow = engine.clock.now()
         if heldShards == nil {
-            for (index, version) in readVersions where engine.shards[index].version.load(ordering: .relaxed) != version {
+            for (index, version) in readVersions where engine.shards[index].version.load(ordering: .relaxed) != version
+            {
                 return false
             }
             // Entries read alive must still be alive now: the commit instant is the

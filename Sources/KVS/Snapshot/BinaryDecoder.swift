@@ -205,7 +205,11 @@ final class BinaryDecoder: Decoder {
             let count = try reader.count(at: &position, itemSize: 1)
             if count == 0 { end = .at(position) }
             return BinaryUnkeyedDecodingContainer(
-                decoder: self, count: count, isBytes: tag == BinaryTag.bytes, cursor: position)
+                decoder: self,
+                count: count,
+                isBytes: tag == BinaryTag.bytes,
+                cursor: position
+            )
         } catch {
             throw decodingError(error)
         }
@@ -363,7 +367,11 @@ extension BinaryValueReader {
 
     /// Reads the value at `offset` as `T`, which `primitive` says it is.
     @inline(__always)
-    func readPrimitive<T>(_ primitive: BinaryPrimitive, as type: T.Type, at offset: inout Int) throws(BinaryFormatError) -> T {
+    func readPrimitive<T>(
+        _ primitive: BinaryPrimitive,
+        as type: T.Type,
+        at offset: inout Int
+    ) throws(BinaryFormatError) -> T {
         // Each `unsafeBitCast` below converts from the type that `BinaryPrimitive(T.self)`
         // proved T to be.
         switch primitive {

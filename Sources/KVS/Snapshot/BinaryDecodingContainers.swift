@@ -44,7 +44,10 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
             throw DecodingError.keyNotFound(
                 key,
                 DecodingError.Context(
-                    codingPath: codingPath, debugDescription: "no value for key \"\(key.stringValue)\""))
+                    codingPath: codingPath,
+                    debugDescription: "no value for key \"\(key.stringValue)\""
+                )
+            )
         }
         return found
     }
@@ -52,7 +55,8 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     /// Reads pair `index`'s value at `value` with `body`.
     @inline(__always)
     private func read<T>(
-        _ key: Key, _ found: (index: Int, value: Int),
+        _ key: Key,
+        _ found: (index: Int, value: Int),
         _ body: (BinaryValueReader, inout Int) throws(BinaryFormatError) -> T
     ) throws -> T {
         var position = found.value
@@ -67,14 +71,16 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     @inline(__always)
-    private func read<T>(_ key: Key, _ body: (BinaryValueReader, inout Int) throws(BinaryFormatError) -> T) throws -> T {
+    private func read<T>(_ key: Key, _ body: (BinaryValueReader, inout Int) throws(BinaryFormatError) -> T) throws -> T
+    {
         try read(key, try locate(key), body)
     }
 
     /// Like `read`, but nil for a missing key or a nil value.
     @inline(__always)
     private func readIfPresent<T>(
-        _ key: Key, _ body: (BinaryValueReader, inout Int) throws(BinaryFormatError) -> T
+        _ key: Key,
+        _ body: (BinaryValueReader, inout Int) throws(BinaryFormatError) -> T
     ) throws -> T? {
         guard let found = try find(key) else { return nil }
         if try isNil(key, found) { return nil }
@@ -136,7 +142,9 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(Int.self, at: &position)
+        }
     }
 
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
@@ -144,31 +152,42 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int8.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(Int8.self, at: &position)
+        }
     }
 
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int16.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int16.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int16.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(Int16.self, at: &position)
+        }
     }
 
     func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int32.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int32.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int32.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(Int32.self, at: &position)
+        }
     }
 
     func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int64.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int64.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(Int64.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(Int64.self, at: &position)
+        }
     }
 
     func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
@@ -176,44 +195,60 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(UInt.self, at: &position)
+        }
     }
 
     func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt8.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt8.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt8.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(UInt8.self, at: &position)
+        }
     }
 
     func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt16.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt16.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt16.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(UInt16.self, at: &position)
+        }
     }
 
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt32.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt32.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt32.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(UInt32.self, at: &position)
+        }
     }
 
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt64.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt64.self, at: &position)
+        }
     }
 
     func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? {
-        try readIfPresent(key) { reader, position throws(BinaryFormatError) in try reader.readInteger(UInt64.self, at: &position) }
+        try readIfPresent(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger(UInt64.self, at: &position)
+        }
     }
 
     @available(macOS 15.0, *)
     func decode(_ type: Int128.Type, forKey key: Key) throws -> Int128 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger128(Int128.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger128(Int128.self, at: &position)
+        }
     }
 
     @available(macOS 15.0, *)
@@ -225,7 +260,9 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
 
     @available(macOS 15.0, *)
     func decode(_ type: UInt128.Type, forKey key: Key) throws -> UInt128 {
-        try read(key) { reader, position throws(BinaryFormatError) in try reader.readInteger128(UInt128.self, at: &position) }
+        try read(key) { reader, position throws(BinaryFormatError) in
+            try reader.readInteger128(UInt128.self, at: &position)
+        }
     }
 
     @available(macOS 15.0, *)
@@ -273,7 +310,8 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     func nestedContainer<NestedKey: CodingKey>(
-        keyedBy type: NestedKey.Type, forKey key: Key
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
     ) throws -> KeyedDecodingContainer<NestedKey> {
         try childDecoder(key, try locate(key)).container(keyedBy: NestedKey.self)
     }
@@ -334,7 +372,10 @@ struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
             throw DecodingError.valueNotFound(
                 type,
                 DecodingError.Context(
-                    codingPath: codingPath + [indexKey], debugDescription: "the unkeyed container has no more elements"))
+                    codingPath: codingPath + [indexKey],
+                    debugDescription: "the unkeyed container has no more elements"
+                )
+            )
         }
         return cursor
     }
@@ -381,7 +422,9 @@ struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
             type,
             DecodingError.Context(
                 codingPath: codingPath + [indexKey],
-                debugDescription: "expected \(type) but found a byte of a byte string"))
+                debugDescription: "expected \(type) but found a byte of a byte string"
+            )
+        )
     }
 
     /// Reads the current element with `body`.
@@ -490,13 +533,17 @@ struct BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     @available(macOS 15.0, *)
     mutating func decode(_ type: Int128.Type) throws -> Int128 {
         if isBytes { return try readInteger(Int128.self) }
-        return try read { reader, position throws(BinaryFormatError) in try reader.readInteger128(Int128.self, at: &position) }
+        return try read { reader, position throws(BinaryFormatError) in
+            try reader.readInteger128(Int128.self, at: &position)
+        }
     }
 
     @available(macOS 15.0, *)
     mutating func decode(_ type: UInt128.Type) throws -> UInt128 {
         if isBytes { return try readInteger(UInt128.self) }
-        return try read { reader, position throws(BinaryFormatError) in try reader.readInteger128(UInt128.self, at: &position) }
+        return try read { reader, position throws(BinaryFormatError) in
+            try reader.readInteger128(UInt128.self, at: &position)
+        }
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
@@ -647,7 +694,8 @@ struct BinarySingleValueDecodingContainer: SingleValueDecodingContainer {
 
     @available(macOS 15.0, *)
     func decode(_ type: UInt128.Type) throws -> UInt128 {
-        try read { reader, position throws(BinaryFormatError) in try reader.readInteger128(UInt128.self, at: &position) }
+        try read { reader, position throws(BinaryFormatError) in try reader.readInteger128(UInt128.self, at: &position)
+        }
     }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {

@@ -40,7 +40,9 @@ final class BinaryEncodingSink {
                 EncodingError.Context(
                     codingPath: encoder.codingPath,
                     debugDescription: "a value was written to a container after a sibling value was written; "
-                        + "the binary encoder writes values in the order they are encoded"))
+                        + "the binary encoder writes values in the order they are encoded"
+                )
+            )
         }
         closeNested(in: encoder)
     }
@@ -80,7 +82,8 @@ final class BinaryEncodingSink {
         if deferredError == nil {
             deferredError = EncodingError.invalidValue(
                 encoder.codingPath,
-                EncodingError.Context(codingPath: encoder.codingPath, debugDescription: message))
+                EncodingError.Context(codingPath: encoder.codingPath, debugDescription: message)
+            )
         }
     }
 }

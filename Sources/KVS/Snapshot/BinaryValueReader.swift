@@ -32,7 +32,9 @@ struct BinaryFormatError: Error {
     /// The `DecodingError` this becomes at `codingPath`.
     func decodingError(codingPath: [any CodingKey]) -> DecodingError {
         let context = DecodingError.Context(
-            codingPath: codingPath, debugDescription: "\(message) (at byte \(offset))")
+            codingPath: codingPath,
+            debugDescription: "\(message) (at byte \(offset))"
+        )
         if let expected {
             return DecodingError.typeMismatch(expected, context)
         }
@@ -134,7 +136,9 @@ struct BinaryValueReader {
         let value = try varint(at: &offset)
         guard value <= UInt64((count - offset) / itemSize) else {
             throw BinaryFormatError(
-                "a length of \(value) exceeds the \(count - offset) bytes that remain", at: start)
+                "a length of \(value) exceeds the \(count - offset) bytes that remain",
+                at: start
+            )
         }
         return Int(value)
     }
@@ -293,7 +297,8 @@ struct BinaryValueReader {
     }
 
     /// Reads a byte-string value and returns where its bytes are.
-    func readByteString(_ type: any Any.Type, at offset: inout Int) throws(BinaryFormatError) -> UnsafeRawBufferPointer {
+    func readByteString(_ type: any Any.Type, at offset: inout Int) throws(BinaryFormatError) -> UnsafeRawBufferPointer
+    {
         let tag = try byte(at: offset)
         guard tag == BinaryTag.bytes else { throw .mismatch(type, found: tag, at: offset) }
         var position = offset + 1

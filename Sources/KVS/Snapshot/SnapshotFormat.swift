@@ -28,18 +28,29 @@ package enum SnapshotFormat {
     /// - Throws: `.snapshotCorrupted` for a short file, a wrong magic or a checksum
     ///   mismatch; `.snapshotUnsupportedVersion` for a version other than 1.
     @usableFromInline
-    package static func validate(_ bytes: UnsafeRawBufferPointer, path: String) throws(KVSError) -> (records: Range<Int>, count: UInt64) {
+    package static func validate(
+        _ bytes: UnsafeRawBufferPointer,
+        path: String
+    ) throws(KVSError) -> (records: Range<Int>, count: UInt64) {
         guard bytes.count >= magic.count, magic.elementsEqual(bytes.prefix(magic.count)) else {
-            throw KVSError.snapshotCorrupted(path, "it does not start with the snapshot magic bytes (a foreign or damaged file)")
+            throw KVSError.snapshotCorrupted(
+                path,
+                "it does not start with the snapshot magic bytes (a foreign or damaged file)"
+            )
         }
         guard bytes.count >= headerSize + trailerSize else {
-            throw KVSError.snapshotCorrupted(path, "the file is truncated (\(bytes.count) bytes, shorter than a header and trailer)")
+            throw KVSError.snapshotCorrupted(
+                path,
+                "the file is truncated (\(bytes.count) bytes, shorter than a header and trailer)"
+            )
         }
         let fileVersion = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
         guard fileVersion == version else {
             throw KVSError(
                 .snapshotUnsupportedVersion,
-                message: "snapshot \(path) has format version \(fileVersion); this build reads version \(version) only; the store was left unchanged")
+                message:
+                    "snapshot \(path) has format version \(fileVersion); this build reads version \(version) only; the store was left unchanged"
+            )
         }
         let crcOffset = bytes.count - 4
         let stored = bytes.loadUnaligned(fromByteOffset: crcOffset, as: UInt32.self).littleEndian
@@ -74,7 +85,9 @@ package struct SnapshotRecordReader {
 
     /// Reads the next record; `recordNumber` is for the error message.
     @usableFromInline
-    package mutating func next(recordNumber: Int) throws(KVSError) -> (key: UnsafeRawBufferPointer, expiresAt: Int64, value: UnsafeRawBufferPointer) {
+    package mutating func next(
+        recordNumber: Int
+    ) throws(KVSError) -> (key: UnsafeRawBufferPointer, expiresAt: Int64, value: UnsafeRawBufferPointer) {
         let keyLength = try readUInt32(recordNumber)
         let key = try take(Int(keyLength), recordNumber)
         let expiresAt = Int64(bitPattern: try readUInt64(recordNumber))

@@ -116,7 +116,8 @@ package struct ValueCoder<V: Codable>: Sendable {
             sink.innermost = nil
             throw KVSError(
                 .invalidArgument,
-                message: "a value of type \(V.self) cannot be encoded: \(Self.describe(error))")
+                message: "a value of type \(V.self) cannot be encoded: \(Self.describe(error))"
+            )
         }
         sink.writer.withBytes { buffer.append(contentsOf: $0) }
     }
@@ -139,7 +140,10 @@ package struct ValueCoder<V: Codable>: Sendable {
             guard end == bytes.count else {
                 throw DecodingError.dataCorrupted(
                     DecodingError.Context(
-                        codingPath: [], debugDescription: "\(bytes.count - end) bytes follow the value (at byte \(end))"))
+                        codingPath: [],
+                        debugDescription: "\(bytes.count - end) bytes follow the value (at byte \(end))"
+                    )
+                )
             }
             return value
         } catch {

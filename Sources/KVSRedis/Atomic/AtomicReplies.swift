@@ -22,11 +22,18 @@ struct AtomicReplies: Sendable {
     /// stay in the result.
     ///
     /// - Throws: `.connectionFailed`, `.timeout`, `.protocolError`, with `key` filled in.
-    func exchange(_ commands: [RESPValue], on connection: RedisConnection, key: String?) async throws(KVSError) -> [RESPValue] {
+    func exchange(
+        _ commands: [RESPValue],
+        on connection: RedisConnection,
+        key: String?
+    ) async throws(KVSError) -> [RESPValue] {
         do {
             let replies = try await connection.send(commands).get()
             guard replies.count == commands.count else {
-                throw KVSError(.protocolError, message: "\(node) sent \(replies.count) replies to \(commands.count) commands")
+                throw KVSError(
+                    .protocolError,
+                    message: "\(node) sent \(replies.count) replies to \(commands.count) commands"
+                )
             }
             return replies.map(\.withoutAttributes)
         } catch {
@@ -46,10 +53,12 @@ struct AtomicReplies: Sendable {
     func serverError(_ message: String, key: String?) -> KVSError {
         if message.hasPrefix("CROSSSLOT") {
             return KVSError(
-                .crossSlot, key: key,
+                .crossSlot,
+                key: key,
                 message: "\(node) replied: \(message). The keys of one atomic operation must map to one cluster "
                     + "hash slot: give them a common {hash tag}, such as {account:42}:balance and "
-                    + "{account:42}:history (only the part in braces is hashed)")
+                    + "{account:42}:history (only the part in braces is hashed)"
+            )
         }
         let code: KVSError.Code = message.hasPrefix("CLUSTERDOWN") ? .clusterDown : .serverError
         return KVSError(code, key: key, message: "\(node) replied: \(message)")

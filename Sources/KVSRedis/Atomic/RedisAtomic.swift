@@ -25,7 +25,10 @@ enum RedisAtomic {
     /// - Returns: whether the value was stored (`OK`), `false` when the key existed (nil reply).
     /// - Throws: `.storeClosed`, `.connectionFailed`, `.timeout`, `.protocolError`, `.serverError`.
     static func setIfAbsent(
-        _ key: String, _ bytes: ByteBuffer, milliseconds: Int64?, on pool: ConnectionPool
+        _ key: String,
+        _ bytes: ByteBuffer,
+        milliseconds: Int64?,
+        on pool: ConnectionPool
     ) async throws(KVSError) -> Bool {
         var command: [RESPValue] = [.bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("NX")]
         if let milliseconds { command += [.bulk("PX"), .bulk(String(milliseconds))] }
@@ -58,7 +61,9 @@ enum RedisAtomic {
     ///   codes. `.serverError` when `EXEC` ran but a write in it failed: Redis applies the others
     ///   (it has no rollback), so the transaction may be partly applied.
     static func transaction<Value: RedisValueCodec, R, E: Error>(
-        on keys: [String], maxAttempts: Int, on pool: ConnectionPool,
+        on keys: [String],
+        maxAttempts: Int,
+        on pool: ConnectionPool,
         _ body: (inout RedisTransaction<Value>) throws(E) -> R
     ) async throws(KVSError) -> Result<R, E> {
         var unique: [String] = []
@@ -79,7 +84,9 @@ enum RedisAtomic {
                 let read = try await replies.exchange([watch, mget], on: connection, key: first)
                 try replies.expectOK(read[0], command: "WATCH", key: first)
                 var transaction = RedisTransaction<Value>(
-                    snapshot: try snapshot(of: unique, from: read[1], replies: replies), replies: replies)
+                    snapshot: try snapshot(of: unique, from: read[1], replies: replies),
+                    replies: replies
+                )
 
                 let result: R
                 do throws(E) {
@@ -97,7 +104,10 @@ enum RedisAtomic {
 
                 let writes = transaction.commands
                 let exchanged = try await replies.exchange(
-                    [.command(["MULTI"])] + writes + [.command(["EXEC"])], on: connection, key: first)
+                    [.command(["MULTI"])] + writes + [.command(["EXEC"])],
+                    on: connection,
+                    key: first
+                )
                 try replies.expectOK(exchanged[0], command: "MULTI", key: first)
                 guard let exec = exchanged.last else {
                     throw replies.unexpected(.nullArray, command: "EXEC", key: first)
@@ -118,7 +128,8 @@ enum RedisAtomic {
                 }
                 if let failed = results.lazy.compactMap(\.errorMessage).first {
                     var error = replies.serverError(failed, key: first)
-                    error.message += " (inside EXEC: Redis has no rollback, so the transaction's other writes were applied)"
+                    error.message +=
+                        " (inside EXEC: Redis has no rollback, so the transaction's other writes were applied)"
                     throw error
                 }
                 return .success(result)
@@ -127,9 +138,11 @@ enum RedisAtomic {
         }
         guard let outcome else {
             throw KVSError(
-                .transactionConflict, key: first,
+                .transactionConflict,
+                key: first,
                 message: "\(attempts) attempt(s) on \(replies.node) all conflicted with other writers of "
-                    + "the watched keys; nothing was written")
+                    + "the watched keys; nothing was written"
+            )
         }
         return outcome
     }
@@ -140,7 +153,10 @@ enum RedisAtomic {
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: what `transform` throws (nothing written); otherwise as ``transaction(on:maxAttempts:on:_:)``.
     static func update<Value: RedisValueCodec>(
-        _ key: String, maxAttempts: Int, on pool: ConnectionPool, _ transform: (Value?) throws -> Value?
+        _ key: String,
+        maxAttempts: Int,
+        on pool: ConnectionPool,
+        _ transform: (Value?) throws -> Value?
     ) async throws -> Value? {
         try await transaction(on: [key], maxAttempts: maxAttempts, on: pool) {
             (transaction: inout RedisTransaction<Value>) throws -> Value? in
@@ -155,7 +171,11 @@ enum RedisAtomic {
     /// - Throws: as ``transaction(on:maxAttempts:on:_:)``; `.protocolError` when the stored
     ///   bytes do not decode as `Value`.
     static func compareAndSwap<Value: RedisValueCodec & Equatable>(
-        _ key: String, expected: Value?, new: Value?, maxAttempts: Int, on pool: ConnectionPool
+        _ key: String,
+        expected: Value?,
+        new: Value?,
+        maxAttempts: Int,
+        on pool: ConnectionPool
     ) async throws(KVSError) -> Bool {
         try await transaction(on: [key], maxAttempts: maxAttempts, on: pool) {
             (transaction: inout RedisTransaction<Value>) throws(KVSError) -> Bool in
@@ -174,7 +194,9 @@ enum RedisAtomic {
 
     /// The declared keys with what `MGET` read for each.
     private static func snapshot<Value: RedisValueCodec>(
-        of keys: [String], from reply: RESPValue, replies: AtomicReplies
+        of keys: [String],
+        from reply: RESPValue,
+        replies: AtomicReplies
     ) throws(KVSError) -> [String: RedisTransaction<Value>.Read] {
         if let message = reply.errorMessage { throw replies.serverError(message, key: keys.first) }
         guard let elements = reply.elements, elements.count == keys.count else {
@@ -192,7 +214,11 @@ enum RedisAtomic {
         return snapshot
     }
 
-    private static func unwatch(_ connection: RedisConnection, replies: AtomicReplies, key: String) async throws(KVSError) {
+    private static func unwatch(
+        _ connection: RedisConnection,
+        replies: AtomicReplies,
+        key: String
+    ) async throws(KVSError) {
         let reply = try await replies.exchange([.command(["UNWATCH"])], on: connection, key: key)
         try replies.expectOK(reply[0], command: "UNWATCH", key: key)
     }

@@ -146,9 +146,11 @@ public struct RedisTransaction<Value: RedisValueCodec> {
     private func checkDeclared(_ key: String) throws(KVSError) {
         guard snapshot[key] != nil else {
             throw KVSError(
-                .invalidArgument, key: key,
+                .invalidArgument,
+                key: key,
                 message: "the transaction did not declare this key: list every key its body reads or writes in "
-                    + "transaction(on:), so that the server watches it; nothing was written")
+                    + "transaction(on:), so that the server watches it; nothing was written"
+            )
         }
     }
 }

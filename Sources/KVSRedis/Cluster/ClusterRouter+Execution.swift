@@ -118,9 +118,11 @@ extension ClusterRouter {
                     case .table:
                         route = Self.route(slot: command.slot, in: &state, router: self)
                     case .moved(let endpoint):
-                        route = Self.pool(for: endpoint, in: &state, router: self).map { .node(endpoint, $0) } ?? .closed
+                        route =
+                            Self.pool(for: endpoint, in: &state, router: self).map { .node(endpoint, $0) } ?? .closed
                     case .ask(let endpoint):
-                        route = Self.pool(for: endpoint, in: &state, router: self).map { .node(endpoint, $0) } ?? .closed
+                        route =
+                            Self.pool(for: endpoint, in: &state, router: self).map { .node(endpoint, $0) } ?? .closed
                         asking = true
                     }
                     switch route {
@@ -140,12 +142,17 @@ extension ClusterRouter {
                     case .unassigned:
                         let source = state.mapSource.map { " read from \($0)" } ?? ""
                         progress.lastError = KVSError(
-                            .clusterDown, key: command.key,
-                            message: "hash slot \(command.slot) is not served by any primary in the slot map\(source)")
+                            .clusterDown,
+                            key: command.key,
+                            message: "hash slot \(command.slot) is not served by any primary in the slot map\(source)"
+                        )
                         retry.append(progress)
                         waitForRefresh = true
                     case .noMap:
-                        progress.lastError = Self.keyed(Self.noMapError(in: state, configuration: configuration), command.key)
+                        progress.lastError = Self.keyed(
+                            Self.noMapError(in: state, configuration: configuration),
+                            command.key
+                        )
                         retry.append(progress)
                         waitForRefresh = true
                     case .closed:
@@ -195,7 +202,9 @@ extension ClusterRouter {
                     switch redirect {
                     case .moved(let slot, let target), .ask(let slot, let target):
                         let isMoved = if case .moved = redirect { true } else { false }
-                        progress.trail.append("\(batch.endpoint) replied \(isMoved ? "MOVED" : "ASK") \(slot) \(target)")
+                        progress.trail.append(
+                            "\(batch.endpoint) replied \(isMoved ? "MOVED" : "ASK") \(slot) \(target)"
+                        )
                         guard progress.redirects < configuration.maxRedirects else {
                             results[progress.index] = .failure(tooManyRedirects(progress, command: command))
                             continue
@@ -214,7 +223,10 @@ extension ClusterRouter {
                         results[progress.index] = .success(ClusterReply(value: reply, node: batch.endpoint))
                     case .tryAgain, .clusterDown:
                         progress.lastError = KVSError(
-                            .clusterDown, key: command.key, message: "\(batch.endpoint) replied: \(message)")
+                            .clusterDown,
+                            key: command.key,
+                            message: "\(batch.endpoint) replied: \(message)"
+                        )
                         progress.target = .table
                         retry.append(progress)
                         if case .clusterDown = redirect { refreshSoon = true }
@@ -238,7 +250,9 @@ extension ClusterRouter {
                 for progress in retry {
                     let key = commands[progress.index].key
                     var error = progress.lastError ?? KVSError(.clusterDown, key: key, message: "no attempt succeeded")
-                    if attempt > 1 { error.message += " (gave up after \(attempt) attempts in \(ContinuousClock.now - start))" }
+                    if attempt > 1 {
+                        error.message += " (gave up after \(attempt) attempts in \(ContinuousClock.now - start))"
+                    }
                     results[progress.index] = .failure(error)
                 }
                 continue
@@ -255,27 +269,35 @@ extension ClusterRouter {
     /// batches of different nodes in parallel. Per batch, the replies of its members (the
     /// `ASKING` replies dropped), or the error that failed the whole write.
     private func send(_ batches: [NodeBatch]) async -> [Result<[RESPValue], KVSError>] {
-        if batches.count == 1 { return [await Self.send(batches[0].wire, asking: batches[0].asking, to: batches[0].pool)] }
+        if batches.count == 1 {
+            return [await Self.send(batches[0].wire, asking: batches[0].asking, to: batches[0].pool)]
+        }
         return await withTaskGroup(of: (Int, Result<[RESPValue], KVSError>).self) { group in
             for (index, batch) in batches.enumerated() {
                 let (wire, asking, pool) = (batch.wire, batch.asking, batch.pool)
                 group.addTask { (index, await Self.send(wire, asking: asking, to: pool)) }
             }
             var outcomes = [Result<[RESPValue], KVSError>](
-                repeating: .failure(KVSError(.protocolError, message: "no reply")), count: batches.count)
+                repeating: .failure(KVSError(.protocolError, message: "no reply")),
+                count: batches.count
+            )
             for await (index, outcome) in group { outcomes[index] = outcome }
             return outcomes
         }
     }
 
-    private static func send(_ wire: [RESPValue], asking: [Bool], to pool: ConnectionPool) async -> Result<[RESPValue], KVSError>
-    {
+    private static func send(
+        _ wire: [RESPValue],
+        asking: [Bool],
+        to pool: ConnectionPool
+    ) async -> Result<[RESPValue], KVSError> {
         do throws(KVSError) {
             let replies = try await pool.send(wire)
             guard replies.count == wire.count else {
                 throw KVSError(
                     .protocolError,
-                    message: "\(pool.configuration.node) sent \(replies.count) replies to \(wire.count) commands")
+                    message: "\(pool.configuration.node) sent \(replies.count) replies to \(wire.count) commands"
+                )
             }
             var result: [RESPValue] = []
             result.reserveCapacity(asking.count)
@@ -313,15 +335,19 @@ extension ClusterRouter {
     private func transportError(_ error: KVSError, node: Endpoint) -> KVSError {
         guard error.code == .storeClosed, !isShutDown else { return error }
         return KVSError(
-            .connectionFailed, message: "the connections to \(node) were closed: the node left the cluster's slot map")
+            .connectionFailed,
+            message: "the connections to \(node) were closed: the node left the cluster's slot map"
+        )
     }
 
     private func tooManyRedirects(_ progress: Progress, command: ClusterCommand) -> KVSError {
         KVSError(
-            .clusterDown, key: command.key,
+            .clusterDown,
+            key: command.key,
             message: "gave up on hash slot \(command.slot) after \(progress.redirects) redirects "
                 + "(maxRedirects is \(configuration.maxRedirects)): " + progress.trail.joined(separator: "; ")
-                + "; the slot's owner keeps changing (resharding or failover under way?)")
+                + "; the slot's owner keeps changing (resharding or failover under way?)"
+        )
     }
 
     /// Exponential backoff with jitter: 5–10 ms, then doubling, at most 250 ms.

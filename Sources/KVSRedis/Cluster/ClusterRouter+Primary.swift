@@ -23,7 +23,9 @@ extension ClusterRouter {
     /// - Throws: `.storeClosed`, `.invalidArgument` (invalid configuration), what `operation`
     ///   throws, `.clusterDown` as above.
     func onPrimary<R>(
-        slot: Int, key: String, _ operation: (ConnectionPool) async throws(KVSError) -> R
+        slot: Int,
+        key: String,
+        _ operation: (ConnectionPool) async throws(KVSError) -> R
     ) async throws(KVSError) -> R {
         if let configurationError { throw Self.keyed(configurationError, key) }
         let start = ContinuousClock.now
@@ -55,7 +57,10 @@ extension ClusterRouter {
                 failure = state.withLock { Self.noMapError(in: $0, configuration: configuration) }
                 waitForRefresh = true
             case .unassigned:
-                failure = KVSError(.clusterDown, message: "hash slot \(slot) is not served by any primary in the slot map")
+                failure = KVSError(
+                    .clusterDown,
+                    message: "hash slot \(slot) is not served by any primary in the slot map"
+                )
                 waitForRefresh = true
             case .node(let endpoint, let pool):
                 do {
@@ -67,9 +72,11 @@ extension ClusterRouter {
                         trail.append("\(endpoint) replied MOVED \(movedSlot) \(target)")
                         guard redirects < configuration.maxRedirects else {
                             throw KVSError(
-                                .clusterDown, key: key,
+                                .clusterDown,
+                                key: key,
                                 message: "gave up on hash slot \(slot) after \(redirects) redirects (maxRedirects is "
-                                    + "\(configuration.maxRedirects)): \(trail.joined(separator: "; "))")
+                                    + "\(configuration.maxRedirects)): \(trail.joined(separator: "; "))"
+                            )
                         }
                         redirects += 1
                         applyMoved(slot: movedSlot, to: target)
@@ -78,11 +85,18 @@ extension ClusterRouter {
                         continue
                     case .ask(let askedSlot, let target):
                         failure = KVSError(
-                            .clusterDown, key: key,
-                            message: "\(endpoint) replied ASK \(askedSlot) \(target): the slot is being migrated, and an "
-                                + "atomic operation waits for the migration to finish")
+                            .clusterDown,
+                            key: key,
+                            message:
+                                "\(endpoint) replied ASK \(askedSlot) \(target): the slot is being migrated, and an "
+                                + "atomic operation waits for the migration to finish"
+                        )
                     case .tryAgain:
-                        failure = KVSError(.clusterDown, key: key, message: "\(error.message) (the slot is being migrated)")
+                        failure = KVSError(
+                            .clusterDown,
+                            key: key,
+                            message: "\(error.message) (the slot is being migrated)"
+                        )
                     case .clusterDown:
                         failure = KVSError(.clusterDown, key: key, message: error.message)
                         refreshInBackground()
@@ -106,7 +120,9 @@ extension ClusterRouter {
             }
             if giveUp {
                 var error = Self.keyed(failure, key)
-                if attempt > 1 { error.message += " (gave up after \(attempt) attempts in \(ContinuousClock.now - start))" }
+                if attempt > 1 {
+                    error.message += " (gave up after \(attempt) attempts in \(ContinuousClock.now - start))"
+                }
                 throw error
             }
             try? await Task.sleep(for: delay)

@@ -100,7 +100,8 @@ extension ClusterRouter {
         let code: KVSError.Code = !codes.isEmpty && codes.allSatisfy { $0 == .timeout } ? .timeout : .connectionFailed
         let error = KVSError(
             code,
-            message: "could not read the cluster's slot map from any node (\(failures.joined(separator: "; ")))")
+            message: "could not read the cluster's slot map from any node (\(failures.joined(separator: "; ")))"
+        )
         let waiters: [RefreshWaiter] = state.withLock { state in
             state.refreshing = false
             state.refreshesCompleted &+= 1
@@ -154,7 +155,8 @@ extension ClusterRouter {
                     throw KVSError(
                         .serverError,
                         message: "\(endpoint) is not usable as a cluster node: CLUSTER SHARDS replied \(shardsError); "
-                            + "CLUSTER SLOTS replied \(slotsError)")
+                            + "CLUSTER SLOTS replied \(slotsError)"
+                    )
                 }
                 map = try ClusterSlotMap.parseSlots(reply, askedHost: endpoint.host)
             } else {
@@ -172,7 +174,11 @@ extension ClusterRouter {
         }
     }
 
-    private static func one(_ pool: ConnectionPool, _ command: RESPValue, node: Endpoint) async throws(KVSError) -> RESPValue {
+    private static func one(
+        _ pool: ConnectionPool,
+        _ command: RESPValue,
+        node: Endpoint
+    ) async throws(KVSError) -> RESPValue {
         let replies = try await pool.send([command])
         guard let reply = replies.first else { throw KVSError(.protocolError, message: "\(node) sent no reply") }
         return reply.withoutAttributes

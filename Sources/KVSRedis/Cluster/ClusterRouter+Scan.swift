@@ -46,7 +46,10 @@ extension ClusterRouter {
     /// A pool closed by a refresh while the store is open is a lost connection.
     private func transportError(_ error: KVSError) -> KVSError {
         guard error.code == .storeClosed, !isShutDown else { return error }
-        return KVSError(.connectionFailed, message: "\(error.message) (a node left the cluster's slot map during the scan)")
+        return KVSError(
+            .connectionFailed,
+            message: "\(error.message) (a node left the cluster's slot map during the scan)"
+        )
     }
 
     private static func scan(_ nodes: [(Endpoint, ConnectionPool)], count: Int) async -> Result<Set<String>, KVSError> {
@@ -69,7 +72,11 @@ extension ClusterRouter {
         }
     }
 
-    private static func scan(_ endpoint: Endpoint, _ pool: ConnectionPool, count: Int) async -> Result<Set<String>, KVSError> {
+    private static func scan(
+        _ endpoint: Endpoint,
+        _ pool: ConnectionPool,
+        count: Int
+    ) async -> Result<Set<String>, KVSError> {
         var keys = Set<String>()
         var cursor = "0"
         do throws(KVSError) {
@@ -82,10 +89,15 @@ extension ClusterRouter {
                 if let message = reply.errorMessage { throw replyError(message, node: endpoint, key: nil) }
                 guard let parts = reply.elements, parts.count == 2, let next = parts[0].stringValue,
                     let batch = parts[1].elements
-                else { throw KVSError(.protocolError, message: "\(endpoint) sent an unexpected reply to SCAN: \(reply)") }
+                else {
+                    throw KVSError(.protocolError, message: "\(endpoint) sent an unexpected reply to SCAN: \(reply)")
+                }
                 for element in batch {
                     guard let bytes = element.bufferValue else {
-                        throw KVSError(.protocolError, message: "\(endpoint) sent an unexpected reply to SCAN: \(reply)")
+                        throw KVSError(
+                            .protocolError,
+                            message: "\(endpoint) sent an unexpected reply to SCAN: \(reply)"
+                        )
                     }
                     keys.insert(String(buffer: bytes))
                 }

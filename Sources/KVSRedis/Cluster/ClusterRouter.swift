@@ -88,7 +88,8 @@ final class ClusterRouter: Sendable {
         return KVSError(
             .timeout,
             message: "no node answered CLUSTER SHARDS within \(configuration.requestTimeout) (seeds: \(seeds)); "
-                + "the cluster's slot map is unknown")
+                + "the cluster's slot map is unknown"
+        )
     }
 
     /// The pool of `endpoint`, created on first use; `nil` once shut down.
@@ -99,7 +100,10 @@ final class ClusterRouter: Sendable {
     static func pool(for endpoint: Endpoint, in state: inout State, router: ClusterRouter) -> ConnectionPool? {
         if state.isShutDown { return nil }
         if let pool = state.pools[endpoint] { return pool }
-        let pool = ConnectionPool(configuration: router.configuration.nodeConfiguration(for: endpoint), group: router.group)
+        let pool = ConnectionPool(
+            configuration: router.configuration.nodeConfiguration(for: endpoint),
+            group: router.group
+        )
         state.pools[endpoint] = pool
         return pool
     }
@@ -135,7 +139,9 @@ final class ClusterRouter: Sendable {
     func primaries() -> [Endpoint] {
         state.withLock { state in
             var used = [Bool](repeating: false, count: state.primaries.count)
-            for index in state.slots where index != Self.unassigned && Int(index) < used.count { used[Int(index)] = true }
+            for index in state.slots where index != Self.unassigned && Int(index) < used.count {
+                used[Int(index)] = true
+            }
             return state.primaries.indices.filter { used[$0] }.map { state.primaries[$0] }
         }
     }

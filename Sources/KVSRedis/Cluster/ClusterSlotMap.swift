@@ -51,7 +51,8 @@ struct ClusterSlotMap: Sendable, Equatable {
                 }
                 let endpoint = Endpoint(
                     host: host(endpoint: node["endpoint"]?.stringValue, ip: node["ip"]?.stringValue, asked: askedHost),
-                    port: port)
+                    port: port
+                )
                 let online = node["health"]?.stringValue.map { $0 == "online" } ?? true
                 if node["role"]?.stringValue == "master", primary == nil || (online && primary?.online == false) {
                     primary = (endpoint, online)
@@ -84,12 +85,15 @@ struct ClusterSlotMap: Sendable, Equatable {
         var primaries: [Endpoint] = []
         var others: [Endpoint] = []
         for entry in entries {
-            guard let parts = entry.elements, parts.count >= 3, let start = integer(parts[0]), let end = integer(parts[1]),
+            guard let parts = entry.elements, parts.count >= 3, let start = integer(parts[0]),
+                let end = integer(parts[1]),
                 start <= end, start >= 0, end < HashSlot.count
             else { throw malformed("CLUSTER SLOTS", entry) }
             var endpoints: [Endpoint] = []
             for nodeValue in parts[2...] {
-                guard let node = nodeValue.elements, node.count >= 2 else { throw malformed("CLUSTER SLOTS", nodeValue) }
+                guard let node = nodeValue.elements, node.count >= 2 else {
+                    throw malformed("CLUSTER SLOTS", nodeValue)
+                }
                 guard let port = integer(node[1]), RedisClusterConfiguration.validPorts.contains(port) else {
                     endpoints.append(Endpoint(host: "", port: 0))  // unusable; keeps the primary at index 0
                     continue

@@ -68,8 +68,13 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
     ///
     /// - Complexity: O(1); nothing is checked or connected here (see ``validate()``).
     public init(
-        seeds: [Endpoint], password: String? = nil, username: String? = nil, connectionsPerNode: Int = 4,
-        connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(5), maxRedirects: Int = 5,
+        seeds: [Endpoint],
+        password: String? = nil,
+        username: String? = nil,
+        connectionsPerNode: Int = 4,
+        connectTimeout: Duration = .seconds(5),
+        requestTimeout: Duration = .seconds(5),
+        maxRedirects: Int = 5,
         scanCount: Int = 1000
     ) {
         self.seeds = seeds
@@ -92,7 +97,9 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
         guard !seeds.isEmpty else {
             throw KVSError(
                 .invalidArgument,
-                message: "RedisClusterConfiguration.seeds is empty: give at least one host:port of a node of the cluster")
+                message:
+                    "RedisClusterConfiguration.seeds is empty: give at least one host:port of a node of the cluster"
+            )
         }
         for seed in seeds {
             guard !seed.host.isEmpty else {
@@ -108,7 +115,8 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
         guard connectTimeout > .zero, requestTimeout > .zero else {
             throw KVSError(
                 .invalidArgument,
-                message: "connectTimeout (\(connectTimeout)) and requestTimeout (\(requestTimeout)) must be positive")
+                message: "connectTimeout (\(connectTimeout)) and requestTimeout (\(requestTimeout)) must be positive"
+            )
         }
     }
 
@@ -118,8 +126,15 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
     /// The single-node configuration of one node's connection pool.
     func nodeConfiguration(for endpoint: Endpoint) -> RedisConfiguration {
         RedisConfiguration(
-            host: endpoint.host, port: endpoint.port, password: password, username: username, database: 0,
-            connectionsPerNode: max(1, connectionsPerNode), connectTimeout: connectTimeout,
-            requestTimeout: requestTimeout, scanCount: max(1, scanCount))
+            host: endpoint.host,
+            port: endpoint.port,
+            password: password,
+            username: username,
+            database: 0,
+            connectionsPerNode: max(1, connectionsPerNode),
+            connectTimeout: connectTimeout,
+            requestTimeout: requestTimeout,
+            scanCount: max(1, scanCount)
+        )
     }
 }

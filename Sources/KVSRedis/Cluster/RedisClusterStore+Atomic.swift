@@ -123,7 +123,8 @@ extension RedisClusterStore {
     ///   ``RedisClusterConfiguration/connectionsPerNode`` atomic operations run on one node at
     ///   once; the others wait (at most the request timeout) for a connection.
     public func transaction<R>(
-        on keys: [String], maxAttempts: Int = 64,
+        on keys: [String],
+        maxAttempts: Int = 64,
         _ body: (inout RedisTransaction<Value>) throws -> R
     ) async throws -> R {
         guard let first = keys.first else {
@@ -131,7 +132,8 @@ extension RedisClusterStore {
             return try await RedisAtomic.transaction(on: [], maxAttempts: maxAttempts, on: noKeyPool(), body).get()
         }
         let slot = try Self.commonSlot(of: keys)
-        return try await router.onPrimary(slot: slot, key: first) { pool async throws(KVSError) -> Result<R, any Error> in
+        return try await router.onPrimary(slot: slot, key: first) {
+            pool async throws(KVSError) -> Result<R, any Error> in
             try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body)
         }.get()
     }
@@ -146,11 +148,13 @@ extension RedisClusterStore {
             let other = HashSlot.slot(for: key)
             guard other == slot else {
                 throw KVSError(
-                    .crossSlot, key: key,
+                    .crossSlot,
+                    key: key,
                     message: "the keys of one atomic operation must map to one cluster hash slot, but "
                         + "\(first.debugDescription) is in slot \(slot) and \(key.debugDescription) in slot \(other); "
                         + "give them a common {hash tag}: only the part in braces is hashed, so "
-                        + "{user:42}:balance and {user:42}:history share a slot. Nothing was sent")
+                        + "{user:42}:balance and {user:42}:history share a slot. Nothing was sent"
+                )
             }
         }
         return slot
@@ -184,7 +188,12 @@ extension RedisClusterStore where Value: Equatable {
     public func compareAndSwap(_ key: String, expected: Value?, new: Value?) async throws(KVSError) -> Bool {
         try await router.onPrimary(slot: HashSlot.slot(for: key), key: key) { pool async throws(KVSError) -> Bool in
             try await RedisAtomic.compareAndSwap(
-                key, expected: expected, new: new, maxAttempts: RedisStore<Value>.defaultMaxAttempts, on: pool)
+                key,
+                expected: expected,
+                new: new,
+                maxAttempts: RedisStore<Value>.defaultMaxAttempts,
+                on: pool
+            )
         }
     }
 }

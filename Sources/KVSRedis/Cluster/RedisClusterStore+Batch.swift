@@ -31,8 +31,11 @@ extension RedisClusterStore {
         let commands = slotOrder.map { slot in
             let slotKeys = groups[slot] ?? []
             return ClusterCommand(
-                .array([.bulk("MGET")] + slotKeys.map { .bulk($0) }), key: slotKeys[0], slot: slot,
-                returnsTryAgain: slotKeys.count > 1)
+                .array([.bulk("MGET")] + slotKeys.map { .bulk($0) }),
+                key: slotKeys[0],
+                slot: slot,
+                returnsTryAgain: slotKeys.count > 1
+            )
         }
         let outcomes = await router.execute(commands)
         try throwIfWhollyFailed(outcomes, firstKey: first)
@@ -48,7 +51,9 @@ extension RedisClusterStore {
                     if message.hasPrefix("TRYAGAIN") {
                         split += slotKeys
                     } else {
-                        for key in slotKeys { result.errors[key] = ClusterRouter.replyError(message, node: reply.node, key: key) }
+                        for key in slotKeys {
+                            result.errors[key] = ClusterRouter.replyError(message, node: reply.node, key: key)
+                        }
                     }
                     continue
                 }
@@ -74,7 +79,10 @@ extension RedisClusterStore {
     /// Records one key's reply element the way ``RedisStore/batchGet(_:)`` does: a value wins
     /// over a nil seen for the same key earlier in the batch.
     private func record(
-        _ element: RESPValue, for key: String, node: RedisClusterConfiguration.Endpoint, command: String,
+        _ element: RESPValue,
+        for key: String,
+        node: RedisClusterConfiguration.Endpoint,
+        command: String,
         into result: inout BatchGetResult<Value>
     ) {
         switch element {
@@ -178,7 +186,9 @@ extension RedisClusterStore {
     /// The reply of `key`'s command, or nil after recording in `errors` why there is none: the
     /// node's failure, or the error reply the command got.
     static func reply(
-        of outcome: Result<ClusterReply, KVSError>, for key: String, errors: inout [String: KVSError]
+        of outcome: Result<ClusterReply, KVSError>,
+        for key: String,
+        errors: inout [String: KVSError]
     ) -> ClusterReply? {
         switch outcome {
         case .failure(let error):

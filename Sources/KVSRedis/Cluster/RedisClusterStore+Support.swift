@@ -15,11 +15,17 @@ extension RedisClusterStore {
 
     /// `+OK`, or the error the reply stands for.
     func expectOK(_ reply: ClusterReply, key: String) throws(KVSError) {
-        if let message = reply.value.errorMessage { throw ClusterRouter.replyError(message, node: reply.node, key: key) }
+        if let message = reply.value.errorMessage {
+            throw ClusterRouter.replyError(message, node: reply.node, key: key)
+        }
         guard case .simpleString("OK") = reply.value else { throw unexpected(reply, command: "SET", key: key) }
     }
 
     func unexpected(_ reply: ClusterReply, command: String, key: String?) -> KVSError {
-        KVSError(.protocolError, key: key, message: "\(reply.node) sent an unexpected reply to \(command): \(reply.value)")
+        KVSError(
+            .protocolError,
+            key: key,
+            message: "\(reply.node) sent an unexpected reply to \(command): \(reply.value)"
+        )
     }
 }

@@ -90,7 +90,10 @@ public final class RedisClusterStore<Value: RedisValueCodec>: AsyncStore, Servic
         self.init(
             configuration: RedisClusterConfiguration(
                 seeds: seeds.map { RedisClusterConfiguration.Endpoint(host: $0.host, port: $0.port) },
-                password: password, username: username))
+                password: password,
+                username: username
+            )
+        )
     }
 
     /// Closes every connection to every node; later operations throw `.storeClosed`, and
@@ -137,7 +140,9 @@ public final class RedisClusterStore<Value: RedisValueCodec>: AsyncStore, Servic
     /// - Complexity: one round trip, plus one per redirect or retry.
     public func set(_ key: String, _ value: Value) async throws(KVSError) {
         let bytes = try encode(value, key: key)
-        let reply = try await router.send(ClusterCommand(.array([.bulk("SET"), .bulk(key), .bulkString(bytes)]), key: key))
+        let reply = try await router.send(
+            ClusterCommand(.array([.bulk("SET"), .bulk(key), .bulkString(bytes)]), key: key)
+        )
         try expectOK(reply, key: key)
     }
 
@@ -151,7 +156,9 @@ public final class RedisClusterStore<Value: RedisValueCodec>: AsyncStore, Servic
         guard ttl != .zero else { return try await set(key, value) }
         let milliseconds = try RedisStore<Value>.milliseconds(ttl, key: key)
         let bytes = try encode(value, key: key)
-        let command = RESPValue.array([.bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("PX"), .bulk(String(milliseconds))])
+        let command = RESPValue.array([
+            .bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("PX"), .bulk(String(milliseconds)),
+        ])
         try expectOK(try await router.send(ClusterCommand(command, key: key)), key: key)
     }
 

@@ -89,7 +89,8 @@ final class ConnectionPool: Sendable {
     }
 
     private static func wait(
-        for future: EventLoopFuture<RedisConnection>, node: String
+        for future: EventLoopFuture<RedisConnection>,
+        node: String
     ) async throws(KVSError) -> RedisConnection {
         do {
             return try await future.get()

@@ -113,7 +113,8 @@ final class DedicatedConnections: Sendable {
             throw KVSError(
                 .timeout,
                 message: "no connection to \(configuration.node) for an atomic operation became free within "
-                    + "\(configuration.requestTimeout) (all \(limit) were busy; see connectionsPerNode)")
+                    + "\(configuration.requestTimeout) (all \(limit) were busy; see connectionsPerNode)"
+            )
         }
     }
 

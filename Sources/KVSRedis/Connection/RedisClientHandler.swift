@@ -66,7 +66,10 @@ final class RedisClientHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = unwrapInboundIn(data)
         guard !pending.isEmpty else {
-            fail(KVSError(.protocolError, message: "\(node) sent a reply to no request; the connection was closed"), context: context)
+            fail(
+                KVSError(.protocolError, message: "\(node) sent a reply to no request; the connection was closed"),
+                context: context
+            )
             return
         }
         pending[pending.startIndex].replies.append(reply)
@@ -81,7 +84,10 @@ final class RedisClientHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let failure: KVSError
         if let error = error as? RESPProtocolError {
-            failure = KVSError(.protocolError, message: "\(node) sent a malformed reply (\(error)); the connection was closed")
+            failure = KVSError(
+                .protocolError,
+                message: "\(node) sent a malformed reply (\(error)); the connection was closed"
+            )
         } else {
             failure = KVSError(.connectionFailed, message: "the connection to \(node) failed: \(error)")
         }
@@ -98,8 +104,11 @@ final class RedisClientHandler: ChannelDuplexHandler {
         fail(
             KVSError(
                 .timeout,
-                message: "no reply from \(node) within \(requestTimeout.nanoseconds / 1_000_000) ms; the connection was closed"),
-            context: context)
+                message:
+                    "no reply from \(node) within \(requestTimeout.nanoseconds / 1_000_000) ms; the connection was closed"
+            ),
+            context: context
+        )
     }
 
     private func fail(_ error: KVSError, context: ChannelHandlerContext) {

@@ -42,7 +42,8 @@ final class RedisConnection: Sendable {
 
     /// Connects to `configuration`'s node, then authenticates and selects the database.
     static func connect(
-        configuration: RedisConfiguration, group: any EventLoopGroup
+        configuration: RedisConfiguration,
+        group: any EventLoopGroup
     ) -> EventLoopFuture<RedisConnection> {
         let node = configuration.node
         let requestTimeout = TimeAmount.nanoseconds(Int64(clamping: configuration.requestTimeout.nanosecondsClamped))
@@ -53,13 +54,17 @@ final class RedisConnection: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPValueDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        RedisClientHandler(node: node, requestTimeout: requestTimeout))
+                        RedisClientHandler(node: node, requestTimeout: requestTimeout)
+                    )
                 }
             }
         return bootstrap.connect(host: configuration.host, port: configuration.port)
             .flatMapErrorThrowing { error in
                 if error is ChannelError, case ChannelError.connectTimeout = error {
-                    throw KVSError(.timeout, message: "could not connect to \(node) within \(configuration.connectTimeout): \(error)")
+                    throw KVSError(
+                        .timeout,
+                        message: "could not connect to \(node) within \(configuration.connectTimeout): \(error)"
+                    )
                 }
                 throw KVSError(.connectionFailed, message: "could not connect to \(node): \(error)")
             }
@@ -79,7 +84,10 @@ final class RedisConnection: Sendable {
                 return connection.send(handshake).flatMapThrowing { replies in
                     for reply in replies {
                         if let message = reply.errorMessage {
-                            throw KVSError(.connectionFailed, message: "\(node) refused the connection's set-up: \(message)")
+                            throw KVSError(
+                                .connectionFailed,
+                                message: "\(node) refused the connection's set-up: \(message)"
+                            )
                         }
                     }
                     return connection

@@ -6,8 +6,15 @@ import RESP
 /// CLIENT and its subcommands, with Redis 7.0's replies and errors.
 enum ClientCommands {
     static let all: [CommandSpec] = [
-        .session("client", arity: -2, flags: [.barrier], group: "connection",
-                 summary: "A container for client connection commands.", subcommands: subcommands, client)
+        .session(
+            "client",
+            arity: -2,
+            flags: [.barrier],
+            group: "connection",
+            summary: "A container for client connection commands.",
+            subcommands: subcommands,
+            client
+        )
     ]
 
     /// Redis's arity of each subcommand (name included, as for commands).
@@ -86,10 +93,13 @@ enum ClientCommands {
             return
         case "CACHING":
             throw CommandError(
-                "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+                "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+            )
         case "UNBLOCK":
             guard c.count <= 4 else {
-                throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try CLIENT HELP.")
+                throw CommandError(
+                    "ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try CLIENT HELP."
+                )
             }
             _ = try c.integer(2)
             if c.count == 4 {
@@ -164,10 +174,13 @@ enum ClientCommands {
         c.verbatim(
             list.map { info in
                 let current = info.id == me
-                let command = current
-                    ? "client|list" : table.statisticsName(ofSlot: info.activity.lastCommand.load(ordering: .relaxed)) ?? "NULL"
+                let command =
+                    current
+                    ? "client|list"
+                    : table.statisticsName(ofSlot: info.activity.lastCommand.load(ordering: .relaxed)) ?? "NULL"
                 return info.line(now: now, command: command, current: current) + "\n"
-            }.joined())
+            }.joined()
+        )
     }
 
     /// CLIENT KILL addr:port (OK or an error), or CLIENT KILL with filters (the number killed).
@@ -240,7 +253,9 @@ enum ClientCommands {
 
     static func pause(_ c: inout SessionCall) throws {
         guard c.count == 3 || c.count == 4 else {
-            throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try CLIENT HELP.")
+            throw CommandError(
+                "ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try CLIENT HELP."
+            )
         }
         var all = true
         if c.count == 4 {

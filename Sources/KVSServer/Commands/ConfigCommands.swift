@@ -40,7 +40,9 @@ enum ConfigCommands {
             c.arrayHeader(lines.count)
             for line in lines { c.simple(line) }
         default:
-            throw CommandError(formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try CONFIG HELP.")
+            throw CommandError(
+                formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try CONFIG HELP."
+            )
         }
     }
 
@@ -82,7 +84,9 @@ enum ConfigCommands {
         while i < c.count {
             let given = c.args[i]
             guard let index = ConfigParameter.index(of: c.string(i)) else {
-                throw CommandError(formatting: "ERR Unknown option or number of arguments for CONFIG SET - '\(argument: given)'")
+                throw CommandError(
+                    formatting: "ERR Unknown option or number of arguments for CONFIG SET - '\(argument: given)'"
+                )
             }
             switch ConfigParameter.all[index].change {
             case .immutable: throw failed(given, "can't set immutable config")

@@ -7,18 +7,62 @@ import RESP
 /// ClientCommands.swift).
 enum ConnectionCommands {
     static let all: [CommandSpec] = [
-        .session("ping", arity: -1, flags: [.pure, .fast], group: "connection", summary: "Returns the server's liveliness response.", ping),
-        .session("echo", arity: 2, flags: [.pure, .fast], group: "connection", summary: "Returns the given string.", echo),
-        .session("quit", arity: -1, flags: [.noAuth, .notQueued, .fast], group: "connection",
-                 summary: "Closes the connection.", quit),
-        .session("hello", arity: -1, flags: [.noAuth, .fast, .barrier], group: "connection",
-                 summary: "Handshakes with the Redis server.", hello),
-        .session("auth", arity: -2, flags: [.noAuth, .fast, .barrier], group: "connection",
-                 summary: "Authenticates the connection.", auth),
-        .session("select", arity: 2, flags: [.fast, .barrier], group: "connection",
-                 summary: "Changes the selected database.", select),
-        .session("reset", arity: 1, flags: [.noAuth, .notQueued, .fast], group: "connection",
-                 summary: "Resets the connection.", reset),
+        .session(
+            "ping",
+            arity: -1,
+            flags: [.pure, .fast],
+            group: "connection",
+            summary: "Returns the server's liveliness response.",
+            ping
+        ),
+        .session(
+            "echo",
+            arity: 2,
+            flags: [.pure, .fast],
+            group: "connection",
+            summary: "Returns the given string.",
+            echo
+        ),
+        .session(
+            "quit",
+            arity: -1,
+            flags: [.noAuth, .notQueued, .fast],
+            group: "connection",
+            summary: "Closes the connection.",
+            quit
+        ),
+        .session(
+            "hello",
+            arity: -1,
+            flags: [.noAuth, .fast, .barrier],
+            group: "connection",
+            summary: "Handshakes with the Redis server.",
+            hello
+        ),
+        .session(
+            "auth",
+            arity: -2,
+            flags: [.noAuth, .fast, .barrier],
+            group: "connection",
+            summary: "Authenticates the connection.",
+            auth
+        ),
+        .session(
+            "select",
+            arity: 2,
+            flags: [.fast, .barrier],
+            group: "connection",
+            summary: "Changes the selected database.",
+            select
+        ),
+        .session(
+            "reset",
+            arity: 1,
+            flags: [.noAuth, .notQueued, .fast],
+            group: "connection",
+            summary: "Resets the connection.",
+            reset
+        ),
     ]
 
     /// The Redis version the server reports: the release its replies are checked against.
@@ -63,7 +107,8 @@ enum ConnectionCommands {
         let user = c.count == 3 ? c.string(1) : "default"
         if c.count == 2, c.server.password.withLock({ $0 }) == nil {
             throw CommandError(
-                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+            )
         }
         try check(user: user, password: c.string(c.count - 1), server: c.server)
         c.session.authenticated = true
@@ -101,7 +146,8 @@ enum ConnectionCommands {
         }
         if !c.session.authenticated {
             throw CommandError(
-                "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+                "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+            )
         }
         if let name {
             guard validName(name) else {
@@ -112,13 +158,20 @@ enum ConnectionCommands {
         }
         c.setProtocol(version)
         c.mapHeader(7)
-        c.bulk("server"); c.bulk("redis")
-        c.bulk("version"); c.bulk(redisVersion)
-        c.bulk("proto"); c.integer(reply: version.rawValue)
-        c.bulk("id"); c.integer(reply: c.session.id)
-        c.bulk("mode"); c.bulk("standalone")
-        c.bulk("role"); c.bulk("master")
-        c.bulk("modules"); c.arrayHeader(0)
+        c.bulk("server")
+        c.bulk("redis")
+        c.bulk("version")
+        c.bulk(redisVersion)
+        c.bulk("proto")
+        c.integer(reply: version.rawValue)
+        c.bulk("id")
+        c.integer(reply: c.session.id)
+        c.bulk("mode")
+        c.bulk("standalone")
+        c.bulk("role")
+        c.bulk("master")
+        c.bulk("modules")
+        c.arrayHeader(0)
     }
 
     static func validName(_ name: String) -> Bool {

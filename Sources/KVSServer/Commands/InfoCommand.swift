@@ -7,7 +7,14 @@ import RESP
 /// no true value for is left out rather than given an invented one.
 enum InfoCommand {
     static let all: [CommandSpec] = [
-        .session("info", arity: -1, flags: [], group: "server", summary: "Returns information and statistics about the server.", info)
+        .session(
+            "info",
+            arity: -1,
+            flags: [],
+            group: "server",
+            summary: "Returns information and statistics about the server.",
+            info
+        )
     ]
 
     /// The sections in Redis's order, and whether `INFO` / `INFO default` includes each.
@@ -71,7 +78,8 @@ enum InfoCommand {
         let server = c.server
         let uptime = max(0, Int(Date().timeIntervalSince(server.startedAt)))
         // The port this connection reached (the bound one, also when configured with 0).
-        let port = c.session.info.localAddress.split(separator: ":").last.flatMap { Int($0) } ?? server.configuration.port
+        let port =
+            c.session.info.localAddress.split(separator: ":").last.flatMap { Int($0) } ?? server.configuration.port
         #if os(Linux)
         let multiplexing = "epoll"
         #else
@@ -211,16 +219,21 @@ enum InfoCommand {
             let usec = f.nanoseconds / 1000
             let perCall = f.calls > 0 ? Double(usec) / Double(f.calls) : 0
             rows.append(
-                ("cmdstat_\(name)",
-                 "calls=\(f.calls),usec=\(usec),usec_per_call=\(String(format: "%.2f", perCall)),"
-                    + "rejected_calls=\(f.rejected),failed_calls=\(f.failed)"))
+                (
+                    "cmdstat_\(name)",
+                    "calls=\(f.calls),usec=\(usec),usec_per_call=\(String(format: "%.2f", perCall)),"
+                        + "rejected_calls=\(f.rejected),failed_calls=\(f.failed)"
+                )
+            )
         }
         return rows.sorted { $0.0 < $1.0 }
     }
 
     /// `errorstat_<CODE>:count=N` per error code, in code order.
     static func errorStats(_ server: ServerState) -> [(String, String)] {
-        server.statistics.errors().byCode.sorted { $0.key < $1.key }.map { ("errorstat_\($0.key)", "count=\($0.value)") }
+        server.statistics.errors().byCode.sorted { $0.key < $1.key }.map {
+            ("errorstat_\($0.key)", "count=\($0.value)")
+        }
     }
 
     static func keyspace(_ server: ServerState) -> [(String, String)] {

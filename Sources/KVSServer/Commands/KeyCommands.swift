@@ -5,44 +5,191 @@ import NIOCore
 /// whole-database readers KEYS, SCAN, RANDOMKEY.
 enum KeyCommands {
     static let all: [CommandSpec] = [
-        .keyed("del", arity: -2, flags: [.write], keys: (1, -1, 1), group: "generic",
-               summary: "Deletes one or more keys.", del, del),
-        .keyed("unlink", arity: -2, flags: [.write, .fast], keys: (1, -1, 1), group: "generic",
-               summary: "Asynchronously deletes one or more keys.", del, del),
-        .keyed("exists", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1), group: "generic",
-               summary: "Determines whether one or more keys exist.", exists, exists),
-        .keyed("touch", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1), group: "generic",
-               summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", exists, exists),
-        .keyed("type", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Determines the type of value stored at a key.", type, type),
-        .keyed("rename", arity: 3, flags: [.write], keys: (1, 2, 1), group: "generic",
-               summary: "Renames a key and overwrites the destination.", rename, rename),
-        .keyed("renamenx", arity: 3, flags: [.write, .fast], keys: (1, 2, 1), group: "generic",
-               summary: "Renames a key only when the target key name doesn't exist.", rename, rename),
-        .keyed("expire", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Sets the expiration time of a key in seconds.", expire, expire),
-        .keyed("pexpire", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Sets the expiration time of a key in milliseconds.", expire, expire),
-        .keyed("expireat", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Sets the expiration time of a key to a Unix timestamp.", expire, expire),
-        .keyed("pexpireat", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.", expire, expire),
-        .keyed("ttl", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Returns the expiration time in seconds of a key.", ttl, ttl),
-        .keyed("pttl", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Returns the expiration time in milliseconds of a key.", ttl, ttl),
-        .keyed("expiretime", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Returns the expiration time of a key as a Unix timestamp.", ttl, ttl),
-        .keyed("pexpiretime", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", ttl, ttl),
-        .keyed("persist", arity: 2, flags: [.write, .fast], keys: (1, 1, 1), group: "generic",
-               summary: "Removes the expiration time of a key.", persist, persist),
-        .session("keys", arity: 2, flags: [.readonly], group: "generic",
-                 summary: "Returns all key names that match a pattern.", keys),
-        .session("scan", arity: -2, flags: [.readonly], group: "generic",
-                 summary: "Iterates over the key names in the database.", scan),
-        .session("randomkey", arity: 1, flags: [.readonly], group: "generic",
-                 summary: "Returns a random key name from the database.", randomkey),
+        .keyed(
+            "del",
+            arity: -2,
+            flags: [.write],
+            keys: (1, -1, 1),
+            group: "generic",
+            summary: "Deletes one or more keys.",
+            del,
+            del
+        ),
+        .keyed(
+            "unlink",
+            arity: -2,
+            flags: [.write, .fast],
+            keys: (1, -1, 1),
+            group: "generic",
+            summary: "Asynchronously deletes one or more keys.",
+            del,
+            del
+        ),
+        .keyed(
+            "exists",
+            arity: -2,
+            flags: [.readonly, .fast],
+            keys: (1, -1, 1),
+            group: "generic",
+            summary: "Determines whether one or more keys exist.",
+            exists,
+            exists
+        ),
+        .keyed(
+            "touch",
+            arity: -2,
+            flags: [.readonly, .fast],
+            keys: (1, -1, 1),
+            group: "generic",
+            summary:
+                "Returns the number of existing keys out of those specified after updating the time they were last accessed.",
+            exists,
+            exists
+        ),
+        .keyed(
+            "type",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Determines the type of value stored at a key.",
+            type,
+            type
+        ),
+        .keyed(
+            "rename",
+            arity: 3,
+            flags: [.write],
+            keys: (1, 2, 1),
+            group: "generic",
+            summary: "Renames a key and overwrites the destination.",
+            rename,
+            rename
+        ),
+        .keyed(
+            "renamenx",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 2, 1),
+            group: "generic",
+            summary: "Renames a key only when the target key name doesn't exist.",
+            rename,
+            rename
+        ),
+        .keyed(
+            "expire",
+            arity: -3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Sets the expiration time of a key in seconds.",
+            expire,
+            expire
+        ),
+        .keyed(
+            "pexpire",
+            arity: -3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Sets the expiration time of a key in milliseconds.",
+            expire,
+            expire
+        ),
+        .keyed(
+            "expireat",
+            arity: -3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Sets the expiration time of a key to a Unix timestamp.",
+            expire,
+            expire
+        ),
+        .keyed(
+            "pexpireat",
+            arity: -3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.",
+            expire,
+            expire
+        ),
+        .keyed(
+            "ttl",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Returns the expiration time in seconds of a key.",
+            ttl,
+            ttl
+        ),
+        .keyed(
+            "pttl",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Returns the expiration time in milliseconds of a key.",
+            ttl,
+            ttl
+        ),
+        .keyed(
+            "expiretime",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Returns the expiration time of a key as a Unix timestamp.",
+            ttl,
+            ttl
+        ),
+        .keyed(
+            "pexpiretime",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.",
+            ttl,
+            ttl
+        ),
+        .keyed(
+            "persist",
+            arity: 2,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Removes the expiration time of a key.",
+            persist,
+            persist
+        ),
+        .session(
+            "keys",
+            arity: 2,
+            flags: [.readonly],
+            group: "generic",
+            summary: "Returns all key names that match a pattern.",
+            keys
+        ),
+        .session(
+            "scan",
+            arity: -2,
+            flags: [.readonly],
+            group: "generic",
+            summary: "Iterates over the key names in the database.",
+            scan
+        ),
+        .session(
+            "randomkey",
+            arity: 1,
+            flags: [.readonly],
+            group: "generic",
+            summary: "Returns a random key name from the database.",
+            randomkey
+        ),
     ]
 
     static func del<A: KeyAccess>(_ c: inout Call<A>) throws {
@@ -98,7 +245,10 @@ enum KeyCommands {
 
     static func expire<A: KeyAccess>(_ c: inout Call<A>) throws {
         let name = c.name
-        var nx = false, xx = false, gt = false, lt = false
+        var nx = false
+        var xx = false
+        var gt = false
+        var lt = false
         for i in 3..<max(3, c.count) {
             switch c.option(i) {
             case "NX": nx = true

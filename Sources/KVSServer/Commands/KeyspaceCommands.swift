@@ -21,12 +21,32 @@ import NIOCore
 /// Redis's `touchAllWatchedKeysInDb` marks it.
 enum KeyspaceCommands {
     static let all: [CommandSpec] = [
-        .session("copy", arity: -3, flags: [.write, .barrier], keys: (1, 2, 1), group: "generic",
-                 summary: "Copies the value of a key to a new key.", copy),
-        .session("move", arity: 3, flags: [.write, .fast, .barrier], keys: (1, 1, 1), group: "generic",
-                 summary: "Moves a key to another database.", move),
-        .session("swapdb", arity: 3, flags: [.write, .fast, .barrier], group: "server",
-                 summary: "Swaps two Redis databases.", swapdb),
+        .session(
+            "copy",
+            arity: -3,
+            flags: [.write, .barrier],
+            keys: (1, 2, 1),
+            group: "generic",
+            summary: "Copies the value of a key to a new key.",
+            copy
+        ),
+        .session(
+            "move",
+            arity: 3,
+            flags: [.write, .fast, .barrier],
+            keys: (1, 1, 1),
+            group: "generic",
+            summary: "Moves a key to another database.",
+            move
+        ),
+        .session(
+            "swapdb",
+            arity: 3,
+            flags: [.write, .fast, .barrier],
+            group: "server",
+            summary: "Swaps two Redis databases.",
+            swapdb
+        ),
     ]
 
     static let sameObjects = CommandError("ERR source and destination objects are the same")
@@ -110,7 +130,8 @@ enum KeyspaceCommands {
     /// other way round, at one instant.
     static func swapdb(_ c: inout SessionCall) throws {
         func index(_ i: Int, _ which: String) throws(CommandError) -> Int64 {
-            guard let n = RedisNumber.parseInt64(c.args[i].readableBytesView), n >= Int64(Int32.min), n <= Int64(Int32.max)
+            guard let n = RedisNumber.parseInt64(c.args[i].readableBytesView), n >= Int64(Int32.min),
+                n <= Int64(Int32.max)
             else { throw CommandError("ERR invalid \(which) DB index") }
             return n
         }
@@ -133,8 +154,10 @@ enum KeyspaceCommands {
     /// numbered database's lock is taken first (see the type's lock order); if `body`
     /// throws, neither entry changes.
     static func withEntries<R>(
-        _ first: inout DirectAccess, _ firstKey: ByteKey,
-        _ second: inout DirectAccess, _ secondKey: ByteKey,
+        _ first: inout DirectAccess,
+        _ firstKey: ByteKey,
+        _ second: inout DirectAccess,
+        _ secondKey: ByteKey,
         _ body: (inout Entry<StoredValue>?, inout Entry<StoredValue>?, _ now: Int64) throws -> R
     ) throws -> R {
         if first.database.index < second.database.index {

@@ -10,8 +10,16 @@ import NIOCore
 /// The work is O(n·m) for the table and O(n+m) for the walk back.
 enum LCSCommand {
     static let all: [CommandSpec] = [
-        .keyed("lcs", arity: -3, flags: [.readonly], keys: (1, 2, 1), group: "string",
-               summary: "Finds the longest common substring.", lcs, lcs),
+        .keyed(
+            "lcs",
+            arity: -3,
+            flags: [.readonly],
+            keys: (1, 2, 1),
+            group: "string",
+            summary: "Finds the longest common substring.",
+            lcs,
+            lcs
+        )
     ]
 
     static let tooLarge = CommandError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
@@ -33,7 +41,9 @@ enum LCSCommand {
         let a = try text(values.0)
         let b = try text(values.1)
 
-        var getLength = false, getIndexes = false, withMatchLength = false
+        var getLength = false
+        var getIndexes = false
+        var withMatchLength = false
         var minMatchLength: Int64 = 0
         var i = 3
         while i < c.count {
@@ -60,8 +70,14 @@ enum LCSCommand {
 
         let result = a.withUnsafeBytes { a in
             b.withUnsafeBytes { b in
-                Walk(a: a, b: b, cells: cells, wantsString: !getLength || getIndexes, wantsRanges: getIndexes,
-                     minMatchLength: minMatchLength)
+                Walk(
+                    a: a,
+                    b: b,
+                    cells: cells,
+                    wantsString: !getLength || getIndexes,
+                    wantsRanges: getIndexes,
+                    minMatchLength: minMatchLength
+                )
             }
         }
         if getIndexes {
@@ -105,15 +121,23 @@ enum LCSCommand {
 
         /// - Precondition: `cells == (a.count + 1) * (b.count + 1)`, checked for overflow
         ///   and against the size limit by the caller.
-        init(a: UnsafeRawBufferPointer, b: UnsafeRawBufferPointer, cells: Int, wantsString: Bool, wantsRanges: Bool,
-             minMatchLength: Int64) {
-            let n = a.count, m = b.count
+        init(
+            a: UnsafeRawBufferPointer,
+            b: UnsafeRawBufferPointer,
+            cells: Int,
+            wantsString: Bool,
+            wantsRanges: Bool,
+            minMatchLength: Int64
+        ) {
+            let n = a.count
+            let m = b.count
             let width = m + 1
             var table = [UInt32](repeating: 0, count: cells)
             table.withUnsafeMutableBufferPointer { t in
                 // Row 0 and column 0 stay 0; every index below is in 0..<cells.
                 for i in stride(from: 1, through: n, by: 1) {
-                    let row = i * width, above = row - width
+                    let row = i * width
+                    let above = row - width
                     let ai = a[i - 1]
                     for j in stride(from: 1, through: m, by: 1) {
                         if ai == b[j - 1] {
@@ -128,7 +152,8 @@ enum LCSCommand {
             guard wantsString else { return }
             string = [UInt8](repeating: 0, count: length)
             var index = length
-            var i = n, j = m
+            var i = n
+            var j = m
             var current: Range? = nil
             while i > 0, j > 0 {
                 var emit = false

@@ -8,8 +8,15 @@ import RESP
 /// error saying so (with the monitor off, DOCTOR answers Redis's text and GRAPH its error).
 enum LatencyCommand {
     static let all: [CommandSpec] = [
-        .session("latency", arity: -2, flags: [.admin], group: "server",
-                 summary: "A container for latency diagnostics commands.", subcommands: subcommands, latency)
+        .session(
+            "latency",
+            arity: -2,
+            flags: [.admin],
+            group: "server",
+            summary: "A container for latency diagnostics commands.",
+            subcommands: subcommands,
+            latency
+        )
     ]
 
     /// Redis's arity of each subcommand.

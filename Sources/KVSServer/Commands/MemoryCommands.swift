@@ -16,8 +16,15 @@ import Synchronization
 /// links) or does not track (client buffers, memory at startup).
 enum MemoryCommands {
     static let all: [CommandSpec] = [
-        .session("memory", arity: -2, flags: [], group: "server",
-                 summary: "A container for memory diagnostics commands.", subcommands: subcommands, memory),
+        .session(
+            "memory",
+            arity: -2,
+            flags: [],
+            group: "server",
+            summary: "A container for memory diagnostics commands.",
+            subcommands: subcommands,
+            memory
+        )
     ]
 
     /// The subcommands and their Redis arities.
@@ -65,10 +72,12 @@ enum MemoryCommands {
         case "DOCTOR":
             if Heap.current().allocated < 5 * 1024 * 1024 {
                 c.verbatim(
-                    "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
+                    "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
+                )
             } else {
                 c.verbatim(
-                    "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track peak memory, fragmentation over time or client buffers. MEMORY STATS has the figures it has.\n")
+                    "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track peak memory, fragmentation over time or client buffers. MEMORY STATS has the figures it has.\n"
+                )
             }
         case "MALLOC-STATS":
             // Redis's reply when it is built with libc's malloc, as kvs is.
@@ -176,7 +185,8 @@ struct Heap {
     var active: Int
 
     static func current() -> Heap {
-        var allocated = 0, held = 0
+        var allocated = 0
+        var held = 0
         ckvs_heap_usage(&allocated, &held)
         return Heap(allocated: allocated, active: held)
     }

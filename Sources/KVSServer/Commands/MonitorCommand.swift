@@ -6,8 +6,14 @@ import RESP
 /// runs (see ``MonitorRegistry``). Refused inside MULTI/EXEC with Redis's error.
 enum MonitorCommand {
     static let all: [CommandSpec] = [
-        .session("monitor", arity: 1, flags: [.admin, .barrier], group: "server",
-                 summary: "Listens for all requests received by the server in real-time.", monitor)
+        .session(
+            "monitor",
+            arity: 1,
+            flags: [.admin, .barrier],
+            group: "server",
+            summary: "Listens for all requests received by the server in real-time.",
+            monitor
+        )
     ]
 
     static func monitor(_ c: inout SessionCall) throws {

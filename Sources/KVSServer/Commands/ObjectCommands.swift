@@ -9,8 +9,17 @@ import NIOCore
 /// error for a server whose eviction policy is not LFU, which kvs never is.
 enum ObjectCommands {
     static let all: [CommandSpec] = [
-        .keyed("object", arity: -2, flags: [], keys: (0, 0, 0), group: "generic",
-               summary: "A container for object introspection commands.", subcommands: subcommands, object, object),
+        .keyed(
+            "object",
+            arity: -2,
+            flags: [],
+            keys: (0, 0, 0),
+            group: "generic",
+            summary: "A container for object introspection commands.",
+            subcommands: subcommands,
+            object,
+            object
+        )
     ]
 
     /// The subcommands and their Redis arities.
@@ -52,7 +61,8 @@ enum ObjectCommands {
         case "IDLETIME": c.integer(reply: 0)
         default:  // FREQ
             throw CommandError(
-                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+            )
         }
     }
 }

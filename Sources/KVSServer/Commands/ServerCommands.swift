@@ -7,17 +7,80 @@ import RESP
 /// COMMAND, SHUTDOWN, TIME.
 enum ServerCommands {
     static let all: [CommandSpec] = [
-        .session("dbsize", arity: 1, flags: [.readonly, .fast], group: "server", summary: "Returns the number of keys in the database.", dbsize),
-        .session("flushdb", arity: -1, flags: [.write, .barrier], group: "server", summary: "Remove all keys from the current database.", flushdb),
-        .session("flushall", arity: -1, flags: [.write, .barrier], group: "server", summary: "Removes all keys from all databases.", flushall),
-        .session("save", arity: 1, flags: [.admin, .noMulti, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk.", save),
-        .session("bgsave", arity: -1, flags: [.admin, .barrier], group: "server", summary: "Asynchronously saves the database(s) to disk.", bgsave),
-        .session("lastsave", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the Unix timestamp of the last successful save to disk.", lastsave),
-        .session("config", arity: -2, flags: [.admin, .barrier], group: "server", summary: "A container for server configuration commands.",
-                 subcommands: ["get": -3, "set": -4, "resetstat": 2, "rewrite": 2, "help": 2], ConfigCommands.config),
-        .session("command", arity: -1, flags: [.pure], group: "server", summary: "Returns detailed information about all commands.",
-                 subcommands: ["count": 2, "info": -2, "docs": -2, "list": -2, "getkeys": -4, "help": 2], command),
-        .session("shutdown", arity: -1, flags: [.admin, .noMulti, .barrier], group: "server", summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
+        .session(
+            "dbsize",
+            arity: 1,
+            flags: [.readonly, .fast],
+            group: "server",
+            summary: "Returns the number of keys in the database.",
+            dbsize
+        ),
+        .session(
+            "flushdb",
+            arity: -1,
+            flags: [.write, .barrier],
+            group: "server",
+            summary: "Remove all keys from the current database.",
+            flushdb
+        ),
+        .session(
+            "flushall",
+            arity: -1,
+            flags: [.write, .barrier],
+            group: "server",
+            summary: "Removes all keys from all databases.",
+            flushall
+        ),
+        .session(
+            "save",
+            arity: 1,
+            flags: [.admin, .noMulti, .barrier],
+            group: "server",
+            summary: "Synchronously saves the database(s) to disk.",
+            save
+        ),
+        .session(
+            "bgsave",
+            arity: -1,
+            flags: [.admin, .barrier],
+            group: "server",
+            summary: "Asynchronously saves the database(s) to disk.",
+            bgsave
+        ),
+        .session(
+            "lastsave",
+            arity: 1,
+            flags: [.pure, .fast],
+            group: "server",
+            summary: "Returns the Unix timestamp of the last successful save to disk.",
+            lastsave
+        ),
+        .session(
+            "config",
+            arity: -2,
+            flags: [.admin, .barrier],
+            group: "server",
+            summary: "A container for server configuration commands.",
+            subcommands: ["get": -3, "set": -4, "resetstat": 2, "rewrite": 2, "help": 2],
+            ConfigCommands.config
+        ),
+        .session(
+            "command",
+            arity: -1,
+            flags: [.pure],
+            group: "server",
+            summary: "Returns detailed information about all commands.",
+            subcommands: ["count": 2, "info": -2, "docs": -2, "list": -2, "getkeys": -4, "help": 2],
+            command
+        ),
+        .session(
+            "shutdown",
+            arity: -1,
+            flags: [.admin, .noMulti, .barrier],
+            group: "server",
+            summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+            shutdown
+        ),
         .session("time", arity: 1, flags: [.pure, .fast], group: "server", summary: "Returns the server time.", time),
     ]
 
@@ -158,10 +221,14 @@ enum ServerCommands {
         let arguments = CommandDocs.arguments(of: spec.name)
         c.bulk(spec.name)
         c.mapHeader(arguments.isEmpty ? 4 : 5)
-        c.bulk("summary"); c.bulk(spec.summary)
-        c.bulk("since"); c.bulk("1.0.0")
-        c.bulk("group"); c.bulk(spec.group)
-        c.bulk("complexity"); c.bulk(spec.flags.contains(.fast) ? "O(1)" : "O(N)")
+        c.bulk("summary")
+        c.bulk(spec.summary)
+        c.bulk("since")
+        c.bulk("1.0.0")
+        c.bulk("group")
+        c.bulk(spec.group)
+        c.bulk("complexity")
+        c.bulk(spec.flags.contains(.fast) ? "O(1)" : "O(N)")
         if !arguments.isEmpty {
             c.bulk("arguments")
             CommandDocs.write(arguments, &c)
@@ -212,7 +279,9 @@ enum ServerCommands {
             let argc = c.count - 2
             // Redis asks whether the command has keys before it counts the arguments.
             guard spec.firstKey > 0 else { throw CommandError("ERR The command has no key arguments") }
-            guard spec.accepts(argc) else { throw CommandError("ERR Invalid number of arguments specified for command") }
+            guard spec.accepts(argc) else {
+                throw CommandError("ERR Invalid number of arguments specified for command")
+            }
             let last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey
             // A key position past the arguments given (a spec whose last key lies beyond its
             // least arity) names no key: refuse it rather than read past the arguments.
@@ -222,9 +291,13 @@ enum ServerCommands {
             for k in keys { c.bulk(k) }
         case "HELP":
             c.arrayHeader(1)
-            c.simple("COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are: COUNT, DOCS, INFO, LIST, GETKEYS")
+            c.simple(
+                "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are: COUNT, DOCS, INFO, LIST, GETKEYS"
+            )
         default:
-            throw CommandError(formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try COMMAND HELP.")
+            throw CommandError(
+                formatting: "ERR unknown subcommand '\(argument: c.args[1], limit: 128)'. Try COMMAND HELP."
+            )
         }
     }
 }

@@ -5,8 +5,15 @@ import RESP
 /// SLOWLOG GET [count] / LEN / RESET / HELP, as Redis 7.0 answers them.
 enum SlowLogCommand {
     static let all: [CommandSpec] = [
-        .session("slowlog", arity: -2, flags: [.admin], group: "server",
-                 summary: "A container for slow log commands.", subcommands: ["get": -2, "len": 2, "reset": 2, "help": 2], slowlog)
+        .session(
+            "slowlog",
+            arity: -2,
+            flags: [.admin],
+            group: "server",
+            summary: "A container for slow log commands.",
+            subcommands: ["get": -2, "len": 2, "reset": 2, "help": 2],
+            slowlog
+        )
     ]
 
     static func slowlog(_ c: inout SessionCall) throws {
@@ -14,7 +21,9 @@ enum SlowLogCommand {
         switch c.option(1) {
         case "GET":
             guard c.count <= 3 else {
-                throw CommandError("ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try SLOWLOG HELP.")
+                throw CommandError(
+                    "ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try SLOWLOG HELP."
+                )
             }
             var count: Int? = 10
             if c.count == 3 {

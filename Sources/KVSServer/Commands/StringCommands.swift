@@ -1,56 +1,230 @@
+import KVS
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import KVS
-import NIOCore
 
 /// String commands: GET, SET and its variants, MGET/MSET, APPEND, ranges, counters.
 enum StringCommands {
     static let all: [CommandSpec] = [
-        .keyed("get", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Returns the string value of a key.", get, get),
-        .keyed("set", arity: -3, flags: [.write], keys: (1, 1, 1), group: "string",
-               summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", set, set),
-        .keyed("setnx", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Set the string value of a key only when the key doesn't exist.", setnx, setnx),
-        .keyed("setex", arity: 4, flags: [.write], keys: (1, 1, 1), group: "string",
-               summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", setex, setex),
-        .keyed("psetex", arity: 4, flags: [.write], keys: (1, 1, 1), group: "string",
-               summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", setex, setex),
-        .keyed("getset", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Returns the previous string value of a key after setting it to a new value.", getset, getset),
-        .keyed("getdel", arity: 2, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Returns the string value of a key after deleting the key.", getdel, getdel),
-        .keyed("getex", arity: -2, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Returns the string value of a key after setting its expiration time.", getex, getex),
-        .keyed("mget", arity: -2, flags: [.readonly, .fast], keys: (1, -1, 1), group: "string",
-               summary: "Atomically returns the string values of one or more keys.", mget, mget),
-        .keyed("mset", arity: -3, flags: [.write], keys: (1, -1, 2), group: "string",
-               summary: "Atomically creates or modifies the string values of one or more keys.", mset, mset),
-        .keyed("msetnx", arity: -3, flags: [.write], keys: (1, -1, 2), group: "string",
-               summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", msetnx, msetnx),
-        .keyed("append", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", append, append),
-        .keyed("strlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Returns the length of a string value.", strlen, strlen),
-        .keyed("getrange", arity: 4, flags: [.readonly], keys: (1, 1, 1), group: "string",
-               summary: "Returns a substring of the string stored at a key.", getrange, getrange),
-        .keyed("substr", arity: 4, flags: [.readonly], keys: (1, 1, 1), group: "string",
-               summary: "Returns a substring from a string value.", getrange, getrange),
-        .keyed("setrange", arity: 4, flags: [.write], keys: (1, 1, 1), group: "string",
-               summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", setrange, setrange),
-        .keyed("incr", arity: 2, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", incr, incr),
-        .keyed("decr", arity: 2, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", incr, incr),
-        .keyed("incrby", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", incr, incr),
-        .keyed("decrby", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", incr, incr),
-        .keyed("incrbyfloat", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), group: "string",
-               summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", incrbyfloat, incrbyfloat),
+        .keyed(
+            "get",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns the string value of a key.",
+            get,
+            get
+        ),
+        .keyed(
+            "set",
+            arity: -3,
+            flags: [.write],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+            set,
+            set
+        ),
+        .keyed(
+            "setnx",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Set the string value of a key only when the key doesn't exist.",
+            setnx,
+            setnx
+        ),
+        .keyed(
+            "setex",
+            arity: 4,
+            flags: [.write],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+            setex,
+            setex
+        ),
+        .keyed(
+            "psetex",
+            arity: 4,
+            flags: [.write],
+            keys: (1, 1, 1),
+            group: "string",
+            summary:
+                "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.",
+            setex,
+            setex
+        ),
+        .keyed(
+            "getset",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns the previous string value of a key after setting it to a new value.",
+            getset,
+            getset
+        ),
+        .keyed(
+            "getdel",
+            arity: 2,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns the string value of a key after deleting the key.",
+            getdel,
+            getdel
+        ),
+        .keyed(
+            "getex",
+            arity: -2,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns the string value of a key after setting its expiration time.",
+            getex,
+            getex
+        ),
+        .keyed(
+            "mget",
+            arity: -2,
+            flags: [.readonly, .fast],
+            keys: (1, -1, 1),
+            group: "string",
+            summary: "Atomically returns the string values of one or more keys.",
+            mget,
+            mget
+        ),
+        .keyed(
+            "mset",
+            arity: -3,
+            flags: [.write],
+            keys: (1, -1, 2),
+            group: "string",
+            summary: "Atomically creates or modifies the string values of one or more keys.",
+            mset,
+            mset
+        ),
+        .keyed(
+            "msetnx",
+            arity: -3,
+            flags: [.write],
+            keys: (1, -1, 2),
+            group: "string",
+            summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+            msetnx,
+            msetnx
+        ),
+        .keyed(
+            "append",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+            append,
+            append
+        ),
+        .keyed(
+            "strlen",
+            arity: 2,
+            flags: [.readonly, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns the length of a string value.",
+            strlen,
+            strlen
+        ),
+        .keyed(
+            "getrange",
+            arity: 4,
+            flags: [.readonly],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns a substring of the string stored at a key.",
+            getrange,
+            getrange
+        ),
+        .keyed(
+            "substr",
+            arity: 4,
+            flags: [.readonly],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Returns a substring from a string value.",
+            getrange,
+            getrange
+        ),
+        .keyed(
+            "setrange",
+            arity: 4,
+            flags: [.write],
+            keys: (1, 1, 1),
+            group: "string",
+            summary:
+                "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.",
+            setrange,
+            setrange
+        ),
+        .keyed(
+            "incr",
+            arity: 2,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            incr,
+            incr
+        ),
+        .keyed(
+            "decr",
+            arity: 2,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.",
+            incr,
+            incr
+        ),
+        .keyed(
+            "incrby",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary:
+                "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            incr,
+            incr
+        ),
+        .keyed(
+            "decrby",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary:
+                "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.",
+            incr,
+            incr
+        ),
+        .keyed(
+            "incrbyfloat",
+            arity: 3,
+            flags: [.write, .fast],
+            keys: (1, 1, 1),
+            group: "string",
+            summary:
+                "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.",
+            incrbyfloat,
+            incrbyfloat
+        ),
     ]
 
     /// Whether a string of `length` bytes grown by `added` stays within `proto-max-bulk-len`,
@@ -133,7 +307,12 @@ enum StringCommands {
         var expiresAt: Int64 = 0
         if let unit = options.unit {
             let amount = try c.integer(options.amountIndex)
-            expiresAt = try deadline(unit: unit, amount: amount, now: c.access.database.engine.clock.now(), command: "set")
+            expiresAt = try deadline(
+                unit: unit,
+                amount: amount,
+                now: c.access.database.engine.clock.now(),
+                command: "set"
+            )
         }
         let key = c.key(1)
         let bytes = c.value(2)
@@ -320,7 +499,10 @@ enum StringCommands {
         return ValueBytes(count: max(oldCount, offset + patch.count)) { target in
             if let old { old.withUnsafeBytes { target.copyMemory(from: $0) } }
             if offset > oldCount {
-                UnsafeMutableRawBufferPointer(rebasing: target[oldCount..<offset]).initializeMemory(as: UInt8.self, repeating: 0)
+                UnsafeMutableRawBufferPointer(rebasing: target[oldCount..<offset]).initializeMemory(
+                    as: UInt8.self,
+                    repeating: 0
+                )
             }
             patch.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: target[offset...]).copyMemory(from: $0) }
         }
@@ -351,7 +533,9 @@ enum StringCommands {
             c.bulk([UInt8]())
             return
         }
-        bytes.withUnsafeBytes { c.encoder.writeBulkString(UnsafeRawBufferPointer(rebasing: $0[Int(start)...Int(end)]), into: &c.out) }
+        bytes.withUnsafeBytes {
+            c.encoder.writeBulkString(UnsafeRawBufferPointer(rebasing: $0[Int(start)...Int(end)]), into: &c.out)
+        }
     }
 
     static func setrange<A: KeyAccess>(_ c: inout Call<A>) throws {

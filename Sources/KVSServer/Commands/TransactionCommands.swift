@@ -16,17 +16,48 @@ import RESP
 /// (PING, ECHO, TIME, …) run inside the transaction.
 enum TransactionCommands {
     static let all: [CommandSpec] = [
-        .session("multi", arity: 1, flags: [.notQueued, .fast], group: "transactions",
-                 summary: "Starts a transaction.", multi),
-        .session("exec", arity: 1, flags: [.notQueued], group: "transactions",
-                 summary: "Executes all commands in a transaction.", exec),
-        .session("discard", arity: 1, flags: [.notQueued, .fast], group: "transactions",
-                 summary: "Discards a transaction.", discard),
-        .session("watch", arity: -2, flags: [.notQueued, .noMulti, .fast], keys: (1, -1, 1), group: "transactions",
-                 summary: "Monitors changes to keys to determine the execution of a transaction.", watch),
+        .session(
+            "multi",
+            arity: 1,
+            flags: [.notQueued, .fast],
+            group: "transactions",
+            summary: "Starts a transaction.",
+            multi
+        ),
+        .session(
+            "exec",
+            arity: 1,
+            flags: [.notQueued],
+            group: "transactions",
+            summary: "Executes all commands in a transaction.",
+            exec
+        ),
+        .session(
+            "discard",
+            arity: 1,
+            flags: [.notQueued, .fast],
+            group: "transactions",
+            summary: "Discards a transaction.",
+            discard
+        ),
+        .session(
+            "watch",
+            arity: -2,
+            flags: [.notQueued, .noMulti, .fast],
+            keys: (1, -1, 1),
+            group: "transactions",
+            summary: "Monitors changes to keys to determine the execution of a transaction.",
+            watch
+        ),
         // Queued inside MULTI, as in Redis (EXEC drops the watches anyway).
-        .session("unwatch", arity: 1, flags: [.fast], group: "transactions",
-                 summary: "Forgets about watched keys of a transaction.", unwatch),
+        .session(
+            "unwatch",
+            arity: 1,
+            flags: [.fast],
+            group: "transactions",
+            summary: "Forgets about watched keys of a transaction.",
+            unwatch
+        ),
     ]
 
     static func multi(_ c: inout SessionCall) throws {
@@ -112,7 +143,9 @@ enum TransactionCommands {
             }
             var end = index
             while end < queued.count, let s = specs[end], isTransactional(s) { end += 1 }
-            let segment: [([ByteBuffer], CommandSpec)] = (index..<end).compactMap { i in specs[i].map { (queued[i], $0) } }
+            let segment: [([ByteBuffer], CommandSpec)] = (index..<end).compactMap { i in
+                specs[i].map { (queued[i], $0) }
+            }
             let checkWatches = !watchesChecked
             watchesChecked = true
             let db = c.database
@@ -125,7 +158,9 @@ enum TransactionCommands {
             if checkWatches {
                 let othersIntact = try watched.allSatisfy { w in
                     guard w.database != db.index else { return true }
-                    let stamp: UInt64? = try server.databases[w.database].engine.readEntry(w.key) { e, _ in e?.value.stamp }
+                    let stamp: UInt64? = try server.databases[w.database].engine.readEntry(w.key) { e, _ in
+                        e?.value.stamp
+                    }
                     return intact(w, stamp: stamp, server: server)
                 }
                 if !othersIntact {
@@ -135,8 +170,12 @@ enum TransactionCommands {
             }
             let outcome: (ByteBuffer, Int)? = try db.engine.runTransaction { state in
                 var call = Call(
-                    args: [], access: TransactionalAccess(state: state, database: db, stamps: stamps),
-                    out: ByteBufferAllocator().buffer(capacity: 256), encoder: encoder, server: server)
+                    args: [],
+                    access: TransactionalAccess(state: state, database: db, stamps: stamps),
+                    out: ByteBufferAllocator().buffer(capacity: 256),
+                    encoder: encoder,
+                    server: server
+                )
                 defer { state = call.access.state }
                 if checkWatches {
                     for w in watched where w.database == db.index {
@@ -158,8 +197,13 @@ enum TransactionCommands {
                         var pure = SessionCall(
                             session: session,
                             call: Call(
-                                args: args, access: DirectAccess(database: db, stamps: stamps),
-                                out: ByteBufferAllocator().buffer(capacity: 64), encoder: encoder, server: server))
+                                args: args,
+                                access: DirectAccess(database: db, stamps: stamps),
+                                out: ByteBufferAllocator().buffer(capacity: 64),
+                                encoder: encoder,
+                                server: server
+                            )
+                        )
                         do {
                             try run(&pure)
                         } catch let error as CommandError {
@@ -204,7 +248,12 @@ enum TransactionCommands {
     }
 
     /// Runs one queued non-keyed command on its own and appends its reply.
-    static func runBarrier(_ args: [ByteBuffer], spec: CommandSpec, c: inout SessionCall, into results: inout ByteBuffer) throws {
+    static func runBarrier(
+        _ args: [ByteBuffer],
+        spec: CommandSpec,
+        c: inout SessionCall,
+        into results: inout ByteBuffer
+    ) throws {
         let savedArgs = c.call.args
         var savedOut = c.call.out
         c.call.out = ByteBufferAllocator().buffer(capacity: 64)

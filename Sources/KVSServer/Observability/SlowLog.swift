@@ -90,8 +90,15 @@ package final class SlowLog: Sendable {
         state.withLock { s in
             guard limit > 0 else { return }
             s.entries.append(
-                Entry(id: s.nextID, timestamp: timestamp, microseconds: microseconds, arguments: kept,
-                      clientAddress: address, clientName: name))
+                Entry(
+                    id: s.nextID,
+                    timestamp: timestamp,
+                    microseconds: microseconds,
+                    arguments: kept,
+                    clientAddress: address,
+                    clientName: name
+                )
+            )
             s.nextID += 1
             if s.entries.count > limit { s.entries.removeFirst(s.entries.count - limit) }
         }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Byte-level helpers over a buffer's readable bytes. All offsets are relative to the start of
@@ -143,7 +143,10 @@ enum ByteScanning {
     /// non-digit or overflow.
     @inline(__always)
     private static func accumulate(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, negative: Bool
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        to end: Int,
+        negative: Bool
     )
         -> Int64?
     {

@@ -76,11 +76,18 @@ import Testing
         #expect(add.destinations == [n])
         #expect(remove.sources == [n - 1])
         #expect(add.fraction > 0.5 / Double(n + 1) && add.fraction < 1.5 / Double(n + 1), "add moved \(add.fraction)")
-        #expect(remove.fraction > 0.5 / Double(n) && remove.fraction < 1.5 / Double(n), "remove moved \(remove.fraction)")
+        #expect(
+            remove.fraction > 0.5 / Double(n) && remove.fraction < 1.5 / Double(n),
+            "remove moved \(remove.fraction)"
+        )
 
         let modulo = try #require(ModuloSharding(shardCount: n))
         let moduloGrown = try #require(ModuloSharding(shardCount: n + 1))
-        let moduloAdd = KeyMovement(keys: Self.keys, before: modulo.shardIndex(for:), after: moduloGrown.shardIndex(for:))
+        let moduloAdd = KeyMovement(
+            keys: Self.keys,
+            before: modulo.shardIndex(for:),
+            after: moduloGrown.shardIndex(for:)
+        )
         #expect(moduloAdd.fraction > 0.7, "modulo moved only \(moduloAdd.fraction)")
     }
 

@@ -11,12 +11,15 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
 
         try await FixtureSite.with { site in
-            let arguments = [site.url("/"), "--depth", "2", "--timeout", "2", "--ttl", "600", "--snapshot", "site.kvssnap"]
+            let arguments = [
+                site.url("/"), "--depth", "2", "--timeout", "2", "--ttl", "600", "--snapshot", "site.kvssnap",
+            ]
             let first = try await program.run(arguments, in: folder)
             #expect(first.status == 0, "stderr: \(first.stderr)")
             #expect(first.stdout.contains("No snapshot at site.kvssnap yet"))
             #expect(first.stdout.contains("pages stored:   6 (5 × 200, 1 × 404)"), "\(first.stdout)")
-            let errors = "errors:         6 (1 invalid link, 1 not HTML, 1 redirect loop, 1 redirect off host, "
+            let errors =
+                "errors:         6 (1 invalid link, 1 not HTML, 1 redirect loop, 1 redirect off host, "
                 + "1 timeout, 1 unreachable)"
             #expect(first.stdout.contains(errors), "\(first.stdout)")
             #expect(first.stdout.contains("Saved 6 pages to site.kvssnap"))
@@ -37,7 +40,9 @@ import Testing
     @Test func helpDescribesTheOptions() async throws {
         let run = try await program.run(["--help"])
         #expect(run.status == 0)
-        for option in ["<url>", "--depth", "--max-pages", "--concurrency", "--ttl", "--timeout", "--batch-size", "--snapshot"] {
+        for option in [
+            "<url>", "--depth", "--max-pages", "--concurrency", "--ttl", "--timeout", "--batch-size", "--snapshot",
+        ] {
             #expect(run.stdout.contains(option), "\(option) missing from --help:\n\(run.stdout)")
         }
     }

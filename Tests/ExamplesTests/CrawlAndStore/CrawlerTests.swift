@@ -48,7 +48,11 @@ import Testing
             defer { store.close() }
             let events = EventLog()
             let started = Date()
-            let summary = try await Crawler(configuration: Self.configuration(site), store: store, onEvent: events.append).run()
+            let summary = try await Crawler(
+                configuration: Self.configuration(site),
+                store: store,
+                onEvent: events.append
+            ).run()
 
             // Stored: exactly the HTML answers within depth 2, under their normalized URLs.
             #expect(Set(try store.keys()) == Set(Self.expectedPages(site).keys))

@@ -7,7 +7,9 @@ import Testing
     @Test func shortRunPrintsRatesAndPassesTheCheck() async throws {
         let run = try await program.run(["--duration", "0.3", "--keys-per-worker", "200"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
-        for kind in ["set", "get", "delete", "batchSet", "batchGet", "batchDelete", "setWithTTL", "timeToLive", "expire"] {
+        for kind in [
+            "set", "get", "delete", "batchSet", "batchGet", "batchDelete", "setWithTTL", "timeToLive", "expire",
+        ] {
             #expect(run.stdout.contains("\n\(kind) "), "no ops/s line for \(kind) in:\n\(run.stdout)")
         }
         #expect(run.stdout.contains("check passed"), "\(run.stdout)")

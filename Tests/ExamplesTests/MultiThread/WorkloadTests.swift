@@ -33,7 +33,11 @@ import Testing
         configuration.ttlUsers = 0
         let store = try KeyValueStore<String>(shardCount: 16)
         defer { store.close() }
-        let (reports, _) = Workload.runOnThreads(Workload.workers(for: configuration), store: store, for: configuration.duration)
+        let (reports, _) = Workload.runOnThreads(
+            Workload.workers(for: configuration),
+            store: store,
+            for: configuration.duration
+        )
 
         let logged = reports.compactMap(\.log).flatMap(\.values).sorted { $0.key < $1.key }
         try #require(logged.count >= 2)
@@ -43,7 +47,11 @@ import Testing
 
         let check = ContentCheck.run(on: store, reports: reports, ttl: configuration.ttl)
         #expect(!check.passed)
-        #expect(check.problems.contains { $0.contains("hold a value other than the last logged") && $0.contains(logged[0].key) })
+        #expect(
+            check.problems.contains {
+                $0.contains("hold a value other than the last logged") && $0.contains(logged[0].key)
+            }
+        )
         #expect(check.problems.contains { $0.contains("logged keys missing") && $0.contains(logged[1].key) })
         #expect(check.problems.contains { $0.contains("keys no log accounts for") && $0.contains("intruder") })
     }

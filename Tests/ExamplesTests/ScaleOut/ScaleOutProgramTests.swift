@@ -43,7 +43,10 @@ import Testing
             let kept = try await program.run(["--backend", "server", "--port", String(port), "--keep"] + small)
             #expect(kept.status == 0, "stderr: \(kept.stderr)")
             #expect(try await store.keys().count == 2000, "--keep leaves the keys")
-            #expect(try await store.get("scale-out:7").hasPrefix("r2-7-"), "single-key writes come after the batch load")
+            #expect(
+                try await store.get("scale-out:7").hasPrefix("r2-7-"),
+                "single-key writes come after the batch load"
+            )
             #expect(try await store.get("scale-out:1999").hasPrefix("r1-1999-"))
             await store.shutdown()
         }
@@ -74,7 +77,9 @@ import Testing
     @Test func helpDescribesTheOptions() async throws {
         let run = try await program.run(["--help"])
         #expect(run.status == 0)
-        for option in ["--backend", "--host", "--port", "--seeds", "--keys", "--batch-size", "--single-key-ops", "--concurrency"] {
+        for option in [
+            "--backend", "--host", "--port", "--seeds", "--keys", "--batch-size", "--single-key-ops", "--concurrency",
+        ] {
             #expect(run.stdout.contains(option), "\(option) missing from --help:\n\(run.stdout)")
         }
     }

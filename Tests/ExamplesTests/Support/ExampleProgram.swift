@@ -30,7 +30,8 @@ struct ExampleProgram {
         let executable = Self.productsFolder.appendingPathComponent(name)
         try #require(
             FileManager.default.isExecutableFile(atPath: executable.path),
-            "\(executable.path) is missing: build it with `swift build --build-tests`")
+            "\(executable.path) is missing: build it with `swift build --build-tests`"
+        )
 
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("kvs-example-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
@@ -64,6 +65,7 @@ struct ExampleProgram {
         return Run(
             status: process.terminationStatus,
             stdout: try String(contentsOf: stdoutURL, encoding: .utf8),
-            stderr: try String(contentsOf: stderrURL, encoding: .utf8))
+            stderr: try String(contentsOf: stderrURL, encoding: .utf8)
+        )
     }
 }

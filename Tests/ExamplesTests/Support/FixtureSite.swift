@@ -1,10 +1,10 @@
-import Testing
+import KVS
+import KVSTestSupport
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import KVS
 import Synchronization
-import KVSTestSupport
+import Testing
 
 /// A small web site served on 127.0.0.1 (an ephemeral port) for the crawler's tests,
 /// with every kind of page a crawl meets: links (relative, absolute, with fragments and
@@ -49,7 +49,8 @@ final class FixtureSite: Sendable {
     /// Every path requested so far, in order.
     var requests: [String] { log.all }
 
-    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, closed: RefusingPort, log: RequestLog) throws {
+    private init(group: MultiThreadedEventLoopGroup, channel: any Channel, closed: RefusingPort, log: RequestLog) throws
+    {
         self.group = group
         self.channel = channel
         self.closed = closed
@@ -131,15 +132,19 @@ struct FixtureRoutes: Sendable {
                 <!-- <a href="/commented-out">no</a> -->
                 <a href="/image.png">picture</a> <a href="/slow">slow</a>
                 </body></html>
-                """)
+                """
+            )
         case "/a":
             .html(
                 """
                 <a href="/">home</a> <a href="b">B</a> <a href="/missing">gone</a> <a href="/loop/1">loop</a>
                 <a href="http://[oops">broken</a> <a href="http://127.0.0.1:\(closedPort)/">closed port</a>
-                """)
+                """
+            )
         case "/b":
-            .html(#"<a href="./c?x=1&amp;y=2">C</a> <a href="/moved">moved</a> <a href="/away">away</a> <a href="../a">A</a>"#)
+            .html(
+                #"<a href="./c?x=1&amp;y=2">C</a> <a href="/moved">moved</a> <a href="/away">away</a> <a href="../a">A</a>"#
+            )
         case "/c?x=1&y=2":
             .html(#"<a href="/deep">deeper</a>"#)
         case "/moved-here":
@@ -208,7 +213,10 @@ private final class FixtureHandler: ChannelInboundHandler {
             body = pageBody
         }
         headers.add(name: "Content-Length", value: String(body.count))
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import RESP
 import Testing
 
 @testable import KVSServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension TestClient {
     /// Whether a byte arrives within `milliseconds` (without consuming it).
@@ -28,11 +29,15 @@ struct ClientCommandsTests {
             let c = try TestClient(port: port)
             let line = try c.call("CLIENT", "LIST").text.trimmingCharacters(in: .newlines)
             let names = line.split(separator: " ").map { String($0.prefix { $0 != "=" }) }
-            #expect(names == [
-                "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf",
-                "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd",
-                "user", "redir", "resp",
-            ])
+            #expect(
+                names == [
+                    "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi",
+                    "qbuf",
+                    "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events",
+                    "cmd",
+                    "user", "redir", "resp",
+                ]
+            )
             #expect(line.contains(" cmd=client|list "))
             #expect(try c.call("CLIENT", "INFO").text.contains(" cmd=client|info "))
             #expect(line.contains(" laddr=127.0.0.1:\(port) "))
@@ -43,7 +48,10 @@ struct ClientCommandsTests {
             }
             #expect(try c.call("CLIENT", "LIST", "ID", String(otherID)).text.contains(" cmd=client|id "))
             try other.call("GET", "k")
-            #expect(try c.call("CLIENT", "LIST", "ID", String(otherID)).text.contains(" cmd=get "), "another's last command")
+            #expect(
+                try c.call("CLIENT", "LIST", "ID", String(otherID)).text.contains(" cmd=get "),
+                "another's last command"
+            )
         }
     }
 
@@ -99,8 +107,10 @@ struct ClientCommandsTests {
     @Test func replyOffSkipOn() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
-            for command in [["CLIENT", "REPLY", "OFF"], ["SET", "a", "1"], ["CLIENT", "REPLY", "SKIP"],
-                            ["CLIENT", "REPLY", "ON"], ["GET", "a"], ["CLIENT", "REPLY", "SKIP"], ["GET", "a"], ["PING"]] {
+            for command in [
+                ["CLIENT", "REPLY", "OFF"], ["SET", "a", "1"], ["CLIENT", "REPLY", "SKIP"],
+                ["CLIENT", "REPLY", "ON"], ["GET", "a"], ["CLIENT", "REPLY", "SKIP"], ["GET", "a"], ["PING"],
+            ] {
                 try c.send(TestClient.encode(command))
             }
             // OFF silences everything up to ON (SKIP included); SKIP drops the next reply only.
@@ -116,19 +126,30 @@ struct ClientCommandsTests {
             let c = try TestClient(port: port)
             #expect(try c.call("CLIENT", "NO-EVICT", "on") == OK)
             #expect(try c.call("CLIENT", "NO-EVICT", "maybe") == err("ERR syntax error"))
-            #expect(try c.call("CLIENT", "NO-EVICT") == err("ERR wrong number of arguments for 'client|no-evict' command"))
+            #expect(
+                try c.call("CLIENT", "NO-EVICT") == err("ERR wrong number of arguments for 'client|no-evict' command")
+            )
             #expect(try c.call("CLIENT", "GETREDIR") == int(-1))
             #expect(try c.call("CLIENT", "TRACKING", "on").text.hasPrefix("ERR"))
             #expect(try c.call("CLIENT", "TRACKING", "off") == OK)
             #expect(try c.call("CLIENT", "TRACKING", "maybe") == err("ERR syntax error"))
-            #expect(try c.call("CLIENT", "TRACKINGINFO") == .array([bulk("flags"), .array([bulk("off")]), bulk("redirect"), int(-1), bulk("prefixes"), .array([])]))
+            #expect(
+                try c.call("CLIENT", "TRACKINGINFO")
+                    == .array([
+                        bulk("flags"), .array([bulk("off")]), bulk("redirect"), int(-1), bulk("prefixes"), .array([]),
+                    ])
+            )
             #expect(try c.call("CLIENT", "UNBLOCK", "5") == int(0))
             #expect(try c.call("CLIENT", "PAUSE", "10", "bogus") == err("ERR CLIENT PAUSE mode must be WRITE or ALL"))
             #expect(try c.call("CLIENT", "PAUSE", "abc") == err("ERR timeout is not an integer or out of range"))
             #expect(try c.call("CLIENT", "PAUSE", "-1") == err("ERR timeout is negative"))
-            #expect(try c.call("CLIENT", "PAUSE", "10", "WRITE", "x")
-                == err("ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."))
-            #expect(try c.call("CLIENT", "NO-TOUCH", "on") == err("ERR unknown subcommand 'NO-TOUCH'. Try CLIENT HELP."))
+            #expect(
+                try c.call("CLIENT", "PAUSE", "10", "WRITE", "x")
+                    == err("ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.")
+            )
+            #expect(
+                try c.call("CLIENT", "NO-TOUCH", "on") == err("ERR unknown subcommand 'NO-TOUCH'. Try CLIENT HELP.")
+            )
         }
     }
 

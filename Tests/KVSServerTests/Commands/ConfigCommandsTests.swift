@@ -53,7 +53,9 @@ struct ConfigCommandsTests {
             #expect(try c.call("CONFIG", "SET", "appendonly", "yes") == Self.unknown("appendonly"))
             #expect(try c.call("CONFIG", "SET", "timeout", "10") == Self.unknown("timeout"))
             #expect(try c.call("CONFIG", "SET", "tcp-keepalive", "10") == Self.unknown("tcp-keepalive"))
-            #expect(try c.call("CONFIG", "SET", "lazyfree-lazy-user-del", "yes") == Self.unknown("lazyfree-lazy-user-del"))
+            #expect(
+                try c.call("CONFIG", "SET", "lazyfree-lazy-user-del", "yes") == Self.unknown("lazyfree-lazy-user-del")
+            )
             #expect(try c.call("CONFIG", "SET", "nope", "1") == Self.unknown("nope"))
             // Only known names match a pattern.
             guard case .array(let max) = try c.call("CONFIG", "GET", "max*") else {
@@ -70,8 +72,14 @@ struct ConfigCommandsTests {
             let c = try TestClient(port: port)
             #expect(
                 try c.call("CONFIG", "GET", "maxclients", "save", "port")
-                    == .array([bulk("maxclients"), bulk("10000"), bulk("save"), bulk(""), bulk("port"), bulk(String(port))]))
-            #expect(try c.call("CONFIG", "GET", "maxclients", "MAXCLIENTS", "max*") == .array([bulk("maxclients"), bulk("10000")]))
+                    == .array([
+                        bulk("maxclients"), bulk("10000"), bulk("save"), bulk(""), bulk("port"), bulk(String(port)),
+                    ])
+            )
+            #expect(
+                try c.call("CONFIG", "GET", "maxclients", "MAXCLIENTS", "max*")
+                    == .array([bulk("maxclients"), bulk("10000")])
+            )
             // An exact name answers as given, as Redis 7 does.
             #expect(try c.call("CONFIG", "GET", "MAXCLIENTS") == .array([bulk("MAXCLIENTS"), bulk("10000")]))
             #expect(try c.call("CONFIG", "GET", "maxclient?") == .array([bulk("maxclients"), bulk("10000")]))
@@ -95,7 +103,10 @@ struct ConfigCommandsTests {
             for name in ["databases", "port", "bind", "io-threads", "protected-mode"] {
                 #expect(try c.call("CONFIG", "SET", name, "1") == Self.failed(name, "can't set immutable config"))
             }
-            #expect(try c.call("CONFIG", "SET", "protected-mode", "maybe") == Self.failed("protected-mode", "can't set immutable config"))
+            #expect(
+                try c.call("CONFIG", "SET", "protected-mode", "maybe")
+                    == Self.failed("protected-mode", "can't set immutable config")
+            )
             for name in ["dir", "dbfilename"] {
                 #expect(try c.call("CONFIG", "SET", name, "x") == Self.failed(name, "can't set protected config"))
             }
@@ -115,17 +126,35 @@ struct ConfigCommandsTests {
             #expect(try c.call("CONFIG", "SET", "maxclients", "-1") == Self.failed("maxclients", clients))
             #expect(try c.call("CONFIG", "SET", "maxclients", "4294967296") == Self.failed("maxclients", clients))
             for save in ["1", "1 x", "0 1", "-1 1", "1 -1", "1:1", "1 1 1", "  100   1  "] {
-                #expect(try c.call("CONFIG", "SET", "save", save) == Self.failed("save", "Invalid save parameters"), "save '\(save)'")
+                #expect(
+                    try c.call("CONFIG", "SET", "save", save) == Self.failed("save", "Invalid save parameters"),
+                    "save '\(save)'"
+                )
             }
             let bulkRange = "argument must be between 1048576 and 9223372036854775807 inclusive"
-            #expect(try c.call("CONFIG", "SET", "proto-max-bulk-len", "1") == Self.failed("proto-max-bulk-len", bulkRange))
-            #expect(try c.call("CONFIG", "SET", "proto-max-bulk-len", "abc") == Self.failed("proto-max-bulk-len", "argument must be a memory value"))
-            #expect(try c.call("CONFIG", "SET", "proto-max-bulk-len", "-1") == Self.failed("proto-max-bulk-len", "argument must be a memory value"))
             #expect(
-                try c.call("CONFIG", "SET", "proto-max-bulk-len", "99999999999999999999") == Self.failed("proto-max-bulk-len", bulkRange))
+                try c.call("CONFIG", "SET", "proto-max-bulk-len", "1") == Self.failed("proto-max-bulk-len", bulkRange)
+            )
             #expect(
-                try c.call("CONFIG", "SET", "client-query-buffer-limit", "1") == Self.failed("client-query-buffer-limit", bulkRange))
-            #expect(try c.call("CONFIG", "GET", "maxclients", "save") == .array([bulk("maxclients"), bulk("10000"), bulk("save"), bulk("")]))
+                try c.call("CONFIG", "SET", "proto-max-bulk-len", "abc")
+                    == Self.failed("proto-max-bulk-len", "argument must be a memory value")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "proto-max-bulk-len", "-1")
+                    == Self.failed("proto-max-bulk-len", "argument must be a memory value")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "proto-max-bulk-len", "99999999999999999999")
+                    == Self.failed("proto-max-bulk-len", bulkRange)
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "client-query-buffer-limit", "1")
+                    == Self.failed("client-query-buffer-limit", bulkRange)
+            )
+            #expect(
+                try c.call("CONFIG", "GET", "maxclients", "save")
+                    == .array([bulk("maxclients"), bulk("10000"), bulk("save"), bulk("")])
+            )
         }
     }
 
@@ -153,23 +182,45 @@ struct ConfigCommandsTests {
             #expect(try c.call("CONFIG", "SET", "save", "100 1") == OK)
             #expect(
                 try c.call("CONFIG", "SET", "save", "200 2", "maxclients", "abc")
-                    == Self.failed("maxclients", "argument couldn't be parsed into an integer"))
-            #expect(try c.call("CONFIG", "SET", "maxclients", "50", "save", "x") == Self.failed("save", "Invalid save parameters"))
+                    == Self.failed("maxclients", "argument couldn't be parsed into an integer")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "maxclients", "50", "save", "x")
+                    == Self.failed("save", "Invalid save parameters")
+            )
             #expect(try c.call("CONFIG", "SET", "maxclients", "50", "nosuch", "1") == Self.unknown("nosuch"))
-            #expect(try c.call("CONFIG", "SET", "maxclients", "50", "databases", "1") == Self.failed("databases", "can't set immutable config"))
-            #expect(try c.call("CONFIG", "GET", "maxclients", "save") == .array([bulk("maxclients"), bulk("10000"), bulk("save"), bulk("100 1")]))
+            #expect(
+                try c.call("CONFIG", "SET", "maxclients", "50", "databases", "1")
+                    == Self.failed("databases", "can't set immutable config")
+            )
+            #expect(
+                try c.call("CONFIG", "GET", "maxclients", "save")
+                    == .array([bulk("maxclients"), bulk("10000"), bulk("save"), bulk("100 1")])
+            )
             // Names are checked before values: the immutable one is reported, not the bad value.
-            #expect(try c.call("CONFIG", "SET", "maxclients", "abc", "databases", "1") == Self.failed("databases", "can't set immutable config"))
+            #expect(
+                try c.call("CONFIG", "SET", "maxclients", "abc", "databases", "1")
+                    == Self.failed("databases", "can't set immutable config")
+            )
             #expect(try c.call("CONFIG", "SET", "maxclients", "50", "save", "") == OK)
-            #expect(try c.call("CONFIG", "GET", "maxclients", "save") == .array([bulk("maxclients"), bulk("50"), bulk("save"), bulk("")]))
+            #expect(
+                try c.call("CONFIG", "GET", "maxclients", "save")
+                    == .array([bulk("maxclients"), bulk("50"), bulk("save"), bulk("")])
+            )
         }
     }
 
     @Test func duplicateParametersAndArityAreRefused() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
-            #expect(try c.call("CONFIG", "SET", "maxclients", "10", "maxclients", "20") == Self.failed("maxclients", "duplicate parameter"))
-            #expect(try c.call("CONFIG", "SET", "maxclients", "10", "MAXCLIENTS", "20") == Self.failed("MAXCLIENTS", "duplicate parameter"))
+            #expect(
+                try c.call("CONFIG", "SET", "maxclients", "10", "maxclients", "20")
+                    == Self.failed("maxclients", "duplicate parameter")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "maxclients", "10", "MAXCLIENTS", "20")
+                    == Self.failed("MAXCLIENTS", "duplicate parameter")
+            )
             #expect(try c.call("CONFIG", "GET", "maxclients") == .array([bulk("maxclients"), bulk("10000")]))
             #expect(try c.call("CONFIG", "SET") == err("ERR wrong number of arguments for 'config|set' command"))
             #expect(try c.call("CONFIG", "SET", "a") == err("ERR wrong number of arguments for 'config|set' command"))
@@ -185,9 +236,15 @@ struct ConfigCommandsTests {
             try c.call("PING")
             #expect(try c.call("CONFIG", "RESETSTAT") == OK)
             #expect(try c.call("INFO", "stats").text.contains("total_connections_received:0"))
-            #expect(try c.call("CONFIG", "RESETSTAT", "x") == err("ERR wrong number of arguments for 'config|resetstat' command"))
+            #expect(
+                try c.call("CONFIG", "RESETSTAT", "x")
+                    == err("ERR wrong number of arguments for 'config|resetstat' command")
+            )
             #expect(try c.call("CONFIG", "REWRITE") == err("ERR The server is running without a config file"))
-            #expect(try c.call("CONFIG", "REWRITE", "x") == err("ERR wrong number of arguments for 'config|rewrite' command"))
+            #expect(
+                try c.call("CONFIG", "REWRITE", "x")
+                    == err("ERR wrong number of arguments for 'config|rewrite' command")
+            )
             #expect(try c.call("CONFIG", "HELP", "x") == err("ERR wrong number of arguments for 'config|help' command"))
             guard case .array(let help) = try c.call("CONFIG", "HELP") else {
                 Issue.record("CONFIG HELP")
@@ -217,7 +274,10 @@ struct ConfigCommandsTests {
         try await withServer { _, port in
             let a = try TestClient(port: port)
             #expect(try a.call("CONFIG", "SET", "proto-max-bulk-len", "1mb") == OK)
-            #expect(try a.call("CONFIG", "GET", "proto-max-bulk-len") == .array([bulk("proto-max-bulk-len"), bulk("1048576")]))
+            #expect(
+                try a.call("CONFIG", "GET", "proto-max-bulk-len")
+                    == .array([bulk("proto-max-bulk-len"), bulk("1048576")])
+            )
             let b = try TestClient(port: port)
             try b.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n")
             #expect(try b.read() == err("ERR Protocol error: invalid bulk length"))

@@ -26,11 +26,21 @@ struct ConnectionCommandsTests {
             // Arguments are quoted as C's `%.*s` quotes them: up to a NUL byte, and while the
             // list is under 128 bytes.
             let long = [UInt8](repeating: UInt8(ascii: "x"), count: 200)
-            #expect(try c.callBytes([Array("FOO".utf8), Array("a".utf8) + [0] + Array("b".utf8), long, Array("c".utf8)])
-                == err("ERR unknown command 'FOO', with args beginning with: 'a' '\(String(repeating: "x", count: 124))' "))
+            #expect(
+                try c.callBytes([Array("FOO".utf8), Array("a".utf8) + [0] + Array("b".utf8), long, Array("c".utf8)])
+                    == err(
+                        "ERR unknown command 'FOO', with args beginning with: 'a' '\(String(repeating: "x", count: 124))' "
+                    )
+            )
             #expect(try c.call("gEt", "k") == NIL)  // names are case-insensitive
-            #expect(try c.callBytes([Array("GET".utf8) + [0], Array("k".utf8)]).errorMessage?.hasPrefix("ERR unknown command") == true)
-            #expect(try c.call(String(repeating: "x", count: 40)).errorMessage?.hasPrefix("ERR unknown command") == true)
+            #expect(
+                try c.callBytes([Array("GET".utf8) + [0], Array("k".utf8)]).errorMessage?.hasPrefix(
+                    "ERR unknown command"
+                ) == true
+            )
+            #expect(
+                try c.call(String(repeating: "x", count: 40)).errorMessage?.hasPrefix("ERR unknown command") == true
+            )
             #expect(try c.call("").errorMessage?.hasPrefix("ERR unknown command") == true)
         }
     }
@@ -74,7 +84,10 @@ struct ConnectionCommandsTests {
             #expect(try c.call("GET") == err("ERR wrong number of arguments for 'get' command"))
             #expect(try c.call("NOSUCH") == err("ERR unknown command 'NOSUCH', with args beginning with: "))
             #expect(try c.call("AUTH", "wrong") == err("WRONGPASS invalid username-password pair or user is disabled."))
-            #expect(try c.call("AUTH", "bob", "secret") == err("WRONGPASS invalid username-password pair or user is disabled."))
+            #expect(
+                try c.call("AUTH", "bob", "secret")
+                    == err("WRONGPASS invalid username-password pair or user is disabled.")
+            )
             #expect(try c.call("HELLO", "3").text.hasPrefix("NOAUTH HELLO must be called"))
             #expect(try c.call("AUTH", "secret") == OK)
             #expect(try c.call("SET", "k", "v") == OK)
@@ -100,9 +113,13 @@ struct ConnectionCommandsTests {
     @Test func authWithoutPassword() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
-            #expect(try c.call("AUTH", "x").text.hasPrefix("ERR AUTH <password> called without any password configured"))
+            #expect(
+                try c.call("AUTH", "x").text.hasPrefix("ERR AUTH <password> called without any password configured")
+            )
             #expect(try c.call("AUTH", "default", "x") == OK)
-            #expect(try c.call("AUTH", "a", "b") == err("WRONGPASS invalid username-password pair or user is disabled."))
+            #expect(
+                try c.call("AUTH", "a", "b") == err("WRONGPASS invalid username-password pair or user is disabled.")
+            )
         }
     }
 
@@ -146,7 +163,10 @@ struct ConnectionCommandsTests {
             }
             #expect(try c.call("CLIENT", "GETNAME") == NIL)
             #expect(try c.call("CLIENT", "SETNAME", "worker-1") == OK)
-            #expect(try c.call("CLIENT", "SETNAME", "a b") == err("ERR Client names cannot contain spaces, newlines or special characters."))
+            #expect(
+                try c.call("CLIENT", "SETNAME", "a b")
+                    == err("ERR Client names cannot contain spaces, newlines or special characters.")
+            )
             #expect(try c.call("CLIENT", "GETNAME") == bulk("worker-1"))
             #expect(try c.call("CLIENT", "INFO").text.contains("id=\(id) "))
             #expect(try c.call("CLIENT", "INFO").text.contains("name=worker-1 "))

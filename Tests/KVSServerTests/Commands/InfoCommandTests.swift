@@ -22,16 +22,22 @@ struct InfoCommandTests {
     @Test func sectionsAsRedisSelectsThem() async throws {
         try await withServer { _, port in
             let c = try TestClient(port: port)
-            let defaults = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
-                            "Errorstats", "Cluster", "Keyspace"]
+            let defaults = [
+                "Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
+                "Errorstats", "Cluster", "Keyspace",
+            ]
             #expect(infoSections(try c.call("INFO").text) == defaults)
             #expect(infoSections(try c.call("INFO", "default").text) == defaults)
-            let all = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
-                       "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace"]
+            let all = [
+                "Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
+                "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace",
+            ]
             #expect(infoSections(try c.call("INFO", "all").text) == all)
             #expect(infoSections(try c.call("INFO", "everything").text) == all)
             // Several names, any case, in Redis's order whatever the order asked.
-            #expect(infoSections(try c.call("INFO", "Keyspace", "CPU", "server").text) == ["Server", "CPU", "Keyspace"])
+            #expect(
+                infoSections(try c.call("INFO", "Keyspace", "CPU", "server").text) == ["Server", "CPU", "Keyspace"]
+            )
             #expect(try c.call("INFO", "bogus") == bulk(""))
             // Sections are separated by one empty line, and the text ends with CRLF.
             let two = try c.call("INFO", "server", "clients").text
@@ -45,11 +51,14 @@ struct InfoCommandTests {
             let c = try TestClient(port: port)
             let first = infoFields(try c.call("INFO", "server").text)
             let names = first.map(\.0)
-            #expect(names == [
-                "redis_version", "redis_git_sha1", "redis_git_dirty", "redis_mode", "os", "arch_bits", "monotonic_clock",
-                "multiplexing_api", "process_id", "process_supervised", "run_id", "tcp_port", "server_time_usec",
-                "uptime_in_seconds", "uptime_in_days", "executable", "config_file", "io_threads_active",
-            ])
+            #expect(
+                names == [
+                    "redis_version", "redis_git_sha1", "redis_git_dirty", "redis_mode", "os", "arch_bits",
+                    "monotonic_clock",
+                    "multiplexing_api", "process_id", "process_supervised", "run_id", "tcp_port", "server_time_usec",
+                    "uptime_in_seconds", "uptime_in_days", "executable", "config_file", "io_threads_active",
+                ]
+            )
             let values = Dictionary(first, uniquingKeysWith: { a, _ in a })
             #expect(values["redis_version"] == "7.0.15")
             #expect(values["tcp_port"] == String(port))
@@ -59,17 +68,24 @@ struct InfoCommandTests {
             let again = Dictionary(infoFields(try c.call("INFO", "server").text), uniquingKeysWith: { a, _ in a })
             #expect(again["run_id"] == runID, "run_id is fixed for the server's life")
 
-            let replication = Dictionary(infoFields(try c.call("INFO", "replication").text), uniquingKeysWith: { a, _ in a })
+            let replication = Dictionary(
+                infoFields(try c.call("INFO", "replication").text),
+                uniquingKeysWith: { a, _ in a }
+            )
             #expect(replication["role"] == "master")
             #expect(replication["connected_slaves"] == "0")
             #expect(replication["master_replid"]?.count == 40)
             let memory = infoFields(try c.call("INFO", "memory").text).map(\.0)
-            for name in ["used_memory", "used_memory_human", "used_memory_rss", "used_memory_peak", "maxmemory",
-                         "maxmemory_human", "maxmemory_policy"] {
+            for name in [
+                "used_memory", "used_memory_human", "used_memory_rss", "used_memory_peak", "maxmemory",
+                "maxmemory_human", "maxmemory_policy",
+            ] {
                 #expect(memory.contains(name), "INFO memory lacks \(name)")
             }
             let cpu = infoFields(try c.call("INFO", "cpu").text)
-            #expect(cpu.map(\.0) == ["used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children"])
+            #expect(
+                cpu.map(\.0) == ["used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children"]
+            )
             #expect(cpu.allSatisfy { Double($0.1) != nil })
         }
     }
@@ -91,12 +107,18 @@ struct InfoCommandTests {
             #expect(stats["cmdstat_incr"]?.hasSuffix(",rejected_calls=0,failed_calls=1") == true)
             #expect(stats["cmdstat_set"]?.hasSuffix(",rejected_calls=0,failed_calls=0") == true)
             _ = try c.call("INFO", "commandstats")
-            let second = Dictionary(infoFields(try c.call("INFO", "commandstats").text), uniquingKeysWith: { a, _ in a })
+            let second = Dictionary(
+                infoFields(try c.call("INFO", "commandstats").text),
+                uniquingKeysWith: { a, _ in a }
+            )
             #expect(second["cmdstat_info"]?.hasPrefix("calls=2,") == true, "counted after it ran, as in Redis")
             try c.call("CLIENT", "ID")
             try c.call("client", "Id")
             #expect(try c.call("CLIENT", "BOGUS") == err("ERR unknown subcommand 'BOGUS'. Try CLIENT HELP."))
-            let containers = Dictionary(infoFields(try c.call("INFO", "commandstats").text), uniquingKeysWith: { a, _ in a })
+            let containers = Dictionary(
+                infoFields(try c.call("INFO", "commandstats").text),
+                uniquingKeysWith: { a, _ in a }
+            )
             #expect(containers["cmdstat_client|id"]?.hasPrefix("calls=2,") == true, "subcommands are counted apart")
             #expect(containers["cmdstat_client"] == nil, "an unknown subcommand is refused, not a call")
 

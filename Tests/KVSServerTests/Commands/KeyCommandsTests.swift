@@ -193,11 +193,19 @@ struct KeyCommandsTests {
             #expect(try c.call("PERSIST", "k") == int(1))
             #expect(try c.call("PERSIST", "k") == int(0))
             #expect(try c.call("PERSIST", "nope") == int(0))
-            #expect(try c.call("EXPIRE", "k", "10", "NX", "XX") == err("ERR NX and XX, GT or LT options at the same time are not compatible"))
-            #expect(try c.call("EXPIRE", "k", "10", "GT", "LT") == err("ERR GT and LT options at the same time are not compatible"))
+            #expect(
+                try c.call("EXPIRE", "k", "10", "NX", "XX")
+                    == err("ERR NX and XX, GT or LT options at the same time are not compatible")
+            )
+            #expect(
+                try c.call("EXPIRE", "k", "10", "GT", "LT")
+                    == err("ERR GT and LT options at the same time are not compatible")
+            )
             #expect(try c.call("EXPIRE", "k", "10", "FOO") == err("ERR Unsupported option FOO"))
             #expect(try c.call("EXPIRE", "k", "x") == err("ERR value is not an integer or out of range"))
-            #expect(try c.call("EXPIRE", "k", "9223372036854775807") == err("ERR invalid expire time in 'expire' command"))
+            #expect(
+                try c.call("EXPIRE", "k", "9223372036854775807") == err("ERR invalid expire time in 'expire' command")
+            )
             // A deadline in the past deletes the key.
             #expect(try c.call("EXPIRE", "k", "-1") == int(1))
             #expect(try c.call("EXISTS", "k") == int(0))

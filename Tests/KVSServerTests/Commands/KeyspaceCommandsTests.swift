@@ -190,7 +190,11 @@ struct KeyspaceCommandsTests {
     /// Runs: WATCH `key` in `watchDB` on one connection, `action` on another, then
     /// MULTI/PING/EXEC, and returns whether the transaction ran.
     static func transactionRuns(
-        port: Int, setup: [[String]], watchDB: Int, key: String, action: [[String]]
+        port: Int,
+        setup: [[String]],
+        watchDB: Int,
+        key: String,
+        action: [[String]]
     ) throws -> Bool {
         let watcher = try TestClient(port: port)
         let other = try TestClient(port: port)
@@ -213,7 +217,7 @@ struct KeyspaceCommandsTests {
             let inDB1 = [["SELECT", "1"], ["SET", "k", "1"]]
             let inBoth = [["SET", "k", "1"], ["SELECT", "1"], ["SET", "k", "1"]]
             let cases: [(runs: Bool, setup: [[String]], watchDB: Int, key: String, action: [String])] = [
-            // SWAPDB touches a watched key present in either database, even with equal values.
+                // SWAPDB touches a watched key present in either database, even with equal values.
                 (false, inDB0, 0, "k", ["SWAPDB", "0", "1"]),
                 (false, inDB1, 0, "k", ["SWAPDB", "0", "1"]),
                 (false, inBoth, 0, "k", ["SWAPDB", "0", "1"]),
@@ -221,12 +225,12 @@ struct KeyspaceCommandsTests {
                 (true, [["SET", "other", "1"]], 0, "k", ["SWAPDB", "0", "1"]),
                 (true, inDB0, 1, "k", ["SWAPDB", "0", "2"]),
                 (true, inDB0, 0, "k", ["SWAPDB", "0", "0"]),
-            // MOVE touches the source and the destination, unless it is refused.
+                // MOVE touches the source and the destination, unless it is refused.
                 (false, inDB0, 0, "k", ["MOVE", "k", "1"]),
                 (false, inDB0, 1, "k", ["MOVE", "k", "1"]),
                 (true, inBoth, 0, "k", ["MOVE", "k", "1"]),
                 (true, inBoth, 1, "k", ["MOVE", "k", "1"]),
-            // COPY touches only the destination, and only when it writes it.
+                // COPY touches only the destination, and only when it writes it.
                 (true, inDB0, 0, "k", ["COPY", "k", "k2"]),
                 (false, inDB0, 0, "k2", ["COPY", "k", "k2"]),
                 (false, inDB0, 1, "k", ["COPY", "k", "k", "DB", "1"]),
@@ -235,8 +239,16 @@ struct KeyspaceCommandsTests {
             ]
             for test in cases {
                 let ran = try Self.transactionRuns(
-                    port: port, setup: test.setup, watchDB: test.watchDB, key: test.key, action: [test.action])
-                #expect(ran == test.runs, "WATCH \(test.key) in db \(test.watchDB), then \(test.action) after \(test.setup)")
+                    port: port,
+                    setup: test.setup,
+                    watchDB: test.watchDB,
+                    key: test.key,
+                    action: [test.action]
+                )
+                #expect(
+                    ran == test.runs,
+                    "WATCH \(test.key) in db \(test.watchDB), then \(test.action) after \(test.setup)"
+                )
             }
         }
     }

@@ -27,27 +27,39 @@ struct LCSCommandTests {
             #expect(try c.call("LCS", "key1", "key2", "MINMATCHLEN", "4") == bulk("mytext"))
             #expect(
                 try c.call("LCS", "key1", "key2", "IDX")
-                    == .array([bulk("matches"), .array([Self.match((4, 7), (5, 8)), Self.match((2, 3), (0, 1))]), bulk("len"), int(6)]))
+                    == .array([
+                        bulk("matches"), .array([Self.match((4, 7), (5, 8)), Self.match((2, 3), (0, 1))]), bulk("len"),
+                        int(6),
+                    ])
+            )
             #expect(
                 try c.call("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN")
-                    == .array([bulk("matches"), .array([Self.match((4, 7), (5, 8), length: 4)]), bulk("len"), int(6)]))
+                    == .array([bulk("matches"), .array([Self.match((4, 7), (5, 8), length: 4)]), bulk("len"), int(6)])
+            )
             #expect(
                 try c.call("LCS", "key1", "key2", "IDX", "WITHMATCHLEN")
                     == .array([
                         bulk("matches"),
                         .array([Self.match((4, 7), (5, 8), length: 4), Self.match((2, 3), (0, 1), length: 2)]),
                         bulk("len"), int(6),
-                    ]))
+                    ])
+            )
             // A negative MINMATCHLEN is 0; the last one given counts.
             #expect(
                 try c.call("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "-5")
-                    == .array([bulk("matches"), .array([Self.match((4, 7), (5, 8)), Self.match((2, 3), (0, 1))]), bulk("len"), int(6)]))
+                    == .array([
+                        bulk("matches"), .array([Self.match((4, 7), (5, 8)), Self.match((2, 3), (0, 1))]), bulk("len"),
+                        int(6),
+                    ])
+            )
             #expect(
                 try c.call("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "9", "MINMATCHLEN", "3")
-                    == .array([bulk("matches"), .array([Self.match((4, 7), (5, 8))]), bulk("len"), int(6)]))
+                    == .array([bulk("matches"), .array([Self.match((4, 7), (5, 8))]), bulk("len"), int(6)])
+            )
             #expect(
                 try c.call("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "9223372036854775807")
-                    == .array([bulk("matches"), .array([]), bulk("len"), int(6)]))
+                    == .array([bulk("matches"), .array([]), bulk("len"), int(6)])
+            )
         }
     }
 
@@ -62,14 +74,17 @@ struct LCSCommandTests {
                         bulk("matches"),
                         .array([Self.match((5, 6), (3, 4), length: 2), Self.match((3, 4), (0, 1), length: 2)]),
                         bulk("len"), int(4),
-                    ]))
+                    ])
+            )
             try c.call("MSET", "a", "xxabcxxdefxx", "b", "abcdef")
             #expect(
                 try c.call("LCS", "a", "b", "IDX", "WITHMATCHLEN", "MINMATCHLEN", "2")
                     == .array([
-                        bulk("matches"), .array([Self.match((7, 9), (3, 5), length: 3), Self.match((2, 4), (0, 2), length: 3)]),
+                        bulk("matches"),
+                        .array([Self.match((7, 9), (3, 5), length: 3), Self.match((2, 4), (0, 2), length: 3)]),
                         bulk("len"), int(6),
-                    ]))
+                    ])
+            )
         }
     }
 
@@ -88,9 +103,17 @@ struct LCSCommandTests {
         try await withServer { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "a", "abc", "b", "abd")
-            #expect(try c.call("LCS", "a", "b", "LEN", "IDX") == err("ERR If you want both the length and indexes, please just use IDX."))
-            #expect(try c.call("LCS", "a", "b", "MINMATCHLEN", "x") == err("ERR value is not an integer or out of range"))
-            #expect(try c.call("LCS", "a", "b", "MINMATCHLEN", "99999999999999999999") == err("ERR value is not an integer or out of range"))
+            #expect(
+                try c.call("LCS", "a", "b", "LEN", "IDX")
+                    == err("ERR If you want both the length and indexes, please just use IDX.")
+            )
+            #expect(
+                try c.call("LCS", "a", "b", "MINMATCHLEN", "x") == err("ERR value is not an integer or out of range")
+            )
+            #expect(
+                try c.call("LCS", "a", "b", "MINMATCHLEN", "99999999999999999999")
+                    == err("ERR value is not an integer or out of range")
+            )
             #expect(try c.call("LCS", "a", "b", "MINMATCHLEN") == err("ERR syntax error"))
             #expect(try c.call("LCS", "a", "b", "FOO") == err("ERR syntax error"))
             #expect(try c.call("LCS", "a", "b", "c") == err("ERR syntax error"))
@@ -148,7 +171,8 @@ struct LCSCommandTests {
             #expect(try c.call("LCS", "x", "y", "LEN") == int(10))
             #expect(
                 try c.call("LCS", "x", "z", "LEN")
-                    == err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"))
+                    == err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+            )
         }
     }
 }

@@ -38,20 +38,27 @@ struct MemoryCommandsTests {
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES", "-1") == err("ERR syntax error"))
-            #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES", "x") == err("ERR value is not an integer or out of range"))
+            #expect(
+                try c.call("MEMORY", "USAGE", "a", "SAMPLES", "x") == err("ERR value is not an integer or out of range")
+            )
             #expect(
                 try c.call("MEMORY", "USAGE", "a", "SAMPLES", "99999999999999999999")
-                    == err("ERR value is not an integer or out of range"))
+                    == err("ERR value is not an integer or out of range")
+            )
             #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES") == err("ERR syntax error"))
             #expect(try c.call("MEMORY", "USAGE", "a", "FOO") == err("ERR syntax error"))
             #expect(try c.call("MEMORY", "USAGE", "nokey", "FOO") == err("ERR syntax error"))  // options first
-            #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES", "1", "SAMPLES", "9223372036854775807").intValue != nil)
+            #expect(
+                try c.call("MEMORY", "USAGE", "a", "SAMPLES", "1", "SAMPLES", "9223372036854775807").intValue != nil
+            )
             #expect(try c.call("MEMORY", "USAGE") == err("ERR wrong number of arguments for 'memory|usage' command"))
             #expect(try c.call("MEMORY") == err("ERR wrong number of arguments for 'memory' command"))
             #expect(try c.call("MEMORY", "Foo") == err("ERR unknown subcommand 'Foo'. Try MEMORY HELP."))
             for sub in ["STATS", "DOCTOR", "PURGE", "MALLOC-STATS", "HELP"] {
                 #expect(
-                    try c.call("MEMORY", sub, "x") == err("ERR wrong number of arguments for 'memory|\(sub.lowercased())' command"))
+                    try c.call("MEMORY", sub, "x")
+                        == err("ERR wrong number of arguments for 'memory|\(sub.lowercased())' command")
+                )
             }
         }
     }
@@ -76,8 +83,10 @@ struct MemoryCommandsTests {
                     "overhead.total", "keys.count", "keys.bytes-per-key", "dataset.bytes", "dataset.percentage",
                     "peak.percentage", "allocator.allocated", "allocator.active", "allocator.resident",
                     "allocator-fragmentation.ratio", "allocator-fragmentation.bytes", "allocator-rss.ratio",
-                    "allocator-rss.bytes", "rss-overhead.ratio", "rss-overhead.bytes", "fragmentation", "fragmentation.bytes",
-                ])
+                    "allocator-rss.bytes", "rss-overhead.ratio", "rss-overhead.bytes", "fragmentation",
+                    "fragmentation.bytes",
+                ]
+            )
             var fields: [String: RESPValue] = [:]
             for i in stride(from: 0, to: flat.count, by: 2) { fields[flat[i].text] = flat[i + 1] }
             #expect(fields["keys.count"] == int(3))
@@ -108,7 +117,9 @@ struct MemoryCommandsTests {
             #expect(try c.call("MEMORY", "PURGE") == OK)
             let help = try c.call("MEMORY", "HELP")
             #expect(help.elements?.count == 14)
-            #expect(help.elements?.first == .simpleString("MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"))
+            #expect(
+                help.elements?.first == .simpleString("MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+            )
             try c.call("HELLO", "3")
             let doctor = try c.call("MEMORY", "DOCTOR")
             guard case .verbatimString(let format, _) = doctor else {

@@ -8,7 +8,9 @@ import Testing
 struct MonitorCommandTests {
     /// The part of a monitor line after its timestamp, checking the timestamp's form.
     func body(_ value: RESPValue) -> String {
-        guard case .simpleString(let line) = value, let space = line.firstIndex(of: " ") else { return "not a line: \(value)" }
+        guard case .simpleString(let line) = value, let space = line.firstIndex(of: " ") else {
+            return "not a line: \(value)"
+        }
         let stamp = line[..<space].split(separator: ".")
         guard stamp.count == 2, stamp[1].count == 6, stamp.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
             return "bad timestamp: \(line)"
@@ -36,7 +38,9 @@ struct MonitorCommandTests {
             #expect(body(try m.read()) == #"[2 \#(addr)] "MULTI""#)
             #expect(body(try m.read()) == #"[2 \#(addr)] "SET" "a" "1""#)
             #expect(body(try m.read()) == #"[2 \#(addr)] "EXEC""#)
-            #expect(try c.call("CLIENT", "LIST", "ID", String(try m.call("CLIENT", "ID").text)).text.contains(" flags=O "))
+            #expect(
+                try c.call("CLIENT", "LIST", "ID", String(try m.call("CLIENT", "ID").text)).text.contains(" flags=O ")
+            )
         }
     }
 

@@ -30,7 +30,10 @@ struct ObjectCommandsTests {
         try await withServer { _, port in
             let c = try TestClient(port: port)
             // Redis shares the integers 0 to 9,999 and reports INT_MAX references for them.
-            for (value, count) in [("5", 2_147_483_647), ("0", 2_147_483_647), ("9999", 2_147_483_647), ("10000", 1), ("-1", 1), ("00", 1), ("x", 1)] as [(String, Int64)] {
+            for (value, count) in [
+                ("5", 2_147_483_647), ("0", 2_147_483_647), ("9999", 2_147_483_647), ("10000", 1), ("-1", 1), ("00", 1),
+                ("x", 1),
+            ] as [(String, Int64)] {
                 try c.call("SET", "k", value)
                 #expect(try c.call("OBJECT", "REFCOUNT", "k") == int(count), "value \(value)")
             }
@@ -39,7 +42,8 @@ struct ObjectCommandsTests {
                 try c.call("OBJECT", "FREQ", "k")
                     == err(
                         "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-                    ))
+                    )
+            )
         }
     }
 
@@ -61,11 +65,18 @@ struct ObjectCommandsTests {
             let c = try TestClient(port: port)
             let help = try c.call("OBJECT", "HELP")
             #expect(help.elements?.count == 15)
-            #expect(help.elements?.first == .simpleString("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"))
+            #expect(
+                help.elements?.first == .simpleString("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+            )
             #expect(help.elements?.last == .simpleString("    Prints this help."))
             #expect(try c.call("OBJECT", "HELP", "x") == err("ERR wrong number of arguments for 'object|help' command"))
-            #expect(try c.call("OBJECT", "ENCODING") == err("ERR wrong number of arguments for 'object|encoding' command"))
-            #expect(try c.call("OBJECT", "encoding", "a", "b") == err("ERR wrong number of arguments for 'object|encoding' command"))
+            #expect(
+                try c.call("OBJECT", "ENCODING") == err("ERR wrong number of arguments for 'object|encoding' command")
+            )
+            #expect(
+                try c.call("OBJECT", "encoding", "a", "b")
+                    == err("ERR wrong number of arguments for 'object|encoding' command")
+            )
             #expect(try c.call("OBJECT", "Foo", "a") == err("ERR unknown subcommand 'Foo'. Try OBJECT HELP."))
             #expect(try c.call("OBJECT") == err("ERR wrong number of arguments for 'object' command"))
         }
@@ -77,7 +88,10 @@ struct ObjectCommandsTests {
             let c = try TestClient(port: port)
             let queued = RESPValue.simpleString("QUEUED")
             let aborted = err("EXECABORT Transaction discarded because of previous errors.")
-            for bad in [["OBJECT", "foo", "a"], ["OBJECT", "ENCODING"], ["MEMORY", "usage"], ["MEMORY", "Nope"], ["MEMORY", "STATS", "x"]] {
+            for bad in [
+                ["OBJECT", "foo", "a"], ["OBJECT", "ENCODING"], ["MEMORY", "usage"], ["MEMORY", "Nope"],
+                ["MEMORY", "STATS", "x"],
+            ] {
                 try c.call("MULTI")
                 #expect(try c.call("OBJECT", "ENCODING", "a") == queued)
                 let reply = try c.call(bad)

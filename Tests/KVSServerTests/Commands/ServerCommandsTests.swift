@@ -31,7 +31,9 @@ struct ServerCommandsTests {
         #expect(ServerConfiguration.defaultEventLoopThreads(coreCount: 8) == 7)
         var config = ServerConfiguration()
         #expect(config.eventLoopThreads == 0, "0 means the default")
-        #expect(config.resolvedEventLoopThreads == ServerConfiguration.defaultEventLoopThreads(coreCount: System.coreCount))
+        #expect(
+            config.resolvedEventLoopThreads == ServerConfiguration.defaultEventLoopThreads(coreCount: System.coreCount)
+        )
         config.eventLoopThreads = 3
         #expect(config.resolvedEventLoopThreads == 3, "an explicit count is kept")
     }
@@ -66,7 +68,10 @@ struct ServerCommandsTests {
             // Redis's order: no such command, no key arguments, then the argument count.
             #expect(try c.call("COMMAND", "GETKEYS", "nosuch", "x") == err("ERR Invalid command specified"))
             #expect(try c.call("COMMAND", "GETKEYS", "randomkey", "x") == err("ERR The command has no key arguments"))
-            #expect(try c.call("COMMAND", "GETKEYS", "get", "a", "b") == err("ERR Invalid number of arguments specified for command"))
+            #expect(
+                try c.call("COMMAND", "GETKEYS", "get", "a", "b")
+                    == err("ERR Invalid number of arguments specified for command")
+            )
         }
     }
 

@@ -66,7 +66,10 @@ struct ShutdownCommandTests {
     /// error that says so in a sentence (kvs-server prints it and exits 1).
     @Test func failedFinalSaveOnGracefulShutdownIsReported() async throws {
         let dir = try makeTemporaryDirectory()
-        let ended = try await runServer({ $0.savePoints = [.init(seconds: 3600, changes: 1)] }, directory: dir) { _, port, group in
+        let ended = try await runServer({ $0.savePoints = [.init(seconds: 3600, changes: 1)] }, directory: dir) {
+            _,
+            port,
+            group in
             try TestClient(port: port).call("SET", "k", "v")
             try FileManager.default.removeItem(atPath: dir)
             await group.triggerGracefulShutdown()

@@ -12,7 +12,8 @@ struct SlowLogCommandTests {
             // default 10 ms over any command.
             server.serverState.slowLog.thresholdMicroseconds = -1
             let c = try TestClient(port: port)
-            let address = try c.call("CLIENT", "INFO").text.split(separator: " ").first { $0.hasPrefix("addr=") }?.dropFirst(5)
+            let address = try c.call("CLIENT", "INFO").text.split(separator: " ").first { $0.hasPrefix("addr=") }?
+                .dropFirst(5)
             #expect(try c.call("SLOWLOG", "LEN") == int(0))
             #expect(try c.call("SLOWLOG", "GET") == .array([]))
             server.serverState.slowLog.thresholdMicroseconds = 0
@@ -69,7 +70,8 @@ struct SlowLogCommandTests {
             for i in 0..<5 { try c.call("SET", "k", String(i)) }
             server.serverState.slowLog.thresholdMicroseconds = -1
             #expect(try c.call("SLOWLOG", "LEN") == int(2))
-            guard case .array(let entries) = try c.call("SLOWLOG", "GET"), case .array(let newest) = entries.first else {
+            guard case .array(let entries) = try c.call("SLOWLOG", "GET"), case .array(let newest) = entries.first
+            else {
                 Issue.record("SLOWLOG GET")
                 return
             }
@@ -82,7 +84,9 @@ struct SlowLogCommandTests {
             let c = try TestClient(port: port)
             #expect(try c.call("SLOWLOG", "GET", "-2") == err("ERR count should be greater than or equal to -1"))
             #expect(try c.call("SLOWLOG", "GET", "abc") == err("ERR count should be greater than or equal to -1"))
-            #expect(try c.call("SLOWLOG", "RESET", "x") == err("ERR wrong number of arguments for 'slowlog|reset' command"))
+            #expect(
+                try c.call("SLOWLOG", "RESET", "x") == err("ERR wrong number of arguments for 'slowlog|reset' command")
+            )
             #expect(try c.call("SLOWLOG", "BOGUS") == err("ERR unknown subcommand 'BOGUS'. Try SLOWLOG HELP."))
             guard case .array(let help) = try c.call("SLOWLOG", "HELP") else {
                 Issue.record("SLOWLOG HELP")
@@ -100,7 +104,9 @@ struct SlowLogCommandTests {
             #expect(try c.call("LATENCY", "RESET") == int(0))
             #expect(try c.call("LATENCY", "DOCTOR").text.hasPrefix("I'm sorry, Dave, I can't do that."))
             #expect(try c.call("LATENCY", "GRAPH", "command") == err("ERR No samples available for event 'command'"))
-            #expect(try c.call("LATENCY", "HISTORY") == err("ERR wrong number of arguments for 'latency|history' command"))
+            #expect(
+                try c.call("LATENCY", "HISTORY") == err("ERR wrong number of arguments for 'latency|history' command")
+            )
             #expect(try c.call("LATENCY", "BOGUS") == err("ERR unknown subcommand 'BOGUS'. Try LATENCY HELP."))
         }
     }
@@ -113,7 +119,10 @@ struct SlowLogCommandTests {
             monitor.add(event: "command", milliseconds: 9, now: 1000)  // same second: the worst kept
             monitor.add(event: "command", milliseconds: 3, now: 1001)
             #expect(try c.call("LATENCY", "LATEST") == .array([.array([bulk("command"), int(1001), int(3), int(9)])]))
-            #expect(try c.call("LATENCY", "HISTORY", "command") == .array([.array([int(1000), int(9)]), .array([int(1001), int(3)])]))
+            #expect(
+                try c.call("LATENCY", "HISTORY", "command")
+                    == .array([.array([int(1000), int(9)]), .array([int(1001), int(3)])])
+            )
             #expect(try c.call("LATENCY", "RESET", "command", "other") == int(1))
             #expect(try c.call("LATENCY", "LATEST") == .array([]))
 
@@ -131,21 +140,37 @@ struct ObservabilitySettingsTests {
         try await withServer { server, port in
             let c = try TestClient(port: port)
             let state = server.serverState
-            #expect(try c.call("CONFIG", "GET", "slowlog-*", "latency-monitor-threshold")
-                == .array([bulk("slowlog-log-slower-than"), bulk("10000"), bulk("slowlog-max-len"), bulk("128"),
-                    bulk("latency-monitor-threshold"), bulk("0")]))
+            #expect(
+                try c.call("CONFIG", "GET", "slowlog-*", "latency-monitor-threshold")
+                    == .array([
+                        bulk("slowlog-log-slower-than"), bulk("10000"), bulk("slowlog-max-len"), bulk("128"),
+                        bulk("latency-monitor-threshold"), bulk("0"),
+                    ])
+            )
             #expect(try c.call("CONFIG", "SET", "slowlog-log-slower-than", "-1") == OK)
             #expect(state.slowLog.thresholdNanoseconds == .max, "-1 turns the slow log off")
             #expect(try c.call("CONFIG", "SET", "latency-monitor-threshold", "5") == OK)
             #expect(state.latency.thresholdNanoseconds == 5_000_000)
-            #expect(try c.call("CONFIG", "SET", "slowlog-log-slower-than", "-2") == err(
-                "ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive"))
-            #expect(try c.call("CONFIG", "SET", "slowlog-max-len", "abc") == err(
-                "ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer"))
+            #expect(
+                try c.call("CONFIG", "SET", "slowlog-log-slower-than", "-2")
+                    == err(
+                        "ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive"
+                    )
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "slowlog-max-len", "abc")
+                    == err(
+                        "ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer"
+                    )
+            )
             #expect(state.slowLog.maxEntries == 128, "a refused value changes nothing")
             // All or nothing: the bad second value leaves the first unchanged.
-            #expect(try c.call("CONFIG", "SET", "slowlog-max-len", "5", "latency-monitor-threshold", "-1") == err(
-                "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument must be between 0 and 9223372036854775807 inclusive"))
+            #expect(
+                try c.call("CONFIG", "SET", "slowlog-max-len", "5", "latency-monitor-threshold", "-1")
+                    == err(
+                        "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument must be between 0 and 9223372036854775807 inclusive"
+                    )
+            )
             #expect(state.slowLog.maxEntries == 128)
             #expect(try c.call("CONFIG", "SET", "slowlog-max-len", "9999999999") == OK)
             #expect(state.slowLog.maxEntries == 9_999_999_999)

@@ -48,7 +48,10 @@ struct StringCommandsTests {
             #expect(try c.call("SET", "k", "v", "EX", "0") == err("ERR invalid expire time in 'set' command"))
             #expect(try c.call("SET", "k", "v", "EX", "-1") == err("ERR invalid expire time in 'set' command"))
             #expect(try c.call("SET", "k", "v", "EX", "x") == err("ERR value is not an integer or out of range"))
-            #expect(try c.call("SET", "k", "v", "EX", "9223372036854775807") == err("ERR invalid expire time in 'set' command"))
+            #expect(
+                try c.call("SET", "k", "v", "EX", "9223372036854775807")
+                    == err("ERR invalid expire time in 'set' command")
+            )
             #expect(try c.call("SET", "k", "v", "EX", "100") == OK)
             let ttl = try c.call("TTL", "k")
             #expect(ttl == int(100) || ttl == int(99))
@@ -119,13 +122,19 @@ struct StringCommandsTests {
             try c.call("SET", "k", "v")
             #expect(try c.call("SETRANGE", "k", "9223372036854775807", "x") == tooLong)
             #expect(try c.call("SETRANGE", "k", "9223372036854775806", "xy") == tooLong)
-            #expect(try c.call("SETRANGE", "k", "9223372036854775808", "x") == err("ERR value is not an integer or out of range"))
+            #expect(
+                try c.call("SETRANGE", "k", "9223372036854775808", "x")
+                    == err("ERR value is not an integer or out of range")
+            )
             #expect(try c.call("GETRANGE", "k", "-9223372036854775808", "9223372036854775807") == bulk("v"))
             #expect(try c.call("GETRANGE", "k", "0", "-9223372036854775808") == bulk("v"))
             #expect(try c.call("GET", "k") == bulk("v"))
             // Past the end: the gap is zero-filled, the old bytes kept.
             #expect(try c.call("SETRANGE", "k", "3", "xy") == int(5))
-            #expect(try c.call("GET", "k") == .bulkString(ByteBuffer(bytes: [UInt8(ascii: "v"), 0, 0, UInt8(ascii: "x"), UInt8(ascii: "y")])))
+            #expect(
+                try c.call("GET", "k")
+                    == .bulkString(ByteBuffer(bytes: [UInt8(ascii: "v"), 0, 0, UInt8(ascii: "x"), UInt8(ascii: "y")]))
+            )
             #expect(try c.call("APPEND", "k", "z") == int(6))
             #expect(try c.call("GETRANGE", "k", "3", "-1") == bulk("xyz"))
         }
@@ -201,7 +210,10 @@ struct StringCommandsTests {
             #expect(try c.call("SETRANGE", "empty", "3", "") == int(0))
             #expect(try c.call("EXISTS", "empty") == int(0))
             #expect(try c.call("SETRANGE", "k", "-1", "x") == err("ERR offset is out of range"))
-            #expect(try c.call("SETRANGE", "k", "536870912", "x") == err("ERR string exceeds maximum allowed size (proto-max-bulk-len)"))
+            #expect(
+                try c.call("SETRANGE", "k", "536870912", "x")
+                    == err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            )
         }
     }
 

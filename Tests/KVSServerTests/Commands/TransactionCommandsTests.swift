@@ -18,7 +18,11 @@ struct TransactionCommandsTests {
             #expect(try c.call("PING") == .simpleString("QUEUED"))
             #expect(
                 try c.call("EXEC")
-                    == .array([OK, int(2), OK, err("ERR value is not an integer or out of range"), bulk("2"), .simpleString("PONG")]))
+                    == .array([
+                        OK, int(2), OK, err("ERR value is not an integer or out of range"), bulk("2"),
+                        .simpleString("PONG"),
+                    ])
+            )
             #expect(try c.call("EXEC") == err("ERR EXEC without MULTI"))
             #expect(try c.call("DISCARD") == err("ERR DISCARD without MULTI"))
         }
@@ -105,12 +109,17 @@ struct TransactionCommandsTests {
         try await withServer { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("CLIENT") == err("ERR wrong number of arguments for 'client' command"))
-            #expect(try c.call("OBJECT", "encoding") == err("ERR wrong number of arguments for 'object|encoding' command"))
+            #expect(
+                try c.call("OBJECT", "encoding") == err("ERR wrong number of arguments for 'object|encoding' command")
+            )
             #expect(try c.call("CLIENT", "KILL\r\nX") == err("ERR unknown subcommand 'KILL  X'. Try CLIENT HELP."))
             try c.call("MULTI")
             #expect(try c.call("CLIENT", "FOO") == err("ERR unknown subcommand 'FOO'. Try CLIENT HELP."))
             #expect(try c.call("CONFIG", "SET", "x") == err("ERR wrong number of arguments for 'config|set' command"))
-            #expect(try c.call("COMMAND", "GETKEYS", "get") == err("ERR wrong number of arguments for 'command|getkeys' command"))
+            #expect(
+                try c.call("COMMAND", "GETKEYS", "get")
+                    == err("ERR wrong number of arguments for 'command|getkeys' command")
+            )
             #expect(try c.call("SLOWLOG", "LEN", "x") == err("ERR wrong number of arguments for 'slowlog|len' command"))
             #expect(try c.call("EXEC") == err("EXECABORT Transaction discarded because of previous errors."))
         }
@@ -295,7 +304,9 @@ struct TransactionCommandsTests {
                     let r = try TestClient(port: port)
                     for _ in 0..<200 {
                         let reply = try r.call("MGET", "x", "y")
-                        guard case .array(let v) = reply, v.count == 2 else { throw TestClient.Failure(description: "MGET") }
+                        guard case .array(let v) = reply, v.count == 2 else {
+                            throw TestClient.Failure(description: "MGET")
+                        }
                         #expect(v[0] == v[1], "saw a half-applied transaction: \(reply)")
                     }
                 }
@@ -312,15 +323,19 @@ struct TransactionCommandsTests {
 struct KeyAccessConformanceTests {
     static let script: [[String]] = [
         ["SET", "a", "1"], ["GET", "a"], ["SET", "a", "2", "GET"], ["SET", "a", "3", "NX"], ["SET", "b", "x", "XX"],
-        ["SET", "b", "x", "NX", "GET"], ["SETNX", "b", "y"], ["SETEX", "c", "100", "v"], ["PSETEX", "d", "100000", "v"],
+        ["SET", "b", "x", "NX", "GET"], ["SETNX", "b", "y"], ["SETEX", "c", "100", "v"],
+        ["PSETEX", "d", "100000", "v"],
         ["GETSET", "a", "10"], ["INCR", "a"], ["INCRBY", "a", "5"], ["DECR", "a"], ["DECRBY", "a", "3"], ["INCR", "b"],
-        ["INCRBYFLOAT", "f", "1.25"], ["INCRBYFLOAT", "f", "0.75"], ["APPEND", "s", "Hello"], ["APPEND", "s", " World"],
+        ["INCRBYFLOAT", "f", "1.25"], ["INCRBYFLOAT", "f", "0.75"], ["APPEND", "s", "Hello"],
+        ["APPEND", "s", " World"],
         ["STRLEN", "s"], ["GETRANGE", "s", "-5", "-1"], ["SETRANGE", "s", "6", "There"], ["SETRANGE", "pad", "2", "x"],
         ["GET", "pad"], ["MSET", "m1", "1", "m2", "2"], ["MGET", "m1", "m2", "nope"], ["MSETNX", "m1", "x", "m3", "3"],
         ["MSETNX", "m3", "3", "m4", "4"], ["EXISTS", "m1", "m3", "m4", "nope"], ["TYPE", "m1"], ["TYPE", "nope"],
         ["RENAME", "m1", "r1"], ["RENAME", "nope", "r2"], ["RENAMENX", "r1", "m2"], ["RENAMENX", "r1", "r3"],
-        ["EXPIREAT", "r3", "4102444800"], ["EXPIRETIME", "r3"], ["PEXPIREAT", "r3", "4102444800123"], ["PEXPIRETIME", "r3"],
-        ["EXPIRE", "r3", "100", "NX"], ["EXPIRE", "m2", "100", "XX"], ["PERSIST", "r3"], ["PERSIST", "r3"], ["TTL", "r3"],
+        ["EXPIREAT", "r3", "4102444800"], ["EXPIRETIME", "r3"], ["PEXPIREAT", "r3", "4102444800123"],
+        ["PEXPIRETIME", "r3"],
+        ["EXPIRE", "r3", "100", "NX"], ["EXPIRE", "m2", "100", "XX"], ["PERSIST", "r3"], ["PERSIST", "r3"],
+        ["TTL", "r3"],
         ["TTL", "nope"], ["GETEX", "r3", "PXAT", "4102444800999"], ["PEXPIRETIME", "r3"], ["GETEX", "r3", "PERSIST"],
         ["TTL", "r3"], ["SET", "k", "v", "PXAT", "4102444800500"], ["SET", "k", "w", "KEEPTTL"], ["PEXPIRETIME", "k"],
         ["GETDEL", "k"], ["GETDEL", "k"], ["DEL", "a", "b", "nope"], ["UNLINK", "s"], ["TOUCH", "pad", "nope"],

@@ -33,7 +33,10 @@ func runServer(
     // As kvs-server: a server that stops by itself (SHUTDOWN) ends the group without error.
     let group = ServiceGroup(
         configuration: ServiceGroupConfiguration(
-            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
+            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: logger
+        )
+    )
     return try await withThrowingTaskGroup(of: (any Error)?.self) { tasks in
         tasks.addTask {
             do {

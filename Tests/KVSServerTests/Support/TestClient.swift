@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOCore
 import RESP
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A tiny blocking RESP client over a POSIX socket, for driving the server in tests.
 /// Every read has a 30-second timeout, so a missing reply fails the test instead of hanging.
@@ -22,7 +23,9 @@ final class TestClient {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             close(fd)
@@ -40,7 +43,9 @@ final class TestClient {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw Failure(description: "send failed: \(errno)") }
             offset += n
         }
@@ -115,7 +120,8 @@ extension RESPValue {
         case .bulkString(let b): return String(buffer: b)
         case .nullBulkString, .nullArray, .null: return "nil"
         case .array(let a), .set(let a), .push(let a): return "[" + a.map(\.text).joined(separator: ", ") + "]"
-        case .map(let pairs): return "{" + pairs.map { "\($0.key.text): \($0.value.text)" }.joined(separator: ", ") + "}"
+        case .map(let pairs):
+            return "{" + pairs.map { "\($0.key.text): \($0.value.text)" }.joined(separator: ", ") + "}"
         case .double(let d): return "\(d)"
         case .boolean(let b): return b ? "true" : "false"
         case .bigNumber(let s): return s

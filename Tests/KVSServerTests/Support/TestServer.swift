@@ -1,6 +1,6 @@
-import KVSTestSupport
 import Foundation
 import KVSServer
+import KVSTestSupport
 import Logging
 
 /// Starts a server on an ephemeral loopback port with a fresh temporary folder, runs

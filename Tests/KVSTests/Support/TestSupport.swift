@@ -14,7 +14,8 @@ func makeStore<Value: Sendable>(
         shardCount: shards,
         hash: hash,
         clock: clock.map { .manual($0) } ?? .system,
-        sweepInterval: sweepInterval)
+        sweepInterval: sweepInterval
+    )
     return KeyValueStore(engine: engine)
 }
 
@@ -47,4 +48,3 @@ func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) 
     }
     return condition()
 }
-

@@ -19,7 +19,12 @@ package struct PageRecord: Codable, Sendable, Equatable {
 
     /// Creates a record from its parts.
     package init(
-        url: String, finalURL: String? = nil, status: Int, contentType: String, fetchedAt: Date, links: [String],
+        url: String,
+        finalURL: String? = nil,
+        status: Int,
+        contentType: String,
+        fetchedAt: Date,
+        links: [String],
         body: String
     ) {
         self.url = url

@@ -61,7 +61,8 @@ struct CrawlAndStoreCommand: AsyncParsableCommand {
         guard start.scheme == "http" else {
             throw ValidationError("only http:// URLs can be crawled: this example has no TLS")
         }
-        for (name, seconds) in [("--ttl", ttl), ("--timeout", timeout)] where !seconds.isFinite || seconds < 0 || seconds > 1e9 {
+        for (name, seconds) in [("--ttl", ttl), ("--timeout", timeout)]
+        where !seconds.isFinite || seconds < 0 || seconds > 1e9 {
             throw ValidationError("\(name) must be a number of seconds from 0 to 1e9")
         }
         if let problem = try crawlConfiguration().problem { throw ValidationError(problem) }

@@ -8,7 +8,8 @@ struct ProgressPrinter: Sendable {
 
     func print(_ event: CrawlEvent, _ progress: CrawlProgress) {
         guard enabled else { return }
-        let status = "[\(pad(progress.fetched, 4))/\(progress.limit) fetched, \(pad(progress.inFlight, 2)) in flight, "
+        let status =
+            "[\(pad(progress.fetched, 4))/\(progress.limit) fetched, \(pad(progress.inFlight, 2)) in flight, "
             + "\(pad(progress.queued, 4)) queued]"
         let line: String
         switch event {

@@ -43,7 +43,11 @@ package struct ContentCheck: Sendable {
 
     /// Waits until no TTL key is visible: from the last TTL write plus the TTL on, none
     /// may be. Polls every millisecond, for at most the TTL plus ``settleLimit``.
-    private mutating func waitForTTLKeysToExpire(in store: KeyValueStore<String>, reports: [WorkerReport], ttl: Duration) {
+    private mutating func waitForTTLKeysToExpire(
+        in store: KeyValueStore<String>,
+        reports: [WorkerReport],
+        ttl: Duration
+    ) {
         let ttlKeys = reports.reduce(into: Set<String>()) { $0.formUnion($1.ttlKeys) }
         let lastWrite = reports.compactMap(\.lastTTLWrite).max() ?? .now
         let start = ContinuousClock.now
@@ -56,7 +60,8 @@ package struct ContentCheck: Sendable {
         ttlWait = ContinuousClock.now - start
         if !visible.isEmpty {
             problems.append(
-                "\(visible.count) TTL keys still visible \(Self.settleLimit) after their TTL, e.g. \(visible.sorted()[0])")
+                "\(visible.count) TTL keys still visible \(Self.settleLimit) after their TTL, e.g. \(visible.sorted()[0])"
+            )
         }
     }
 
@@ -73,7 +78,8 @@ package struct ContentCheck: Sendable {
             if let (key, value) = wrong.min(by: { $0.key < $1.key }) {
                 problems.append(
                     "\(wrong.count) keys hold a value other than the last logged, "
-                        + "e.g. \(key) holds \(values[key] ?? "") instead of \(value)")
+                        + "e.g. \(key) holds \(values[key] ?? "") instead of \(value)"
+                )
             }
         } catch {
             problems.append("reading the store failed: \(error)")

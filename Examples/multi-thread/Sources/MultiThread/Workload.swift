@@ -18,11 +18,20 @@ package enum Workload {
             workers.append(Writer(name: name, keyCount: c.keysPerWorker, seed: seeds.next()))
         }
         for index in 0..<c.readers {
-            workers.append(Reader(name: "reader-\(index)", owners: owners, keyCount: c.keysPerWorker, seed: seeds.next()))
+            workers.append(
+                Reader(name: "reader-\(index)", owners: owners, keyCount: c.keysPerWorker, seed: seeds.next())
+            )
         }
         for name in batchUsers {
             workers.append(
-                BatchUser(name: name, owners: owners, keyCount: c.keysPerWorker, batchSize: c.batchSize, seed: seeds.next()))
+                BatchUser(
+                    name: name,
+                    owners: owners,
+                    keyCount: c.keysPerWorker,
+                    batchSize: c.batchSize,
+                    seed: seeds.next()
+                )
+            )
         }
         for index in 0..<c.ttlUsers {
             workers.append(TTLUser(name: "ttl-\(index)", keyCount: c.keysPerWorker, ttl: c.ttl, seed: seeds.next()))
@@ -48,7 +57,9 @@ package enum Workload {
     /// Real threads rather than tasks: every worker loops without suspending, and Swift's
     /// task pool has only one thread per core, so tasks would run a few at a time.
     package static func runOnThreads(
-        _ workers: [any Worker], store: KeyValueStore<String>, for duration: Duration
+        _ workers: [any Worker],
+        store: KeyValueStore<String>,
+        for duration: Duration
     ) -> (reports: [WorkerReport], elapsed: Duration) {
         let collected = ReportCollector(count: workers.count)
         let finished = DispatchGroup()

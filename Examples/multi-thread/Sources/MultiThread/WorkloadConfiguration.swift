@@ -28,7 +28,9 @@ package struct WorkloadConfiguration: Sendable {
     package var problem: String? {
         if duration <= .zero { return "the duration must be positive" }
         if min(writers, readers, batchUsers, ttlUsers) < 0 { return "worker counts cannot be negative" }
-        if writers + batchUsers == 0 && readers > 0 { return "readers need at least one writer or batch user to read from" }
+        if writers + batchUsers == 0 && readers > 0 {
+            return "readers need at least one writer or batch user to read from"
+        }
         if writers + readers + batchUsers + ttlUsers > 1_000 { return "at most 1,000 workers in all" }
         if keysPerWorker < 1 { return "each worker needs at least one key" }
         if batchSize < 1 { return "the batch size must be at least 1" }

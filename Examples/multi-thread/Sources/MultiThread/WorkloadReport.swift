@@ -37,17 +37,20 @@ package struct WorkloadReport: Sendable {
             let keys = totals.keys[kind, default: 0]
             lines.append(
                 kind.name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    + String(format: "%11d %12.0f %10d %12.0f", calls, perSecond(calls), keys, perSecond(keys)))
+                    + String(format: "%11d %12.0f %10d %12.0f", calls, perSecond(calls), keys, perSecond(keys))
+            )
         }
         lines.append(
             "all".padding(toLength: 12, withPad: " ", startingAt: 0)
-                + String(format: "%11d %12.0f", totals.totalCalls, perSecond(totals.totalCalls)))
+                + String(format: "%11d %12.0f", totals.totalCalls, perSecond(totals.totalCalls))
+        )
         lines.append("")
         if check.passed {
             let ttlWait = check.ttlWait.formatted(.units(allowed: [.milliseconds], width: .narrow))
             lines.append(
                 "check passed: the store holds exactly the \(check.expectedKeys) keys and values the writers' logs say, "
-                    + "and every TTL key had expired \(ttlWait) after the workers stopped")
+                    + "and every TTL key had expired \(ttlWait) after the workers stopped"
+            )
         } else {
             lines.append("check FAILED:")
             lines += check.problems.map { "  - \($0)" }
@@ -57,7 +60,9 @@ package struct WorkloadReport: Sendable {
 
     /// `4 writers, 4 readers, 2 batch users, 2 TTL users`, from the workers' names.
     private var roles: String {
-        let prefixes = [("writer-", "writers"), ("reader-", "readers"), ("batch-", "batch users"), ("ttl-", "TTL users")]
+        let prefixes = [
+            ("writer-", "writers"), ("reader-", "readers"), ("batch-", "batch users"), ("ttl-", "TTL users"),
+        ]
         return prefixes.map { prefix, role in
             "\(workers.count { $0.name.hasPrefix(prefix) }) \(role)"
         }.joined(separator: ", ")

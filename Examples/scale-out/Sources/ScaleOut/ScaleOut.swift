@@ -28,7 +28,9 @@ package enum ScaleOut {
 
     /// Runs the program on `store`, then `finally` (the store's shutdown) however it ended.
     private static func run(
-        on store: some AsyncStore<String>, _ configuration: ScaleOutConfiguration, backend: Backend,
+        on store: some AsyncStore<String>,
+        _ configuration: ScaleOutConfiguration,
+        backend: Backend,
         finally: () async -> Void
     ) async throws -> ScaleOutReport {
         do {
@@ -47,7 +49,9 @@ package enum ScaleOut {
     /// - Throws: the first `KVSError` of a call that failed as a whole; per-key errors and
     ///   wrong values go into the report's ``ScaleOutReport/problems``.
     package static func run(
-        on store: some AsyncStore<String>, _ configuration: ScaleOutConfiguration, backend: Backend
+        on store: some AsyncStore<String>,
+        _ configuration: ScaleOutConfiguration,
+        backend: Backend
     ) async throws -> ScaleOutReport {
         let c = configuration
         let batches = stride(from: 0, to: c.keys, by: c.batchSize).map { $0..<min($0 + c.batchSize, c.keys) }
@@ -58,31 +62,40 @@ package enum ScaleOut {
                 let items = Dictionary(uniqueKeysWithValues: batch.map { (c.key($0), c.value($0, round: 1)) })
                 let result = try await store.batchSet(items)
                 return PhaseCount(
-                    calls: 1, keys: result.successful, problems: result.errors.values.map(\.description))
-            })
+                    calls: 1,
+                    keys: result.successful,
+                    problems: result.errors.values.map(\.description)
+                )
+            }
+        )
         phases.append(
             try await phase("batch read", items: batches, c) { batch in
                 let result = try await store.batchGet(batch.map { c.key($0) })
                 var count = PhaseCount(calls: 1, keys: result.values.count)
                 count.problems = result.errors.values.map(\.description)
                 for index in batch where result.errors[c.key(index)] == nil {
-                    let read = result.values[c.key(index)], wrote = c.value(index, round: 1)
+                    let read = result.values[c.key(index)]
+                    let wrote = c.value(index, round: 1)
                     if read != wrote { count.problems.append(mismatch(c.key(index), read: read, wrote: wrote)) }
                 }
                 return count
-            })
+            }
+        )
         let singles = Array(0..<c.singleKeyOperations)
         phases.append(
             try await phase("single write", items: singles, c) { index in
                 try await store.set(c.key(index), c.value(index, round: 2))
                 return PhaseCount(calls: 1, keys: 1)
-            })
+            }
+        )
         phases.append(
             try await phase("single read", items: singles, c) { index in
-                let read = try await store.get(c.key(index)), wrote = c.value(index, round: 2)
+                let read = try await store.get(c.key(index))
+                let wrote = c.value(index, round: 2)
                 let problems = read == wrote ? [] : [mismatch(c.key(index), read: read, wrote: wrote)]
                 return PhaseCount(calls: 1, keys: 1, problems: problems)
-            })
+            }
+        )
 
         if !c.keep {
             // Not timed: leaves a server as the run found it.
@@ -102,7 +115,9 @@ package enum ScaleOut {
     /// Runs `operation` on every item, from ``ScaleOutConfiguration/concurrency`` tasks that
     /// split the items evenly, and times the whole.
     private static func phase<Item: Sendable>(
-        _ name: String, items: [Item], _ configuration: ScaleOutConfiguration,
+        _ name: String,
+        items: [Item],
+        _ configuration: ScaleOutConfiguration,
         _ operation: @escaping @Sendable (Item) async throws -> PhaseCount
     ) async throws -> PhaseResult {
         let clock = ContinuousClock()

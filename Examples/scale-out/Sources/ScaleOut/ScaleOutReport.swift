@@ -64,8 +64,14 @@ package struct ScaleOutReport: Sendable {
             lines.append(
                 phase.name.padding(toLength: 14, withPad: " ", startingAt: 0)
                     + String(
-                        format: "%11d %10d %10.3f %12.0f %12.0f", phase.count.calls, phase.count.keys, phase.seconds,
-                        phase.callsPerSecond, phase.keysPerSecond))
+                        format: "%11d %10d %10.3f %12.0f %12.0f",
+                        phase.count.calls,
+                        phase.count.keys,
+                        phase.seconds,
+                        phase.callsPerSecond,
+                        phase.keysPerSecond
+                    )
+            )
         }
         lines.append("")
         if passed {

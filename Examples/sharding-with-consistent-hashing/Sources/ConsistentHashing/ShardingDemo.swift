@@ -46,7 +46,9 @@ package enum ShardingDemo {
             let moduloShrunk = ModuloSharding(shardCount: n - 1)
         else {
             throw ConfigurationError(
-                description: "--virtual-nodes must be at least 1 and shards × virtual nodes at most 100,000,000, got \(n) × \(v)")
+                description:
+                    "--virtual-nodes must be at least 1 and shards × virtual nodes at most 100,000,000, got \(n) × \(v)"
+            )
         }
 
         let keys = (0..<configuration.keyCount).map { "user:\($0)" }
@@ -59,7 +61,11 @@ package enum ShardingDemo {
             ringOnAdd: KeyMovement(keys: keys, before: ring.shardIndex(for:), after: grown.shardIndex(for:)),
             moduloOnAdd: KeyMovement(keys: keys, before: modulo.shardIndex(for:), after: moduloGrown.shardIndex(for:)),
             ringOnRemove: KeyMovement(keys: keys, before: ring.shardIndex(for:), after: shrunk.shardIndex(for:)),
-            moduloOnRemove: KeyMovement(keys: keys, before: modulo.shardIndex(for:), after: moduloShrunk.shardIndex(for:)),
+            moduloOnRemove: KeyMovement(
+                keys: keys,
+                before: modulo.shardIndex(for:),
+                after: moduloShrunk.shardIndex(for:)
+            ),
             storeCheck: storeCheck
         )
     }
@@ -74,7 +80,8 @@ package enum ShardingDemo {
         var start = 0
         while start < keys.count {  // batches of 1,000: one lock per shard per batch
             let chunk = keys[start..<min(start + 1_000, keys.count)]
-            stored += try store.batchSet(Dictionary(uniqueKeysWithValues: chunk.map { ($0, "value of \($0)") })).successful
+            stored += try store.batchSet(Dictionary(uniqueKeysWithValues: chunk.map { ($0, "value of \($0)") }))
+                .successful
             start += chunk.count
         }
         let readBack = try store.batchGet(keys).values.count { $0.value == "value of \($0.key)" }
@@ -85,6 +92,10 @@ package enum ShardingDemo {
         let equivalentKeyFound = (try? store.get("cafe\u{301}")) == "coffee"
 
         return ShardingReport.StoreCheck(
-            stored: stored, readBack: readBack, count: store.count - 1, equivalentKeyFound: equivalentKeyFound)
+            stored: stored,
+            readBack: readBack,
+            count: store.count - 1,
+            equivalentKeyFound: equivalentKeyFound
+        )
     }
 }

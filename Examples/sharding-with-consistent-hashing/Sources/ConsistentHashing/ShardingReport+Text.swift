@@ -8,18 +8,22 @@ extension ShardingReport {
         var lines: [String] = []
         lines.append(
             "Consistent-hash ring: \(n) shards × \(configuration.virtualNodesPerShard) virtual nodes, "
-                + "\(configuration.keyCount) keys (user:0 … user:\(configuration.keyCount - 1))")
+                + "\(configuration.keyCount) keys (user:0 … user:\(configuration.keyCount - 1))"
+        )
         lines.append("")
         lines.append(
             "Store sharded by the ring: stored \(storeCheck.stored), read back \(storeCheck.readBack), "
-                + "count \(storeCheck.count)")
+                + "count \(storeCheck.count)"
+        )
         lines.append("  \"caf\\u{E9}\" stored, \"cafe\\u{301}\" found: \(storeCheck.equivalentKeyFound ? "yes" : "NO")")
         lines.append("")
         lines.append("Keys per shard (ring):")
         let widest = max(d.max, 1)
         for (shard, count) in d.counts.enumerated() {
             let bar = String(repeating: "#", count: count * 40 / widest)
-            lines.append("  shard \(pad(shard, 3))  \(pad(count, 7))  \(percent(Double(count) / Double(max(d.total, 1))))  \(bar)")
+            lines.append(
+                "  shard \(pad(shard, 3))  \(pad(count, 7))  \(percent(Double(count) / Double(max(d.total, 1))))  \(bar)"
+            )
         }
         lines.append("")
         lines.append("Spread      min      max     mean   stddev  max/mean")
@@ -29,13 +33,16 @@ extension ShardingReport {
         lines.append("Keys that change shard (ideal for a ring: the new shard's share, or the removed one's):")
         lines.append(
             "  add shard \(n) (\(n) → \(n + 1)):     ring \(percent(ringOnAdd.fraction))  "
-                + "modulo \(percent(moduloOnAdd.fraction))  ideal 1/\(n + 1) = \(percent(1 / Double(n + 1)))")
+                + "modulo \(percent(moduloOnAdd.fraction))  ideal 1/\(n + 1) = \(percent(1 / Double(n + 1)))"
+        )
         lines.append(
             "  remove shard \(n - 1) (\(n) → \(n - 1)):  ring \(percent(ringOnRemove.fraction))  "
-                + "modulo \(percent(moduloOnRemove.fraction))  ideal 1/\(n) = \(percent(1 / Double(n)))")
+                + "modulo \(percent(moduloOnRemove.fraction))  ideal 1/\(n) = \(percent(1 / Double(n)))"
+        )
         lines.append(
             "  on the ring, moved keys went only to shard(s) \(ringOnAdd.destinations) on add, "
-                + "and came only from shard(s) \(ringOnRemove.sources) on remove")
+                + "and came only from shard(s) \(ringOnRemove.sources) on remove"
+        )
         return lines.joined(separator: "\n")
     }
 

@@ -92,7 +92,8 @@ public func wellFormedReplies(_ bytes: ByteBuffer, context: @autoclosure () -> S
     }
     require(
         buffer.readableBytes == 0,
-        "incomplete reply: \(escaped(buffer.readableBytesView.prefix(64))); \(context())")
+        "incomplete reply: \(escaped(buffer.readableBytesView.prefix(64))); \(context())"
+    )
     return values
 }
 

@@ -1,6 +1,6 @@
-@_spi(Fuzzing) import KVSServer
-import FuzzSupport
 import Foundation
+import FuzzSupport
+@_spi(Fuzzing) import KVSServer
 import NIOCore
 import NIOEmbedded
 import RESP
@@ -86,7 +86,9 @@ struct Connection {
     mutating func send(_ bytes: ByteBuffer, seed: UInt64) {
         for range in randomReads(bytes.readableBytes, seed: seed, maxRead: 1 + Int(seed % 97)) {
             guard self.channel.isActive else { break }
-            guard let read = bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count) else { break }
+            guard let read = bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count) else {
+                break
+            }
             do {
                 try self.channel.writeInbound(read)
             } catch {
@@ -114,7 +116,10 @@ struct Connection {
         let context = "sent: \(self.sent)"
         let replies = wellFormedReplies(self.output, context: context)
         let expected = self.expectedReplies + (protocolError ? 1 : 0)
-        require(replies.count == expected, "\(replies.count) replies for \(expected) commands; \(context); replies: \(replies)")
+        require(
+            replies.count == expected,
+            "\(replies.count) replies for \(expected) commands; \(context); replies: \(replies)"
+        )
         if protocolError, let last = replies.last {
             guard case .error(let message) = last, message.hasPrefix("ERR Protocol error") else {
                 fatalError("undecodable input was answered \(last), not a protocol error; \(context)")

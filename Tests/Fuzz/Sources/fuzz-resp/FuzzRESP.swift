@@ -1,5 +1,5 @@
-import FuzzSupport
 import Foundation
+import FuzzSupport
 import NIOCore
 import RESP
 
@@ -27,7 +27,13 @@ import RESP
 let limitProfiles: [RESPDecoder.Limits] = [
     RESPDecoder.Limits(maxBulkLength: 8, maxArgumentCount: 4, maxAggregateLength: 4, maxLineLength: 16, maxDepth: 3),
     RESPDecoder.Limits(maxBulkLength: 64, maxArgumentCount: 16, maxAggregateLength: 16, maxLineLength: 64, maxDepth: 8),
-    RESPDecoder.Limits(maxBulkLength: 4096, maxArgumentCount: 64, maxAggregateLength: 64, maxLineLength: 256, maxDepth: 16),
+    RESPDecoder.Limits(
+        maxBulkLength: 4096,
+        maxArgumentCount: 64,
+        maxAggregateLength: 64,
+        maxLineLength: 256,
+        maxDepth: 16
+    ),
     RESPDecoder.Limits(),
 ]
 
@@ -49,7 +55,9 @@ struct StreamResult<Frame: Equatable>: Equatable {
 /// Feeds `bytes` to `decoder` read by read, appending each read to one buffer and taking every
 /// complete frame out after it, as a connection does.
 func decode<Frame: Equatable>(
-    _ bytes: [UInt8], _ reads: Reads, _ decoder: RESPDecoder,
+    _ bytes: [UInt8],
+    _ reads: Reads,
+    _ decoder: RESPDecoder,
     next: (inout RESPDecoder, inout ByteBuffer) throws(RESPProtocolError) -> Frame?
 ) -> StreamResult<Frame> {
     var decoder = decoder
@@ -164,7 +172,10 @@ func checkCommands(_ payload: [UInt8], _ decoder: RESPDecoder, seed: UInt64) {
         require(!command.isEmpty, "an empty command was returned")
         consumed += command.count
     }
-    require(whole.consumed >= 0 && whole.consumed <= payload.count, "consumed \(whole.consumed) bytes of \(payload.count)")
+    require(
+        whole.consumed >= 0 && whole.consumed <= payload.count,
+        "consumed \(whole.consumed) bytes of \(payload.count)"
+    )
 
     // Re-encoded as a multibulk, a command decodes to the same arguments.
     if !whole.frames.isEmpty {
@@ -177,7 +188,8 @@ func checkCommands(_ payload: [UInt8], _ decoder: RESPDecoder, seed: UInt64) {
         let again = commands(Array(multibulk.readableBytesView), .whole, RESPDecoder())
         require(
             again.frames == whole.frames && again.error == nil && again.consumed == multibulk.readableBytes,
-            "re-encoded commands differ:\n\(describe(whole))\n\(describe(again))")
+            "re-encoded commands differ:\n\(describe(whole))\n\(describe(again))"
+        )
     }
 }
 
@@ -199,7 +211,8 @@ func checkPeek(_ payload: [UInt8]) {
     for (index, argument) in zip(peeked, expected).enumerated() {
         require(
             argument.0 == argument.1,
-            "peek's key \(index) is \(escaped(argument.0)), the decoder's \(escaped(argument.1))")
+            "peek's key \(index) is \(escaped(argument.0)), the decoder's \(escaped(argument.1))"
+        )
     }
 }
 
@@ -220,13 +233,15 @@ func checkValues(_ payload: [UInt8], _ decoder: RESPDecoder, seed: UInt64) {
         require(
             again.error == nil && again.consumed == resp3.count && again.frames.count == 1
                 && again.frames[0] == normalized(value),
-            "RESP3 round trip of \(value) gave \(describe(again)) from \(escaped(resp3))")
+            "RESP3 round trip of \(value) gave \(describe(again)) from \(escaped(resp3))"
+        )
         // RESP2 degrades some types, but is still one well-formed value.
         let resp2 = encoded(value, .resp2)
         let degraded = values(resp2, .whole, RESPDecoder())
         require(
             degraded.error == nil && degraded.consumed == resp2.count && degraded.frames.count == 1,
-            "RESP2 encoding of \(value) is not one value: \(describe(degraded)) from \(escaped(resp2))")
+            "RESP2 encoding of \(value) is not one value: \(describe(degraded)) from \(escaped(resp2))"
+        )
     }
 }
 

@@ -26,7 +26,8 @@ extension CrawlSummary {
     private var statusBreakdown: String {
         let byStatus = Dictionary(grouping: stored.values, by: { $0 }).mapValues(\.count)
         guard !byStatus.isEmpty else { return "" }
-        return " (" + byStatus.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ") + ")"
+        return " (" + byStatus.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ")
+            + ")"
     }
 
     /// ` (1 timeout, 1 not HTML, 2 invalid link)`, or nothing.

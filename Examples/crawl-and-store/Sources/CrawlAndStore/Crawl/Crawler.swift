@@ -36,7 +36,8 @@ package struct Crawler: Sendable {
     ///
     /// - Precondition: `configuration.problem == nil` (check it first; the command does).
     package init(
-        configuration: CrawlConfiguration, store: KeyValueStore<PageRecord>,
+        configuration: CrawlConfiguration,
+        store: KeyValueStore<PageRecord>,
         onEvent: @escaping @Sendable (CrawlEvent, CrawlProgress) -> Void = { _, _ in }
     ) {
         self.configuration = configuration
@@ -56,7 +57,10 @@ package struct Crawler: Sendable {
         var frontier = Frontier()
         var writer = PageWriter(store: store, ttl: configuration.pageTTL, batchSize: configuration.batchSize)
         // Normalized like every link, so that a link back to the start page is seen as a duplicate.
-        frontier.enqueue(CrawlURL.parseAbsolute(configuration.startURL.absoluteString) ?? configuration.startURL, depth: 0)
+        frontier.enqueue(
+            CrawlURL.parseAbsolute(configuration.startURL.absoluteString) ?? configuration.startURL,
+            depth: 0
+        )
 
         func report(_ event: CrawlEvent) {
             progress.queued = frontier.waiting
@@ -101,8 +105,13 @@ package struct Crawler: Sendable {
                     follow(page.links, from: item.depth, status: page.record.status)
                     report(
                         .fetched(
-                            url: key, status: page.record.status, bytes: page.bytes, links: page.links.count,
-                            depth: item.depth))
+                            url: key,
+                            status: page.record.status,
+                            bytes: page.bytes,
+                            links: page.links.count,
+                            depth: item.depth
+                        )
+                    )
                     for href in page.invalidLinks {
                         summary.invalidLinks.append((key, href))
                         report(.invalidLink(page: key, href: href))
@@ -130,7 +139,7 @@ package struct Crawler: Sendable {
     private func storedPage(_ key: String) throws(KVSError) -> PageRecord? {
         do {
             return try store.get(key)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return nil
         }
     }

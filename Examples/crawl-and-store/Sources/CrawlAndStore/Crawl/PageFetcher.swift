@@ -96,6 +96,12 @@ package struct PageFetcher: Sendable {
             links: links.map(\.absoluteString),
             body: html
         )
-        return FetchedPage(record: record, links: links, invalidLinks: invalid, offHostLinks: offHost, bytes: response.body.count)
+        return FetchedPage(
+            record: record,
+            links: links,
+            invalidLinks: invalid,
+            offHostLinks: offHost,
+            bytes: response.body.count
+        )
     }
 }

@@ -19,7 +19,11 @@ package struct HTTPClient: Sendable {
     package let maxBodyBytes: Int
 
     /// A client on `group` (by default NIO's shared event loops).
-    package init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, timeout: Duration, maxBodyBytes: Int) {
+    package init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        timeout: Duration,
+        maxBodyBytes: Int
+    ) {
         self.group = group
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
@@ -32,7 +36,8 @@ package struct HTTPClient: Sendable {
     ///   the caller does not want is never downloaded.
     /// - Throws: ``HTTPClientError``; never any other error.
     package func get(
-        _ url: URL, readBodyIf wantsBody: @escaping @Sendable (HTTPResponseHead) -> Bool = { _ in true }
+        _ url: URL,
+        readBodyIf wantsBody: @escaping @Sendable (HTTPResponseHead) -> Bool = { _ in true }
     ) async throws(HTTPClientError) -> HTTPResponse {
         let target = try RequestTarget(url)
         var headers = HTTPHeaders()
@@ -49,8 +54,12 @@ package struct HTTPClient: Sendable {
             .channelInitializer { [timeout, maxBodyBytes] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let collector = ResponseCollector(
-                        request: request, timeout: timeout, maxBodyBytes: maxBodyBytes, wantsBody: wantsBody,
-                        promise: promise)
+                        request: request,
+                        timeout: timeout,
+                        maxBodyBytes: maxBodyBytes,
+                        wantsBody: wantsBody,
+                        promise: promise
+                    )
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(collector)
                 }
@@ -59,7 +68,9 @@ package struct HTTPClient: Sendable {
             _ = try await bootstrap.connect(host: target.host, port: target.port).get()
         } catch {
             let failure: HTTPClientError =
-                if case ChannelError.connectTimeout = error { .timedOut(timeout) } else { .unreachable(Self.describe(error)) }
+                if case ChannelError.connectTimeout = error { .timedOut(timeout) } else {
+                    .unreachable(Self.describe(error))
+                }
             promise.fail(failure)  // no handler will: NIO requires every promise to be completed
             throw failure
         }
@@ -95,7 +106,9 @@ struct RequestTarget {
         else {
             throw .unsupportedURL("\(url.absoluteString) (only http:// URLs; this example has no TLS)")
         }
-        guard let host = components.host, !host.isEmpty else { throw .unsupportedURL("\(url.absoluteString) has no host") }
+        guard let host = components.host, !host.isEmpty else {
+            throw .unsupportedURL("\(url.absoluteString) has no host")
+        }
         let port = components.port ?? 80
         guard (1...65_535).contains(port) else { throw .unsupportedURL("\(url.absoluteString): port out of range") }
         self.host = host

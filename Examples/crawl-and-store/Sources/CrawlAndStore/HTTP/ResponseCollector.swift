@@ -25,8 +25,11 @@ final class ResponseCollector: ChannelInboundHandler {
     private var timeoutTask: Scheduled<Void>?
 
     init(
-        request: HTTPRequestHead, timeout: Duration, maxBodyBytes: Int,
-        wantsBody: @escaping @Sendable (HTTPResponseHead) -> Bool, promise: EventLoopPromise<HTTPResponse>
+        request: HTTPRequestHead,
+        timeout: Duration,
+        maxBodyBytes: Int,
+        wantsBody: @escaping @Sendable (HTTPResponseHead) -> Bool,
+        promise: EventLoopPromise<HTTPResponse>
     ) {
         self.request = request
         self.timeout = timeout

@@ -29,7 +29,8 @@ package enum LinkExtractor {
     /// Replaces `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#39;` and `&apos;` in an attribute value.
     static func decodeCharacterReferences(_ value: String) -> String {
         guard value.contains("&") else { return value }
-        return value
+        return
+            value
             .replacing("&lt;", with: "<").replacing("&gt;", with: ">")
             .replacing("&quot;", with: "\"").replacing("&#39;", with: "'").replacing("&apos;", with: "'")
             .replacing("&amp;", with: "&")

@@ -29,7 +29,8 @@ package struct BatchUser: Worker {
         var random = SplitMix64(seed: seed)
         var sequence = 0
         let schedule: [OperationKind] = [
-            .batchSet, .batchGet, .batchSet, .batchDelete, .batchSet, .batchGet, .batchSet, .batchGet, .batchSet, .batchDelete,
+            .batchSet, .batchGet, .batchSet, .batchDelete, .batchSet, .batchGet, .batchSet, .batchGet, .batchSet,
+            .batchDelete,
         ]
         repeatOperations(schedule, until: deadline) { operation in
             do {
@@ -56,10 +57,13 @@ package struct BatchUser: Worker {
                     let keys = Set((0..<batchSize).map { _ in ownKey(&random) })
                     let result = try store.batchDelete(Array(keys))
                     let expectedMissing = keys.filter { log.expectedValue(of: $0) == nil }
-                    if Set(result.errors.keys) != expectedMissing || result.deleted != keys.count - expectedMissing.count {
+                    if Set(result.errors.keys) != expectedMissing
+                        || result.deleted != keys.count - expectedMissing.count
+                    {
                         report.anomaly(
                             "batchDelete disagrees with the log: \(result.errors.count) keys not found, "
-                                + "expected \(expectedMissing.count)")
+                                + "expected \(expectedMissing.count)"
+                        )
                     }
                     for key in keys { log.deleted(key) }
                     report.counts.record(.batchDelete, keys: keys.count)
@@ -77,6 +81,9 @@ package struct BatchUser: Worker {
     }
 
     private func anyKey(_ random: inout SplitMix64) -> String {
-        KeySpace.key(owner: owners.randomElement(using: &random) ?? name, index: Int.random(in: 0..<keyCount, using: &random))
+        KeySpace.key(
+            owner: owners.randomElement(using: &random) ?? name,
+            index: Int.random(in: 0..<keyCount, using: &random)
+        )
     }
 }

@@ -41,7 +41,11 @@ package struct WorkerReport: Sendable {
 /// Calls `body` with each operation of `schedule` in turn, round after round, until
 /// `deadline`, and always for at least one whole round, so that even a very short run
 /// (or a very slow machine) does every kind of operation the worker has.
-func repeatOperations(_ schedule: [OperationKind], until deadline: ContinuousClock.Instant, _ body: (OperationKind) -> Void) {
+func repeatOperations(
+    _ schedule: [OperationKind],
+    until deadline: ContinuousClock.Instant,
+    _ body: (OperationKind) -> Void
+) {
     var calls = 0
     while calls < schedule.count || ContinuousClock.now < deadline {
         body(schedule[calls % schedule.count])

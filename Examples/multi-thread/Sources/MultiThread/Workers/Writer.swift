@@ -30,7 +30,9 @@ package struct Writer: Worker {
                         try store.delete(key)
                         if expected == nil { report.anomaly("deleted \(key), which the log says is absent") }
                     } catch let error as KVSError where error.code == .notFound {
-                        if let expected { report.anomaly("\(key) not found for delete; the log says it holds \(expected)") }
+                        if let expected {
+                            report.anomaly("\(key) not found for delete; the log says it holds \(expected)")
+                        }
                     }
                     log.deleted(key)
                     report.counts.record(.delete)
