@@ -2,7 +2,7 @@ import Foundation
 
 extension KeyValueStore {
     /// An estimate of the memory the store's keys and values take, in a form a person
-    /// reads, such as `"12.3 MB"` (decimal units: 1 KB = 1,000 bytes). The seed's `Size`.
+    /// reads, such as `"12.3 MB"` (decimal units: 1 KB = 1,000 bytes). The Go package's `Size`.
     ///
     /// See ``estimatedByteCount`` for what is counted.
     ///

@@ -1,6 +1,6 @@
 extension KeyValueStore {
     /// Stores `value` under `key` for `ttl`, after which the key expires: it is invisible
-    /// at once and removed in the background within about 50 ms. The seed's `SetWithTTL`.
+    /// at once and removed in the background within about 50 ms. The Go package's `SetWithTTL`.
     ///
     /// - Parameters:
     ///   - ttl: how long the key lives; `.zero` means it never expires (like

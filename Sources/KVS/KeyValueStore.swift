@@ -136,7 +136,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     }
 
     /// The number of keys, including expired keys that have not been removed yet
-    /// (they are, within about 50 ms of expiring). The seed's `Len`.
+    /// (they are, within about 50 ms of expiring). The Go package's `Len`.
     ///
     /// - Complexity: O(1): an atomic counter kept by every path that adds or removes a key.
     /// - Thread safety: an atomic load.

@@ -1,4 +1,4 @@
-/// The interface of a key-value store: the seed's `Store`.
+/// The interface of a key-value store: the Go package `kvs`'s `Store`.
 ///
 /// ``KeyValueStore`` conforms; so can your own stores or test doubles. Code written
 /// against `some Store<Value>` works with any of them.

@@ -1,4 +1,4 @@
-/// 32-bit FNV-1a, the seed's shard hash (offset basis 2166136261, prime 16777619).
+/// 32-bit FNV-1a, the shard hash (offset basis 2166136261, prime 16777619).
 ///
 /// The same function as the Go package's, so a key lands on the same shard index in
 /// both for the same shard count.
@@ -9,10 +9,8 @@ package enum FNV1a {
 
     /// Hashes `bytes`.
     ///
-    /// Eight bytes per loop turn, then the last 0 to 7 with no loop (`for byte in bytes`
-    /// was unrolled by 8 with a byte loop for the rest). Measured with callgrind,
-    /// `kvs-bench R90 1` (12-byte keys, fixed secret), hashing 147 → 131 instructions per
-    /// op. Always inlined: see `String.hashes`.
+    /// Eight bytes per loop turn, then the last 0 to 7 with no loop, which is cheaper than
+    /// a byte loop (docs/design/key-hashing.md). Always inlined: see `String.hashes`.
     ///
     /// - Complexity: O(n) in the number of bytes.
     @inlinable @inline(__always)

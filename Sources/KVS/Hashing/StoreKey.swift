@@ -43,12 +43,9 @@ extension String: StoreKey {
     /// Inlined into the caller (``StoreEngine/locate(_:)``) with the two hashes inlined
     /// into it: `withContiguousStorageIfAvailable` then specializes its small-string path
     /// (bytes copied to the stack, at most 15) and its native path separately, with no
-    /// closure call and no `Optional<Optional<_>>` in between. Measured with callgrind,
-    /// `kvs-bench R90 1` (600,000 − 200,000 ops, fixed secret), the hashing rows (the
-    /// getter, both hashes, `swift_once`, and `locate`): 200 → 131 instructions per op
-    /// in all; inlining this getter 175 → 137, inlining the two hashes into it (they are
-    /// `@inline(__always)`) 172 → 133. (`var copy = self; copy.withUTF8` instead costs a
-    /// retain and a release of the copy: +29 per op in all.)
+    /// closure call and no `Optional<Optional<_>>` in between. (`var copy = self;
+    /// copy.withUTF8` instead would cost a retain and a release of the copy.) Measured in
+    /// docs/design/key-hashing.md.
     @inlinable @inline(__always)
     package var hashes: KeyHashes {
         let fast = utf8.withContiguousStorageIfAvailable { bytes -> (hashes: KeyHashes, isASCII: Bool) in
@@ -118,10 +115,9 @@ extension String: StoreKey {
 /// **Short keys are stored inline.** A key of up to ``inlineCapacity`` (22) bytes lives in
 /// the key value itself (24 bytes, the size of the table slot's key field), with no
 /// allocation; a longer key holds a `[UInt8]`. Every key of the server's benchmarks
-/// (`key:000000123456`, 16 bytes) is short. Measured under `redis-benchmark` with
-/// 1,000,000 keys: this saves the key's 64-byte heap block per key, and the lookup no
-/// longer follows a pointer to compare keys (`ShardTableStorage.find` was 30% of the
-/// server's CPU under `-t get`, mostly that cache miss). The representation is
+/// (`key:000000123456`, 16 bytes) is short. This saves a 64-byte heap block per key, and
+/// the lookup follows no pointer to compare keys, a cache miss that would otherwise
+/// dominate a GET (docs/design/value-storage.md). The representation is
 /// canonical (a key is inline exactly when it is short), so equal keys have equal
 /// storage.
 @usableFromInline

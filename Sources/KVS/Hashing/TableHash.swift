@@ -4,19 +4,18 @@ import Synchronization
 /// words (the construction of wyhash, which Go's and Zig's runtimes use for their maps;
 /// the tail is read differently, see ``hashCheckingASCII(_:)``).
 ///
-/// Separate from the shard hash on purpose. FNV-1a (the seed's shard hash) is fixed and
+/// Separate from the shard hash on purpose. FNV-1a (the shard hash) is fixed and
 /// public, so anyone can make many keys with the same FNV value; the table hash mixes in
 /// a secret drawn once per process, so a peer of `kvs-server` cannot aim keys at one
-/// probe sequence. It replaced Swift's `Hasher` (SipHash-1-3 over the string's scalars)
-/// in the tables: see ``ShardTable`` for the figures.
+/// probe sequence. It is cheaper than Swift's `Hasher` (SipHash-1-3 over the string's
+/// scalars): see docs/design/shard-table.md and docs/design/key-hashing.md.
 @usableFromInline
 package enum TableHash {
     /// The per-process secret (from the system's random source, once): two odd words.
     ///
     /// Read with two plain loads. A `static let` secret went through `swift_once` on every
     /// hash; these two atomics are initialized statically (to 0, "not drawn yet"), so only
-    /// the first hash of the process takes the slow path. Measured with callgrind,
-    /// `kvs-bench R90 1` (600,000 − 200,000 ops): hashing 194 → 183 instructions per op.
+    /// the first hash of the process takes the slow path.
     @inlinable
     package static var secret: (UInt64, UInt64) {
         let k0 = secretWords.word0.load(ordering: .acquiring)
@@ -25,8 +24,7 @@ package enum TableHash {
     }
 
     /// The secret's two words, 0 until drawn (a drawn word is odd, so never 0). One value
-    /// rather than two statics: one global address to fetch from another module, not two
-    /// (133 rather than 137 instructions per op, as above).
+    /// rather than two statics: one global address to fetch from another module, not two.
     @usableFromInline
     package struct SecretWords: ~Copyable, Sendable {
         @usableFromInline let word0 = Atomic<UInt64>(0)
@@ -85,9 +83,8 @@ package enum TableHash {
         // across the two cannot be forwarded from them: it waits until both stores reach
         // the cache, which is after every older instruction has retired, the previous
         // operation's cache misses included. wyhash's overlapping tail word (bytes 4-11
-        // of a 12-byte key) did that, and no two lookups could overlap: `kvs-bench W T`,
-        // 4 alternating pairs against it, R90 2 1.08× (4 of 4 ahead), R90 1 1.04×, Z90 2
-        // 1.03×; a read without the lock, 2.6 → 4.4 M reads/s (docs/read-path.md).
+        // of a 12-byte key) would do that, and no two lookups could overlap
+        // (docs/design/key-hashing.md).
         var offset = 0
         // `&+`/`&-`: no overflow checks (offset < count).
         while count &- offset > 8 {

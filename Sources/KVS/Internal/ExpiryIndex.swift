@@ -11,9 +11,8 @@ import HeapModule
 /// **Layout.** Items `(deadline, key)` go into buckets of about 268 ms of deadlines
 /// (`deadline >> 28` nanoseconds), each an array that only grows at its end; a small
 /// min-heap orders the bucket numbers. A write appends to one array (amortized O(1)); the
-/// sweeper walks the earliest bucket front to back. This replaced a min-heap of items:
-/// with 1,000,000 TTL keys and 100,000 expiring per second, its sift-downs (a cache miss
-/// per level) were half of the sweeper's time (`kvs-bench EXP 1`, perf).
+/// sweeper walks the earliest bucket front to back. A min-heap of items would cost a cache
+/// miss per level of each sift-down (docs/design/expiry.md).
 ///
 /// **Lazy deletion.** Overwriting, deleting or persisting a key does not search the
 /// index; the stale item stays until the sweeper reaches it (and drops it because the
@@ -89,26 +88,18 @@ package struct ExpiryIndex<Key: Hashable> {
     }
 
     /// log2 of a bucket's span in nanoseconds (2^28 ns, about 268 ms). The background sweep
-    /// visits a shard every 40 to 55 ms (15 ms or more after its earliest deadline; this
-    /// note's figures are from 40 ms after, every 45 ms or so), so it mostly
-    /// finds the head bucket partly due and walks its items (in order, so the hardware
-    /// prefetches them); a bucket is promoted (a heap pop, a dictionary removal and a new
-    /// array, each a cache miss on memory the sweep last touched seconds ago) once per
-    /// five or six visits. With 2^25 (33.6 ms) buckets, about once per visit: the stalls
-    /// on those misses were a quarter of the sweeper's profile, for the same instruction
-    /// count (callgrind, `kvs-bench EXPSWEEP 1`: 773 and 769 per key). `kvs-bench EXP 1`,
-    /// medians of 4 interleaved runs: 4.54% of a core -> 4.28% (2^27) -> 3.95% (2^28).
-    /// Smaller buckets were worse still: 2^23 (8 ms) held 3 or 4 keys a shard at 100,000
-    /// expiries a second and cost the sweeper a sixth more CPU than 2^25.
+    /// visits a shard every 40 to 55 ms, so it mostly finds the head bucket partly due and
+    /// walks its items (in order, so the hardware prefetches them); a bucket is promoted (a
+    /// heap pop, a dictionary removal and a new array, each a cache miss on memory the
+    /// sweep last touched seconds ago) only once per five or six visits. Smaller buckets
+    /// promote more often and cost the sweeper more CPU (docs/design/expiry.md).
     @inlinable static var bucketShift: Int64 { 28 }
 
     /// The earliest bucket, if taken out of `buckets` (its number below every number
     /// there), and its number. The sweep finds it here, in the shard's own memory, with no
     /// dictionary lookup or heap access; a bucket that is only partly due stays here
-    /// between visits. With every bucket in `buckets`, each visit of a shard began with
-    /// two or three cache misses on the heap and the dictionary, a fifth of the sweeper's
-    /// time (perf, `kvs-bench EXP 1`); with the head, 5.2% of a core -> 4.8% (medians of
-    /// 3 interleaved runs on a busy machine).
+    /// between visits, which saves each visit two or three cache misses on the heap and the
+    /// dictionary.
     @usableFromInline var head: Bucket?
     @usableFromInline var headNumber: Int64 = 0
     /// The other buckets, by number.
@@ -171,10 +162,8 @@ package struct ExpiryIndex<Key: Hashable> {
     /// ``popDue(now:limit:)`` that appends the items to `due`, so that a caller can reuse
     /// one buffer for every batch.
     ///
-    /// Each bucket is changed in place (one hash lookup per bucket visited): the version
-    /// that took each bucket out of the dictionary and put the rest back, and returned a
-    /// new array per call, spent 460 of the sweep's 1,230 instructions per expired key in
-    /// here (callgrind, `kvs-bench EXPSWEEP 1`).
+    /// Each bucket is changed in place (one hash lookup per bucket visited, no array
+    /// allocated), since this runs for every expired key.
     ///
     /// - Returns: how many items it appended.
     @inlinable @discardableResult

@@ -28,10 +28,8 @@ package struct PThreadMutex: ~Copyable {
         // Adaptive: a thread that finds the lock taken spins briefly before it sleeps in
         // the kernel. A shard's critical section is a few hundred instructions, so the
         // holder is nearly always about to release it; glibc's default mutex goes straight
-        // to `futex` wait, and its owner then to `futex` wake. Skewed keys make that common:
-        // `kvs-bench Z90 2` made 43,078 `futex` calls with the default mutex and 2,981 with
-        // this one (`strace -f -c`), and ran 5.84 -> 6.52 M operations/s (10 alternating
-        // pairs, 10 of 10 ahead). Uniform keys are even (R50 2: 3.71 -> 3.77 M, 5 of 10).
+        // to `futex` wait, and its owner then to `futex` wake. Skewed keys make that common;
+        // docs/design/single-key-path.md has the measurement.
         pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
         #endif
         let status = pthread_mutex_init(mutex, &attributes)

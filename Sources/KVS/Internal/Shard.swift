@@ -13,8 +13,8 @@ import Synchronization
 package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {  // safe: see the proof above
     @usableFromInline let mutex = PThreadMutex()
     // Unchecked: `data` is only touched under `mutex` (see the proof above), which already
-    // rules out overlapping accesses; the dynamic check cost 117 instructions per `get`
-    // (callgrind, `kvs-bench R90 1`).
+    // rules out overlapping accesses; the dynamic check would be a runtime call on every
+    // access (docs/design/single-key-path.md).
     @exclusivity(unchecked) @usableFromInline var data = ShardState<Key, Value>()
     /// The earliest deadline in the shard's expiry index (`Int64.max` if none), written
     /// under the lock and read without it by the sweeper, which skips a shard whose
@@ -61,7 +61,7 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     /// A batch of random keys touches one cold slot per key, and every lock and every
     /// retain is a locked instruction that keeps the CPU from overlapping those misses
     /// when taken one key at a time; prefetching all of a batch's slots first lets them
-    /// load in parallel. `kvs-bench B100 2`: see BENCHMARKS.md for the figure.
+    /// load in parallel (docs/design/single-key-path.md).
     @inlinable @inline(__always)
     package func prefetchHomeSlot(ofTableHash hash: UInt64) {
         let capacity = capacityHint.load(ordering: .relaxed)
@@ -205,9 +205,8 @@ package struct ShardState<Key: StoreKey, Value> {
     /// has that deadline, is in that run; any other entry found there with that deadline
     /// has expired as well, so removing it is right too (its own item then finds nothing).
     /// A stale item (the key was overwritten, deleted or persisted) removes nothing.
-    /// Keyed by hash, the items hold nothing to retain or release and no key is hashed.
-    /// With the in-place ``ExpiryIndex/popDue(now:limit:into:)``, the sweep went from 1,230
-    /// to 680 instructions per expired key (callgrind, `kvs-bench EXPSWEEP 1`).
+    /// Keyed by hash, the items hold nothing to retain or release and no key is hashed
+    /// (docs/design/expiry.md).
     ///
     /// - Parameter due: a buffer for the due items, empty on entry and on return (the
     ///   sweep passes one buffer to every shard so that batches allocate nothing).
@@ -216,8 +215,7 @@ package struct ShardState<Key: StoreKey, Value> {
     @inlinable
     package mutating func removeExpired(now: Int64, limit: Int, buffer due: inout [ExpiryIndex<UInt64>.Item]) -> Int {
         // Each visit starts with a cache miss on the due items and one on the table: take
-        // them together (the addresses are in the shard's own memory). `kvs-bench EXP 1`,
-        // medians of 4 interleaved runs on a busy machine: 4.9% of a core -> 4.3%.
+        // them together (the addresses are in the shard's own memory).
         expiry.prefetchHead()
         table.prefetchStorage()
         var removed = 0

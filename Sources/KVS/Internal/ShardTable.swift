@@ -9,8 +9,7 @@ import Synchronization
 /// reads two cache lines that are far apart (three with the value's own storage), and it
 /// hashes a `String` key with SipHash over its Unicode scalars. Here a hit reads one slot
 /// of 24 bytes (a `String` key and a reference), and the key's hash is ``TableHash`` over
-/// its UTF-8 bytes. Measured with `kvs-bench R90 1` on 1,000,000 keys of the anchors'
-/// workload; see BENCHMARKS.md for the figures.
+/// its UTF-8 bytes.
 ///
 /// **Layout.** `capacity` follows a ladder: below 4,096 slots a power of two or 1.5 times
 /// one (8, 12, 16, 24, …, 3,072), so a small table grows by 1.5× or 1.33×; from 4,096 on,
@@ -24,39 +23,21 @@ import Synchronization
 /// entries of the probe run back (no tombstones), so lookups never cross deleted slots
 /// and the table needs no periodic rebuild.
 ///
-/// **Why 85% and quarter steps (session 10).** With at most 3/4 full and steps of
-/// 1.5×/1.33×, the anchors' 1,000,000 keys (256 shards of 3,519 to 4,285 keys: FNV-1a
-/// spreads them unevenly) ended in 6,144 slots a shard, 0.64 full; now every shard ends in
-/// 5,120 (4,352 fit), 0.76 full. `kvs-bench L 1`: 135 → 130 resident bytes per key; over
-/// 21 store sizes from 300,000 to 3,000,000 keys, see BENCHMARKS.md (the memory row).
-/// Quarter steps for small tables too cost 28% of `L`'s inserts (more rehashing) for no
-/// bytes worth having; steps without tags cost `Z90 2` 11% (0 of 6 alternating pairs
-/// ahead), the longer runs' `String` comparisons. With the tags, 8 alternating pairs each
-/// against the build before: `R90 2` 1.06× (6 of 8 ahead), `Z90 2` 1.03×, `R50 2` and
-/// `B100 2` even, and callgrind `kvs-bench R90 1` 561 → 527 instructions per operation;
-/// but `L 1` 0.89× (0 of 8: a fuller table, and 1.25 MiB of tags where the bitmap was
-/// 192 KiB, which the loaded values push out of the cache), and a removal shifts longer
-/// runs, hashing each key it passes: the expiry sweeper's CPU 3.9% → 4.2% of a core
-/// (`kvs-bench EXP 1`, 3 pairs), until tables with deadlines kept their entries' home
-/// distances (``ShardTableStorage/homeDistance(of:in:)``), which took the sweep below
-/// where it was.
+/// **Why 85% and quarter steps.** They fill large tables fuller (the anchors' shards end
+/// 0.76 full rather than 0.64), so a store takes less memory; the tags keep the longer probe
+/// runs cheap. Small tables keep coarser steps, since finer ones would rehash more often for
+/// little memory.
 ///
 /// **Deadlines.** A table allocates one deadline per slot, followed by a bitmap of the
 /// entries that have one, when it first stores an entry with a deadline, and the entries
 /// move their deadline along (removal's shift, growth, copies). A table whose entries have
-/// no deadline has no such block, and a `get` there reads nothing but the slot and its
-/// occupancy bit (now its tag): its slot is 24 bytes where key, value and deadline took
-/// 32, 38 bytes of table per key instead of 50 in the run above (session 5's ladder), and `kvs-bench L 1` went from 148 to 135
-/// resident bytes per key (164 to 152 with `[UInt8]` values). The price, callgrind,
-/// `kvs-bench R90 1` (200,000 against 600,000 operations, the hash secret fixed for both):
-/// 598 to 606 instructions per operation, the bit test of each probe and the check for
-/// deadlines; and one 24-byte slot in four straddles two cache lines. `kvs-bench R90 2`,
-/// 7 alternating pairs on a shared 2-core machine: medians 4.60 M and 4.50 M operations
-/// per second. A table with deadlines has 8 bytes and a bit more per slot than one
-/// without, and a `get` or a sweep of a key with a deadline reads another cache line:
-/// `kvs-bench EXP 1`, 4 alternating pairs, the sweeper's CPU went from a median of 3.68%
-/// of a core to 3.95%. The block goes at the next resize or copy of a table none of whose
-/// entries has a deadline any more.
+/// no deadline has no such block, so its slot is 24 bytes rather than 32 and a `get` there
+/// reads nothing but the tag and the slot. A table with deadlines pays another cache line
+/// per read or sweep of a key with a deadline. The block goes at the next resize or copy of
+/// a table none of whose entries has a deadline any more.
+///
+/// The measurements behind this layout, and how to rerun them, are in
+/// docs/design/shard-table.md.
 ///
 /// - Thread safety: a value type; the shard's lock guards the shard's instance.
 @usableFromInline
@@ -193,9 +174,8 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// The entries are scattered over the table and their values over the heap, so each
     /// removal would wait for two or three cache misses in turn. The items are taken 64 at
     /// a time: first every home slot is prefetched, then every value those slots hold,
-    /// then the entries are removed, by which time their memory is mostly in the cache.
-    /// `kvs-bench EXPSWEEP 1`, runs interleaved on a busy 2-core machine: 690-800 ns of
-    /// CPU per expired key without the prefetches, 350-450 ns with them.
+    /// then the entries are removed, by which time their memory is mostly in the cache
+    /// (this halves the sweep's CPU per key: docs/design/shard-table.md).
     ///
     /// - Returns: how many entries it removed (none for a stale item).
     /// - Complexity: O(k) on average for k items: the runs' slots are compared by deadline
@@ -279,15 +259,10 @@ extension ShardTable {
     /// table moves to a block of its own size, slot for slot, with no rehashing. A table
     /// whose storage is shared (a snapshot or a copy holds it) does neither: its next
     /// write copies it anyway. A table that is only read stays, and so does the chunk.
-    ///
-    /// Callgrind over all of `kvs-bench L 1` (five loads of 1,000,000 keys): 10.76 G
-    /// instructions without draining, 12.05 G for a prototype that moved every table at
-    /// its own size (rehashing it), 10.80 G with this rule (6.53 and 6.57 G at 599,000
-    /// keys).
+    /// This rule makes draining nearly free for a loading store (docs/design/shard-table.md).
     ///
     /// Specialized in the caller (`@inlinable`), but never inlined into the write path:
-    /// unspecialized, the early growth went through generic value witnesses, +3% of
-    /// `L`'s instructions.
+    /// unspecialized, the early growth would go through generic value witnesses.
     @inlinable @inline(never)
     mutating func leaveDrainingChunk(growing: Bool) {
         seenDrainGeneration = TableMemory.drainGeneration.value.load(ordering: .relaxed)
@@ -411,12 +386,9 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     deinit {
         // A class's deinit runs unspecialized, through its metadata, where a per-slot
-        // `(slots + slot).deinitialize(count: 1)` looked up `Slot`'s generic metadata on
-        // every call: 720 instructions per entry in that call and the metadata accessor,
-        // whenever a store or a snapshot's copy of a table was released. `Key` and
-        // `Value` are the class's own generic arguments, at hand without a lookup:
-        // releasing 1,000,000 entries now takes 300 million fewer instructions
-        // (callgrind, `kvs-bench R90 1 200000`).
+        // `(slots + slot).deinitialize(count: 1)` would look up `Slot`'s generic metadata
+        // for every entry. `Key` and `Value` are the class's own generic arguments, at hand
+        // without a lookup, so each entry's key and value are released directly.
         //
         // The fields are read once, into locals: unspecialized code finds a generic
         // class's field through its metadata, and would read them again after each call
@@ -606,9 +578,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// byte per slot. A removal shifts the rest of its probe run back, and must know each
     /// following entry's home to tell whether it may move; without the distance it hashes
     /// the entry's key. The expiry sweeper removes from tables with deadlines, and at up to
-    /// 85% load the runs it shifts are long: `kvs-bench EXPSWEEP 1` spent 771 instructions
-    /// per expired key before the tables filled to 85% and 875 after (callgrind, the sweep
-    /// inclusive), all of it in the shift's hashing.
+    /// 85% load the runs it shifts are long, so that hashing would dominate the sweep.
     @inlinable @inline(__always)
     func homeDistance(of slot: Int, in deadlines: UnsafeMutablePointer<Int64>) -> Int {
         Int(
@@ -715,9 +685,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     ///
     /// Four lines cover a small object (a 64-byte `[UInt8]` is a 112-byte heap block):
     /// malloc's header just before it, its first two lines, and the line that holds the
-    /// next block's header, which `free` reads. `kvs-bench EXP 1` (medians of 3 or 4
-    /// interleaved runs on a busy machine): the first line alone left about 0.5 points of a
-    /// core more; without the header line, 0.4 points more.
+    /// next block's header, which `free` reads. Fewer lines leave the sweeper measurably
+    /// slower (docs/design/shard-table.md).
     @inlinable @inline(__always)
     func prefetchValue(at slot: Int) {
         guard MemoryLayout<Value>.size == MemoryLayout<UInt>.size, isOccupied(slot),
@@ -765,9 +734,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         let tag = Self.tag(of: hash)
         var slot = home(of: hash)
         // The tag and the slot are on different lines: start the slot's now, so that its
-        // miss overlaps the tag's instead of following it. `kvs-bench W 2` against the
-        // build without it, 6 alternating pairs: R90 1.03× (5 of 6 ahead), Z90 1.04×
-        // (4 of 6); `B100 2` and `R90 1` even.
+        // miss overlaps the tag's instead of following it.
         ckvs_prefetch(UnsafeRawPointer(slots + slot))
         while true {
             let slotTag = tags[slot]
@@ -785,16 +752,14 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
 
     /// The slot of `key`, or the empty slot where it belongs. Needs a free slot.
     ///
-    /// Always inlined (into `updateValue`), as `find` is into `get`: a call of its own cost
-    /// 11 instructions per R50 operation (callgrind, `kvs-bench R50 1`: 706 → 695), and
-    /// `kvs-bench L 1` gained 1.06× (4 of 4 alternating pairs), `R50 2` 1.02× (4 of 6).
+    /// Always inlined (into `updateValue`), as `find` is into `get`: a call of its own
+    /// costs measurably on writes (docs/design/shard-table.md).
     @inlinable @inline(__always)
     func findOrEmpty(_ key: Key, hash: UInt64) -> Probe {
         let tag = Self.tag(of: hash)
         var slot = home(of: hash)
         // As in `find`, and for writing: an insertion writes the slot it ends on, most often
-        // the home slot's line. `kvs-bench L 1`, 6 alternating pairs against the build
-        // without it: 1.05× (6 of 6 ahead); `R50 2` even.
+        // the home slot's line.
         ckvs_prefetch_for_write(UnsafeRawPointer(slots + slot))
         while true {
             let slotTag = tags[slot]
@@ -807,12 +772,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// The first empty slot at or after `slot`, wrapping at the end. Needs a free slot.
     ///
     /// Growth and copies insert keys that are known to be distinct, so they look for the
-    /// first empty slot of the run and compare no keys, where `findOrEmpty` called
-    /// `String`'s comparison for each occupied slot it passed. Callgrind, the 1,000,000
-    /// sets with a TTL of `kvs-bench EXPSWEEP 1` (every table grows from empty): 1,900
-    /// instructions per set with `findOrEmpty` in ``resized(to:moving:)``, 1,694 without
-    /// (1,756 before the deadlines left the slots, 1,632 with the occupancy in a bitmap of
-    /// its own).
+    /// first empty slot of the run and compare no keys, where `findOrEmpty` would call
+    /// `String`'s comparison for each occupied slot it passed.
     @inlinable @inline(__always)
     func firstEmptySlot(from slot: Int) -> Int {
         var slot = slot
@@ -864,9 +825,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         let deadlines = self.deadlines
         // The deadline bit of the hole stays as it is while entries move into it: exactly
         // one slot ends up empty, the last hole, and only its bits are cleared, at the
-        // end: two bitmap writes fewer per entry moved (callgrind, `kvs-bench EXPSWEEP 1`:
-        // 795 to 793 instructions per expired key; few removals move anything). A tag is
-        // a byte, copied along with its entry.
+        // end: two bitmap writes fewer per entry moved. A tag is a byte, copied along with
+        // its entry.
         var holeHasDeadline = false
         var expiresAt: Int64 = 0
         if let deadlines, hasDeadline(slot, in: deadlines) {

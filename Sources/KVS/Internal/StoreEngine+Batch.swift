@@ -13,10 +13,9 @@ extension StoreEngine {
     /// every key's table hash by position. Both buffers are valid only during the call.
     ///
     /// The loop borrows each shard (``withShard(at:_:)``) and hands out views of one buffer:
-    /// taking `shards[i]` and an `ArraySlice` per group retained and released the shard
-    /// object and the arrays, five pairs per group, and with two threads both wrote the
-    /// counts of the same shard objects. Callgrind, `kvs-bench B100 1` (200,000 against
-    /// 600,000 keys): see BENCHMARKS.md (B100) for the figures.
+    /// taking `shards[i]` and an `ArraySlice` per group would retain and release the shard
+    /// object and the arrays, five pairs per group, and with two threads both would write
+    /// the counts of the same shard objects (docs/design/single-key-path.md, "Batches").
     ///
     /// - Complexity: O(n + s) for n positions and s shards when n is at least s / 8 (a
     ///   counting sort), O(n log n) otherwise; plus one hash per key.
@@ -78,7 +77,7 @@ extension StoreEngine {
     /// With at least one element per eight shards, a counting sort by shard index: a pass
     /// to count, one over the shards for the starts, one to place. For the anchors' batches
     /// (100 keys, 256 shards) that is about a tenth of the instructions of `sort()`'s merge
-    /// sort (callgrind, `kvs-bench B100 1`: see BENCHMARKS.md). Fewer elements than that
+    /// sort. Fewer elements than that
     /// (small batches over many shards) keep `sort()`, whose cost does not grow with the
     /// shard count. Sorting the packed integers, as `sort()` does, also orders the positions
     /// of a shard: the counting sort keeps them in input order, which is increasing.
@@ -121,7 +120,7 @@ extension StoreEngine {
             // A first pass that only prefetches each value's storage: copying a value out
             // retains it, a locked instruction that stalls on the value's cold line with
             // nothing else in flight; this pass lets the lines of the whole batch load in
-            // parallel first. See BENCHMARKS.md (B100) for the figure.
+            // parallel first (docs/design/single-key-path.md, "Batches").
             prepare: { shard, positions, tableHashes in
                 Self.prefetchValues(in: shard, of: keys, at: positions, tableHashes: tableHashes)
             }

@@ -14,8 +14,8 @@ import Synchronization
 /// Inlining: the single-key hot path (`get`, `set`, `delete`, `exists` and what they
 /// call) is `@inlinable`, so that a client module such as `kvs-bench` or `kvs-server`
 /// gets code specialised for its key and value types instead of generic code that goes
-/// through witness tables: R90 with one thread went from 1.18 M to 2.16 M ops/s
-/// (`kvs-bench R90 1 2000000`, the same gain `-cross-module-optimization` gave).
+/// through witness tables, which nearly halves a read's throughput
+/// (docs/design/single-key-path.md).
 @usableFromInline
 package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// The shards, in index order.
@@ -51,20 +51,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     ///   - sweepInterval: the least time between two background sweeps.
     ///   - sweepGrace: how long past its earliest deadline a shard waits for the sweep;
     ///     `nil` for one `sweepInterval`. The defaults, 40 ms and 15 ms, visit a shard 15
-    ///     to 55 ms after its earliest deadline, and the thread wakes 25 times a second.
-    ///     A wake-up of the thread is dear in these VMs (`perf`: the context switch was
-    ///     18% of the thread's time), so fewer wake-ups pay; the 1,000,000 keys of
-    ///     `kvs-bench EXP 1` (100,000 expiring per second), alternating pairs against the
-    ///     defaults before:
-    ///     - session 8, 10 ms and 40 ms (40 to 50 ms after, 100 wake-ups a second) → 25
-    ///       ms and 25 ms (25 to 50 ms, 40 a second): 4 pairs, the sweeper's CPU median
-    ///       5.16% (4.86-6.43%) → 4.42% (4.37-4.48%) of a core, 4 of 4 lower; p99
-    ///       lateness 30.5 → 36.9 ms, the largest 49 → 50 ms.
-    ///     - session 12 (an Intel machine, where the sweep costs more: 4.93% of a core in
-    ///       its full run), 25 ms and 25 ms → 40 ms and 15 ms: 8 pairs, median 4.71%
-    ///       (4.36-4.87%, one disturbed pair 6.08%) → 4.35% (4.04-5.10%, disturbed 5.94%),
-    ///       7 of 8 lower; p99 lateness 37.0-37.3 → 42.1-46.9 ms, the median 24.0 → 22.5
-    ///       ms (the shorter grace).
+    ///     to 55 ms after its earliest deadline, and the thread wakes 25 times a second: a
+    ///     wake-up is dear (a context switch), so fewer of them cost less CPU than a
+    ///     tighter schedule (docs/design/expiry.md).
     ///   - maxSweepSleep: the longest the sweeper thread sleeps (see ``ExpirySweeper``).
     /// - Throws: ``KVSError/Code/invalidShardCount`` unless `1 <= shardCount <= 1<<20`.
     package init(
@@ -120,8 +109,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     @inlinable @inline(__always)
     package func shardIndex(of key: Key, shardHash: UInt32) -> Int? {
         // A power-of-two count (256 in the anchors) takes a mask, the same result as `%`
-        // without a division: 122 -> 96 instructions per shard choice (callgrind). The
-        // mask is set only without a custom hash, so the common case tests one optional.
+        // without a division. The mask is set only without a custom hash, so the common
+        // case tests one optional.
         if let shardMask { return Int(shardHash & shardMask) }
         if let customHash {
             let index = customHash(key)
@@ -132,9 +121,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
 
     /// Calls `body` with the shard at `index`, borrowed: no retain and no release.
     ///
-    /// Every single-key operation used to retain and release its shard object, and both
-    /// threads of `kvs-bench R90 2` wrote the reference counts of the same 256 objects, so
-    /// the line holding a shard's count moved between the cores on about every other
+    /// Retaining and releasing the shard object on every single-key operation would make
+    /// every thread write the reference counts of the same shard objects, so the line
+    /// holding a shard's count would move between the cores on about every other
     /// operation. `shards` keeps every shard alive as long as the engine, and the engine
     /// is alive during any call of its methods, so the borrowed reference cannot dangle.
     @inlinable @inline(__always)
@@ -599,9 +588,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// Starts the background sweeper unless it runs (one atomic load when it does).
     ///
     /// Inlinable on purpose: the tick closure is then compiled where the caller knows the
-    /// key and value types, so the sweep runs specialized. Unspecialized, every heap move
-    /// went through value witnesses and the sweeper used 27% of a core for 100,000
-    /// expiries per second (`kvs-bench EXP 1`); specialized, 15%. The first caller that
+    /// key and value types, so the sweep runs specialized; unspecialized, every heap move
+    /// would go through value witnesses, at about twice the CPU. The first caller that
     /// starts the thread decides, and those that write TTLs through the public API are
     /// inlined into the program.
     @inlinable

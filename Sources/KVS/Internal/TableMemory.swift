@@ -14,10 +14,8 @@ import Darwin
 /// **Why.** A lookup reads one slot at a random place in all the tables (36 MiB of them for
 /// the anchors' 1,000,000 keys), so with 4 KiB pages it misses the TLB as well as the
 /// cache, and the page walk is a chain of further misses. With the tables on huge pages
-/// the TLB covers them all. Six alternating pairs each against the build before (on a
-/// shared machine): `kvs-bench R90 2` 4.09 → 4.46 M ops/s, `Z90 2` 6.30 → 7.13 M, `R90 1`
-/// 2.13 → 2.26 M, with `L_rss` unchanged; on a quiet machine (5 pairs each) `R90 2`
-/// 4.25 → 4.69 M and `R90 1` 2.30 → 2.41 M. The process-wide alternative, glibc's
+/// the TLB covers them all (docs/design/table-memory.md has the figures). The
+/// process-wide alternative, glibc's
 /// `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, is the application's choice and covers every
 /// allocation; this covers only the tables, which the store owns.
 ///
@@ -43,31 +41,9 @@ import Darwin
 /// blocks, and each table still in it leaves at its next write, growing early if that
 /// write inserts and the table is within 1/8 of its limit, moving at its own size
 /// otherwise (see ``Pool/deallocateBlock(at:)`` and
-/// `ShardTable.leaveDrainingChunk(growing:)`); the last one out unmaps it.
-/// `KVS_BENCH_KEYS=N kvs-bench L 1` over 21 store sizes from 300,000 to 3,000,000 keys
-/// (log-spaced), resident bytes per key:
-///
-/// | tables from | mean | worst, and its excess over `malloc` |
-/// | --- | --- | --- |
-/// | `malloc` only | 136.1 | 143 |
-/// | pools, no draining (session 5) | 140.2 | 157 at 599,000 keys (+22) |
-/// | pools, draining | 138.4 | 151 at 424,000 keys (+11) |
-/// | pools, draining, chunks filled exactly (see ``Pool/chunkShape(blockSize:)``) | 138.0 | 151 at 424,000 keys (+11) |
-///
-/// 1,000,000 keys: 135 in all three. Draining brings every step between two pooled sizes
-/// to within 4 of `malloc` (599,000 keys: 157 → 143, against 135; 754,000: 148 → 139;
-/// 1,687,000: 148 → 142). What is left, from 377,000 to 533,000 keys (3 to 11 above
-/// `malloc`), is two things. Below about 450,000 keys, the tables of 2,048 slots (48 KiB,
-/// from `malloc`) that the shards leave for the pools' 72 KiB blocks are freed into the
-/// heap late in the load, and only the values inserted after that reuse them (377,678
-/// keys: a heap of 45.3 MB for 36.3 MB of values). Above it, the unused part of each
-/// pool's last huge page, at most 2 MiB per block size in use (533,484 keys: 19.2 MB of
-/// blocks in 22 MiB resident; filling chunks exactly took 4 bytes per key of it off). Giving the tables of 16 to 64 KiB mappings of their own,
-/// unmapped when freed, took 6 off at 377,678 and 423,761 keys and nothing elsewhere
-/// (mean 138.0): not worth a third way to allocate. An allocator that cut blocks of every
-/// size first-fit from shared arenas and released whole free huge pages was measured too
-/// (session 6): 139.8 on average and at worst 11 above `malloc`, but 139 at 1,000,000.
-/// Not adopted.
+/// `ShardTable.leaveDrainingChunk(growing:)`); the last one out unmaps it. With draining,
+/// resident memory per key stays within a few bytes of tables from `malloc` at every
+/// store size; docs/design/table-memory.md has the figures and the options not taken.
 ///
 /// Elsewhere than Linux every array comes from `malloc`.
 ///
@@ -244,8 +220,7 @@ extension TableMemory {
         /// 1,000,000 keys) fit 256 to a 30 MiB chunk. A size that the blocks fill
         /// exactly wins over one that leaves less than 0.1% (72 KiB blocks: 256 to 18 MiB,
         /// not 199 to 14 MiB), so that the tables of a store's shards fill whole chunks
-        /// rather than leave a second one partly used: `kvs-bench L 1` at 475,468 keys 143
-        /// → 139 resident bytes per key, at 533,484 keys 141 → 137.
+        /// rather than leave a second one partly used.
         package static func chunkShape(blockSize: Int) -> (pages: Int, blocks: Int) {
             let fewest = (blockSize + TableMemory.hugePageSize - 1) / TableMemory.hugePageSize
             var best = (pages: fewest, blocks: fewest * TableMemory.hugePageSize / blockSize)
