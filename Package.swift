@@ -16,7 +16,7 @@ let package = Package(
         .library(name: "KVSRedis", targets: ["KVSRedis"]),
         .executable(name: "kvs-server", targets: ["kvs-server"]),
         .executable(name: "kvs-bench", targets: ["kvs-bench"]),
-        // Examples (issue #4): `swift run <name> --help`.
+        // Examples: `swift run <name> --help`.
         .executable(name: "crawl-and-store", targets: ["crawl-and-store"]),
         .executable(name: "multi-thread", targets: ["multi-thread"]),
         .executable(name: "sharding-with-consistent-hashing", targets: ["sharding-with-consistent-hashing"]),
@@ -24,11 +24,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-        // Command-line options for the executables; SwiftNIO for networking (the crawler example,
-        // and later the RESP server).
+        // Command-line options for the executables; SwiftNIO for networking (the RESP server,
+        // the client stores and the crawler example).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
-        // kvs-server (issue #6): logging and start-up/graceful shutdown.
+        // kvs-server: logging and start-up/graceful shutdown.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
         .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
 
-        // RESP (issue #6): protocol values, incremental decoder, encoder; no store logic.
+        // RESP: protocol values, incremental decoder, encoder; no store logic.
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
         // SwiftNIO's own cost per request, without parsing or a store (scripts/bench-server-floor.sh).
@@ -61,7 +61,7 @@ let package = Package(
             ]
         ),
 
-        // kvs-server (issue #6): the store over RESP; the executable only parses options.
+        // kvs-server: the store over RESP; the executable only parses options.
         .target(
             name: "KVSServer",
             dependencies: [
@@ -92,7 +92,7 @@ let package = Package(
             ]
         ),
 
-        // KVSRedis (issue #7): AsyncStore over RESP for one server (and later a cluster); not on KVSServer.
+        // KVSRedis: AsyncStore over RESP for one server or a Redis Cluster; not on KVSServer.
         .target(
             name: "KVSRedis",
             dependencies: [
@@ -127,7 +127,7 @@ let package = Package(
             ]
         ),
 
-        // Examples (issue #4): each example's logic is a small library that its test drives;
+        // Examples: each example's logic is a small library that its test drives;
         // the executable only parses options and prints.
         .target(
             name: "CrawlAndStore",
@@ -160,7 +160,7 @@ let package = Package(
             dependencies: ["ConsistentHashing", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/sharding-with-consistent-hashing/Sources/sharding-with-consistent-hashing"
         ),
-        // scale-out (issue #7): one program on the embedded store, one server or a cluster.
+        // scale-out: one program on the embedded store, one server or a cluster.
         .target(name: "ScaleOut", dependencies: ["KVS", "KVSRedis"], path: "Examples/scale-out/Sources/ScaleOut"),
         .executableTarget(
             name: "scale-out",

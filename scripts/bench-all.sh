@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #8's benchmarks in one go, on this machine, in one run:
+# The benchmark targets' measurements in one go, on this machine, in one run:
 #   1. builds kvs-bench and kvs-server in release mode;
 #   2. runs the reference programs of ../shared/anchors/ (Go, Java, Rust, C++) with kvs-bench
 #      interleaved (their run.sh with EXTRA_PROGRAMS): L, R90, R50, Z90, B100, with
@@ -10,8 +10,8 @@
 #   4. kvs-bench EXP (background expiry), where kvs-bench has it;
 #   5. scripts/bench-server.sh: redis-benchmark SET/GET at pipeline 1 and 16, and resident
 #      memory per key, kvs-server against redis-server;
-# then prints one table (each row: our figure, the reference's, the ratio, the target of
-# issue #8, met or not) and keeps everything in a results folder:
+# then prints one table (each row: our figure, the reference's, the ratio, the target, met
+# or not) and keeps everything in a results folder:
 #   header.txt    machine, toolchains, settings, load on the machine during the run
 #   medians.txt   every figure as "PROGRAM WORKLOAD THREADS FIGURE" (the median over REPS)
 #   *-raw.txt     every single measurement; anchors.log, server.txt: the tools' own output
@@ -141,8 +141,8 @@ MY_SID="$(ps -o sid= -p $$ | tr -d ' ')"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$RESULTS/header.txt"
 
-# Every 10 s: the load average, and the processes of other sessions (other people's
-# compilers, tests...) using 10% of a core or more, from top's second (instantaneous) frame.
+# Every 10 s: the load average, and the processes not started by this script (other
+# users' compilers, tests...) using 10% of a core or more, from top's second (instantaneous) frame.
 sample_load() {
     while :; do
         local procs

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue #8's table and chart, from a results folder of scripts/bench-all.sh.
+"""The benchmark targets' table and chart, from a results folder of scripts/bench-all.sh.
 
     python3 scripts/bench-chart.py RESULTS_DIR [-o chart.png]   # the chart (PNG)
     python3 scripts/bench-chart.py --table RESULTS_DIR          # the table, plain text
@@ -7,8 +7,8 @@
     python3 scripts/bench-chart.py --markdown RESULTS_DIR --update BENCHMARKS.md   # ... into BENCHMARKS.md
 
 RESULTS_DIR holds medians.txt ("PROGRAM WORKLOAD THREADS FIGURE" lines: the medians of one
-run) and header.txt (the machine and the run). Each row of the table is one target of
-issue #8: our figure, the reference's, the ratio ours / reference, the target, met or not.
+run) and header.txt (the machine and the run). Each row of the table is one benchmark
+target: our figure, the reference's, the ratio ours / reference, the target, met or not.
 
 The chart needs matplotlib (pip install matplotlib, or apt-get install python3-matplotlib);
 the tables need nothing beyond Python 3.
@@ -25,7 +25,7 @@ BEST = "best"  # the best of the references present in the run, for that workloa
 
 # Each row: group, label, our (program, workload, threads), the reference (the same, or
 # BEST, or a number: an absolute limit), the unit, "higher" or "lower" is better, the
-# target ratio (None: for information, no target), and how the issue words the target.
+# target ratio (None: for information, no target), and how the target is worded.
 ROWS = [
     ("library vs references", "R90, 2 threads", ("kvs-swift", "R90", "2"), BEST, "ops/s", "higher", 1.0, "≥ 1.0× best reference"),
     ("library vs references", "R50, 2 threads", ("kvs-swift", "R50", "2"), BEST, "ops/s", "higher", 1.0, "≥ 1.0× best reference"),

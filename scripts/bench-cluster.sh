@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# RedisClusterStore against redis-benchmark on the same local Redis Cluster, in one run (issue #7).
+# RedisClusterStore against redis-benchmark on the same local Redis Cluster, in one run.
 #
 #   1. starts 3 redis-server primaries on loopback (cluster mode, no persistence, no replicas)
 #      and joins them with `redis-cli --cluster create ... --cluster-replicas 0`;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU per request at pipeline 1 of three servers, in alternating rounds (issue #8):
+# CPU per request at pipeline 1 of three servers, in alternating rounds:
 #   nio-floor-server  SwiftNIO with nothing behind it: a constant reply per request, no parsing,
 #                     no store (Sources/nio-floor-server); what any SwiftNIO server spends;
 #   kvs-server        the real server;

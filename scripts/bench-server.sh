@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kvs-server against Debian's redis-server, side by side in one run (issue #6, #8):
+# kvs-server against Debian's redis-server, side by side in one run:
 # redis-benchmark SET and GET, 50 clients, pipeline 1 and 16, 1,000,000 random keys
 # (-r), 64-byte values (-d). Prints the requests per second of each and the ratio,
 # and the resident memory per key of each server after loading 1,000,000 keys.
@@ -17,8 +17,8 @@
 # Environment: REQUESTS (per test, default 1000000), REPS (default 1), SCRATCH_PATH (default .build),
 # KVS_SERVER (a kvs-server binary to use instead of building one), RAW (a file to which the
 # raw figures are appended as "PROGRAM WORKLOAD THREADS FIGURE" lines: SET_P1 50 requests/s ...,
-# MEM_per_key 1 bytes/key), PRELOAD=0 (skip step 1: no memory row, GETs then partly miss,
-# as this script did before).
+# MEM_per_key 1 bytes/key), PRELOAD=0 (skip step 1: no memory row, and GETs then partly
+# miss).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real-client compatibility test for kvs-server (issue #6).
+# Real-client compatibility test for kvs-server.
 #
 # Builds kvs-server, starts it on a free loopback port with a temporary --dir, runs
 # Tests/compat/redis_cli_test.sh (redis-cli, Debian's redis-tools) and

@@ -91,7 +91,7 @@ package struct Call<Access: KeyAccess> {
 /// `COMMAND INFO` gives them) and implementation.
 ///
 /// A class, so that looking a command up hands out one reference instead of copying its
-/// eight fields (four strings and two closures: 160 instructions per command, callgrind).
+/// eight fields (four strings and two closures).
 package final class CommandSpec: Sendable {
     /// What a command may do, and when it may run.
     package struct Flags: OptionSet, Sendable {
@@ -317,9 +317,8 @@ package struct CommandTable: Sendable {
     /// The specs by packed name, in a fixed table probed linearly from a multiplicative
     /// hash of the two words. The names are ours, not a peer's: the table is filled once,
     /// at most a quarter full, and no input makes a probe longer than its longest run of
-    /// occupied slots. Hashing the two words with `Hasher` (a `Dictionary`) and copying the
-    /// spec out cost 840 instructions per command; this lookup costs about 60 (callgrind,
-    /// GET at pipeline 1).
+    /// occupied slots. It is a small fraction of the cost of `Hasher` (a `Dictionary`) and a
+    /// copy of the spec (docs/design/server-request-path.md).
     private let slots: [Slot]
     private let shift: UInt64
     /// The statistics slots of the subcommands, numbered after the table's slots.

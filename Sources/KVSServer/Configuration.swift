@@ -108,15 +108,9 @@ extension ServerConfiguration {
     /// The default number of event loops on a machine with `coreCount` cores: one per core
     /// less one, and at least one, so that a core is left for the kernel's network work
     /// and for the clients when they run on the same machine (Redis gives the same advice
-    /// for its `io-threads`).
-    ///
-    /// Measured on a 2-core machine with `redis-benchmark` on it (`scripts/bench-server.sh`,
-    /// 3 alternating rounds): one loop met all four throughput rows against `redis-server`
-    /// (pipeline 1: SET 1.01-1.07×, GET 1.02-1.09×; pipeline 16: SET 1.01-1.06×, GET
-    /// 1.23-1.28×), two loops met a pipeline-1 row once in the three rounds (SET
-    /// 0.97-1.01×, GET 0.88-0.97×; pipeline 16: SET 1.18-1.24×, GET 1.11-1.12×). Two loops
-    /// spend more time waking up in `epoll_wait` on two cores shared with the client (see
-    /// BENCHMARKS.md, "Event loops"). Where other processes keep the cores busy, or the
+    /// for its `io-threads`). On two cores shared with the client, a second loop spends its
+    /// gain waking up in `epoll_wait` (docs/design/server-request-path.md has the
+    /// measurement). Where other processes keep the cores busy, or the
     /// clients are elsewhere and the load is heavily pipelined, `--io-threads` with the
     /// core count can do better.
     public static func defaultEventLoopThreads(coreCount: Int) -> Int {

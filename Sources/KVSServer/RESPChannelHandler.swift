@@ -22,9 +22,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let server: ServerState
-    // The mutable state is exempt from dynamic exclusivity checks: they were about 15
-    // `swift_beginAccess` calls per request, 1,140 of the 15,650 instructions a GET at
-    // pipeline 1 cost the server (callgrind, `redis-benchmark -t get -P 1 -c 50`). No access
+    // The mutable state is exempt from dynamic exclusivity checks, which would be about 15
+    // `swift_beginAccess` calls per request (docs/design/server-request-path.md). No access
     // to it can overlap another: the handler runs on its channel's event loop only, and no
     // access spans a call that could re-enter it (commands never touch the channel; the
     // writes in `flush` are made after the reply buffer has been taken out of `state`).
@@ -36,8 +35,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) private var closing = false
     @exclusivity(unchecked) private var readPending = false
     /// The channel's writability as last reported by `channelWritabilityChanged`, which NIO
-    /// calls (on this loop) whenever it changes: asking the channel on every read and
-    /// flush cost 150 instructions per request at pipeline 1 (callgrind).
+    /// calls (on this loop) whenever it changes, so that reads and flushes need not ask
+    /// the channel.
     @exclusivity(unchecked) private var writable = true
     @exclusivity(unchecked) private var commandsSinceFlush = 0
     /// The keys ``prefetchPipelinedKeys(_:from:)`` collects, kept for its capacity.
@@ -144,8 +143,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
                 if first {
                     first = false
                     // Only when more bytes wait behind the first command: a read of one command
-                    // (every read at pipeline 1) skips the scan, 550 of the 13,700 instructions
-                    // of a GET at pipeline 1 (callgrind).
+                    // (every read at pipeline 1) skips the scan.
                     if buffer.readableBytes > 0 { prefetchPipelinedKeys(buffer, from: start) }
                 }
             }
@@ -173,7 +171,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     /// With several commands in one read (a pipelining client), starts loading the table
     /// slots and values of the keys of all but the first before executing any: each
     /// lookup of a random key is two cache misses, and this lets them overlap
-    /// (`redis-benchmark -P 16 -t get` on 1,000,000 keys: see BENCHMARKS.md).
+    /// (docs/design/server-request-path.md).
     ///
     /// - Parameters:
     ///   - buffer: the input, its first command decoded (not yet executed).
@@ -222,9 +220,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
             // The reply buffer is reused: when the socket took the whole write (nearly always),
             // NIO has let go of it and `clear()` keeps its storage; otherwise `clear()` gives it
-            // new storage and the pending write keeps the old. A new buffer per flush was two
-            // allocations and two frees: 810 of the 14,500 instructions of a GET at pipeline 1
-            // (callgrind). A buffer grown past 16 KiB by a large reply is not kept.
+            // new storage and the pending write keeps the old. This saves two allocations and
+            // two frees per flush. A buffer grown past 16 KiB by a large reply is not kept.
             if state.call.out.readableBytes == 0, out.capacity <= Self.keptReplyCapacity {
                 out.clear()
                 state.call.out = out

@@ -1,7 +1,7 @@
 import Foundation
 import KVS
 
-// EXP: background expiry under load (issue #8's row "1,000,000 keys carrying TTLs, 10% of
+// EXP: background expiry under load (the benchmark target "1,000,000 keys carrying TTLs, 10% of
 // them expiring per second: under 5% of one core; expired keys gone within 100 ms at the
 // 99th percentile").
 //

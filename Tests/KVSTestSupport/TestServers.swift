@@ -86,9 +86,9 @@ package func withRedisServer<R>(
         process.standardError = log ?? FileHandle.nullDevice
         try process.run()
         // Start-up itself takes milliseconds; the bound is generous for a 2-core machine busy
-        // with other work or ThreadSanitizer. (Long tests used to hold both threads of the
-        // concurrency pool for over 10 s, so that this task resumed late and a 10 s bound
-        // failed with the server long up; they now run with `.dedicatedThread`.)
+        // with other work or ThreadSanitizer. (A long test that held both threads of the
+        // concurrency pool would make this task resume late; such tests run with
+        // `.dedicatedThread`.)
         if await redisServerStarted(process, port: port, within: .seconds(60)) {
             started = (process, port)
         } else {

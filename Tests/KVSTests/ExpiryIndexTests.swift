@@ -3,7 +3,7 @@ import Testing
 
 @Suite("ExpiryIndex: deadline buckets")
 struct ExpiryIndexTests {
-    /// Deadlines inside one bucket (2^25 ns) and in later buckets.
+    /// An index with one item per deadline, keyed `k0`, `k1`, … in the order given.
     private func index(_ deadlines: [Int64]) -> ExpiryIndex<String> {
         var index = ExpiryIndex<String>()
         for (i, deadline) in deadlines.enumerated() { index.insert("k\(i)", deadline: deadline) }
@@ -61,8 +61,8 @@ struct ExpiryIndexTests {
     }
 
     @Test func bucketsOfTheCurrentSpanComeOutEarliestFirst() {
-        // As bucketsComeOutEarliestFirstAndTheLimitHolds, with the span the index uses now
-        // (2^28 ns): there, deadlines 2^25 ns apart share a bucket.
+        // As bucketsComeOutEarliestFirstAndTheLimitHolds, with the index's own bucket span
+        // (2^28 ns), in which deadlines 2^25 ns apart share a bucket.
         let span: Int64 = 1 << 28
         var index = index([3 * span + 1, span + 5, 2 * span + 7, span + 6, 5])
         let first = index.popDue(now: .max - 1, limit: 1)

@@ -74,7 +74,7 @@ struct ShardTableTests {
         }
         for i in 0..<8_500 { #expect(table["k\(i)"]?.value == i) }
         // The anchors' 1,000,000 keys over 256 shards: 3,519 to 4,285 keys a shard, all
-        // of them in 5,120 slots (4,352 at 85%), where 3/4 load took 6,144.
+        // of them in 5,120 slots (4,352 at 85%), where a 3/4 limit would take 6,144.
         #expect(ShardTable<String, Int>(minimumCapacity: 3_519).capacity == 5_120)
         #expect(ShardTable<String, Int>(minimumCapacity: 4_285).capacity == 5_120)
         #expect(ShardTable<String, Int>(minimumCapacity: 4_353).capacity == 6_144)
