@@ -2,8 +2,8 @@ import Foundation
 import KVS
 
 // EXPSWEEP: the cost of the background sweep alone, with no waiting on the wall clock: the EXP keys and
-// deadlines on an engine that reads a manual clock, swept by calling `sweepExpired` the way
-// the sweeper thread does (every 25 ms of clock time, 25 ms grace) until no key is left.
+// deadlines on an engine that reads a manual clock, swept by calling `sweepExpired` as the
+// sweeper thread does, here every 25 ms of clock time with a 25 ms grace, until no key is left.
 // Prints the sweep's thread CPU time per removed key; under
 // `valgrind --tool=callgrind --toggle-collect='*sweepOnce*'` it gives instructions per key.
 

@@ -229,7 +229,7 @@ struct RedisClusterStoreTests {
             #expect(try await strict.get(stays) == "2")  // strict and atomic have read the map too
             // `atomic`'s first read also loads the slot map within its 500 ms bound, which is
             // there for the migration below; under ThreadSanitizer on a loaded 2-core machine
-            // that once took longer (.timeout on CLUSTER SHARDS, every node healthy). A
+            // that can take longer (.timeout on CLUSTER SHARDS, every node healthy). A
             // timeout is not what is tested yet, so the read is retried within a generous bound.
             let mapped = await poll(within: .seconds(30)) { (try? await atomic.get(stays)) == "2" }
             try #require(mapped, "the atomic store read the map and the key")
@@ -340,7 +340,7 @@ struct RedisClusterStoreTests {
                 (0..<10_000).lazy.map { "t\($0)" }.first { shards[0].slots.contains(HashSlot.slot(for: $0)) }
             )
             // The first write also loads the slot map, all within the 500 ms bound that this test
-            // is about; under ThreadSanitizer on a loaded 2-core machine that once took longer
+            // is about; under ThreadSanitizer on a loaded 2-core machine that can take longer
             // (.timeout on CLUSTER SHARDS, every node healthy). Before the node is stopped a
             // timeout is not what is tested, so the write is retried within a generous bound.
             let written = await poll(within: .seconds(30)) { (try? await store.set(key, "v")) != nil }

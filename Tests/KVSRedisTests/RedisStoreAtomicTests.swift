@@ -311,7 +311,7 @@ enum AtomicChecks {
         // Two stores are two clients, each with its own dedicated connections: the conflicts
         // are real WATCH conflicts on the server, not only waits for a connection.
         // Eight tasks share each store's 3 or 4 dedicated connections, so most of them wait
-        // for one; under ThreadSanitizer (10x slower) a wait passed the default 5 s bound.
+        // for one; under ThreadSanitizer (10x slower) a wait can pass the default 5 s bound.
         // The bound is not what this test checks, so it is generous.
         let stores = [
             RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 4, requestTimeout: .seconds(60))),
@@ -325,7 +325,7 @@ enum AtomicChecks {
                 let store = stores[task % stores.count]
                 group.addTask {
                     for _ in 0..<increments {
-                        // Sixteen tasks on one key: under ThreadSanitizer one update once lost
+                        // Sixteen tasks on one key: under ThreadSanitizer one update can lose
                         // 64 races in a row (.transactionConflict, as documented). This test is
                         // about lost increments, not about that bound, so it gives many attempts.
                         try await store.update("{n}:counter", maxAttempts: 100_000) { old in

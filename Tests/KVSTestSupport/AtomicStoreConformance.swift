@@ -61,7 +61,7 @@ func checkAtomicStoreConformance(_ store: some AsyncStore<String>) async throws 
                     // Eight writers of one key: a network store's update can lose every one
                     // of its optimistic attempts to the others and give up with
                     // `.transactionConflict`, having written nothing (RedisStore after 64,
-                    // which a `.ci/run` under ThreadSanitizer once saw). Such an update is
+                    // which happens under ThreadSanitizer in `.ci/run`). Such an update is
                     // made again, a bounded number of times; the count below still shows
                     // that no increment was lost or applied twice.
                     var conflicts = 0

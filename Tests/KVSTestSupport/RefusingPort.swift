@@ -9,9 +9,9 @@ import Darwin
 /// server (another test's, running in parallel) can bind the port meanwhile.
 ///
 /// ``freeLoopbackPort()`` binds a port and closes it again: right for a server about to
-/// start on it, wrong for a test that needs the port to stay closed. A `.ci/run` once saw
-/// another test's server take such a port between the close and the connection, and the
-/// crawler test got a "bad response" where it expected "unreachable".
+/// start on it, wrong for a test that needs the port to stay closed: another test's server
+/// may take such a port between the close and the connection, and a test that expects
+/// "unreachable" then gets a "bad response".
 package final class RefusingPort: Sendable {
     /// The port number.
     package let port: Int

@@ -67,7 +67,7 @@ struct ExpirySweeperSleepTests {
         #expect(eventually { engine.count == 1 }, "the sweeper woke and removed the key due in 1 ms")
         #expect(try engine.get("far") == 1)
         // `Int64.max` is not a plan but the mark the thread leaves while it plans, which a
-        // single read can catch (it did once under ThreadSanitizer): wait for a plan.
+        // single read can catch (more likely under ThreadSanitizer): wait for a plan.
         #expect(
             eventually {
                 let planned = engine.plannedSweepTime

@@ -13,8 +13,8 @@ import Synchronization
 package enum TableHash {
     /// The per-process secret (from the system's random source, once): two odd words.
     ///
-    /// Read with two plain loads. A `static let` secret went through `swift_once` on every
-    /// hash; these two atomics are initialized statically (to 0, "not drawn yet"), so only
+    /// Read with two plain loads. A `static let` secret would go through `swift_once` on
+    /// every hash; these two atomics are initialized statically (to 0, "not drawn yet"), so only
     /// the first hash of the process takes the slow path.
     @inlinable
     package static var secret: (UInt64, UInt64) {

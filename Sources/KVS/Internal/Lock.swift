@@ -9,9 +9,9 @@ import Darwin
 /// A `pthread_mutex_t` that owns its storage.
 ///
 /// Why not `Synchronization.Mutex`: on Linux it is built on raw futex calls, which
-/// ThreadSanitizer cannot see, so every access it protects is reported as a race (a
-/// 4-thread probe of `Mutex<[Int: Int]>` gave 4 false reports), which would hide real
-/// ones in `.ci/run`'s sanitizer run. ThreadSanitizer intercepts pthread mutexes, and
+/// ThreadSanitizer cannot see, so every access it protects is reported as a race (four
+/// threads on a `Mutex<[Int: Int]>` are enough to show it), which would hide real ones in
+/// `.ci/run`'s sanitizer run. ThreadSanitizer intercepts pthread mutexes, and
 /// glibc's uncontended lock/unlock is a pair of atomic instructions, as fast as a futex
 /// word. On glibc it is an adaptive mutex (see `init`). The mutex lives in its own
 /// allocation because a pthread mutex must not move.
