@@ -332,7 +332,7 @@ SAMPLER_PID=""
           for (i = 3; i <= NF; i++) { split($i, p, ":"); busy += p[2]; if (!(p[1] in seen)) { seen[p[1]] = 1; names = names (names ? ", " : "") p[1] } }
           others += busy }
         END {
-            if (n) printf "during the run (%d samples, 10 s apart): 1-min load average mean %.2f, max %.2f; other sessions used %.0f%% of a core on average (%s)\n",
+            if (n) printf "during the run (%d samples, 10 s apart): 1-min load average mean %.2f, max %.2f; other processes used %.0f%% of a core on average (%s)\n",
                 n, s / n, mx, others / n, names ? names : "none seen"
         }' "$RESULTS/load.txt"
     echo "duration: $(((SECONDS - STARTED) / 60)) min $(((SECONDS - STARTED) % 60)) s"

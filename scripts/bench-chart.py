@@ -252,7 +252,7 @@ def draw(results, header, out):
     short = re.match(r"(\d+ cores), ([^(,]+)", machine)
     machine = f"{short.group(1)}, {short.group(2).strip()}" if short else machine
     settings = next((line.split(": ", 1)[1] for line in header if line.startswith("settings: ")), "")
-    ax.set_title(f"kvs against the references and Redis, issue #8: {met} of {len(counted)} targets met\n"
+    ax.set_title(f"kvs against the references and Redis: {met} of {len(counted)} targets met\n"
                  f"{when}  ·  {machine}  ·  medians of one run ({settings})", fontsize=11)
     from matplotlib.patches import Patch
     ax.legend(handles=[Patch(color=colours[k], label=k) for k in ("met", "NOT met", "info", "no data")],
