@@ -1,65 +1,153 @@
 import Foundation
 import KVS
-import KVSTestSupport
 import Testing
 
-/// The README's "Use it" example, verbatim apart from the snapshot path: if the README's
-/// code stops compiling or behaving as its comments say, this fails.
-@Suite("README example")
+/// The README's Swift snippets, compiled and run in the three places users put them: the body
+/// of a test, an ordinary `throws` function and an `async throws` function.
+///
+/// Each copy below is the README's text line for line (apart from `import KVS`, which this
+/// file has at its top, and indentation); `theReadmeSnippetsAreCopiedHereVerbatim` fails when
+/// the two drift apart, so edit both together. The `Package.swift` snippet is a manifest
+/// fragment, which no test can compile; it is the one snippet left out.
+///
+/// The snippets save `store.kvssnap` in the working folder, as the README shows, so the
+/// tests run one at a time and remove the file afterwards.
+@Suite("README example", .serialized)
 struct ReadmeExampleTests {
-    @Test func theReadmeExampleWorksAsDocumented() throws {
-        let dir = try makeTemporaryDirectory()
-        defer { removeDirectory(dir) }
+    private static let snapshotPath = FileManager.default.currentDirectoryPath + "/store.kvssnap"
 
-        let store = try KeyValueStore<String>(shardCount: 64)  // FNV-1a sharding
+    /// Checks what the snippets leave behind: the snapshot holds the keys the README says.
+    private static func checkSnapshotAndRemoveIt() throws {
+        defer { try? FileManager.default.removeItem(atPath: snapshotPath) }
+        let loaded = try KeyValueStore<String>(shardCount: 8)
+        defer { loaded.close() }
+        try loaded.loadSnapshot(from: snapshotPath)
+        #expect(Set(try loaded.keys()) == ["session:42", "copy"])
+        #expect(try loaded.get("copy") == "hello")
+    }
+
+    @Test func theSnippetsRunAtTheTopLevelOfATest() throws {
+        let store = try KeyValueStore<String>(shardCount: 64)
         defer { store.close() }
 
         try store.set("greeting", "hello")
         try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
-        let greeting = try store.get("greeting")  // "hello"
-        #expect(greeting == "hello")
-        let length = try store.withValue("greeting") { $0.count }  // 5: read in place, no copy
-        #expect(length == 5)
-        #expect(!store.exists("nope"))
-        #expect(store.count == 2)
-        #expect(store.size.hasSuffix("B"))
+        print(try store.get("greeting"))  // hello
 
-        var caught: KVSError?
-        do {
-            _ = try store.get("nope")
-        } catch  where error.code == .notFound {
-            print(error)
-            caught = error
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-        #expect(
-            caught?.description
-                == "KVSError.notFound (key \"nope\"): no value is stored under this key, or it has expired"
-        )
+        let found = try store.batchGet(["greeting", "nope"])  // one lock per shard touched
+        print(found.values, found.errors.keys)  // ["greeting": "hello"] ["nope"]
 
-        let found = try store.batchGet(["greeting", "nope"])
-        #expect(found.values == ["greeting": "hello"])
-        #expect(found.errors["nope"]?.code == .notFound)
-        _ = try store.batchSet(["a": "1", "b": "2"])
-        let deleted = try store.batchDelete(["a", "b", "c"])
-        #expect(deleted.deleted == 2)
-        #expect(deleted.errors["c"]?.code == .notFound)
-
-        try store.transaction { tx in
-            let a = try tx.get("greeting")
-            try tx.set("copy", a)
+        try store.transaction { tx in  // all or nothing, serializable across shards
+            try tx.set("copy", try tx.get("greeting"))
             try tx.delete("greeting")
         }
-        #expect(try store.get("copy") == "hello")
-        #expect(!store.exists("greeting"))
-        try store.update("hits") { String((Int($0 ?? "0") ?? 0) + 1) }
-        #expect(try store.get("hits") == "1")
-        #expect(try store.setIfAbsent("lock", "me", ttl: .seconds(5)))
-        #expect(try store.compareAndSwap("lock", expected: "me", new: nil))
+        try store.saveSnapshot(to: "store.kvssnap")  // crash-safe; loadSnapshot(from:) reads it
 
-        try store.saveSnapshot(to: dir + "/store.kvssnap")
-        try store.loadSnapshot(from: dir + "/store.kvssnap")
-        #expect(Set(try store.keys()) == ["session:42", "copy", "hits"])
+        do {
+            _ = try store.get("nope")
+        } catch  where error.code == .notFound {  // `error` is a KVSError: get throws nothing else
+            print("absent: \(error)")
+        } catch {
+            throw error  // .storeClosed after close()
+        }
+
+        #expect(found.values == ["greeting": "hello"])
+        #expect(Array(found.errors.keys) == ["nope"])
+        #expect(found.errors["nope"]?.code == .notFound)
+        #expect(!store.exists("greeting"))
+        try Self.checkSnapshotAndRemoveIt()
+    }
+
+    @Test func theSnippetsRunInAThrowingFunction() throws {
+        func readmeSnippets() throws {
+            let store = try KeyValueStore<String>(shardCount: 64)
+            defer { store.close() }
+
+            try store.set("greeting", "hello")
+            try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
+            print(try store.get("greeting"))  // hello
+
+            let found = try store.batchGet(["greeting", "nope"])  // one lock per shard touched
+            print(found.values, found.errors.keys)  // ["greeting": "hello"] ["nope"]
+
+            try store.transaction { tx in  // all or nothing, serializable across shards
+                try tx.set("copy", try tx.get("greeting"))
+                try tx.delete("greeting")
+            }
+            try store.saveSnapshot(to: "store.kvssnap")  // crash-safe; loadSnapshot(from:) reads it
+
+            do {
+                _ = try store.get("nope")
+            } catch  where error.code == .notFound {  // `error` is a KVSError: get throws nothing else
+                print("absent: \(error)")
+            } catch {
+                throw error  // .storeClosed after close()
+            }
+        }
+        try readmeSnippets()
+        try Self.checkSnapshotAndRemoveIt()
+    }
+
+    @Test func theSnippetsRunInAnAsyncFunction() async throws {
+        func readmeSnippets() async throws {
+            let store = try KeyValueStore<String>(shardCount: 64)
+            defer { store.close() }
+
+            try store.set("greeting", "hello")
+            try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
+            print(try store.get("greeting"))  // hello
+
+            let found = try store.batchGet(["greeting", "nope"])  // one lock per shard touched
+            print(found.values, found.errors.keys)  // ["greeting": "hello"] ["nope"]
+
+            try store.transaction { tx in  // all or nothing, serializable across shards
+                try tx.set("copy", try tx.get("greeting"))
+                try tx.delete("greeting")
+            }
+            try store.saveSnapshot(to: "store.kvssnap")  // crash-safe; loadSnapshot(from:) reads it
+
+            do {
+                _ = try store.get("nope")
+            } catch  where error.code == .notFound {  // `error` is a KVSError: get throws nothing else
+                print("absent: \(error)")
+            } catch {
+                throw error  // .storeClosed after close()
+            }
+        }
+        try await readmeSnippets()
+        try Self.checkSnapshotAndRemoveIt()
+    }
+
+    /// Every Swift snippet of the README (but the manifest fragment) appears in each of the
+    /// three tests above, line for line, ignoring `import` lines and runs of spaces (swift-format
+    /// indents the copies and writes `catch  where` with two).
+    @Test func theReadmeSnippetsAreCopiedHereVerbatim() throws {
+        let testFile = URL(fileURLWithPath: #filePath)
+        let root = testFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let source = try String(contentsOf: testFile, encoding: .utf8)
+
+        func normalized<S: StringProtocol>(_ lines: [S]) -> String {
+            lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+                .filter { !$0.isEmpty && !$0.hasPrefix("import ") }
+                .joined(separator: "\n")
+        }
+        var snippets: [String] = []
+        var current: [Substring]?
+        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line == "```swift" {
+                current = []
+            } else if let lines = current, line == "```" {
+                if lines.first != "// Package.swift" { snippets.append(normalized(lines)) }
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        #expect(snippets.count == 2)
+        let body = normalized(source.split(separator: "\n", omittingEmptySubsequences: false))
+        for snippet in snippets {
+            #expect(body.components(separatedBy: snippet).count - 1 >= 3, "not copied three times:\n\(snippet)")
+        }
     }
 }
