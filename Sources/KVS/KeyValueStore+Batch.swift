@@ -40,7 +40,9 @@ extension KeyValueStore {
 
     /// Stores several items that all expire after `ttl`, locking each shard once.
     ///
-    /// - Parameter ttl: `.zero` means no expiry.
+    /// - Parameters:
+    ///   - items: the keys and the values to store under them.
+    ///   - ttl: `.zero` means no expiry.
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl` (nothing is stored),
     ///   ``KVSError/Code/storeClosed``.
     /// - Complexity: O(n log n); one lock per shard touched.

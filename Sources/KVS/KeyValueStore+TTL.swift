@@ -3,6 +3,8 @@ extension KeyValueStore {
     /// at once and removed in the background within about 50 ms. The Go package's `SetWithTTL`.
     ///
     /// - Parameters:
+    ///   - key: the key to write.
+    ///   - value: the value to store.
     ///   - ttl: how long the key lives; `.zero` means it never expires (like
     ///     ``set(_:_:)``). A duration below one nanosecond is rounded up to one.
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl` (any value already
@@ -34,6 +36,7 @@ extension KeyValueStore {
     /// Sets or clears the time-to-live of an existing key without changing its value.
     ///
     /// - Parameters:
+    ///   - key: the key whose time-to-live changes.
     ///   - ttl: the new time-to-live from now; `.zero` removes the expiry.
     /// - Throws: ``KVSError/Code/notFound`` when the key is absent or expired,
     ///   ``KVSError/Code/invalidTTL`` for a negative `ttl`, ``KVSError/Code/storeClosed``,

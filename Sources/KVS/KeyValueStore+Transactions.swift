@@ -99,7 +99,10 @@ extension KeyValueStore {
 
     /// Stores `value` under `key` only if the key is absent or expired.
     ///
-    /// - Parameter ttl: the new key's time-to-live; `.zero` for none.
+    /// - Parameters:
+    ///   - key: the key to write.
+    ///   - value: the value to store.
+    ///   - ttl: the new key's time-to-live; `.zero` for none.
     /// - Returns: whether it stored the value.
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl`,
     ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
@@ -117,6 +120,7 @@ extension KeyValueStore where Value: Equatable {
     /// Stores `new` under `key` only if its current value equals `expected`.
     ///
     /// - Parameters:
+    ///   - key: the key to compare and write.
     ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
     ///   - new: the value to store; `nil` deletes the key. A stored value has no TTL.
     /// - Returns: whether the swap happened.

@@ -37,7 +37,10 @@ public struct Transaction<Value: Sendable> {
 
     /// Stores `value` under `key` with a time-to-live counted from the commit.
     ///
-    /// - Parameter ttl: `.zero` for no expiry.
+    /// - Parameters:
+    ///   - key: the key to write.
+    ///   - value: the value to store.
+    ///   - ttl: `.zero` for no expiry.
     /// - Throws: ``KVSError/Code/invalidTTL`` for a negative `ttl` (nothing is buffered),
     ///   ``KVSError/Code/invalidShardIndex``.
     @inlinable

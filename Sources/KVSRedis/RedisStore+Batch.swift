@@ -7,7 +7,7 @@ extension RedisStore {
     ///
     /// - Returns: the values found; each missing or expired key (a nil in `MGET`'s reply) gets a
     ///   `.notFound` error, and a value that does not decode a `.protocolError`, in
-    ///   ``BatchGetResult/errors``. An empty `keys` sends nothing.
+    ///   `BatchGetResult.errors`. An empty `keys` sends nothing.
     /// - Throws: `.storeClosed` and the network codes of ``get(_:)`` when the whole request failed
     ///   (`key` is then the batch's first key).
     /// - Complexity: one round trip; O(total size).

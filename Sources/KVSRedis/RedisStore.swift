@@ -6,7 +6,7 @@ import RESP
 import ServiceLifecycle
 
 /// A key-value store on one RESP server (`kvs-server`, Redis or Valkey), with the same API and
-/// error codes as the embedded `KeyValueStore` through ``AsyncStore``.
+/// error codes as the embedded `KeyValueStore` through `AsyncStore`.
 ///
 /// ```swift
 /// let store = RedisStore<String>(host: "127.0.0.1", port: 6379)
@@ -20,7 +20,7 @@ import ServiceLifecycle
 /// concurrent tasks are pipelined on them. Errors: a `nil` reply is `.notFound`; a refused or
 /// lost connection `.connectionFailed`; no reply within the configured bound `.timeout`; an
 /// error reply `.serverError` with the server's text; every network error names `host:port` in
-/// its message and the key in ``KVSError/key``. After a `.connectionFailed` or `.timeout` on a
+/// its message and the key in `KVSError.key`. After a `.connectionFailed` or `.timeout` on a
 /// write, the write may or may not have been applied.
 ///
 /// The store is a swift-service-lifecycle `Service`: run it in a `ServiceGroup` and it shuts

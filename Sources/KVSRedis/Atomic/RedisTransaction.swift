@@ -85,7 +85,10 @@ public struct RedisTransaction<Value: RedisValueCodec> {
     /// Stores `value` under `key` when the transaction commits, expiring `ttl` after the commit
     /// (`SET key value PX ms`, rounded up to whole milliseconds).
     ///
-    /// - Parameter ttl: `.zero` for no expiry (then as ``set(_:_:)``).
+    /// - Parameters:
+    ///   - key: a key declared when the transaction began.
+    ///   - value: the value to store.
+    ///   - ttl: `.zero` for no expiry (then as ``set(_:_:)``).
     /// - Throws: `.invalidTTL` for a negative `ttl` or one too large for 64-bit milliseconds;
     ///   otherwise as ``set(_:_:)``. Nothing is buffered when it throws.
     /// - Complexity: O(1) plus encoding the value.

@@ -71,7 +71,10 @@ extension RedisClusterStore {
 
     /// ``update(_:_:)`` with a bound of your choosing on the attempts.
     ///
-    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Parameters:
+    ///   - key: the key to read, transform and write.
+    ///   - maxAttempts: how many times to try before giving up (at least 1).
+    ///   - transform: as for ``update(_:_:)``.
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
     ///   otherwise as ``update(_:_:)``.
     @discardableResult

@@ -13,7 +13,7 @@ extension RedisClusterStore {
     /// - Returns: the values found; each missing or expired key (a nil in `MGET`'s reply) gets a
     ///   `.notFound` error, a value that does not decode a `.protocolError`, and the keys of a
     ///   node that failed that node's error (`.connectionFailed`, `.timeout`, `.clusterDown`), in
-    ///   ``BatchGetResult/errors``. An empty `keys` sends nothing.
+    ///   `BatchGetResult.errors`. An empty `keys` sends nothing.
     /// - Throws: `.storeClosed`; the network codes of ``get(_:)`` when every node of the batch
     ///   failed (`key` is then the batch's first key).
     /// - Complexity: one round trip per node, in parallel (plus redirects and retries); O(total size).

@@ -6,7 +6,7 @@ import RESP
 import ServiceLifecycle
 
 /// A key-value store on a Redis Cluster (or Valkey Cluster), with the same API and error codes
-/// as the embedded `KeyValueStore` and ``RedisStore`` through ``AsyncStore``.
+/// as the embedded `KeyValueStore` and ``RedisStore`` through `AsyncStore`.
 ///
 /// ```swift
 /// let store = RedisClusterStore<String>(seeds: [(host: "10.0.0.1", port: 7000)])
@@ -34,7 +34,7 @@ import ServiceLifecycle
 /// `.clusterDown` when the slot has no primary, the cluster replied `CLUSTERDOWN` or
 /// `TRYAGAIN` until time ran out, or a command was redirected more than `maxRedirects` times;
 /// every network error names the node (`host:port`) in its message and the key in
-/// ``KVSError/key``. A configuration that fails ``RedisClusterConfiguration/validate()`` makes
+/// `KVSError.key`. A configuration that fails ``RedisClusterConfiguration/validate()`` makes
 /// every operation throw `.invalidArgument`. After a `.connectionFailed` or `.timeout` on a
 /// write, the write may or may not have been applied. Commands that give the same reply when
 /// run twice (`GET`, `SET`, `MGET`, `EXISTS`) are resent after a lost connection; `DEL` and
