@@ -5,7 +5,7 @@
 #
 # Why: on the mixed workloads the references that lead (java-chm, cpp-libcuckoo) gain more
 # from the CPU overlapping the cache misses of consecutive, independent operations than
-# kvs does (see docs/read-path.md, "Latency and overlap"). Chained, no program can overlap
+# kvs does (see docs/design/read-path.md, "Latency and overlap"). Chained, no program can overlap
 # them, and the figure is the latency of one operation end to end.
 #
 # The references are the anchors' own sources, copied to a temporary folder and built

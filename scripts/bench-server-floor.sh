@@ -9,8 +9,8 @@
 #   redis-benchmark -t TEST -c 50 -P 1 -r 100000 -d 64 -n REQUESTS
 # and reads the server's user and system CPU time from /proc/PID/stat before and after.
 # Prints the medians over the rounds: requests/s, and user, system and total CPU
-# microseconds per request. BENCHMARKS.md ("SwiftNIO's floor", under "Why the remaining
-# targets are not met") explains what the figures say.
+# microseconds per request. docs/design/server-request-path.md ("SwiftNIO's floor") explains
+# what the figures say.
 #
 # Needs redis-server, redis-benchmark (apt-get install -y redis-server redis-tools), python3.
 # Environment: ROUNDS (default 5), REQUESTS (default 300000), SCRATCH_PATH (default .build).

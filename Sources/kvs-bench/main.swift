@@ -3,7 +3,7 @@
 //     kvs-bench WORKLOAD THREADS [OPS_PER_THREAD]
 //
 // WORKLOAD is L, R90, R50, Z90, B100 (as the anchors), R100 (R90 with reads only: the
-// read path alone, for docs/read-path.md's experiments), T4 and T4Z (transactions of 4
+// read path alone, for docs/design/read-path.md's experiments), T4 and T4Z (transactions of 4
 // keys, 2 reads and 2 writes, uniform or Zipf; committed/s and % retried), SNAP (save and load a snapshot of
 // the loaded store, keys/s), EXP (background expiry: 1,000,000 keys whose TTLs end over
 // 10 s, 10% of them per second; the sweeper's CPU in % of one core and how late keys

@@ -1,6 +1,5 @@
 // nio-floor-server: SwiftNIO's own cost per request, for comparing kvs-server with Redis at
-// pipeline 1 (BENCHMARKS.md, "SwiftNIO's floor" under "Why the remaining targets are not met";
-// scripts/bench-server-floor.sh).
+// pipeline 1 (docs/design/server-request-path.md, "SwiftNIO's floor"; scripts/bench-server-floor.sh).
 //
 // It is kvs-server's network path with nothing behind it: the same bootstrap options (one
 // event loop, TCP_NODELAY, 16 messages per read) and the same shape of handler (replies
