@@ -6,6 +6,21 @@ import PackageDescription
 /// and the ThreadSanitizer run; release builds leave them out.
 let internalChecks: [SwiftSetting] = [.define("KVS_INTERNAL_CHECKS", .when(configuration: .debug))]
 
+// The products of the dependencies, named once.
+let heapModule = Target.Dependency.product(name: "HeapModule", package: "swift-collections")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let nioTestUtils = Target.Dependency.product(name: "NIOTestUtils", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+/// The libraries and the server. The examples are executables of this package too (`swift run
+/// <example> --help` from the root) but no products, so a package depending on kvs does not
+/// see them; the benchmarks are a package of their own, `Benchmarks/`, and the fuzz targets
+/// another, `Tests/Fuzz/`.
 let package = Package(
     name: "kvs",
     platforms: [.macOS(.v15)],
@@ -15,140 +30,53 @@ let package = Package(
         .library(name: "KVSServer", targets: ["KVSServer"]),
         .library(name: "KVSRedis", targets: ["KVSRedis"]),
         .executable(name: "kvs-server", targets: ["kvs-server"]),
-        .executable(name: "kvs-bench", targets: ["kvs-bench"]),
-        // Examples: `swift run <name> --help`.
-        .executable(name: "crawl-and-store", targets: ["crawl-and-store"]),
-        .executable(name: "multi-thread", targets: ["multi-thread"]),
-        .executable(name: "sharding-with-consistent-hashing", targets: ["sharding-with-consistent-hashing"]),
-        .executable(name: "scale-out", targets: ["scale-out"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-        // Command-line options for the executables; SwiftNIO for networking (the RESP server,
-        // the client stores and the crawler example).
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
-        // kvs-server: logging and start-up/graceful shutdown.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        .target(
-            name: "KVS",
-            dependencies: ["CKVSPrefetch", .product(name: "HeapModule", package: "swift-collections")],
-            swiftSettings: internalChecks
-        ),
+        // The embedded store.
+        .target(name: "KVS", dependencies: ["CKVSPrefetch", heapModule], swiftSettings: internalChecks),
         // What Swift lacks: cache prefetch hints, for the batch paths and the expiry sweep.
         .target(name: "CKVSPrefetch"),
-        .target(name: "CKVSBenchSupport"),
-        // What Swift's Glibc module lacks: glibc's heap statistics, for MEMORY STATS.
-        .target(name: "CKVSHeap"),
-        .executableTarget(name: "kvs-bench", dependencies: ["KVS", "CKVSBenchSupport"]),
-        .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
 
-        // RESP: protocol values, incremental decoder, encoder; no store logic.
-        .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
-        .executableTarget(name: "resp-bench", dependencies: ["RESP", .product(name: "NIOCore", package: "swift-nio")]),
-        // SwiftNIO's own cost per request, without parsing or a store (scripts/bench-server-floor.sh).
-        .executableTarget(name: "nio-floor-server", dependencies: [.product(name: "NIOPosix", package: "swift-nio")]),
-        .testTarget(
-            name: "RESPTests",
-            dependencies: [
-                "RESP", "KVSTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-            ]
-        ),
+        // Protocol values, incremental decoder, encoder; no store logic.
+        .target(name: "RESP", dependencies: [nioCore]),
 
-        // kvs-server: the store over RESP; the executable only parses options.
+        // The store over RESP: server, connections, command table.
         .target(
             name: "KVSServer",
-            dependencies: [
-                "KVS", "RESP", "CKVSHeap",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["KVS", "RESP", "CKVSHeap", nioCore, nioPosix, logging, serviceLifecycle]
         ),
-        .executableTarget(
-            name: "kvs-server",
-            dependencies: [
-                "KVSServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .testTarget(
-            name: "KVSServerTests",
-            dependencies: [
-                "KVSServer", "KVS", "RESP", "KVSTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+        // What Swift's Glibc module lacks: glibc's heap statistics, for MEMORY STATS.
+        .target(name: "CKVSHeap"),
+        // The server's executable: it parses options and runs a ServiceGroup.
+        .executableTarget(name: "kvs-server", dependencies: ["KVSServer", argumentParser, logging, serviceLifecycle]),
 
-        // KVSRedis: AsyncStore over RESP for one server or a Redis Cluster; not on KVSServer.
-        .target(
-            name: "KVSRedis",
-            dependencies: [
-                "KVS", "RESP",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        // What several test targets share: the AsyncStore conformance suite, servers started
-        // for a test (kvs-server in process, redis-server, a Redis Cluster), small helpers.
-        .target(
-            name: "KVSTestSupport",
-            dependencies: [
-                "KVS", "KVSRedis", "KVSServer",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Tests/KVSTestSupport"
-        ),
-        .testTarget(
-            name: "KVSRedisTests",
-            dependencies: [
-                "KVSRedis", "KVS", "RESP", "KVSServer", "KVSTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+        // AsyncStore over RESP for one server or a Redis Cluster; not on KVSServer.
+        .target(name: "KVSRedis", dependencies: ["KVS", "RESP", nioCore, nioPosix, logging, serviceLifecycle]),
 
-        // Examples: each example's logic is a small library that its test drives;
-        // the executable only parses options and prints.
+        // Examples: each example's logic is a small library that its test drives; the
+        // executable only parses options and prints.
         .target(
             name: "CrawlAndStore",
-            dependencies: [
-                "KVS",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            dependencies: ["KVS", nioCore, nioPosix, nioHTTP1],
             path: "Examples/crawl-and-store/Sources/CrawlAndStore"
         ),
         .executableTarget(
             name: "crawl-and-store",
-            dependencies: ["CrawlAndStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CrawlAndStore", "KVS", argumentParser],
             path: "Examples/crawl-and-store/Sources/crawl-and-store"
         ),
         .target(name: "MultiThread", dependencies: ["KVS"], path: "Examples/multi-thread/Sources/MultiThread"),
         .executableTarget(
             name: "multi-thread",
-            dependencies: ["MultiThread", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MultiThread", argumentParser],
             path: "Examples/multi-thread/Sources/multi-thread"
         ),
         .target(
@@ -158,23 +86,53 @@ let package = Package(
         ),
         .executableTarget(
             name: "sharding-with-consistent-hashing",
-            dependencies: ["ConsistentHashing", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ConsistentHashing", argumentParser],
             path: "Examples/sharding-with-consistent-hashing/Sources/sharding-with-consistent-hashing"
         ),
-        // scale-out: one program on the embedded store, one server or a cluster.
+        // One program on the embedded store, one server or a cluster.
         .target(name: "ScaleOut", dependencies: ["KVS", "KVSRedis"], path: "Examples/scale-out/Sources/ScaleOut"),
         .executableTarget(
             name: "scale-out",
-            dependencies: ["ScaleOut", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ScaleOut", argumentParser],
             path: "Examples/scale-out/Sources/scale-out"
+        ),
+
+        // Test support for the store alone: seeded random numbers, temporary folders, the
+        // KVSError expectation, the dedicated-thread trait. No networking, so that the
+        // store's tests do not build it.
+        .target(name: "KVSTestSupport", dependencies: ["KVS"], path: "Tests/KVSTestSupport"),
+        // Test support over the network: kvs-server in process, redis-server and a Redis
+        // Cluster started for a test, the AsyncStore conformance suites, loopback sockets.
+        .target(
+            name: "KVSNetworkTestSupport",
+            dependencies: ["KVSTestSupport", "KVS", "RESP", "KVSRedis", "KVSServer", nioCore, nioPosix, logging],
+            path: "Tests/KVSNetworkTestSupport"
+        ),
+
+        .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
+        .testTarget(
+            name: "RESPTests",
+            dependencies: ["RESP", "KVSTestSupport", "KVSNetworkTestSupport", nioCore, nioEmbedded, nioTestUtils]
+        ),
+        .testTarget(
+            name: "KVSServerTests",
+            dependencies: [
+                "KVSServer", "KVS", "RESP", "KVSTestSupport", "KVSNetworkTestSupport",
+                nioCore, nioEmbedded, logging, serviceLifecycle,
+            ]
+        ),
+        .testTarget(
+            name: "KVSRedisTests",
+            dependencies: [
+                "KVSRedis", "KVS", "RESP", "KVSTestSupport", "KVSNetworkTestSupport",
+                nioCore, nioEmbedded, nioPosix, logging, serviceLifecycle,
+            ]
         ),
         .testTarget(
             name: "ExamplesTests",
             dependencies: [
-                "CrawlAndStore", "MultiThread", "ConsistentHashing", "KVS", "ScaleOut", "KVSTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "CrawlAndStore", "MultiThread", "ConsistentHashing", "ScaleOut", "KVS", "KVSRedis",
+                "KVSTestSupport", "KVSNetworkTestSupport", nioCore, nioPosix, nioHTTP1,
             ]
         ),
     ]

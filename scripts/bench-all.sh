@@ -22,7 +22,8 @@
 #   OPS (5000000)       operations per thread of R90/R50/Z90/B100 (run.sh's OPS)
 #   REQUESTS (1000000)  requests per redis-benchmark test
 #   QUICK=1             smoke run: REPS=1, OPS=200000, REQUESTS=100000 unless set
-#   SCRATCH_PATH (.build)  the Swift build folder
+#   SCRATCH_PATH (.build)  the Swift build folder of kvs-server
+#   BENCH_SCRATCH_PATH (Benchmarks/.build)  the Swift build folder of kvs-bench (the Benchmarks package)
 #   RESULTS (bench-results/<UTC time>)  the results folder; bench-results/latest links to it
 #   ANCHORS (../shared/anchors)  the reference programs
 #   WORKLOADS           passed to run.sh (default there: "L:1 R90:1 R90:2 R50:1 R50:2 Z90:2 B100:2")
@@ -43,6 +44,7 @@ REPS="${REPS:-3}"
 OPS="${OPS:-5000000}"
 REQUESTS="${REQUESTS:-1000000}"
 SCRATCH="${SCRATCH_PATH:-.build}"
+BENCH_SCRATCH="${BENCH_SCRATCH_PATH:-Benchmarks/.build}"
 ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 SNAP_KEYS=1000000
@@ -102,14 +104,15 @@ trap 'exit 130' INT TERM
 # --- build ---------------------------------------------------------------------------
 # One product per invocation: `swift build` builds only the last of several --product options.
 # A fingerprint of the code measured (others may be editing the working tree meanwhile).
-SOURCES_SHA="$(find Sources Package.swift -type f \( -name '*.swift' -o -name '*.c' -o -name '*.h' \) -print0 |
+SOURCES_SHA="$(find Sources Package.swift Benchmarks/Sources Benchmarks/Package.swift -type f \( -name '*.swift' -o -name '*.c' -o -name '*.h' \) -print0 |
     sort -z | xargs -0 cat | sha1sum | cut -c1-12)"
-log "building kvs-bench and kvs-server (release, scratch path $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" --product kvs-bench >&2
+log "building kvs-bench and kvs-server (release, scratch paths $BENCH_SCRATCH and $SCRATCH)"
+swift build -c release --package-path Benchmarks --scratch-path "$BENCH_SCRATCH" --product kvs-bench >&2
 swift build -c release --scratch-path "$SCRATCH" --product kvs-server >&2
+BENCH_BIN="$(swift build -c release --package-path Benchmarks --scratch-path "$BENCH_SCRATCH" --show-bin-path)"
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 # Copies, so that a rebuild in the same scratch path during the run changes nothing here.
-cp "$BIN/kvs-bench" "$BIN/kvs-server" "$TMP/"
+cp "$BENCH_BIN/kvs-bench" "$BIN/kvs-server" "$TMP/"
 KVS_BENCH="$TMP/kvs-bench"
 KVS_SERVER="$TMP/kvs-server"
 

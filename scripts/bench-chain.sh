@@ -33,7 +33,7 @@ REPS="${REPS:-5}"
 OPS="${OPS:-2000000}"
 THREADS="${THREADS:-1 2}"
 WORKLOADS="${WORKLOADS:-R90 R50}"
-SCRATCH="${SCRATCH_PATH:-.build}"
+SCRATCH="${BENCH_SCRATCH_PATH:-Benchmarks/.build}"
 ANCHORS="${ANCHORS:-$ROOT/../shared/anchors}"
 
 log() { printf '[bench-chain %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -59,8 +59,8 @@ EOF
 }
 
 log "building kvs-bench (release, scratch path $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" --product kvs-bench >&2
-cp "$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/kvs-bench" "$TMP/"
+swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --product kvs-bench >&2
+cp "$(swift build -c release --package-path Benchmarks --scratch-path "$SCRATCH" --show-bin-path)/kvs-bench" "$TMP/"
 
 # Each program: a name, then a command line (to which the workload, threads and ops are added).
 programs=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU per request at pipeline 1 of three servers, in alternating rounds:
 #   nio-floor-server  SwiftNIO with nothing behind it: a constant reply per request, no parsing,
-#                     no store (Sources/nio-floor-server); what any SwiftNIO server spends;
+#                     no store (Benchmarks/Sources/nio-floor-server); what any SwiftNIO server spends;
 #   kvs-server        the real server;
 #   redis-server      Debian's Redis.
 # For each of GET and SET, each round starts each server afresh, loads 100,000 keys
@@ -13,19 +13,22 @@
 # what the figures say.
 #
 # Needs redis-server, redis-benchmark (apt-get install -y redis-server redis-tools), python3.
-# Environment: ROUNDS (default 5), REQUESTS (default 300000), SCRATCH_PATH (default .build).
+# Environment: ROUNDS (default 5), REQUESTS (default 300000), SCRATCH_PATH (default .build,
+# for kvs-server), BENCH_SCRATCH_PATH (default Benchmarks/.build, for nio-floor-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS="${ROUNDS:-5}"
 REQUESTS="${REQUESTS:-300000}"
 SCRATCH="${SCRATCH_PATH:-.build}"
+BENCH_SCRATCH="${BENCH_SCRATCH_PATH:-Benchmarks/.build}"
 for tool in redis-server redis-benchmark python3; do
     command -v "$tool" >/dev/null || { echo "bench-server-floor: $tool is missing (apt-get install -y redis-server redis-tools)"; exit 1; }
 done
 swift build -c release --scratch-path "$SCRATCH" --product kvs-server >&2
-swift build -c release --scratch-path "$SCRATCH" --product nio-floor-server >&2
+swift build -c release --package-path Benchmarks --scratch-path "$BENCH_SCRATCH" --product nio-floor-server >&2
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+FLOOR_BIN="$(swift build -c release --package-path Benchmarks --scratch-path "$BENCH_SCRATCH" --show-bin-path)"
 
 DIR="$(mktemp -d "${TMPDIR:-/tmp}/bench-server-floor.XXXXXX")"
 PID=""
@@ -46,7 +49,7 @@ free_port() {
 # start SERVER TEST PORT: starts the server in the background, PID set, waits until it accepts.
 start() {
     case "$1" in
-    nio-floor-server) "$BIN/nio-floor-server" --port "$3" --reply "$2" >>"$DIR/log" 2>&1 & ;;
+    nio-floor-server) "$FLOOR_BIN/nio-floor-server" --port "$3" --reply "$2" >>"$DIR/log" 2>&1 & ;;
     kvs-server) "$BIN/kvs-server" --port "$3" --dir "$DIR" --save "" >>"$DIR/log" 2>&1 & ;;
     redis-server) redis-server --port "$3" --bind 127.0.0.1 --save "" --appendonly no --dir "$DIR" >>"$DIR/log" 2>&1 & ;;
     esac

@@ -1,4 +1,5 @@
 import KVS
+import KVSNetworkTestSupport
 import KVSRedis
 import KVSTestSupport
 import Testing
@@ -15,7 +16,7 @@ struct AsyncStoreConformanceTests {
 
     @Test("RedisStore on an in-process kvs-server")
     func kvsServer() async throws {
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let store = RedisStore<String>(port: port)
             try await checkAsyncStoreConformance(store)
             await store.shutdown()

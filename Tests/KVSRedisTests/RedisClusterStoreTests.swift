@@ -1,5 +1,6 @@
 import Foundation
 import KVS
+import KVSNetworkTestSupport
 import KVSRedis
 import KVSTestSupport
 import Logging
@@ -51,13 +52,13 @@ struct RedisClusterStoreUnitTests {
             #expect(error.key == "k")
         }
         let badPort = RedisClusterStore<String>(seeds: [(host: "127.0.0.1", port: 70000)])
-        #expect(await errorCode { try await badPort.set("k", "v") } == .invalidArgument)
-        #expect(await errorCode { try await badPort.batchGet(["a", "b"]) } == .invalidArgument)
-        #expect(await errorCode { try await badPort.batchSet(["a": "1"]) } == .invalidArgument)
-        #expect(await errorCode { try await badPort.keys() } == .invalidArgument)
-        #expect(await errorCode { try await badPort.setIfAbsent("k", "v") } == .invalidArgument)
-        #expect(await errorCode { try await badPort.update("k") { _ in "v" } } == .invalidArgument)
-        #expect(await errorCode { try await badPort.compareAndSwap("k", expected: nil, new: "v") } == .invalidArgument)
+        await expectKVSError(.invalidArgument) { try await badPort.set("k", "v") }
+        await expectKVSError(.invalidArgument) { try await badPort.batchGet(["a", "b"]) }
+        await expectKVSError(.invalidArgument) { try await badPort.batchSet(["a": "1"]) }
+        await expectKVSError(.invalidArgument) { try await badPort.keys() }
+        await expectKVSError(.invalidArgument) { try await badPort.setIfAbsent("k", "v") }
+        await expectKVSError(.invalidArgument) { try await badPort.update("k") { _ in "v" } }
+        await expectKVSError(.invalidArgument) { try await badPort.compareAndSwap("k", expected: nil, new: "v") }
         #expect(throws: KVSError.self) {
             try RedisClusterConfiguration(seeds: [.init(host: "", port: 7000)]).validate()
         }
@@ -95,10 +96,8 @@ struct RedisClusterStoreUnitTests {
                 for port in ports { #expect(error.message.contains("127.0.0.1:\(port)"), "\(error)") }
             }
         }
-        let keys = await errorCode { try await store.keys() }
-        #expect(keys == .connectionFailed || keys == .timeout)
-        let batch = await errorCode { try await store.batchDelete(["a", "b"]) }
-        #expect(batch == .connectionFailed || batch == .timeout)
+        await expectKVSError(.connectionFailed, .timeout) { try await store.keys() }
+        await expectKVSError(.connectionFailed, .timeout) { try await store.batchDelete(["a", "b"]) }
         await store.shutdown()
     }
 
@@ -115,12 +114,12 @@ struct RedisClusterStoreUnitTests {
             try await tasks.waitForAll()
         }
         await store.shutdown()  // idempotent
-        #expect(await errorCode { try await store.get("k") } == .storeClosed)
-        #expect(await errorCode { try await store.set("k", "v") } == .storeClosed)
-        #expect(await errorCode { try await store.batchGet(["k", "l"]) } == .storeClosed)
-        #expect(await errorCode { try await store.batchSet(["k": "v"]) } == .storeClosed)
-        #expect(await errorCode { try await store.keys() } == .storeClosed)
-        #expect(await errorCode { try await store.update("k") { _ in "v" } } == .storeClosed)
+        await expectKVSError(.storeClosed) { try await store.get("k") }
+        await expectKVSError(.storeClosed) { try await store.set("k", "v") }
+        await expectKVSError(.storeClosed) { try await store.batchGet(["k", "l"]) }
+        await expectKVSError(.storeClosed) { try await store.batchSet(["k": "v"]) }
+        await expectKVSError(.storeClosed) { try await store.keys() }
+        await expectKVSError(.storeClosed) { try await store.update("k") { _ in "v" } }
     }
 }
 
@@ -208,8 +207,8 @@ struct RedisClusterStoreTests {
 
             await store.shutdown()
             await store.shutdown()
-            #expect(await errorCode { try await store.get("k0") } == .storeClosed)
-            #expect(await errorCode { try await store.keys() } == .storeClosed)
+            await expectKVSError(.storeClosed) { try await store.get("k0") }
+            await expectKVSError(.storeClosed) { try await store.keys() }
         }
     }
 

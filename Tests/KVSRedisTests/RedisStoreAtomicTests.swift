@@ -1,5 +1,6 @@
 import Foundation
 import KVS
+import KVSNetworkTestSupport
 import KVSRedis
 import KVSTestSupport
 import NIOCore
@@ -23,34 +24,48 @@ private let sendFlags: Int32 = 0
 @Suite("RedisStore atomic operations on kvs-server")
 struct RedisStoreAtomicOnKVSServerTests {
     @Test("setIfAbsent writes only an absent key, with its TTL")
-    func setIfAbsent() async throws { try await withKVSServer(AtomicChecks.setIfAbsent) }
+    func setIfAbsent() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.setIfAbsent(port: port) }
+    }
 
     @Test("update inserts, modifies, deletes, clears the TTL, and rolls back a throwing transform")
-    func update() async throws { try await withKVSServer(AtomicChecks.update) }
+    func update() async throws { try await withKVSServer { _, port in try await AtomicChecks.update(port: port) } }
 
     @Test("compareAndSwap swaps on a match only")
-    func compareAndSwap() async throws { try await withKVSServer(AtomicChecks.compareAndSwap) }
+    func compareAndSwap() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.compareAndSwap(port: port) }
+    }
 
     @Test("a multi-key transaction reads its own writes and commits them together")
-    func transaction() async throws { try await withKVSServer(AtomicChecks.transaction) }
+    func transaction() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.transaction(port: port) }
+    }
 
     @Test("a write by another client between WATCH and EXEC makes the body run again")
-    func conflictIsRetried() async throws { try await withKVSServer(AtomicChecks.conflictIsRetried) }
+    func conflictIsRetried() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.conflictIsRetried(port: port) }
+    }
 
     @Test("concurrent updates from many tasks and two stores lose no increment")
-    func concurrentUpdates() async throws { try await withKVSServer(AtomicChecks.concurrentUpdates) }
+    func concurrentUpdates() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.concurrentUpdates(port: port) }
+    }
 
     @Test("maxAttempts conflicts throw .transactionConflict with nothing written")
-    func attemptsExhausted() async throws { try await withKVSServer(AtomicChecks.attemptsExhausted) }
+    func attemptsExhausted() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.attemptsExhausted(port: port) }
+    }
 
     @Test("a throwing body, or one touching an undeclared key, writes nothing")
-    func rollback() async throws { try await withKVSServer(AtomicChecks.rollback) }
+    func rollback() async throws { try await withKVSServer { _, port in try await AtomicChecks.rollback(port: port) } }
 
     @Test("the dedicated connection is reused, and never dirty")
-    func connectionReuse() async throws { try await withKVSServer(AtomicChecks.connectionReuse) }
+    func connectionReuse() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.connectionReuse(port: port) }
+    }
 
     @Test("after shutdown every atomic operation throws .storeClosed")
-    func shutdown() async throws { try await withKVSServer(AtomicChecks.shutdown) }
+    func shutdown() async throws { try await withKVSServer { _, port in try await AtomicChecks.shutdown(port: port) } }
 }
 
 @Suite(
@@ -147,13 +162,11 @@ struct RedisStoreAtomicFailureTests {
         )
         // Two at once with one dedicated connection: one waits for the WATCH reply, the other
         // for the connection; both must end with .timeout.
-        let codes = await withTaskGroup(of: KVSError.Code?.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             for _ in 0..<2 {
-                group.addTask { await errorCode { try await store.update("k") { _ in "v" } } }
+                group.addTask { await expectKVSError(.timeout) { try await store.update("k") { _ in "v" } } }
             }
-            return await group.reduce(into: [KVSError.Code?]()) { $0.append($1) }
         }
-        #expect(codes == [.timeout, .timeout])
         await store.shutdown()
         try await silent.close()
     }
@@ -180,7 +193,7 @@ enum AtomicChecks {
         // A sub-millisecond TTL is rounded up, never sent as 0.
         #expect(try await store.setIfAbsent("nx-tiny", "x", ttl: .microseconds(10)))
         // A negative TTL sends nothing.
-        #expect(await errorCode { try await store.setIfAbsent("nx-bad", "x", ttl: .seconds(-1)) } == .invalidTTL)
+        await expectKVSError(.invalidTTL) { try await store.setIfAbsent("nx-bad", "x", ttl: .seconds(-1)) }
         #expect(try await store.exists("nx-bad") == false)
         await store.shutdown()
     }
@@ -210,7 +223,7 @@ enum AtomicChecks {
         // Bytes that do not decode as the store's type: .protocolError naming the key, nothing written.
         let raw = RedisStore<[UInt8]>(port: port)
         try await raw.set("junk", [0xFF, 0xFE])
-        #expect(await errorCode { try await store.update("junk") { _ in "new" } } == .protocolError)
+        await expectKVSError(.protocolError) { try await store.update("junk") { _ in "new" } }
         #expect(try await raw.get("junk") == [0xFF, 0xFE])
         await raw.shutdown()
         await store.shutdown()
@@ -363,14 +376,13 @@ enum AtomicChecks {
         #expect(try await store.exists("{x}:j") == false)
 
         var updateRuns = 0
-        let code = await errorCode {
+        await expectKVSError(.transactionConflict) {
             try await store.update("{x}:k", maxAttempts: 2) { _ in
                 updateRuns += 1
                 _ = try other.set("{x}:k", "again-\(updateRuns)")
                 return "inside"
             }
         }
-        #expect(code == .transactionConflict)
         #expect(updateRuns == 2)
         #expect(try await store.get("{x}:k") == "again-2")
         await store.shutdown()
@@ -402,7 +414,7 @@ enum AtomicChecks {
             #expect(error.key == "{b}:undeclared")
         }
         for read in ["get", "exists", "delete"] {
-            let code = await errorCode {
+            let error = await expectKVSError(.invalidArgument) {
                 try await store.transaction(on: ["{b}:a"]) { tx in
                     switch read {
                     case "get": _ = try tx.get("{b}:undeclared")
@@ -411,7 +423,7 @@ enum AtomicChecks {
                     }
                 }
             }
-            #expect(code == .invalidArgument, "\(read)")
+            #expect(error != nil, "\(read)")
         }
         #expect(try await store.get("{b}:a") == "kept")
         #expect(try await store.exists("{b}:undeclared") == false)
@@ -421,10 +433,9 @@ enum AtomicChecks {
             func encode(to encoder: any Encoder) throws { throw Refused() }
         }
         let odd = RedisStore<Unencodable>(port: port)
-        let code = await errorCode {
+        await expectKVSError(.invalidArgument) {
             try await odd.transaction(on: ["{b}:odd"]) { tx in try tx.set("{b}:odd", Unencodable()) }
         }
-        #expect(code == .invalidArgument)
         #expect(try await store.exists("{b}:odd") == false)
         await odd.shutdown()
         await store.shutdown()
@@ -481,12 +492,12 @@ enum AtomicChecks {
         let store = RedisStore<String>(port: port)
         try await store.transaction(on: ["{s}:k"]) { tx in try tx.set("{s}:k", "v") }  // opens a dedicated connection
         await store.shutdown()
-        #expect(
-            await errorCode { try await store.transaction(on: ["{s}:k"]) { tx in try tx.get("{s}:k") } } == .storeClosed
-        )
-        #expect(await errorCode { try await store.update("{s}:k") { _ in "w" } } == .storeClosed)
-        #expect(await errorCode { try await store.compareAndSwap("{s}:k", expected: "v", new: "w") } == .storeClosed)
-        #expect(await errorCode { try await store.setIfAbsent("{s}:other", "v") } == .storeClosed)
+        await expectKVSError(.storeClosed) {
+            try await store.transaction(on: ["{s}:k"]) { tx in try tx.get("{s}:k") }
+        }
+        await expectKVSError(.storeClosed) { try await store.update("{s}:k") { _ in "w" } }
+        await expectKVSError(.storeClosed) { try await store.compareAndSwap("{s}:k", expected: "v", new: "w") }
+        await expectKVSError(.storeClosed) { try await store.setIfAbsent("{s}:other", "v") }
     }
 
     // MARK: - Helpers

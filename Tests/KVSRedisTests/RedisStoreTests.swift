@@ -1,5 +1,6 @@
 import Foundation
 import KVS
+import KVSNetworkTestSupport
 import KVSRedis
 import KVSTestSupport
 import Logging
@@ -13,7 +14,7 @@ import Testing
 struct RedisStoreTests {
     @Test("many tasks share one store: every write is read back, over a pool of pipelined connections")
     func concurrentTasks() async throws {
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let store = RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 3))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<64 {
@@ -54,28 +55,27 @@ struct RedisStoreTests {
             #expect(error.message.contains("127.0.0.1:\(port)"))
         }
         // The failed slot is retried, and fails the same way.
-        let second = await errorCode { try await store.set("k2", "v") }
-        #expect(second == .connectionFailed, "got \(second.map { "\($0)" } ?? "no error")")
+        await expectKVSError(.connectionFailed) { try await store.set("k2", "v") }
         await store.shutdown()
         withExtendedLifetime(refusing) {}
     }
 
     @Test("operations after shutdown() throw .storeClosed")
     func shutdownThenUse() async throws {
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let store = RedisStore<String>(port: port)
             try await store.set("k", "v")
             await store.shutdown()
             await store.shutdown()  // idempotent
-            #expect(await errorCode { try await store.get("k") } == .storeClosed)
-            #expect(await errorCode { try await store.batchGet(["k"]) } == .storeClosed)
-            #expect(await errorCode { try await store.keys() } == .storeClosed)
+            await expectKVSError(.storeClosed) { try await store.get("k") }
+            await expectKVSError(.storeClosed) { try await store.batchGet(["k"]) }
+            await expectKVSError(.storeClosed) { try await store.keys() }
         }
     }
 
     @Test("as a Service in a ServiceGroup, the store shuts down on graceful shutdown")
     func serviceLifecycle() async throws {
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let store = RedisStore<String>(port: port)
             var logger = Logger(label: "kvs-redis-test")
             logger.logLevel = .error
@@ -87,7 +87,7 @@ struct RedisStoreTests {
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
-            #expect(await errorCode { try await store.get("k") } == .storeClosed)
+            await expectKVSError(.storeClosed) { try await store.get("k") }
         }
     }
 
@@ -163,12 +163,11 @@ struct RedisStoreTests {
 
     @Test("a failed AUTH at connection set-up is .connectionFailed with the server's text")
     func authFailure() async throws {
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let store = RedisStore<String>(port: port, database: 0)
             let wrong = RedisStore<String>(port: port, password: "not-the-password")
             // kvs-server has no password set: AUTH fails, and the connection set-up reports it.
-            let code = await errorCode { try await wrong.get("k") }
-            #expect(code == .connectionFailed)
+            await expectKVSError(.connectionFailed) { try await wrong.get("k") }
             let reply = try await store.command(["NOSUCHCOMMAND"])
             #expect(reply.errorMessage != nil)
             await store.shutdown()
@@ -182,7 +181,7 @@ struct RedisStoreTests {
             var x: Int
             var label: String
         }
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let points = RedisStore<Point>(port: port)
             let raw = RedisStore<[UInt8]>(port: port)
             let buffers = RedisStore<ByteBuffer>(port: port)
@@ -201,8 +200,7 @@ struct RedisStoreTests {
             await compact.shutdown()
             // Bytes that are not a Point decode as .protocolError naming the key.
             try await raw.set("junk", [0xFF, 0xFF, 0xFF])
-            let code = await errorCode { try await points.get("junk") }
-            #expect(code == .protocolError)
+            await expectKVSError(.protocolError) { try await points.get("junk") }
             for store in [points] as [RedisStore<Point>] { await store.shutdown() }
             await raw.shutdown()
             await buffers.shutdown()

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import KVSTestSupport
 import NIOCore
 import RESP
@@ -10,7 +11,7 @@ import Testing
 struct PersistenceTests {
     @Test func dataSurvivesARestart() async throws {
         let dir = try makeTemporaryDirectory()
-        try await withServer(directory: dir) { server, port in
+        try await withKVSServer(directory: dir, blocking: true) { server, port in
             let c = try TestClient(port: port)
             try c.call("SET", "plain", "v")
             try c.call("SET", "ttl", "v", "EX", "1000")
@@ -19,7 +20,7 @@ struct PersistenceTests {
             try c.call("SET", "in5", "five")
             try await server.stop(save: true)
         }
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("GET", "plain") == bulk("v"))
             let ttl = Int(try c.call("TTL", "ttl").text) ?? 0
@@ -36,7 +37,7 @@ struct PersistenceTests {
 
     @Test func saveBgsaveAndLastsave() async throws {
         let dir = try makeTemporaryDirectory()
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             #expect(try c.call("SAVE") == OK)
@@ -53,7 +54,7 @@ struct PersistenceTests {
             }
             try c.call("SET", "c", "3")  // after the BGSAVE: not in the file
         }
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("MGET", "a", "b", "c") == .array([bulk("1"), bulk("2"), NIL]))
         }
@@ -61,9 +62,10 @@ struct PersistenceTests {
 
     @Test func savePolicyWritesInTheBackground() async throws {
         let dir = try makeTemporaryDirectory()
-        try await withServer(
+        try await withKVSServer(
             { $0.savePoints = [ServerConfiguration.SavePoint(seconds: 1, changes: 2)] },
-            directory: dir
+            directory: dir,
+            blocking: true
         ) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
@@ -75,7 +77,7 @@ struct PersistenceTests {
             }
             #expect(FileManager.default.fileExists(atPath: dir + "/dump.kvs"))
         }
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("MGET", "a", "b") == .array([bulk("1"), bulk("2")]))
         }
@@ -95,7 +97,7 @@ struct PersistenceTests {
 
     @Test func corruptSnapshotStopsStartupAndIsKept() async throws {
         let dir = try makeTemporaryDirectory()
-        try await withServer(directory: dir) { server, port in
+        try await withKVSServer(directory: dir, blocking: true) { server, port in
             try TestClient(port: port).call("SET", "a", "1")
             try await server.stop(save: true)
         }
@@ -134,7 +136,7 @@ struct PersistenceTests {
             #expect(c.isClosedByServer())
             try await group.waitForAll()  // run() returns
         }
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("GET", "k") == bulk("v"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import KVSTestSupport
 import NIOCore
 import RESP
@@ -9,7 +10,7 @@ import Testing
 @Suite("Server: connections, pipelining, limits")
 struct ServerTests {
     @Test func pipelinedRepliesComeInOrder() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             var batch: [UInt8] = []
             for i in 0..<1000 { batch += TestClient.encode(["SET", "k\(i)", "v\(i)"]) }
@@ -23,7 +24,7 @@ struct ServerTests {
     }
 
     @Test func largeRepliesAndSlowReaders() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let big = String(repeating: "v", count: 200_000)
             #expect(try c.call("SET", "big", big) == OK)
@@ -40,7 +41,7 @@ struct ServerTests {
     }
 
     @Test func commandsSplitAcrossReads() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let bytes = TestClient.encode(["SET", "split", String(repeating: "x", count: 100)])
             for b in bytes { try c.send([b]) }
@@ -50,7 +51,7 @@ struct ServerTests {
     }
 
     @Test func inlineCommands() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.send("PING\r\n")
             #expect(try c.read() == .simpleString("PONG"))
@@ -62,7 +63,7 @@ struct ServerTests {
     }
 
     @Test func malformedInputGetsProtocolErrorAndClose() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let cases: [(String, String)] = [
                 ("*1\r\n$x\r\n", "ERR Protocol error: invalid bulk length"),
                 ("*a\r\n", "ERR Protocol error: invalid multibulk length"),
@@ -81,10 +82,13 @@ struct ServerTests {
     }
 
     @Test func limitsDisconnectTheOffender() async throws {
-        try await withServer({
-            $0.maxBulkLength = 1024
-            $0.maxArguments = 8
-        }) { _, port in
+        try await withKVSServer(
+            {
+                $0.maxBulkLength = 1024
+                $0.maxArguments = 8
+            },
+            blocking: true
+        ) { _, port in
             let healthy = try TestClient(port: port)
             let big = try TestClient(port: port)
             try big.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000\r\n")
@@ -103,10 +107,13 @@ struct ServerTests {
     }
 
     @Test func queryBufferLimit() async throws {
-        try await withServer({
-            $0.maxQueryBufferLength = 4096
-            $0.maxBulkLength = 1 << 20
-        }) { _, port in
+        try await withKVSServer(
+            {
+                $0.maxQueryBufferLength = 4096
+                $0.maxBulkLength = 1 << 20
+            },
+            blocking: true
+        ) { _, port in
             let c = try TestClient(port: port)
             try c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + String(repeating: "x", count: 8192))
             #expect(try c.read() == err("ERR Protocol error: query buffer limit exceeded"))
@@ -115,7 +122,7 @@ struct ServerTests {
     }
 
     @Test func maxClients() async throws {
-        try await withServer({ $0.maxClients = 2 }) { server, port in
+        try await withKVSServer({ $0.maxClients = 2 }, blocking: true) { server, port in
             let a = try TestClient(port: port)
             let b = try TestClient(port: port)
             #expect(try a.call("PING") == .simpleString("PONG"))
@@ -164,7 +171,7 @@ struct ServerTests {
     /// Random and truncated frames (fixed seed, bounded): the server answers or closes,
     /// never crashes, and keeps serving others.
     @Test func fuzzRandomAndTruncatedFrames() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             var rng = SplitMix64(seed: 0x5EED)
             let valid: [[String]] = [["SET", "k", "v"], ["GET", "k"], ["INCR", "n"], ["MGET", "a", "b"], ["PING"]]
             let alphabet = Array("*$:+-\r\n0123456789abcSETGET ".utf8)

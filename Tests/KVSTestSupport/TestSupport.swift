@@ -1,4 +1,6 @@
 import Foundation
+import KVS
+import Testing
 
 // Helpers that more than one test target needs, kept here once.
 
@@ -28,4 +30,43 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// Expects `body` to throw a ``KVSError`` with one of `codes` (and `key`, when given);
+/// records an issue if it returns or throws something else.
+///
+/// - Returns: the error, for further checks of its message; nil if there was none.
+@discardableResult
+package func expectKVSError<R>(
+    _ codes: KVSError.Code...,
+    key: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> R
+) -> KVSError? {
+    let error = #expect(throws: KVSError.self, sourceLocation: sourceLocation) { _ = try body() }
+    #expect(
+        error.map { codes.contains($0.code) } == true,
+        "\(String(describing: error))",
+        sourceLocation: sourceLocation
+    )
+    if let key { #expect(error?.key == key, sourceLocation: sourceLocation) }
+    return error
+}
+
+/// ``expectKVSError(_:key:sourceLocation:_:)`` for an asynchronous `body`.
+@discardableResult
+package func expectKVSError<R>(
+    _ codes: KVSError.Code...,
+    key: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> R
+) async -> KVSError? {
+    let error = await #expect(throws: KVSError.self, sourceLocation: sourceLocation) { _ = try await body() }
+    #expect(
+        error.map { codes.contains($0.code) } == true,
+        "\(String(describing: error))",
+        sourceLocation: sourceLocation
+    )
+    if let key { #expect(error?.key == key, sourceLocation: sourceLocation) }
+    return error
 }

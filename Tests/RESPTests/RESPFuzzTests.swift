@@ -9,7 +9,7 @@ import Testing
     static let iterations = 3_000
 
     /// Bytes biased toward RESP's alphabet, so that random input reaches deep into the parsers.
-    static func randomBytes(_ count: Int, using generator: inout SeededGenerator) -> [UInt8] {
+    static func randomBytes(_ count: Int, using generator: inout SplitMix64) -> [UInt8] {
         let alphabet = bytes("*$+-:_,#(=%~|>!\r\n0123456789-?tfx \"'\\")
         return (0..<count).map { _ in
             Bool.random(using: &generator)
@@ -17,7 +17,7 @@ import Testing
         }
     }
 
-    static func mutated(_ input: [UInt8], using generator: inout SeededGenerator) -> [UInt8] {
+    static func mutated(_ input: [UInt8], using generator: inout SplitMix64) -> [UInt8] {
         var bytes = input
         guard !bytes.isEmpty else { return bytes }
         for _ in 0..<Int.random(in: 1...3, using: &generator) {
@@ -42,7 +42,7 @@ import Testing
     )
 
     @Test func randomAndMutatedValuesNeverCrash() {
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         let decoder = RESPDecoder(limits: Self.smallLimits)
         for iteration in 0..<Self.iterations {
             let input: [UInt8]
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func randomAndMutatedCommandsNeverCrash() {
-        var generator = SeededGenerator(seed: 0xC0FFEE)
+        var generator = SplitMix64(seed: 0xC0FFEE)
         let decoder = RESPDecoder(limits: Self.smallLimits)
         let commands: [[UInt8]] = [
             bytes("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n"), bytes("PING\r\n"),

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import KVSTestSupport
 import NIOCore
 import RESP

@@ -1,18 +1,6 @@
+import KVSTestSupport
 import NIOCore
 import RESP
-
-/// A small deterministic generator (SplitMix64), so that random tests replay exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// How a byte stream is cut into reads.
 enum Chunking: CustomStringConvertible {
@@ -34,7 +22,7 @@ enum Chunking: CustomStringConvertible {
         case .whole: return count == 0 ? [] : [0..<count]
         case .bytewise: return (0..<count).map { $0..<($0 + 1) }
         case .random(let seed):
-            var generator = SeededGenerator(seed: seed)
+            var generator = SplitMix64(seed: seed)
             var result: [Range<Int>] = []
             var start = 0
             while start < count {

@@ -1,4 +1,5 @@
 import KVS
+import KVSNetworkTestSupport
 import KVSRedis
 import KVSTestSupport
 import Testing
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func kvsServer() async throws {
-        try await withKVSServer { port in
+        try await withKVSServer { _, port in
             let run = try await program.run(["--backend", "server", "--port", String(port)] + small)
             #expect(run.status == 0, "stderr: \(run.stderr)")
             #expect(run.stdout.contains("RedisStore on 127.0.0.1:\(port)"))

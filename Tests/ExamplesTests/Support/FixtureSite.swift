@@ -1,4 +1,5 @@
 import KVS
+import KVSNetworkTestSupport
 import KVSTestSupport
 import NIOCore
 import NIOHTTP1

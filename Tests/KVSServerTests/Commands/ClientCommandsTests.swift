@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import RESP
 import Testing
 
@@ -25,7 +26,7 @@ extension TestClient {
 @Suite("CLIENT")
 struct ClientCommandsTests {
     @Test func listHasRedis70FieldsInOrder() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let line = try c.call("CLIENT", "LIST").text.trimmingCharacters(in: .newlines)
             let names = line.split(separator: " ").map { String($0.prefix { $0 != "=" }) }
@@ -56,7 +57,7 @@ struct ClientCommandsTests {
     }
 
     @Test func listFilters() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             guard case .integer(let otherID) = try other.call("CLIENT", "ID") else {
@@ -77,7 +78,7 @@ struct ClientCommandsTests {
     }
 
     @Test func killOldAndNewForms() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let a = try TestClient(port: port)
             let b = try TestClient(port: port)
@@ -105,7 +106,7 @@ struct ClientCommandsTests {
     }
 
     @Test func replyOffSkipOn() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             for command in [
                 ["CLIENT", "REPLY", "OFF"], ["SET", "a", "1"], ["CLIENT", "REPLY", "SKIP"],
@@ -122,7 +123,7 @@ struct ClientCommandsTests {
     }
 
     @Test func smallSubcommandsAnswerHonestly() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("CLIENT", "NO-EVICT", "on") == OK)
             #expect(try c.call("CLIENT", "NO-EVICT", "maybe") == err("ERR syntax error"))
@@ -154,7 +155,7 @@ struct ClientCommandsTests {
     }
 
     @Test func pauseWriteHoldsWritesUntilUnpause() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let admin = try TestClient(port: port)
             let c = try TestClient(port: port)
             #expect(try admin.call("CLIENT", "PAUSE", "60000", "WRITE") == OK)
@@ -169,7 +170,7 @@ struct ClientCommandsTests {
     }
 
     @Test func pauseAllEndsAtItsTimeout() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let admin = try TestClient(port: port)
             let c = try TestClient(port: port)
             let start = ContinuousClock.now

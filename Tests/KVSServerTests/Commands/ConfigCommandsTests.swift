@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -17,7 +18,7 @@ struct ConfigCommandsTests {
     }
 
     @Test func getAndSet() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("")]))
             #expect(try c.call("CONFIG", "GET", "databases") == .array([bulk("databases"), bulk("16")]))
@@ -37,7 +38,7 @@ struct ConfigCommandsTests {
 
     /// Parameters kvs does not implement are unknown, as Redis treats a name it does not know.
     @Test func unimplementedParametersAreUnknown() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let absent = [
                 "appendonly", "appendfsync", "maxmemory", "maxmemory-policy", "timeout", "tcp-keepalive",
@@ -68,7 +69,7 @@ struct ConfigCommandsTests {
 
     /// A server started on port 0 reports the port it chose, as Redis reports its own.
     @Test func getTakesSeveralPatternsAndNamesEachParameterOnce() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(
                 try c.call("CONFIG", "GET", "maxclients", "save", "port")
@@ -98,7 +99,7 @@ struct ConfigCommandsTests {
     }
 
     @Test func immutableAndProtectedParametersAreRefused() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             for name in ["databases", "port", "bind", "io-threads", "protected-mode"] {
                 #expect(try c.call("CONFIG", "SET", name, "1") == Self.failed(name, "can't set immutable config"))
@@ -115,7 +116,7 @@ struct ConfigCommandsTests {
     }
 
     @Test func invalidValuesAreRefusedWithRedisMessages() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let notInteger = "argument couldn't be parsed into an integer"
             let clients = "argument must be between 1 and 4294967295 inclusive"
@@ -177,7 +178,7 @@ struct ConfigCommandsTests {
 
     /// CONFIG SET of several parameters is all or nothing, as in Redis 7.
     @Test func multiParameterSetIsAllOrNothing() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("CONFIG", "SET", "save", "100 1") == OK)
             #expect(
@@ -211,7 +212,7 @@ struct ConfigCommandsTests {
     }
 
     @Test func duplicateParametersAndArityAreRefused() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(
                 try c.call("CONFIG", "SET", "maxclients", "10", "maxclients", "20")
@@ -231,7 +232,7 @@ struct ConfigCommandsTests {
     }
 
     @Test func resetstatRewriteAndHelp() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("PING")
             #expect(try c.call("CONFIG", "RESETSTAT") == OK)
@@ -258,7 +259,7 @@ struct ConfigCommandsTests {
 
     /// maxclients changed at run time applies at the next accept.
     @Test func maxclientsAppliesAtRunTime() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let a = try TestClient(port: port)
             #expect(try a.call("CONFIG", "SET", "maxclients", "1") == OK)
             let b = try TestClient(port: port)
@@ -271,7 +272,7 @@ struct ConfigCommandsTests {
 
     /// proto-max-bulk-len changed at run time applies to the connections opened after it.
     @Test func protoMaxBulkLenAppliesToNewConnections() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let a = try TestClient(port: port)
             #expect(try a.call("CONFIG", "SET", "proto-max-bulk-len", "1mb") == OK)
             #expect(

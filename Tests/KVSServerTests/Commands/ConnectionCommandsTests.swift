@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -7,7 +8,7 @@ import Testing
 @Suite("Connection commands")
 struct ConnectionCommandsTests {
     @Test func pingEchoQuit() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("PING") == .simpleString("PONG"))
             #expect(try c.call("PING", "hi") == bulk("hi"))
@@ -19,7 +20,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func unknownCommand() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("FOO", "a", "b") == err("ERR unknown command 'FOO', with args beginning with: 'a' 'b' "))
             #expect(try c.call("foo") == err("ERR unknown command 'foo', with args beginning with: "))
@@ -46,7 +47,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func selectKeepsDatabasesApart() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "k", "0")
             #expect(try c.call("SELECT", "1") == OK)
@@ -68,7 +69,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func databasesOption() async throws {
-        try await withServer({ $0.databases = 2 }) { _, port in
+        try await withKVSServer({ $0.databases = 2 }, blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SELECT", "1") == OK)
             #expect(try c.call("SELECT", "2") == err("ERR DB index is out of range"))
@@ -76,7 +77,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func authWithRequirepass() async throws {
-        try await withServer({ $0.requirePassword = "secret" }) { _, port in
+        try await withKVSServer({ $0.requirePassword = "secret" }, blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("GET", "k") == err("NOAUTH Authentication required."))
             #expect(try c.call("PING") == err("NOAUTH Authentication required."))
@@ -111,7 +112,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func authWithoutPassword() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(
                 try c.call("AUTH", "x").text.hasPrefix("ERR AUTH <password> called without any password configured")
@@ -124,7 +125,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func helloAndRESP3Replies() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let hello = try c.call("HELLO", "3")
             guard case .map(let pairs) = hello else {
@@ -155,7 +156,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func clientSubcommands() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             guard case .integer(let id) = try c.call("CLIENT", "ID") else {
                 Issue.record("CLIENT ID")
@@ -181,7 +182,7 @@ struct ConnectionCommandsTests {
     }
 
     @Test func resetRestoresDefaults() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("HELLO", "3")
             try c.call("SELECT", "3")

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import RESP
 import Testing
 
@@ -20,7 +21,7 @@ func infoSections(_ text: String) -> [String] {
 @Suite("INFO")
 struct InfoCommandTests {
     @Test func sectionsAsRedisSelectsThem() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let defaults = [
                 "Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
@@ -47,7 +48,7 @@ struct InfoCommandTests {
     }
 
     @Test func serverFieldsInRedisOrder() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let first = infoFields(try c.call("INFO", "server").text)
             let names = first.map(\.0)
@@ -91,7 +92,7 @@ struct InfoCommandTests {
     }
 
     @Test func commandStatsCountCallsRejectionsAndFailures() async throws {
-        try await withServer { server, port in
+        try await withKVSServer(blocking: true) { server, port in
             let c = try TestClient(port: port)
             try c.call("SET", "n", "abc")
             try c.call("GET", "n")
@@ -134,7 +135,7 @@ struct InfoCommandTests {
     }
 
     @Test func statsCountConnectionsAndCommands() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             _ = try TestClient(port: port).call("PING")
             try c.call("PING")
@@ -147,7 +148,7 @@ struct InfoCommandTests {
     }
 
     @Test func instantaneousOpsPerSecondFollowsTheLoad() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let deadline = ContinuousClock.now + .seconds(10)
             var rate = 0

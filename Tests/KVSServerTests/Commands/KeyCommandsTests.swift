@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -7,7 +8,7 @@ import Testing
 @Suite("Key commands")
 struct KeyCommandsTests {
     @Test func delExistsTouchType() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "a", "1", "b", "2")
             #expect(try c.call("EXISTS", "a", "a", "b", "nope") == int(3))
@@ -26,7 +27,7 @@ struct KeyCommandsTests {
     }
 
     @Test func keysGlobPatterns() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1", "h[a]llo", "1")
             func keys(_ p: String) throws -> Set<String> {
@@ -50,7 +51,7 @@ struct KeyCommandsTests {
     /// The pattern that backtracked exponentially before matching followed Redis's
     /// `skipLongerMatches`: KEYS and SCAN MATCH answer at once, and the server stays responsive.
     @Test(.timeLimit(.minutes(1))) func pathologicalPatternAnswers() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", String(repeating: "a", count: 40), "1")
             let pattern = String(repeating: "a*", count: 16) + "b"
@@ -62,7 +63,7 @@ struct KeyCommandsTests {
 
     /// Options come before the number, as Redis reads them; option text stops at a NUL byte.
     @Test func expireOptionOrder() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "k", "v")
             #expect(try c.call("EXPIRE", "k", "abc", "BOGUS") == err("ERR Unsupported option BOGUS"))
@@ -76,7 +77,7 @@ struct KeyCommandsTests {
     /// The pattern `*` is no pattern: the empty key, which the matcher itself never
     /// matches, is still returned, as Redis returns it.
     @Test func starMatchesTheEmptyKey() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "", "1")
             try c.call("SET", "a", "2")
@@ -108,7 +109,7 @@ struct KeyCommandsTests {
     }
 
     @Test func scanReturnsEveryKeyOnce() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             var expected = Set<String>()
             for i in 0..<500 {
@@ -139,7 +140,7 @@ struct KeyCommandsTests {
     }
 
     @Test func randomKey() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("RANDOMKEY") == NIL)
             try c.call("SET", "only", "v")
@@ -148,7 +149,7 @@ struct KeyCommandsTests {
     }
 
     @Test func renameAndRenamenx() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("RENAME", "nope", "x") == err("ERR no such key"))
             #expect(try c.call("RENAMENX", "nope", "x") == err("ERR no such key"))
@@ -167,7 +168,7 @@ struct KeyCommandsTests {
     }
 
     @Test func expireFamily() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("EXPIRE", "nope", "10") == int(0))
             try c.call("SET", "k", "v")
@@ -216,7 +217,7 @@ struct KeyCommandsTests {
     }
 
     @Test func expiredKeysDisappear() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "k", "v", "PX", "20")
             // Poll (bounded) until the deadline has passed; the key must then be gone.

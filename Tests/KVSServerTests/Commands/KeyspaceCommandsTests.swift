@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import KVSTestSupport
 import NIOCore
 import RESP
@@ -14,7 +15,7 @@ struct KeyspaceCommandsTests {
     static let notInt32 = err("ERR value is out of range, value must between -2147483648 and 2147483647")
 
     @Test func copyWithinTheDatabase() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1", "EX", "100000")  // far longer than the test, with room for a loaded run
             #expect(try c.call("COPY", "a", "a") == Self.sameObjects)
@@ -37,7 +38,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func copyToAnotherDatabase() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1", "PX", "100000000")  // far longer than the test
             #expect(try c.call("COPY", "a", "a", "DB", "0") == Self.sameObjects)
@@ -60,7 +61,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func copyArgumentErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             #expect(try c.call("COPY", "a", "b", "DB", "16") == Self.outOfRange)
@@ -81,7 +82,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func moveBetweenDatabases() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             // A TTL far longer than the test: MOVE keeps it, with room for a loaded sanitizer run.
             try c.call("SET", "k", "v", "EX", "100000")
@@ -111,7 +112,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func moveArgumentErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             #expect(try c.call("MOVE", "a", "16") == Self.outOfRange)
@@ -128,7 +129,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func swapdbSwapsForEveryConnection() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let a = try TestClient(port: port)
             let b = try TestClient(port: port)
             try a.call("SET", "x", "in0")
@@ -152,7 +153,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func swapdbMovesDeadlinesWithTheirKeys() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             // 1.5 s: room for the three commands below even on a loaded machine (a 50 ms
             // deadline passed before EXISTS under a parallel build), short enough to wait for.
@@ -173,7 +174,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func swapdbArgumentErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SWAPDB", "0", "99") == Self.outOfRange)
             #expect(try c.call("SWAPDB", "0", "16") == Self.outOfRange)
@@ -212,7 +213,7 @@ struct KeyspaceCommandsTests {
 
     /// The outcomes are redis-server 7.0.15's for the same sequences.
     @Test func watchSeesCopyMoveAndSwapdb() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let inDB0 = [["SET", "k", "1"]]
             let inDB1 = [["SELECT", "1"], ["SET", "k", "1"]]
             let inBoth = [["SET", "k", "1"], ["SELECT", "1"], ["SET", "k", "1"]]
@@ -254,7 +255,7 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func insideMultiTheyRunInOrder() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             #expect(try c.call("SET", "a", "1") == .simpleString("QUEUED"))
@@ -269,7 +270,7 @@ struct KeyspaceCommandsTests {
     /// Many MOVEs both ways between two databases, COPYs and SWAPDBs at once: nothing
     /// deadlocks (the lower database's locks come first) and no key is lost or doubled.
     @Test func concurrentMovesAndSwapsKeepEveryKeyOnce() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let setup = try TestClient(port: port)
             let keys = (0..<50).map { "k\($0)" }
             for key in keys { try setup.call("SET", key, "v") }

@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -17,7 +18,7 @@ struct LCSCommandTests {
     }
 
     @Test func stringLengthAndIndexes() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "key1", "ohmytext", "key2", "mynewtext")
             #expect(try c.call("LCS", "key1", "key2") == bulk("mytext"))
@@ -64,7 +65,7 @@ struct LCSCommandTests {
     }
 
     @Test func walkOrderMatchesRedis() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "a", "ABCBDAB", "b", "BDCABA")
             #expect(try c.call("LCS", "a", "b") == bulk("BDAB"))
@@ -89,7 +90,7 @@ struct LCSCommandTests {
     }
 
     @Test func missingKeysReadAsEmpty() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "abc")
             #expect(try c.call("LCS", "no1", "no2") == bulk(""))
@@ -100,7 +101,7 @@ struct LCSCommandTests {
     }
 
     @Test func optionErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "a", "abc", "b", "abd")
             #expect(
@@ -122,7 +123,7 @@ struct LCSCommandTests {
     }
 
     @Test func idxIsAMapInRESP3() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("HELLO", "3")
             try c.call("MSET", "key1", "ohmytext", "key2", "mynewtext")
@@ -141,7 +142,7 @@ struct LCSCommandTests {
     /// Redis refuses a pair whose (n+1)·(m+1) 32-bit table would exceed
     /// proto-max-bulk-len (512 MiB), whatever the option, before allocating it.
     @Test func hugeTablesAreRefusedAsRedisRefusesThem() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let tooLarge = err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
             let big = [UInt8](repeating: UInt8(ascii: "a"), count: 100_000)
@@ -165,7 +166,7 @@ struct LCSCommandTests {
     /// The boundary of ``LCSCommand``'s limit, against a small proto-max-bulk-len so the
     /// accepted side stays cheap: 4·(n+1)·(m+1) bytes must fit.
     @Test func limitFollowsProtoMaxBulkLen() async throws {
-        try await withServer({ $0.maxBulkLength = 4 * 11 * 11 }) { _, port in
+        try await withKVSServer({ $0.maxBulkLength = 4 * 11 * 11 }, blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MSET", "x", "aaaaaaaaaa", "y", "aaaaaaaaaa", "z", "aaaaaaaaaaa")
             #expect(try c.call("LCS", "x", "y", "LEN") == int(10))

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -13,7 +14,7 @@ struct MemoryCommandsTests {
     static let underThreadSanitizer = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
 
     @Test func usageCountsTheKeysLayout() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             // A slot (the inline key and the value reference and stamp) and its tag byte, and
             // the value's block: a 24-byte header and 5 bytes, a 48-byte malloc chunk.
@@ -34,7 +35,7 @@ struct MemoryCommandsTests {
     }
 
     @Test func usageErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES", "-1") == err("ERR syntax error"))
@@ -64,7 +65,7 @@ struct MemoryCommandsTests {
     }
 
     @Test func statsHasRedisFieldsAndRealFigures() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "a", "1")
             try c.call("SET", "b", "2", "EX", "100")
@@ -109,7 +110,7 @@ struct MemoryCommandsTests {
     }
 
     @Test func doctorMallocStatsPurgeAndHelp() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let report = try c.call("MEMORY", "DOCTOR").text
             #expect(report.hasPrefix("Hi Sam, ") && report.hasSuffix(".\n"))

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import RESP
 import Testing
 
@@ -19,7 +20,7 @@ struct MonitorCommandTests {
     }
 
     @Test func linesAsRedisWritesThem() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let m = try TestClient(port: port)
             let c = try TestClient(port: port)
             let addr = try c.address()
@@ -45,7 +46,7 @@ struct MonitorCommandTests {
     }
 
     @Test func resetEndsMonitoringAndReplyOff() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let m = try TestClient(port: port)
             let c = try TestClient(port: port)
             #expect(try m.call("MONITOR") == OK)
@@ -58,7 +59,7 @@ struct MonitorCommandTests {
     }
 
     @Test func refusedInsideExec() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             #expect(try c.call("MONITOR") == .simpleString("QUEUED"))

@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -8,7 +9,7 @@ import Testing
 @Suite("OBJECT")
 struct ObjectCommandsTests {
     @Test func encodingFollowsRedisRules() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let cases: [(String, String)] = [
                 ("5", "int"), ("0", "int"), ("-1", "int"), ("9223372036854775807", "int"),
@@ -27,7 +28,7 @@ struct ObjectCommandsTests {
     }
 
     @Test func refcountIdletimeAndFreq() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             // Redis shares the integers 0 to 9,999 and reports INT_MAX references for them.
             for (value, count) in [
@@ -48,7 +49,7 @@ struct ObjectCommandsTests {
     }
 
     @Test func missingKeyIsNilInBothProtocols() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             for sub in ["ENCODING", "REFCOUNT", "IDLETIME", "FREQ"] {
                 #expect(try c.call("OBJECT", sub, "nokey") == NIL)
@@ -61,7 +62,7 @@ struct ObjectCommandsTests {
     }
 
     @Test func helpAndErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let help = try c.call("OBJECT", "HELP")
             #expect(help.elements?.count == 15)
@@ -84,7 +85,7 @@ struct ObjectCommandsTests {
 
     /// As Redis, a bad subcommand of OBJECT or MEMORY is refused when queued, and EXEC aborts.
     @Test func badSubcommandsAreRefusedWhenQueued() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let queued = RESPValue.simpleString("QUEUED")
             let aborted = err("EXECABORT Transaction discarded because of previous errors.")
@@ -106,7 +107,7 @@ struct ObjectCommandsTests {
     }
 
     @Test func runsInsideMulti() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             try c.call("SET", "k", "12")

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -8,7 +9,7 @@ import Testing
 @Suite("Server commands")
 struct ServerCommandsTests {
     @Test func infoSections() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("SET", "k", "v")
             let info = try c.call("INFO").text
@@ -39,7 +40,7 @@ struct ServerCommandsTests {
     }
 
     @Test func commandIntrospection() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             guard case .integer(let count) = try c.call("COMMAND", "COUNT") else {
                 Issue.record("COMMAND COUNT")
@@ -76,7 +77,7 @@ struct ServerCommandsTests {
     }
 
     @Test func timeAndLastsave() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             guard case .array(let t) = try c.call("TIME"), t.count == 2, let seconds = Int(t[0].text) else {
                 Issue.record("TIME")

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import KVSTestSupport
 import NIOCore
 import RESP
@@ -12,7 +13,7 @@ import Testing
 struct ShutdownCommandTests {
     /// ABORT with no shutdown in progress answers Redis's error and never stops the server.
     @Test func abortWithNoShutdownInProgressIsAnError() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SHUTDOWN", "ABORT") == err("ERR No shutdown in progress."))
             #expect(try c.call("shutdown", "abort", "abort") == err("ERR No shutdown in progress."))
@@ -22,7 +23,7 @@ struct ShutdownCommandTests {
     }
 
     @Test func conflictingOrUnknownOptionsAreSyntaxErrors() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             for options in [
                 ["SAVE", "NOSAVE"], ["NOSAVE", "SAVE"], ["ABORT", "NOW"], ["NOW", "ABORT"], ["ABORT", "FORCE"],
@@ -35,7 +36,7 @@ struct ShutdownCommandTests {
     }
 
     @Test func refusedInsideMulti() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("MULTI") == OK)
             #expect(try c.call("SHUTDOWN") == err("ERR Command not allowed inside a transaction"))
@@ -104,7 +105,7 @@ struct ShutdownCommandTests {
             try c.send(TestClient.encode(["SHUTDOWN", "SAVE", "NOW", "FORCE"]))
             #expect(c.isClosedByServer())
         }
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let k = try TestClient(port: port).call("GET", "k")
             #expect(k == bulk("3"))
         }
@@ -134,7 +135,7 @@ struct ShutdownCommandTests {
             #expect(b.isClosedByServer())
         }
         #expect(ended == nil)
-        try await withServer(directory: dir) { _, port in
+        try await withKVSServer(directory: dir, blocking: true) { _, port in
             let k = try TestClient(port: port).call("GET", "k")
             #expect(k == .nullBulkString, "the later flush was saved")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import RESP
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 @Suite("SLOWLOG and LATENCY")
 struct SlowLogCommandTests {
     @Test func logsCommandsOverTheThreshold() async throws {
-        try await withServer { server, port in
+        try await withKVSServer(blocking: true) { server, port in
             // Off until the commands to log: a slow machine (a sanitizer run) can take the
             // default 10 ms over any command.
             server.serverState.slowLog.thresholdMicroseconds = -1
@@ -42,7 +43,7 @@ struct SlowLogCommandTests {
     }
 
     @Test func truncatesAsRedis() async throws {
-        try await withServer { server, port in
+        try await withKVSServer(blocking: true) { server, port in
             let c = try TestClient(port: port)
             server.serverState.slowLog.thresholdMicroseconds = 0
             try c.call("SET", "k", String(repeating: "x", count: 200))
@@ -63,7 +64,7 @@ struct SlowLogCommandTests {
     }
 
     @Test func keepsAtMostMaxLength() async throws {
-        try await withServer { server, port in
+        try await withKVSServer(blocking: true) { server, port in
             let c = try TestClient(port: port)
             server.serverState.slowLog.maxEntries = 2
             server.serverState.slowLog.thresholdMicroseconds = 0
@@ -80,7 +81,7 @@ struct SlowLogCommandTests {
     }
 
     @Test func errorsAsRedis() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SLOWLOG", "GET", "-2") == err("ERR count should be greater than or equal to -1"))
             #expect(try c.call("SLOWLOG", "GET", "abc") == err("ERR count should be greater than or equal to -1"))
@@ -97,7 +98,7 @@ struct SlowLogCommandTests {
     }
 
     @Test func latencyMonitorOffByDefault() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("LATENCY", "LATEST") == .array([]))
             #expect(try c.call("LATENCY", "HISTORY", "command") == .array([]))
@@ -112,7 +113,7 @@ struct SlowLogCommandTests {
     }
 
     @Test func latencyEventsAsRedisReportsThem() async throws {
-        try await withServer { server, port in
+        try await withKVSServer(blocking: true) { server, port in
             let c = try TestClient(port: port)
             let monitor = server.serverState.latency
             monitor.add(event: "command", milliseconds: 5, now: 1000)
@@ -137,7 +138,7 @@ struct SlowLogCommandTests {
 @Suite("Observability settings for CONFIG")
 struct ObservabilitySettingsTests {
     @Test func defaultsRangesAndErrorsAsRedis() async throws {
-        try await withServer { server, port in
+        try await withKVSServer(blocking: true) { server, port in
             let c = try TestClient(port: port)
             let state = server.serverState
             #expect(

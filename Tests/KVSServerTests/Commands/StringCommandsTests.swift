@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -11,7 +12,7 @@ func int(_ n: Int64) -> RESPValue { .integer(n) }
 func err(_ s: String) -> RESPValue { .error(s) }
 
 /// Whether the TTL of `key` is `seconds` or a little less (time passes during the test).
-func ttlNear(_ c: TestClient, _ key: String, _ seconds: Int64) throws -> Bool {
+func ttlNear(_ c: any RESPTestClient, _ key: String, _ seconds: Int64) throws -> Bool {
     let reply = try c.call("TTL", key)
     guard case .integer(let n) = reply else { return false }
     return n <= seconds && n >= seconds - 5  // slack for slow (sanitizer) runs
@@ -20,7 +21,7 @@ func ttlNear(_ c: TestClient, _ key: String, _ seconds: Int64) throws -> Bool {
 @Suite("String commands")
 struct StringCommandsTests {
     @Test func getAndSet() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("GET", "missing") == NIL)
             #expect(try c.call("SET", "k", "v") == OK)
@@ -33,7 +34,7 @@ struct StringCommandsTests {
     }
 
     @Test func setOptions() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SET", "k", "1", "NX") == OK)
             #expect(try c.call("SET", "k", "2", "NX") == NIL)
@@ -76,7 +77,7 @@ struct StringCommandsTests {
     /// Redis's option rules: a flag may repeat (the last expiry counts), a conflict is a
     /// syntax error, and the expiry is checked before the key is looked at.
     @Test func setOptionsAsRedisReadsThem() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SET", "k", "v", "PX", "0", "XX") == err("ERR invalid expire time in 'set' command"))
             #expect(try c.call("SET", "k", "v", "EX", "abc", "NX", "XX") == err("ERR syntax error"))
@@ -97,7 +98,7 @@ struct StringCommandsTests {
     }
 
     @Test func getexOptionsAsRedisReadsThem() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             // A missing key answers nil before the expiry is read.
             #expect(try c.call("GETEX", "nokey", "EX", "0") == NIL)
@@ -115,7 +116,7 @@ struct StringCommandsTests {
 
     /// An offset near Int64.max once overflowed `offset + length` and stopped the server.
     @Test func setrangeOffsetsThatOverflow() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let tooLong = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             #expect(try c.call("SETRANGE", "k", "9223372036854775807", "x") == tooLong)
@@ -141,7 +142,7 @@ struct StringCommandsTests {
     }
 
     @Test func setVariants() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("SETNX", "k", "1") == int(1))
             #expect(try c.call("SETNX", "k", "2") == int(0))
@@ -160,7 +161,7 @@ struct StringCommandsTests {
     }
 
     @Test func getex() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("GETEX", "k") == NIL)
             try c.call("SET", "k", "v")
@@ -177,7 +178,7 @@ struct StringCommandsTests {
     }
 
     @Test func multiKey() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("MSET", "a", "1", "b", "2") == OK)
             #expect(try c.call("MGET", "a", "b", "c") == .array([bulk("1"), bulk("2"), NIL]))
@@ -190,7 +191,7 @@ struct StringCommandsTests {
     }
 
     @Test func appendStrlenRanges() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("APPEND", "k", "Hello") == int(5))
             #expect(try c.call("APPEND", "k", " World") == int(11))
@@ -218,7 +219,7 @@ struct StringCommandsTests {
     }
 
     @Test func counters() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("INCR", "n") == int(1))
             #expect(try c.call("INCRBY", "n", "10") == int(11))
@@ -242,7 +243,7 @@ struct StringCommandsTests {
     }
 
     @Test func incrbyfloat() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("INCRBYFLOAT", "f", "0.1") == bulk("0.1"))
             #expect(try c.call("INCRBYFLOAT", "f", "0.2") == bulk("0.3"))
@@ -259,7 +260,7 @@ struct StringCommandsTests {
     }
 
     @Test func binaryKeysAndValuesRoundTrip() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let key: [UInt8] = [0xFF, 0x00, 0xC3, 0x28, 0x0D, 0x0A]
             let other: [UInt8] = [0xFF, 0x00, 0xC3, 0x28, 0x0D]

@@ -1,3 +1,4 @@
+import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -7,7 +8,7 @@ import Testing
 @Suite("Transactions")
 struct TransactionCommandsTests {
     @Test func multiExecQueuesAndRunsInOrder() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("MULTI") == OK)
             #expect(try c.call("SET", "a", "1") == .simpleString("QUEUED"))
@@ -29,7 +30,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func queuingErrorsAbortExec() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             #expect(try c.call("MULTI") == err("ERR MULTI calls can not be nested"))
@@ -53,7 +54,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func discardDropsTheQueue() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             try c.call("SET", "a", "1")
@@ -65,7 +66,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func watchedKeyChangedByAnotherClientAbortsExec() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("SET", "k", "1")
@@ -85,7 +86,7 @@ struct TransactionCommandsTests {
     /// A transaction with nothing queued still fails when a watched key changed (it
     /// answered an empty array), whoever changed it, in RESP2 and RESP3.
     @Test func emptyTransactionChecksWatches() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("WATCH", "k", "k")
@@ -106,7 +107,7 @@ struct TransactionCommandsTests {
     /// A container's subcommand and its arity are checked before anything else, as Redis
     /// does: inside MULTI a bad one is refused at once and makes EXEC abort.
     @Test func containerSubcommandsCheckedWhenQueued() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             #expect(try c.call("CLIENT") == err("ERR wrong number of arguments for 'client' command"))
             #expect(
@@ -128,7 +129,7 @@ struct TransactionCommandsTests {
     /// EXEC refused before it runs (here: its arity) discards the transaction and its
     /// watches, quoting the reason, as Redis's `execCommandAbort`.
     @Test func refusedExecAbortsTheTransaction() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let abort = err("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")
             #expect(try c.call("EXEC", "x") == abort)
@@ -144,7 +145,7 @@ struct TransactionCommandsTests {
     /// A SET whose deadline has already passed leaves the key absent, yet it is a write of
     /// the key: a WATCH on it fails, as in Redis.
     @Test func setWithAPastDeadlineTouchesAWatchedKey() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("WATCH", "c")
             try c.call("SET", "c", "10", "PXAT", "1")
@@ -156,7 +157,7 @@ struct TransactionCommandsTests {
 
     /// UNWATCH inside MULTI is queued and answers OK in EXEC's reply, as in Redis.
     @Test func unwatchIsQueued() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             #expect(try c.call("UNWATCH") == .simpleString("QUEUED"))
@@ -165,7 +166,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func writingTheSameValueStillCountsAsAChange() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("SET", "k", "1")
@@ -179,7 +180,7 @@ struct TransactionCommandsTests {
 
     @Test func otherKeysInTheSameShardDoNotAbort() async throws {
         // One shard per database: every key shares the watched key's shard.
-        try await withServer({ $0.shardsPerDatabase = 1 }) { _, port in
+        try await withKVSServer({ $0.shardsPerDatabase = 1 }, blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("SET", "k", "1")
@@ -192,7 +193,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func absentKeyCreatedAndDeletedAborts() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("WATCH", "k")
@@ -206,7 +207,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func absentKeyUntouchedCommits() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("WATCH", "k")
             try c.call("MULTI")
@@ -216,7 +217,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func expiryAndFlushOfAWatchedKeyAbort() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("SET", "k", "1")
@@ -235,7 +236,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func unwatchAndDiscardForgetWatches() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             let other = try TestClient(port: port)
             try c.call("WATCH", "k")
@@ -248,7 +249,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func selectInsideMultiAppliesToLaterCommands() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             try c.call("MULTI")
             try c.call("SET", "a", "0")
@@ -264,7 +265,7 @@ struct TransactionCommandsTests {
     /// Concurrent increments through WATCH/MULTI/EXEC retries never lose an update, and
     /// concurrent MULTI blocks are atomic.
     @Test func optimisticLockingUnderContention() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let perClient = 50
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
@@ -288,7 +289,7 @@ struct TransactionCommandsTests {
     }
 
     @Test func execIsAtomicForOtherReaders() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             try TestClient(port: port).call("MSET", "x", "0", "y", "0")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -343,7 +344,7 @@ struct KeyAccessConformanceTests {
     ]
 
     @Test func sameRepliesInAndOutOfMulti() async throws {
-        try await withServer { _, port in
+        try await withKVSServer(blocking: true) { _, port in
             let c = try TestClient(port: port)
             var direct: [RESPValue] = []
             for command in Self.script { direct.append(try c.call(command)) }

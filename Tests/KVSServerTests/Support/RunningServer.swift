@@ -1,4 +1,5 @@
 import Foundation
+import KVSNetworkTestSupport
 import KVSTestSupport
 import Logging
 import ServiceLifecycle
@@ -19,14 +20,9 @@ func runServer(
     extraCommands: [CommandSpec] = [],
     _ body: @Sendable (_ server: Server, _ port: Int, _ group: ServiceGroup) async throws -> Void
 ) async throws -> (any Error)? {
-    var config = ServerConfiguration()
-    config.port = 0
-    config.directory = try directory ?? makeTemporaryDirectory()
-    defer { if directory == nil { try? FileManager.default.removeItem(atPath: config.directory) } }
-    config.savePoints = []
-    config.eventLoopThreads = 2
-    config.shardsPerDatabase = 8
-    configure(&config)
+    let folder = try directory ?? makeTemporaryDirectory()
+    defer { if directory == nil { removeDirectory(folder) } }
+    let config = testServerConfiguration(directory: folder, configure)
     var logger = Logger(label: "kvs-server-test")
     logger.logLevel = .critical
     let server = try Server(configuration: config, logger: logger, extraCommands: extraCommands)

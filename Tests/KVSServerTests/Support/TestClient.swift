@@ -6,9 +6,41 @@ import RESP
 import Glibc
 #endif
 
+/// What a command test needs of a connection: send bytes, read the next reply. A
+/// ``TestClient`` does it over a socket, an ``InProcessClient`` on an `EmbeddedChannel`.
+protocol RESPTestClient: AnyObject {
+    /// Sends raw bytes.
+    func send(_ bytes: [UInt8]) throws
+    /// Reads the next reply; throws if there is none.
+    func read() throws -> RESPValue
+}
+
+extension RESPTestClient {
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    /// Sends a command and reads its reply.
+    @discardableResult
+    func call(_ args: String...) throws -> RESPValue {
+        try send(TestClient.encode(args))
+        return try read()
+    }
+
+    @discardableResult
+    func call(_ args: [String]) throws -> RESPValue {
+        try send(TestClient.encode(args))
+        return try read()
+    }
+
+    @discardableResult
+    func callBytes(_ args: [[UInt8]]) throws -> RESPValue {
+        try send(TestClient.encode(args))
+        return try read()
+    }
+}
+
 /// A tiny blocking RESP client over a POSIX socket, for driving the server in tests.
 /// Every read has a 30-second timeout, so a missing reply fails the test instead of hanging.
-final class TestClient {
+final class TestClient: RESPTestClient {
     let fd: Int32
     private var decoder = RESPDecoder()
     private var input = ByteBuffer()
@@ -51,8 +83,6 @@ final class TestClient {
         }
     }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
-
     /// Encodes a command as a RESP array of bulk strings.
     static func encode(_ args: [String]) -> [UInt8] {
         encode(args.map { Array($0.utf8) })
@@ -87,25 +117,6 @@ final class TestClient {
             if n == 0 { return true }
             if n < 0 { return errno == ECONNRESET }
         }
-    }
-
-    /// Sends a command and reads its reply.
-    @discardableResult
-    func call(_ args: String...) throws -> RESPValue {
-        try send(Self.encode(args))
-        return try read()
-    }
-
-    @discardableResult
-    func call(_ args: [String]) throws -> RESPValue {
-        try send(Self.encode(args))
-        return try read()
-    }
-
-    @discardableResult
-    func callBytes(_ args: [[UInt8]]) throws -> RESPValue {
-        try send(Self.encode(args))
-        return try read()
     }
 }
 

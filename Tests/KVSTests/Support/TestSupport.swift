@@ -1,6 +1,5 @@
 import Foundation
 import KVS
-import Testing
 
 /// A store whose expiry reads `clock`, so that tests move time instead of sleeping.
 func makeStore<Value: Sendable>(
@@ -17,20 +16,6 @@ func makeStore<Value: Sendable>(
         sweepInterval: sweepInterval
     )
     return KeyValueStore(engine: engine)
-}
-
-/// Expects `body` to throw a ``KVSError`` with `code` (and `key`, when given).
-@discardableResult
-func expectKVSError<R>(
-    _ code: KVSError.Code,
-    key: String? = nil,
-    sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () throws -> R
-) -> KVSError? {
-    let error = #expect(throws: KVSError.self, sourceLocation: sourceLocation) { _ = try body() }
-    #expect(error?.code == code, sourceLocation: sourceLocation)
-    if let key { #expect(error?.key == key, sourceLocation: sourceLocation) }
-    return error
 }
 
 /// Polls `condition` every millisecond until it holds or `limit` passes; returns whether

@@ -3,7 +3,8 @@ import NIOCore
 import RESP
 
 /// A small deterministic generator (SplitMix64): the same input always makes the same choices,
-/// so that a crash artifact replays exactly.
+/// so that a crash artifact replays exactly. A copy of the tests' `SplitMix64`: this package
+/// sees only the root package's products, and the test-support targets are none.
 public struct SplitMix: RandomNumberGenerator {
     private var state: UInt64
 

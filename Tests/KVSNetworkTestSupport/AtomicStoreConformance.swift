@@ -1,4 +1,5 @@
 import KVS
+import KVSTestSupport
 import Testing
 
 /// The part of ``checkAsyncStoreConformance(_:)`` about `setIfAbsent` and `update`, which
@@ -11,7 +12,7 @@ func checkAtomicStoreConformance(_ store: some AsyncStore<String>) async throws 
     #expect(try await store.get("{acct}:a") == "1")
     #expect(try await store.setIfAbsent("{acct}:a", "3", ttl: .seconds(60)) == false)
     #expect(try await store.get("{acct}:a") == "1")
-    #expect(await errorCode { try await store.setIfAbsent("{acct}:b", "x", ttl: .milliseconds(-1)) } == .invalidTTL)
+    await expectKVSError(.invalidTTL) { try await store.setIfAbsent("{acct}:b", "x", ttl: .milliseconds(-1)) }
     #expect(try await store.exists("{acct}:b") == false)
     // A key set with a TTL is absent again once the TTL has passed.
     #expect(try await store.setIfAbsent("{acct}:b", "short", ttl: .milliseconds(200)))

@@ -2,6 +2,7 @@ import CKVSBenchSupport
 import Dispatch
 import Foundation
 import KVS
+import Synchronization
 
 /// The anchors' data: `key:%08d` for 0..<1,000,000 (or `KVS_BENCH_KEYS`), 64-byte values,
 /// 256 shards.
@@ -63,7 +64,9 @@ extension Array: BenchValue where Element == UInt8 {
     }
 }
 
-/// splitmix64, the per-thread generator (identical in the Go and Java programs).
+/// splitmix64, the per-thread generator (identical in the Go and Java programs). A copy of the
+/// tests' `SplitMix64`: this package sees only the root package's products, and the
+/// test-support targets are none; and this one must stay inlinable into the workload loops.
 struct SplitMix64 {
     var state: UInt64
 
@@ -139,3 +142,15 @@ func residentBytes() -> Int {
 
 func liveHeapBytes() -> Int { Int(kvs_bench_live_heap()) }
 func trimHeap() { kvs_bench_trim_heap() }
+
+/// A value behind a lock, for what the worker threads hand back outside the timed loops
+/// (the store's own `Locked` is internal to it).
+final class Locked<State: Sendable>: Sendable {
+    private let mutex: Mutex<State>
+
+    init(_ state: State) { mutex = Mutex(state) }
+
+    func withLock<R: Sendable>(_ body: (inout State) -> R) -> R {
+        mutex.withLock { body(&$0) }
+    }
+}

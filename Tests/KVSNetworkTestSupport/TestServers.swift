@@ -1,6 +1,7 @@
 import Foundation
 import KVSRedis
 import KVSServer
+import KVSTestSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -9,23 +10,43 @@ import NIOPosix
 import Glibc
 #endif
 
-/// Starts an in-process kvs-server on an ephemeral loopback port, runs `body`, stops the server.
-package func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async throws -> R {
+/// The settings of a kvs-server started for a test: an ephemeral loopback port, `directory`
+/// for its snapshot, no save rules, 2 event loops, 8 shards per database; then `configure`.
+package func testServerConfiguration(
+    directory: String,
+    _ configure: (inout ServerConfiguration) -> Void = { _ in }
+) -> ServerConfiguration {
     var config = ServerConfiguration()
     config.port = 0
-    let directory = NSTemporaryDirectory() + "kvs-redis-test-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
     config.directory = directory
     config.savePoints = []
     config.eventLoopThreads = 2
     config.shardsPerDatabase = 8
-    var logger = Logger(label: "kvs-redis-test")
+    configure(&config)
+    return config
+}
+
+/// Starts an in-process kvs-server (``testServerConfiguration(directory:_:)``, in a fresh
+/// temporary folder unless `directory` is given), runs `body` with it and its port, and
+/// stops it without saving, whether `body` returns or throws.
+///
+/// - Parameter blocking: `body` blocks its thread (a blocking socket client waiting for a
+///   reply): it then runs with ``onDedicatedThread(_:)``, off Swift's cooperative pool.
+package func withKVSServer<R: Sendable>(
+    _ configure: (inout ServerConfiguration) -> Void = { _ in },
+    directory: String? = nil,
+    blocking: Bool = false,
+    _ body: @Sendable (_ server: Server, _ port: Int) async throws -> R
+) async throws -> R {
+    let folder = try directory ?? makeTemporaryDirectory()
+    defer { if directory == nil { removeDirectory(folder) } }
+    var logger = Logger(label: "kvs-test-server")
     logger.logLevel = .error
-    let server = try Server(configuration: config, logger: logger)
+    let server = try Server(configuration: testServerConfiguration(directory: folder, configure), logger: logger)
     let port = try await server.start()
     do {
-        let result = try await body(port)
+        let result =
+            blocking ? try await onDedicatedThread { try await body(server, port) } : try await body(server, port)
         try await server.stop(save: false)
         return result
     } catch {

@@ -1,6 +1,6 @@
 // Measures the RESP module's throughput in a release build:
 //
-//     swift run -c release resp-bench [commands [filter]]
+//     swift run -c release --package-path Benchmarks resp-bench [commands [filter]]
 //
 // Workload: `SET key:<12 digits> <64-byte value>` commands as redis-benchmark sends them,
 // `*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000001\r\n$64\r\n<64 bytes>\r\n` (107 bytes each).

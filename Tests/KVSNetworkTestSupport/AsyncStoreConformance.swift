@@ -1,27 +1,14 @@
 import KVS
+import KVSTestSupport
 import Testing
-
-/// The KVSError code `body` throws, or nil if it returns (or throws something else, which
-/// fails the test).
-package func errorCode<R>(_ body: () async throws -> R) async -> KVSError.Code? {
-    do {
-        _ = try await body()
-        return nil
-    } catch let error as KVSError {
-        return error.code
-    } catch {
-        Issue.record("expected a KVSError, got \(error)")
-        return nil
-    }
-}
 
 /// The AsyncStore contract, written once and run against every implementation: the embedded
 /// store, RedisStore on kvs-server, RedisStore on redis-server. `store` must start empty.
 package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async throws {
     // get / set / exists / delete, and the error codes for a missing key.
-    #expect(await errorCode { try await store.get("missing") } == .notFound)
+    await expectKVSError(.notFound) { try await store.get("missing") }
     #expect(try await store.exists("missing") == false)
-    #expect(await errorCode { try await store.delete("missing") } == .notFound)
+    await expectKVSError(.notFound) { try await store.delete("missing") }
     try await store.set("a", "1")
     #expect(try await store.get("a") == "1")
     #expect(try await store.exists("a"))
@@ -32,13 +19,13 @@ package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async 
     try await store.set("unicode ключ", "värde ✓")
     #expect(try await store.get("unicode ключ") == "värde ✓")
     try await store.delete("a")
-    #expect(await errorCode { try await store.get("a") } == .notFound)
+    await expectKVSError(.notFound) { try await store.get("a") }
     #expect(try await store.exists("a") == false)
 
     // TTL: .zero is no expiry, negative is .invalidTTL and keeps the old value, positive expires.
     try await store.set("forever", "x", ttl: .zero)
     try await store.set("kept", "old")
-    #expect(await errorCode { try await store.set("kept", "new", ttl: .milliseconds(-1)) } == .invalidTTL)
+    await expectKVSError(.invalidTTL) { try await store.set("kept", "new", ttl: .milliseconds(-1)) }
     #expect(try await store.get("kept") == "old")
     let start = ContinuousClock.now
     try await store.set("short", "gone soon", ttl: .milliseconds(500))
@@ -50,7 +37,7 @@ package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async 
     }
     try await store.set("long", "stays", ttl: .seconds(60))
     try await Task.sleep(for: .milliseconds(1200))  // past the 500 ms TTL whatever the load: not a timing bet
-    #expect(await errorCode { try await store.get("short") } == .notFound)
+    await expectKVSError(.notFound) { try await store.get("short") }
     #expect(try await store.exists("short") == false)
     #expect(try await store.get("long") == "stays")
     #expect(try await store.get("forever") == "x")
@@ -76,7 +63,7 @@ package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async 
     #expect(deleted.deleted == 3)
     #expect(deleted.errors.keys.sorted() == ["nope"])
     #expect(deleted.errors["nope"]?.code == .notFound)
-    #expect(await errorCode { try await store.get("b1") } == .notFound)
+    await expectKVSError(.notFound) { try await store.get("b1") }
     #expect(Set(try await store.keys()).count == 5 + 247)
     let rest = try await store.batchDelete(try await store.keys())
     #expect(rest.deleted == 252)

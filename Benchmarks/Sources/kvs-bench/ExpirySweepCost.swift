@@ -1,5 +1,5 @@
 import Foundation
-import KVS
+@_spi(Benchmarks) import KVS
 
 // EXPSWEEP: the cost of the background sweep alone, with no waiting on the wall clock: the EXP keys and
 // deadlines on an engine that reads a manual clock, swept by calling `sweepExpired` as the
@@ -8,19 +8,14 @@ import KVS
 // `valgrind --tool=callgrind --toggle-collect='*sweepOnce*'` it gives instructions per key.
 
 func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
-    let clock = ManualClock()
-    // A long interval: the sweeper thread never ticks; this thread sweeps instead.
-    guard
-        let engine = try? StoreEngine<String, V>(
-            shardCount: BenchData.shardCount,
-            clock: .manual(clock),
-            sweepInterval: .seconds(3600)
-        )
-    else { fail("cannot create the engine") }
+    // Its sweeper thread never ticks; this thread sweeps instead.
+    guard let engine = try? ManualSweepEngine<V>(shardCount: BenchData.shardCount) else {
+        fail("cannot create the engine")
+    }
     let spread: Int64 = 10_000_000_000
     let base: Int64 = 2_000_000_000
     var rng = SplitMix64(state: 777)
-    let start = clock.now()
+    let start = engine.now()
     for (i, key) in keys.enumerated() {
         let ttl = base + Int64(rng.next() % UInt64(spread))
         do { try engine.set(key, V.fresh(UInt64(i)), expiresAt: start + ttl) } catch { fail("set: \(error)") }
@@ -36,7 +31,7 @@ func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
         var sweeps = 0
         let cpuStart = threadCPUNanos()
         while engine.count > 0 {
-            clock.advance(by: .nanoseconds(tick))
+            engine.advance(by: .nanoseconds(tick))
             removed += sweepOnce(engine, grace: grace)
             sweeps += 1
         }
@@ -56,7 +51,7 @@ func expirySweepCost<V: BenchValue>(_ keys: [String], _: V.Type) {
 
 /// One sweep, kept out of line so that callgrind can collect exactly it.
 @inline(never)
-func sweepOnce<V: BenchValue>(_ engine: StoreEngine<String, V>, grace: Int64) -> Int {
+func sweepOnce<V: BenchValue>(_ engine: ManualSweepEngine<V>, grace: Int64) -> Int {
     engine.sweepExpired(grace: grace)
 }
 

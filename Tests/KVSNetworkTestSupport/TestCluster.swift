@@ -1,6 +1,7 @@
 import Foundation
 import KVS
 import KVSRedis
+import KVSTestSupport
 import RESP
 import Testing
 

@@ -23,7 +23,7 @@
 // KVS_BENCH_CHAIN=1 makes each of their operations wait for the read before it (see
 // `mixed`, and scripts/bench-chain.sh).
 import Foundation
-import KVS
+@_spi(Benchmarks) import KVS
 
 /// `KVS_BENCH_VALUE=array` stores `[UInt8]` values instead of `ValueBytes`, under the
 /// program name `kvs-swift-array`, so that both value types can be measured side by side.
@@ -50,7 +50,7 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
     case "CHECK":
         var rng = SplitMix64(state: 12345)
         let indices = (0..<5).map { _ in uniformIndex(rng.next(), BenchData.keyCount) }
-        let shard = Int("key:00000042".shardHash % UInt32(BenchData.shardCount))
+        let shard = Int(Benchmarking.shardHash("key:00000042") % UInt32(BenchData.shardCount))
         print(
             "# check keys \(keys[0]) \(keys[keys.count - 1]) shard(key:00000042)=\(shard) uniform \(indices) zipf \(Zipf.samples(Zipf.cdf(), count: 5, seed: 424_242))"
         )
@@ -64,7 +64,7 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
             let rounds = max(1, ops / sample.count)
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<rounds {
-                for key in sample { sink &+= key.shardHash }
+                for key in sample { sink &+= Benchmarking.shardHash(key) }
             }
             let nanos = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(rounds * sample.count)
             if sink == 1 { print(sink) }
