@@ -57,9 +57,9 @@ struct ClientCommandsTests {
     }
 
     @Test func listFilters() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             guard case .integer(let otherID) = try other.call("CLIENT", "ID") else {
                 Issue.record("CLIENT ID")
                 return
@@ -106,8 +106,8 @@ struct ClientCommandsTests {
     }
 
     @Test func replyOffSkipOn() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             for command in [
                 ["CLIENT", "REPLY", "OFF"], ["SET", "a", "1"], ["CLIENT", "REPLY", "SKIP"],
                 ["CLIENT", "REPLY", "ON"], ["GET", "a"], ["CLIENT", "REPLY", "SKIP"], ["GET", "a"], ["PING"],

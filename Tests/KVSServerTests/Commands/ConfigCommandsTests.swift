@@ -18,8 +18,8 @@ struct ConfigCommandsTests {
     }
 
     @Test func getAndSet() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("")]))
             #expect(try c.call("CONFIG", "GET", "databases") == .array([bulk("databases"), bulk("16")]))
             #expect(try c.call("CONFIG", "GET", "nothing") == .array([]))
@@ -28,18 +28,18 @@ struct ConfigCommandsTests {
             #expect(try c.call("CONFIG", "SET", "save", "900 1") == OK)
             #expect(try c.call("CONFIG", "GET", "save") == .array([bulk("save"), bulk("900 1")]))
             #expect(try c.call("CONFIG", "SET", "requirepass", "pw") == OK)
-            let d = try TestClient(port: port)
+            let d = try server.connect()
             #expect(try d.call("GET", "x") == err("NOAUTH Authentication required."))
             #expect(try c.call("CONFIG", "GET", "requirepass") == .array([bulk("requirepass"), bulk("pw")]))
             #expect(try c.call("CONFIG", "SET", "requirepass", "") == OK)
-            #expect(try TestClient(port: port).call("GET", "x") == .nullBulkString)
+            #expect(try server.connect().call("GET", "x") == .nullBulkString)
         }
     }
 
     /// Parameters kvs does not implement are unknown, as Redis treats a name it does not know.
     @Test func unimplementedParametersAreUnknown() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let absent = [
                 "appendonly", "appendfsync", "maxmemory", "maxmemory-policy", "timeout", "tcp-keepalive",
                 "lazyfree-lazy-user-del", "cluster-enabled",
@@ -99,8 +99,8 @@ struct ConfigCommandsTests {
     }
 
     @Test func immutableAndProtectedParametersAreRefused() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             for name in ["databases", "port", "bind", "io-threads", "protected-mode"] {
                 #expect(try c.call("CONFIG", "SET", name, "1") == Self.failed(name, "can't set immutable config"))
             }
@@ -116,8 +116,8 @@ struct ConfigCommandsTests {
     }
 
     @Test func invalidValuesAreRefusedWithRedisMessages() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let notInteger = "argument couldn't be parsed into an integer"
             let clients = "argument must be between 1 and 4294967295 inclusive"
             #expect(try c.call("CONFIG", "SET", "maxclients", "abc") == Self.failed("maxclients", notInteger))
@@ -178,8 +178,8 @@ struct ConfigCommandsTests {
 
     /// CONFIG SET of several parameters is all or nothing, as in Redis 7.
     @Test func multiParameterSetIsAllOrNothing() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("CONFIG", "SET", "save", "100 1") == OK)
             #expect(
                 try c.call("CONFIG", "SET", "save", "200 2", "maxclients", "abc")
@@ -212,8 +212,8 @@ struct ConfigCommandsTests {
     }
 
     @Test func duplicateParametersAndArityAreRefused() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(
                 try c.call("CONFIG", "SET", "maxclients", "10", "maxclients", "20")
                     == Self.failed("maxclients", "duplicate parameter")

@@ -20,8 +20,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func unknownCommand() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("FOO", "a", "b") == err("ERR unknown command 'FOO', with args beginning with: 'a' 'b' "))
             #expect(try c.call("foo") == err("ERR unknown command 'foo', with args beginning with: "))
             // Arguments are quoted as C's `%.*s` quotes them: up to a NUL byte, and while the
@@ -47,8 +47,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func selectKeepsDatabasesApart() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "k", "0")
             #expect(try c.call("SELECT", "1") == OK)
             #expect(try c.call("GET", "k") == NIL)
@@ -69,8 +69,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func databasesOption() async throws {
-        try await withKVSServer({ $0.databases = 2 }, blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer({ $0.databases = 2 }) { server in
+            let c = try server.connect()
             #expect(try c.call("SELECT", "1") == OK)
             #expect(try c.call("SELECT", "2") == err("ERR DB index is out of range"))
         }
@@ -112,8 +112,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func authWithoutPassword() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(
                 try c.call("AUTH", "x").text.hasPrefix("ERR AUTH <password> called without any password configured")
             )
@@ -125,8 +125,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func helloAndRESP3Replies() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let hello = try c.call("HELLO", "3")
             guard case .map(let pairs) = hello else {
                 Issue.record("HELLO 3 should answer a map, got \(hello)")
@@ -156,8 +156,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func clientSubcommands() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             guard case .integer(let id) = try c.call("CLIENT", "ID") else {
                 Issue.record("CLIENT ID")
                 return
@@ -171,7 +171,7 @@ struct ConnectionCommandsTests {
             #expect(try c.call("CLIENT", "GETNAME") == bulk("worker-1"))
             #expect(try c.call("CLIENT", "INFO").text.contains("id=\(id) "))
             #expect(try c.call("CLIENT", "INFO").text.contains("name=worker-1 "))
-            let other = try TestClient(port: port)
+            let other = try server.connect()
             try other.call("CLIENT", "SETNAME", "other")
             let list = try c.call("CLIENT", "LIST").text
             #expect(list.contains("name=worker-1"))
@@ -182,8 +182,8 @@ struct ConnectionCommandsTests {
     }
 
     @Test func resetRestoresDefaults() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("HELLO", "3")
             try c.call("SELECT", "3")
             try c.call("CLIENT", "SETNAME", "n")

@@ -21,8 +21,8 @@ func infoSections(_ text: String) -> [String] {
 @Suite("INFO")
 struct InfoCommandTests {
     @Test func sectionsAsRedisSelectsThem() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let defaults = [
                 "Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules",
                 "Errorstats", "Cluster", "Keyspace",
@@ -92,8 +92,8 @@ struct InfoCommandTests {
     }
 
     @Test func commandStatsCountCallsRejectionsAndFailures() async throws {
-        try await withKVSServer(blocking: true) { server, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "n", "abc")
             try c.call("GET", "n")
             try c.call("GET", "n")

@@ -8,8 +8,8 @@ import Testing
 @Suite("Key commands")
 struct KeyCommandsTests {
     @Test func delExistsTouchType() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MSET", "a", "1", "b", "2")
             #expect(try c.call("EXISTS", "a", "a", "b", "nope") == int(3))
             #expect(try c.call("TOUCH", "a", "nope") == int(1))
@@ -27,8 +27,8 @@ struct KeyCommandsTests {
     }
 
     @Test func keysGlobPatterns() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MSET", "hello", "1", "hallo", "1", "hxllo", "1", "hllo", "1", "heeeello", "1", "h[a]llo", "1")
             func keys(_ p: String) throws -> Set<String> {
                 guard case .array(let items) = try c.call("KEYS", p) else { return [] }
@@ -51,8 +51,8 @@ struct KeyCommandsTests {
     /// The pattern that backtracked exponentially before matching followed Redis's
     /// `skipLongerMatches`: KEYS and SCAN MATCH answer at once, and the server stays responsive.
     @Test(.timeLimit(.minutes(1))) func pathologicalPatternAnswers() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", String(repeating: "a", count: 40), "1")
             let pattern = String(repeating: "a*", count: 16) + "b"
             #expect(try c.call("KEYS", pattern) == .array([]))
@@ -63,8 +63,8 @@ struct KeyCommandsTests {
 
     /// Options come before the number, as Redis reads them; option text stops at a NUL byte.
     @Test func expireOptionOrder() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "k", "v")
             #expect(try c.call("EXPIRE", "k", "abc", "BOGUS") == err("ERR Unsupported option BOGUS"))
             #expect(try c.call("EXPIRE", "k", "abc", "NX") == err("ERR value is not an integer or out of range"))
@@ -77,8 +77,8 @@ struct KeyCommandsTests {
     /// The pattern `*` is no pattern: the empty key, which the matcher itself never
     /// matches, is still returned, as Redis returns it.
     @Test func starMatchesTheEmptyKey() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "", "1")
             try c.call("SET", "a", "2")
             func names(_ reply: RESPValue) -> Set<String> {
@@ -109,8 +109,8 @@ struct KeyCommandsTests {
     }
 
     @Test func scanReturnsEveryKeyOnce() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             var expected = Set<String>()
             for i in 0..<500 {
                 try c.call("SET", "key:\(i)", "v")
@@ -140,8 +140,8 @@ struct KeyCommandsTests {
     }
 
     @Test func randomKey() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("RANDOMKEY") == NIL)
             try c.call("SET", "only", "v")
             #expect(try c.call("RANDOMKEY") == bulk("only"))
@@ -149,8 +149,8 @@ struct KeyCommandsTests {
     }
 
     @Test func renameAndRenamenx() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("RENAME", "nope", "x") == err("ERR no such key"))
             #expect(try c.call("RENAMENX", "nope", "x") == err("ERR no such key"))
             try c.call("SET", "a", "1", "EX", "100")
@@ -168,8 +168,8 @@ struct KeyCommandsTests {
     }
 
     @Test func expireFamily() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("EXPIRE", "nope", "10") == int(0))
             try c.call("SET", "k", "v")
             #expect(try c.call("TTL", "k") == int(-1))

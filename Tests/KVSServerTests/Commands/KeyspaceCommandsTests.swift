@@ -15,8 +15,8 @@ struct KeyspaceCommandsTests {
     static let notInt32 = err("ERR value is out of range, value must between -2147483648 and 2147483647")
 
     @Test func copyWithinTheDatabase() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "1", "EX", "100000")  // far longer than the test, with room for a loaded run
             #expect(try c.call("COPY", "a", "a") == Self.sameObjects)
             #expect(try c.call("COPY", "nokey", "nokey") == Self.sameObjects)
@@ -38,8 +38,8 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func copyToAnotherDatabase() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "1", "PX", "100000000")  // far longer than the test
             #expect(try c.call("COPY", "a", "a", "DB", "0") == Self.sameObjects)
             #expect(try c.call("COPY", "a", "a", "DB", "1") == int(1))
@@ -61,8 +61,8 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func copyArgumentErrors() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "1")
             #expect(try c.call("COPY", "a", "b", "DB", "16") == Self.outOfRange)
             #expect(try c.call("COPY", "a", "b", "DB", "-1") == Self.outOfRange)
@@ -82,8 +82,8 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func moveBetweenDatabases() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             // A TTL far longer than the test: MOVE keeps it, with room for a loaded sanitizer run.
             try c.call("SET", "k", "v", "EX", "100000")
             #expect(try c.call("MOVE", "k", "0") == Self.sameObjects)
@@ -112,8 +112,8 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func moveArgumentErrors() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "1")
             #expect(try c.call("MOVE", "a", "16") == Self.outOfRange)
             #expect(try c.call("MOVE", "nokey", "99") == Self.outOfRange)
@@ -129,9 +129,9 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func swapdbSwapsForEveryConnection() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let a = try TestClient(port: port)
-            let b = try TestClient(port: port)
+        try withInProcessServer { server in
+            let a = try server.connect()
+            let b = try server.connect()
             try a.call("SET", "x", "in0")
             try a.call("SET", "t", "v", "EX", "100000")  // far longer than the test, with room for a loaded run
             try b.call("SELECT", "1")
@@ -174,8 +174,8 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func swapdbArgumentErrors() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("SWAPDB", "0", "99") == Self.outOfRange)
             #expect(try c.call("SWAPDB", "0", "16") == Self.outOfRange)
             #expect(try c.call("SWAPDB", "-1", "0") == Self.outOfRange)
@@ -255,8 +255,8 @@ struct KeyspaceCommandsTests {
     }
 
     @Test func insideMultiTheyRunInOrder() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MULTI")
             #expect(try c.call("SET", "a", "1") == .simpleString("QUEUED"))
             #expect(try c.call("COPY", "a", "b") == .simpleString("QUEUED"))

@@ -1,4 +1,3 @@
-import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -18,8 +17,8 @@ struct LCSCommandTests {
     }
 
     @Test func stringLengthAndIndexes() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MSET", "key1", "ohmytext", "key2", "mynewtext")
             #expect(try c.call("LCS", "key1", "key2") == bulk("mytext"))
             #expect(try c.call("LCS", "key1", "key2", "LEN") == int(6))
@@ -65,8 +64,8 @@ struct LCSCommandTests {
     }
 
     @Test func walkOrderMatchesRedis() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MSET", "a", "ABCBDAB", "b", "BDCABA")
             #expect(try c.call("LCS", "a", "b") == bulk("BDAB"))
             #expect(
@@ -90,8 +89,8 @@ struct LCSCommandTests {
     }
 
     @Test func missingKeysReadAsEmpty() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "abc")
             #expect(try c.call("LCS", "no1", "no2") == bulk(""))
             #expect(try c.call("LCS", "no1", "no2", "LEN") == int(0))
@@ -101,8 +100,8 @@ struct LCSCommandTests {
     }
 
     @Test func optionErrors() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MSET", "a", "abc", "b", "abd")
             #expect(
                 try c.call("LCS", "a", "b", "LEN", "IDX")
@@ -123,8 +122,8 @@ struct LCSCommandTests {
     }
 
     @Test func idxIsAMapInRESP3() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("HELLO", "3")
             try c.call("MSET", "key1", "ohmytext", "key2", "mynewtext")
             let reply = try c.call("LCS", "key1", "key2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN")
@@ -142,8 +141,8 @@ struct LCSCommandTests {
     /// Redis refuses a pair whose (n+1)·(m+1) 32-bit table would exceed
     /// proto-max-bulk-len (512 MiB), whatever the option, before allocating it.
     @Test func hugeTablesAreRefusedAsRedisRefusesThem() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let tooLarge = err("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
             let big = [UInt8](repeating: UInt8(ascii: "a"), count: 100_000)
             try c.callBytes([Array("SET".utf8), Array("x".utf8), big])
@@ -166,8 +165,8 @@ struct LCSCommandTests {
     /// The boundary of ``LCSCommand``'s limit, against a small proto-max-bulk-len so the
     /// accepted side stays cheap: 4·(n+1)·(m+1) bytes must fit.
     @Test func limitFollowsProtoMaxBulkLen() async throws {
-        try await withKVSServer({ $0.maxBulkLength = 4 * 11 * 11 }, blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer({ $0.maxBulkLength = 4 * 11 * 11 }) { server in
+            let c = try server.connect()
             try c.call("MSET", "x", "aaaaaaaaaa", "y", "aaaaaaaaaa", "z", "aaaaaaaaaaa")
             #expect(try c.call("LCS", "x", "y", "LEN") == int(10))
             #expect(

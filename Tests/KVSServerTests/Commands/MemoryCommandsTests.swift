@@ -1,5 +1,4 @@
 import Foundation
-import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -14,8 +13,8 @@ struct MemoryCommandsTests {
     static let underThreadSanitizer = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_init") != nil
 
     @Test func usageCountsTheKeysLayout() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             // A slot (the inline key and the value reference and stamp) and its tag byte, and
             // the value's block: a 24-byte header and 5 bytes, a 48-byte malloc chunk.
             #expect(MemoryCommands.slotBytes == 41)
@@ -35,8 +34,8 @@ struct MemoryCommandsTests {
     }
 
     @Test func usageErrors() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "1")
             #expect(try c.call("MEMORY", "USAGE", "a", "SAMPLES", "-1") == err("ERR syntax error"))
             #expect(
@@ -65,8 +64,8 @@ struct MemoryCommandsTests {
     }
 
     @Test func statsHasRedisFieldsAndRealFigures() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("SET", "a", "1")
             try c.call("SET", "b", "2", "EX", "100")
             try c.call("SELECT", "2")
@@ -110,8 +109,8 @@ struct MemoryCommandsTests {
     }
 
     @Test func doctorMallocStatsPurgeAndHelp() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let report = try c.call("MEMORY", "DOCTOR").text
             #expect(report.hasPrefix("Hi Sam, ") && report.hasSuffix(".\n"))
             #expect(try c.call("MEMORY", "MALLOC-STATS") == bulk("Stats not supported for the current allocator"))

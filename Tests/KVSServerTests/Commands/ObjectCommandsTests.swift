@@ -1,4 +1,3 @@
-import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -9,8 +8,8 @@ import Testing
 @Suite("OBJECT")
 struct ObjectCommandsTests {
     @Test func encodingFollowsRedisRules() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let cases: [(String, String)] = [
                 ("5", "int"), ("0", "int"), ("-1", "int"), ("9223372036854775807", "int"),
                 ("-9223372036854775808", "int"), ("12345678901234567890", "embstr"), ("012", "embstr"),
@@ -28,8 +27,8 @@ struct ObjectCommandsTests {
     }
 
     @Test func refcountIdletimeAndFreq() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             // Redis shares the integers 0 to 9,999 and reports INT_MAX references for them.
             for (value, count) in [
                 ("5", 2_147_483_647), ("0", 2_147_483_647), ("9999", 2_147_483_647), ("10000", 1), ("-1", 1), ("00", 1),
@@ -49,8 +48,8 @@ struct ObjectCommandsTests {
     }
 
     @Test func missingKeyIsNilInBothProtocols() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             for sub in ["ENCODING", "REFCOUNT", "IDLETIME", "FREQ"] {
                 #expect(try c.call("OBJECT", sub, "nokey") == NIL)
             }
@@ -62,8 +61,8 @@ struct ObjectCommandsTests {
     }
 
     @Test func helpAndErrors() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let help = try c.call("OBJECT", "HELP")
             #expect(help.elements?.count == 15)
             #expect(
@@ -85,8 +84,8 @@ struct ObjectCommandsTests {
 
     /// As Redis, a bad subcommand of OBJECT or MEMORY is refused when queued, and EXEC aborts.
     @Test func badSubcommandsAreRefusedWhenQueued() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let queued = RESPValue.simpleString("QUEUED")
             let aborted = err("EXECABORT Transaction discarded because of previous errors.")
             for bad in [
@@ -107,8 +106,8 @@ struct ObjectCommandsTests {
     }
 
     @Test func runsInsideMulti() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MULTI")
             try c.call("SET", "k", "12")
             try c.call("OBJECT", "ENCODING", "k")

@@ -40,8 +40,8 @@ struct ServerCommandsTests {
     }
 
     @Test func commandIntrospection() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             guard case .integer(let count) = try c.call("COMMAND", "COUNT") else {
                 Issue.record("COMMAND COUNT")
                 return
@@ -77,8 +77,8 @@ struct ServerCommandsTests {
     }
 
     @Test func timeAndLastsave() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             guard case .array(let t) = try c.call("TIME"), t.count == 2, let seconds = Int(t[0].text) else {
                 Issue.record("TIME")
                 return

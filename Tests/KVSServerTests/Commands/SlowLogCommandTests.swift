@@ -1,5 +1,4 @@
 import Foundation
-import KVSNetworkTestSupport
 import RESP
 import Testing
 
@@ -8,11 +7,11 @@ import Testing
 @Suite("SLOWLOG and LATENCY")
 struct SlowLogCommandTests {
     @Test func logsCommandsOverTheThreshold() async throws {
-        try await withKVSServer(blocking: true) { server, port in
+        try withInProcessServer { server in
             // Off until the commands to log: a slow machine (a sanitizer run) can take the
             // default 10 ms over any command.
             server.serverState.slowLog.thresholdMicroseconds = -1
-            let c = try TestClient(port: port)
+            let c = try server.connect()
             let address = try c.call("CLIENT", "INFO").text.split(separator: " ").first { $0.hasPrefix("addr=") }?
                 .dropFirst(5)
             #expect(try c.call("SLOWLOG", "LEN") == int(0))
@@ -43,8 +42,8 @@ struct SlowLogCommandTests {
     }
 
     @Test func truncatesAsRedis() async throws {
-        try await withKVSServer(blocking: true) { server, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             server.serverState.slowLog.thresholdMicroseconds = 0
             try c.call("SET", "k", String(repeating: "x", count: 200))
             try c.call(["DEL"] + (1...40).map { "k\($0)" })
@@ -64,8 +63,8 @@ struct SlowLogCommandTests {
     }
 
     @Test func keepsAtMostMaxLength() async throws {
-        try await withKVSServer(blocking: true) { server, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             server.serverState.slowLog.maxEntries = 2
             server.serverState.slowLog.thresholdMicroseconds = 0
             for i in 0..<5 { try c.call("SET", "k", String(i)) }
@@ -81,8 +80,8 @@ struct SlowLogCommandTests {
     }
 
     @Test func errorsAsRedis() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("SLOWLOG", "GET", "-2") == err("ERR count should be greater than or equal to -1"))
             #expect(try c.call("SLOWLOG", "GET", "abc") == err("ERR count should be greater than or equal to -1"))
             #expect(
@@ -98,8 +97,8 @@ struct SlowLogCommandTests {
     }
 
     @Test func latencyMonitorOffByDefault() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("LATENCY", "LATEST") == .array([]))
             #expect(try c.call("LATENCY", "HISTORY", "command") == .array([]))
             #expect(try c.call("LATENCY", "RESET") == int(0))
@@ -113,8 +112,8 @@ struct SlowLogCommandTests {
     }
 
     @Test func latencyEventsAsRedisReportsThem() async throws {
-        try await withKVSServer(blocking: true) { server, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let monitor = server.serverState.latency
             monitor.add(event: "command", milliseconds: 5, now: 1000)
             monitor.add(event: "command", milliseconds: 9, now: 1000)  // same second: the worst kept
@@ -138,8 +137,8 @@ struct SlowLogCommandTests {
 @Suite("Observability settings for CONFIG")
 struct ObservabilitySettingsTests {
     @Test func defaultsRangesAndErrorsAsRedis() async throws {
-        try await withKVSServer(blocking: true) { server, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let state = server.serverState
             #expect(
                 try c.call("CONFIG", "GET", "slowlog-*", "latency-monitor-threshold")

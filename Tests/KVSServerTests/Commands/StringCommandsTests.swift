@@ -1,4 +1,3 @@
-import KVSNetworkTestSupport
 import NIOCore
 import RESP
 import Testing
@@ -21,8 +20,8 @@ func ttlNear(_ c: any RESPTestClient, _ key: String, _ seconds: Int64) throws ->
 @Suite("String commands")
 struct StringCommandsTests {
     @Test func getAndSet() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("GET", "missing") == NIL)
             #expect(try c.call("SET", "k", "v") == OK)
             #expect(try c.call("GET", "k") == bulk("v"))
@@ -34,8 +33,8 @@ struct StringCommandsTests {
     }
 
     @Test func setOptions() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("SET", "k", "1", "NX") == OK)
             #expect(try c.call("SET", "k", "2", "NX") == NIL)
             #expect(try c.call("SET", "k", "2", "XX") == OK)
@@ -77,8 +76,8 @@ struct StringCommandsTests {
     /// Redis's option rules: a flag may repeat (the last expiry counts), a conflict is a
     /// syntax error, and the expiry is checked before the key is looked at.
     @Test func setOptionsAsRedisReadsThem() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("SET", "k", "v", "PX", "0", "XX") == err("ERR invalid expire time in 'set' command"))
             #expect(try c.call("SET", "k", "v", "EX", "abc", "NX", "XX") == err("ERR syntax error"))
             #expect(try c.call("SET", "k", "v", "NX", "NX") == OK)
@@ -98,8 +97,8 @@ struct StringCommandsTests {
     }
 
     @Test func getexOptionsAsRedisReadsThem() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             // A missing key answers nil before the expiry is read.
             #expect(try c.call("GETEX", "nokey", "EX", "0") == NIL)
             #expect(try c.call("GETEX", "nokey", "EX", "abc") == NIL)
@@ -116,8 +115,8 @@ struct StringCommandsTests {
 
     /// An offset near Int64.max once overflowed `offset + length` and stopped the server.
     @Test func setrangeOffsetsThatOverflow() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let tooLong = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             #expect(try c.call("SETRANGE", "k", "9223372036854775807", "x") == tooLong)
             try c.call("SET", "k", "v")
@@ -142,8 +141,8 @@ struct StringCommandsTests {
     }
 
     @Test func setVariants() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("SETNX", "k", "1") == int(1))
             #expect(try c.call("SETNX", "k", "2") == int(0))
             #expect(try c.call("GET", "k") == bulk("1"))
@@ -161,8 +160,8 @@ struct StringCommandsTests {
     }
 
     @Test func getex() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("GETEX", "k") == NIL)
             try c.call("SET", "k", "v")
             #expect(try c.call("GETEX", "k", "EX", "100") == bulk("v"))
@@ -178,8 +177,8 @@ struct StringCommandsTests {
     }
 
     @Test func multiKey() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("MSET", "a", "1", "b", "2") == OK)
             #expect(try c.call("MGET", "a", "b", "c") == .array([bulk("1"), bulk("2"), NIL]))
             #expect(try c.call("MSET", "a", "1", "b") == err("ERR wrong number of arguments for 'mset' command"))
@@ -191,8 +190,8 @@ struct StringCommandsTests {
     }
 
     @Test func appendStrlenRanges() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("APPEND", "k", "Hello") == int(5))
             #expect(try c.call("APPEND", "k", " World") == int(11))
             #expect(try c.call("STRLEN", "k") == int(11))
@@ -219,8 +218,8 @@ struct StringCommandsTests {
     }
 
     @Test func counters() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("INCR", "n") == int(1))
             #expect(try c.call("INCRBY", "n", "10") == int(11))
             #expect(try c.call("DECR", "n") == int(10))
@@ -243,8 +242,8 @@ struct StringCommandsTests {
     }
 
     @Test func incrbyfloat() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("INCRBYFLOAT", "f", "0.1") == bulk("0.1"))
             #expect(try c.call("INCRBYFLOAT", "f", "0.2") == bulk("0.3"))
             try c.call("SET", "g", "10.50")
@@ -260,8 +259,8 @@ struct StringCommandsTests {
     }
 
     @Test func binaryKeysAndValuesRoundTrip() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let key: [UInt8] = [0xFF, 0x00, 0xC3, 0x28, 0x0D, 0x0A]
             let other: [UInt8] = [0xFF, 0x00, 0xC3, 0x28, 0x0D]
             let value: [UInt8] = (0..<256).map { UInt8($0) }

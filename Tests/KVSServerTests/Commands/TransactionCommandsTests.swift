@@ -8,8 +8,8 @@ import Testing
 @Suite("Transactions")
 struct TransactionCommandsTests {
     @Test func multiExecQueuesAndRunsInOrder() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("MULTI") == OK)
             #expect(try c.call("SET", "a", "1") == .simpleString("QUEUED"))
             #expect(try c.call("INCR", "a") == .simpleString("QUEUED"))
@@ -54,8 +54,8 @@ struct TransactionCommandsTests {
     }
 
     @Test func discardDropsTheQueue() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MULTI")
             try c.call("SET", "a", "1")
             #expect(try c.call("DISCARD") == OK)
@@ -66,9 +66,9 @@ struct TransactionCommandsTests {
     }
 
     @Test func watchedKeyChangedByAnotherClientAbortsExec() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("SET", "k", "1")
             #expect(try c.call("WATCH", "k") == OK)
             try other.call("SET", "k", "2")
@@ -86,9 +86,9 @@ struct TransactionCommandsTests {
     /// A transaction with nothing queued still fails when a watched key changed (it
     /// answered an empty array), whoever changed it, in RESP2 and RESP3.
     @Test func emptyTransactionChecksWatches() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("WATCH", "k", "k")
             try other.call("APPEND", "k", "x")
             try c.call("MULTI")
@@ -107,8 +107,8 @@ struct TransactionCommandsTests {
     /// A container's subcommand and its arity are checked before anything else, as Redis
     /// does: inside MULTI a bad one is refused at once and makes EXEC abort.
     @Test func containerSubcommandsCheckedWhenQueued() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             #expect(try c.call("CLIENT") == err("ERR wrong number of arguments for 'client' command"))
             #expect(
                 try c.call("OBJECT", "encoding") == err("ERR wrong number of arguments for 'object|encoding' command")
@@ -129,8 +129,8 @@ struct TransactionCommandsTests {
     /// EXEC refused before it runs (here: its arity) discards the transaction and its
     /// watches, quoting the reason, as Redis's `execCommandAbort`.
     @Test func refusedExecAbortsTheTransaction() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             let abort = err("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")
             #expect(try c.call("EXEC", "x") == abort)
             try c.call("WATCH", "k")
@@ -145,8 +145,8 @@ struct TransactionCommandsTests {
     /// A SET whose deadline has already passed leaves the key absent, yet it is a write of
     /// the key: a WATCH on it fails, as in Redis.
     @Test func setWithAPastDeadlineTouchesAWatchedKey() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("WATCH", "c")
             try c.call("SET", "c", "10", "PXAT", "1")
             try c.call("MULTI")
@@ -157,8 +157,8 @@ struct TransactionCommandsTests {
 
     /// UNWATCH inside MULTI is queued and answers OK in EXEC's reply, as in Redis.
     @Test func unwatchIsQueued() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MULTI")
             #expect(try c.call("UNWATCH") == .simpleString("QUEUED"))
             #expect(try c.call("EXEC") == .array([OK]))
@@ -166,9 +166,9 @@ struct TransactionCommandsTests {
     }
 
     @Test func writingTheSameValueStillCountsAsAChange() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("SET", "k", "1")
             try c.call("WATCH", "k")
             try other.call("SET", "k", "1")
@@ -180,9 +180,9 @@ struct TransactionCommandsTests {
 
     @Test func otherKeysInTheSameShardDoNotAbort() async throws {
         // One shard per database: every key shares the watched key's shard.
-        try await withKVSServer({ $0.shardsPerDatabase = 1 }, blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer({ $0.shardsPerDatabase = 1 }) { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("SET", "k", "1")
             try c.call("WATCH", "k", "absent")
             for i in 0..<20 { try other.call("SET", "neighbour\(i)", "x") }
@@ -193,9 +193,9 @@ struct TransactionCommandsTests {
     }
 
     @Test func absentKeyCreatedAndDeletedAborts() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("WATCH", "k")
             try other.call("SET", "k", "1")
             try other.call("DEL", "k")
@@ -207,8 +207,8 @@ struct TransactionCommandsTests {
     }
 
     @Test func absentKeyUntouchedCommits() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("WATCH", "k")
             try c.call("MULTI")
             try c.call("SET", "k", "mine")
@@ -217,9 +217,9 @@ struct TransactionCommandsTests {
     }
 
     @Test func expiryAndFlushOfAWatchedKeyAbort() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("SET", "k", "1")
             try c.call("WATCH", "k")
             try other.call("FLUSHDB")
@@ -236,9 +236,9 @@ struct TransactionCommandsTests {
     }
 
     @Test func unwatchAndDiscardForgetWatches() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
-            let other = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let other = try server.connect()
             try c.call("WATCH", "k")
             #expect(try c.call("UNWATCH") == OK)
             try other.call("SET", "k", "1")
@@ -249,8 +249,8 @@ struct TransactionCommandsTests {
     }
 
     @Test func selectInsideMultiAppliesToLaterCommands() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             try c.call("MULTI")
             try c.call("SET", "a", "0")
             try c.call("SELECT", "1")
@@ -344,8 +344,8 @@ struct KeyAccessConformanceTests {
     ]
 
     @Test func sameRepliesInAndOutOfMulti() async throws {
-        try await withKVSServer(blocking: true) { _, port in
-            let c = try TestClient(port: port)
+        try withInProcessServer { server in
+            let c = try server.connect()
             var direct: [RESPValue] = []
             for command in Self.script { direct.append(try c.call(command)) }
             try c.call("FLUSHALL")
