@@ -52,18 +52,63 @@ extension RedisStore {
     ///   never lose a write. At most ``RedisConfiguration/connectionsPerNode`` atomic operations
     ///   of one store run at once; the others wait (at most the request timeout) for a connection.
     @discardableResult
+    public func update(
+        _ key: String,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        try await update(key, maxAttempts: Self.defaultMaxAttempts, transform)
+    }
+
+    /// ``update(_:_:)`` for a `transform` that throws errors of its own: the same operation, with
+    /// a `transform` and a result that throw `any Error`. Swift picks it for a closure that
+    /// contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as ``update(_:_:)``.
+    /// - Complexity: as ``update(_:_:)``.
+    /// - Thread safety: as ``update(_:_:)``.
+    @discardableResult
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        try await RedisAtomic.update(key, maxAttempts: Self.defaultMaxAttempts, on: pool, transform)
+        try await update(key, maxAttempts: Self.defaultMaxAttempts, transform)
     }
 
     /// ``update(_:_:)`` with a bound of your choosing on the attempts.
     ///
     /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
     ///   otherwise as ``update(_:_:)``.
+    /// - Complexity: at most `maxAttempts` times two round trips.
+    /// - Thread safety: as ``update(_:_:)``.
+    @discardableResult
+    public func update(
+        _ key: String,
+        maxAttempts: Int,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        do {
+            return try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``update(_:maxAttempts:_:)`` for a `transform` that throws errors of its own, with a
+    /// result that throws `any Error`.
+    ///
+    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
+    ///   ``update(_:maxAttempts:_:)``.
+    /// - Complexity: at most `maxAttempts` times two round trips.
+    /// - Thread safety: as ``update(_:_:)``.
     @discardableResult
     public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+        do {
+            return try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+        } catch {
+            throw error.unwrapped
+        }
     }
 
     /// Runs `body` as one atomic transaction over `keys`, declared up front, and returns its
@@ -121,6 +166,27 @@ extension RedisStore {
     /// - Thread safety: safe from any number of tasks at once. At most
     ///   ``RedisConfiguration/connectionsPerNode`` atomic operations of one store run at once;
     ///   the others wait (at most the request timeout) for a connection.
+    public func transaction<R>(
+        on keys: [String],
+        maxAttempts: Int = 64,
+        _ body: (inout RedisTransaction<Value>) throws(KVSError) -> R
+    ) async throws(KVSError) -> R {
+        try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body).get()
+    }
+
+    /// ``transaction(on:maxAttempts:_:)`` for a body that throws errors of its own: the same
+    /// transaction, with a body and a result that throw `any Error`. Swift picks it for a closure
+    /// that contains `try` or `throw` unless the closure is declared `(tx) throws(KVSError) in`.
+    ///
+    /// - Parameters:
+    ///   - keys: every key the body reads or writes (duplicates are ignored).
+    ///   - maxAttempts: how many times to try before giving up (at least 1; 64 by default).
+    ///   - body: reads and buffers writes through `tx`; may run several times.
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written; otherwise as
+    ///   ``transaction(on:maxAttempts:_:)``.
+    /// - Complexity: as ``transaction(on:maxAttempts:_:)``.
+    /// - Thread safety: as ``transaction(on:maxAttempts:_:)``.
     public func transaction<R>(
         on keys: [String],
         maxAttempts: Int = 64,

@@ -50,7 +50,7 @@ struct RedisClusterStoreUnitTests {
             #expect(error.message.contains("seeds"))
             #expect(error.key == "k")
         }
-        let badPort = RedisClusterStore<String>(seeds: [(host: "127.0.0.1", port: 70000)])
+        let badPort = RedisClusterStore<String>(seeds: [RedisEndpoint(host: "127.0.0.1", port: 70000)])
         #expect(await errorCode { try await badPort.set("k", "v") } == .invalidArgument)
         #expect(await errorCode { try await badPort.batchGet(["a", "b"]) } == .invalidArgument)
         #expect(await errorCode { try await badPort.batchSet(["a": "1"]) } == .invalidArgument)
@@ -105,7 +105,7 @@ struct RedisClusterStoreUnitTests {
     @Test("shutdown() is idempotent, later operations throw .storeClosed; run() shuts down with its ServiceGroup")
     func shutdownAndService() async throws {
         let port = try await freeLoopbackPort()
-        let store = RedisClusterStore<String>(seeds: [(host: "127.0.0.1", port: port)])
+        let store = RedisClusterStore<String>(seeds: [RedisEndpoint(host: "127.0.0.1", port: port)])
         var logger = Logger(label: "kvs-cluster-test")
         logger.logLevel = .error
         let group = ServiceGroup(services: [store], logger: logger)

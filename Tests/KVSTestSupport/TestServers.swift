@@ -26,10 +26,10 @@ package func withKVSServer<R>(_ body: (_ port: Int) async throws -> R) async thr
     let port = try await server.start()
     do {
         let result = try await body(port)
-        try await server.stop(save: false)
+        try await server.shutdown(save: .noSave)
         return result
     } catch {
-        try? await server.stop(save: false)
+        try? await server.shutdown(save: .noSave)
         throw error
     }
 }

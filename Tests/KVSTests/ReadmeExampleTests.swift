@@ -12,7 +12,7 @@ struct ReadmeExampleTests {
         defer { removeDirectory(dir) }
 
         let store = try KeyValueStore<String>(shardCount: 64)  // FNV-1a sharding
-        defer { store.close() }
+        defer { store.shutdown() }
 
         try store.set("greeting", "hello")
         try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own

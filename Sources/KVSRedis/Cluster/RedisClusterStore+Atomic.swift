@@ -65,6 +65,22 @@ extension RedisClusterStore {
     ///   never lose a write. At most ``RedisClusterConfiguration/connectionsPerNode`` atomic
     ///   operations run on one node at once; the others wait (at most the request timeout).
     @discardableResult
+    public func update(
+        _ key: String,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
+    }
+
+    /// ``update(_:_:)`` for a `transform` that throws errors of its own: the same operation, with
+    /// a `transform` and a result that throw `any Error`. Swift picks it for a closure that
+    /// contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as ``update(_:_:)``.
+    /// - Complexity: as ``update(_:_:)``.
+    /// - Thread safety: as ``update(_:_:)``.
+    @discardableResult
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
         try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
     }
@@ -72,14 +88,58 @@ extension RedisClusterStore {
     /// ``update(_:_:)`` with a bound of your choosing on the attempts.
     ///
     /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
     ///   otherwise as ``update(_:_:)``.
+    /// - Complexity: at most `maxAttempts` times two round trips, plus redirects.
+    /// - Thread safety: as ``update(_:_:)``.
+    @discardableResult
+    public func update(
+        _ key: String,
+        maxAttempts: Int,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        do {
+            return try await updateSeparatingErrors(key, maxAttempts: maxAttempts, transform)
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``update(_:maxAttempts:_:)`` for a `transform` that throws errors of its own, with a
+    /// result that throws `any Error`.
+    ///
+    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
+    ///   ``update(_:maxAttempts:_:)``.
+    /// - Complexity: at most `maxAttempts` times two round trips, plus redirects.
+    /// - Thread safety: as ``update(_:_:)``.
     @discardableResult
     public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        try await transaction(on: [key], maxAttempts: maxAttempts) {
-            (transaction: inout RedisTransaction<Value>) throws -> Value? in
-            try transaction.apply(transform, to: key)
+        do {
+            return try await updateSeparatingErrors(key, maxAttempts: maxAttempts, transform)
+        } catch {
+            throw error.unwrapped
         }
+    }
+
+    /// Both `update(_:maxAttempts:_:)`s: the store's errors as `.store`, `transform`'s as `.body`.
+    private func updateSeparatingErrors<E: Error>(
+        _ key: String,
+        maxAttempts: Int,
+        _ transform: (Value?) throws(E) -> Value?
+    ) async throws(KVSEngineError<E>) -> Value? {
+        let outcome: Result<Value?, KVSEngineError<E>>
+        do {
+            outcome = try await transactionResult(on: [key], maxAttempts: maxAttempts) {
+                (transaction: inout RedisTransaction<Value>) throws(KVSEngineError<E>) -> Value? in
+                try transaction.apply(transform, to: key)
+            }
+        } catch {
+            throw .store(error)
+        }
+        return try outcome.get()
     }
 
     /// Runs `body` as one atomic transaction over `keys`, declared up front, on the primary of
@@ -125,17 +185,46 @@ extension RedisClusterStore {
     public func transaction<R>(
         on keys: [String],
         maxAttempts: Int = 64,
+        _ body: (inout RedisTransaction<Value>) throws(KVSError) -> R
+    ) async throws(KVSError) -> R {
+        try await transactionResult(on: keys, maxAttempts: maxAttempts, body).get()
+    }
+
+    /// ``transaction(on:maxAttempts:_:)`` for a body that throws errors of its own: the same
+    /// transaction, with a body and a result that throw `any Error`. Swift picks it for a closure
+    /// that contains `try` or `throw` unless the closure is declared `(tx) throws(KVSError) in`.
+    ///
+    /// - Parameters:
+    ///   - keys: every key the body reads or writes (duplicates are ignored), all in one hash slot.
+    ///   - maxAttempts: how many times to try before giving up (at least 1; 64 by default).
+    ///   - body: reads and buffers writes through `tx`; may run several times.
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written; otherwise as
+    ///   ``transaction(on:maxAttempts:_:)``.
+    /// - Complexity: as ``transaction(on:maxAttempts:_:)``.
+    /// - Thread safety: as ``transaction(on:maxAttempts:_:)``.
+    public func transaction<R>(
+        on keys: [String],
+        maxAttempts: Int = 64,
         _ body: (inout RedisTransaction<Value>) throws -> R
     ) async throws -> R {
+        try await transactionResult(on: keys, maxAttempts: maxAttempts, body).get()
+    }
+
+    /// Both `transaction(on:maxAttempts:_:)`s: the store's errors thrown, the body's returned.
+    private func transactionResult<R, E: Error>(
+        on keys: [String],
+        maxAttempts: Int,
+        _ body: (inout RedisTransaction<Value>) throws(E) -> R
+    ) async throws(KVSError) -> Result<R, E> {
         guard let first = keys.first else {
             // No keys: nothing to watch, so no node to ask; the shared code runs the body alone.
-            return try await RedisAtomic.transaction(on: [], maxAttempts: maxAttempts, on: noKeyPool(), body).get()
+            return try await RedisAtomic.transaction(on: [], maxAttempts: maxAttempts, on: noKeyPool(), body)
         }
         let slot = try Self.commonSlot(of: keys)
-        return try await router.onPrimary(slot: slot, key: first) {
-            pool async throws(KVSError) -> Result<R, any Error> in
+        return try await router.onPrimary(slot: slot, key: first) { pool async throws(KVSError) -> Result<R, E> in
             try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body)
-        }.get()
+        }
     }
 
     /// The hash slot all of `keys` map to.

@@ -26,10 +26,10 @@ func withServer<R: Sendable>(
     do {
         // The tests' TestClient blocks in recv() for each reply: not on a pool thread.
         let result = try await onDedicatedThread { try await body(server, port) }
-        try await server.stop(save: false)
+        try await server.shutdown(save: .noSave)
         return result
     } catch {
-        try? await server.stop(save: false)
+        try? await server.shutdown(save: .noSave)
         throw error
     }
 }
