@@ -128,6 +128,21 @@ struct KeyValueStoreTests {
         #expect(throws: Never.self) { try KeyValueStore<Int>(shardCount: 1).shutdown() }
     }
 
+    @Test("the default shard count is a power of two, at least 4 per processor, 64...4096")
+    func defaultShardCount() throws {
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 1) == 64)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 16) == 64)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 17) == 128)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 96) == 512)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 10_000) == 4096)
+        let store = KeyValueStore<Int>()
+        defer { store.shutdown() }
+        #expect(store.shardCount == KeyValueStore<Int>.defaultShardCount)
+        #expect(store.shardCount.nonzeroBitCount == 1)
+        try store.set("a", 1)
+        #expect(try store.get("a") == 1)
+    }
+
     @Test func emptyAndUnusualKeys() throws {
         let store = try KeyValueStore<Int>(shardCount: 16)
         defer { store.shutdown() }
