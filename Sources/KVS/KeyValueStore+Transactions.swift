@@ -84,12 +84,12 @@ extension KeyValueStore {
         try engine.runTransaction { state in try Self.run(body, on: &state) }
     }
 
-    /// ``transaction(_:)`` without the locking fallback: makes at most `maxAttempts`
+    /// ``KeyValueStore/transaction(_:)-7nfcr`` without the locking fallback: makes at most `maxAttempts`
     /// optimistic attempts, then gives up. For callers that would rather fail than wait
-    /// behind a hot spot. Typed as ``transaction(_:)``.
+    /// behind a hot spot. Typed as ``KeyValueStore/transaction(_:)-7nfcr``.
     ///
     /// - Throws: ``KVSError/Code/transactionConflict`` when every attempt conflicted
-    ///   (nothing written); otherwise as ``transaction(_:)``.
+    ///   (nothing written); otherwise as ``KeyValueStore/transaction(_:)-7nfcr``.
     /// - Complexity: at most `maxAttempts` runs of `body`.
     /// - Thread safety: safe to run from any number of threads at once.
     @inlinable
@@ -110,7 +110,7 @@ extension KeyValueStore {
     /// `transaction(_:)` whose body throws `any Error`.
     ///
     /// - Throws: ``KVSError/Code/transactionConflict`` when every attempt conflicted
-    ///   (nothing written); otherwise as ``transaction(_:)``.
+    ///   (nothing written); otherwise as ``KeyValueStore/transaction(_:)-7nfcr``.
     /// - Complexity: at most `maxAttempts` runs of `body`.
     /// - Thread safety: safe to run from any number of threads at once.
     @inlinable

@@ -2,7 +2,7 @@ import KVS
 import NIOCore
 import RESP
 
-/// The view of the server inside ``RedisStore/transaction(on:maxAttempts:_:)``: reads see the
+/// The view of the server inside ``RedisStore/transaction(on:maxAttempts:_:)-8mc46``: reads see the
 /// declared keys as one `MGET` read them after `WATCH`, plus the transaction's own writes;
 /// writes are buffered and sent together between `MULTI` and `EXEC` when the body returns, or
 /// not at all.

@@ -43,11 +43,11 @@ extension RedisClusterStore {
     /// `transform` gets the current value (`nil` when absent or expired) and returns the new one
     /// (`nil` deletes the key; `nil` for an absent key writes nothing). A stored value has no
     /// TTL, as with `SET`. On the node: `WATCH key`, `GET`, `transform`, then `MULTI`, `SET` or
-    /// `DEL`, `EXEC`, on a connection of the store's own (as ``RedisStore/update(_:_:)``).
+    /// `DEL`, `EXEC`, on a connection of the store's own (as ``RedisStore/update(_:_:)-13yvd``).
     ///
     /// **`transform` may run more than once**: when another client changes the key between the
     /// read and `EXEC`, the write is refused and the step repeated on the new value, up to 64
-    /// attempts (see ``update(_:maxAttempts:_:)``). A `MOVED` reply (the slot changed owner)
+    /// attempts (see ``update(_:maxAttempts:_:)-6cbby``). A `MOVED` reply (the slot changed owner)
     /// runs the operation again on the new owner; while the slot is being migrated (`ASK`,
     /// `TRYAGAIN`) or the cluster is down, it is retried until the request timeout.
     ///
@@ -72,27 +72,27 @@ extension RedisClusterStore {
         try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
     }
 
-    /// ``update(_:_:)`` for a `transform` that throws errors of its own: the same operation, with
+    /// ``update(_:_:)-1r4rz`` for a `transform` that throws errors of its own: the same operation, with
     /// a `transform` and a result that throw `any Error`. Swift picks it for a closure that
     /// contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
     ///
     /// - Returns: the new value (`nil` if the key is now absent).
-    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as ``update(_:_:)``.
-    /// - Complexity: as ``update(_:_:)``.
-    /// - Thread safety: as ``update(_:_:)``.
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as ``update(_:_:)-1r4rz``.
+    /// - Complexity: as ``update(_:_:)-1r4rz``.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
     @discardableResult
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
         try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
     }
 
-    /// ``update(_:_:)`` with a bound of your choosing on the attempts.
+    /// ``update(_:_:)-1r4rz`` with a bound of your choosing on the attempts.
     ///
     /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
-    ///   otherwise as ``update(_:_:)``.
+    ///   otherwise as ``update(_:_:)-1r4rz``.
     /// - Complexity: at most `maxAttempts` times two round trips, plus redirects.
-    /// - Thread safety: as ``update(_:_:)``.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
     @discardableResult
     public func update(
         _ key: String,
@@ -106,15 +106,15 @@ extension RedisClusterStore {
         }
     }
 
-    /// ``update(_:maxAttempts:_:)`` for a `transform` that throws errors of its own, with a
+    /// ``update(_:maxAttempts:_:)-6cbby`` for a `transform` that throws errors of its own, with a
     /// result that throws `any Error`.
     ///
     /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
-    ///   ``update(_:maxAttempts:_:)``.
+    ///   ``update(_:maxAttempts:_:)-6cbby``.
     /// - Complexity: at most `maxAttempts` times two round trips, plus redirects.
-    /// - Thread safety: as ``update(_:_:)``.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
     @discardableResult
     public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
         do {
@@ -159,7 +159,7 @@ extension RedisClusterStore {
     /// so `{user:42}:balance` and `{user:42}:history` share a slot); keys of several slots throw
     /// `.crossSlot` before anything is sent, rather than pretending to be atomic.
     ///
-    /// Otherwise as ``RedisStore/transaction(on:maxAttempts:_:)``: optimistic (`WATCH` the keys,
+    /// Otherwise as ``RedisStore/transaction(on:maxAttempts:_:)-8mc46``: optimistic (`WATCH` the keys,
     /// `MGET` them, run `body`, then `MULTI`, the buffered writes, `EXEC`), repeated when another
     /// client changed a watched key, up to `maxAttempts`; only the declared keys may be read or
     /// written; **the body may run more than once**. A `MOVED` reply (always before `EXEC`, so
@@ -176,7 +176,7 @@ extension RedisClusterStore {
     /// - Throws: what `body` throws, unchanged, with nothing written; `.crossSlot` for keys of
     ///   several slots (nothing sent); `.transactionConflict` after `maxAttempts` conflicting
     ///   attempts; `.clusterDown`, `.storeClosed`, `.connectionFailed`, `.timeout`,
-    ///   `.protocolError`, `.serverError`, as ``RedisStore/transaction(on:maxAttempts:_:)``.
+    ///   `.protocolError`, `.serverError`, as ``RedisStore/transaction(on:maxAttempts:_:)-8mc46``.
     /// - Complexity: two round trips per attempt, plus one per redirect; O(total size of the
     ///   keys' values); O(total key length) to check the slots.
     /// - Thread safety: safe from any number of tasks at once. At most
@@ -190,7 +190,7 @@ extension RedisClusterStore {
         try await transactionResult(on: keys, maxAttempts: maxAttempts, body).get()
     }
 
-    /// ``transaction(on:maxAttempts:_:)`` for a body that throws errors of its own: the same
+    /// ``transaction(on:maxAttempts:_:)-9bphi`` for a body that throws errors of its own: the same
     /// transaction, with a body and a result that throw `any Error`. Swift picks it for a closure
     /// that contains `try` or `throw` unless the closure is declared `(tx) throws(KVSError) in`.
     ///
@@ -200,9 +200,9 @@ extension RedisClusterStore {
     ///   - body: reads and buffers writes through `tx`; may run several times.
     /// - Returns: what the committed run of `body` returned.
     /// - Throws: what `body` throws, unchanged, with nothing written; otherwise as
-    ///   ``transaction(on:maxAttempts:_:)``.
-    /// - Complexity: as ``transaction(on:maxAttempts:_:)``.
-    /// - Thread safety: as ``transaction(on:maxAttempts:_:)``.
+    ///   ``transaction(on:maxAttempts:_:)-9bphi``.
+    /// - Complexity: as ``transaction(on:maxAttempts:_:)-9bphi``.
+    /// - Thread safety: as ``transaction(on:maxAttempts:_:)-9bphi``.
     public func transaction<R>(
         on keys: [String],
         maxAttempts: Int = 64,
