@@ -105,11 +105,33 @@ public protocol AsyncStore<Value>: Sendable {
     ///   - key: the key to update.
     ///   - transform: computes the new value from the current one.
     /// - Returns: the new value (`nil` if the key is now absent).
+    /// This requirement takes a `transform` that throws only ``KVSError`` (or nothing), so the
+    /// call throws only ``KVSError``. Swift picks it for a closure that does not throw and for one
+    /// declared `(value) throws(KVSError) in`; Swift 6.3 infers `throws(any Error)` for other
+    /// closures that contain `try` or `throw`, which get the overload whose `transform` throws
+    /// `any Error` (the other `update(_:_:)` requirement).
+    ///
     /// - Throws: what `transform` throws, unchanged (the value is left as it was);
     ///   `.storeClosed`; network stores also `.transactionConflict` when the key kept changing
     ///   (after a bounded number of attempts; nothing written) and the network codes of ``get(_:)``.
     /// - Complexity: O(1) plus `transform` embedded; two round trips on a network store, more on
     ///   conflicts.
+    @discardableResult
+    func update(_ key: String, _ transform: (Value?) throws(KVSError) -> Value?) async throws(KVSError) -> Value?
+
+    /// ``update(_:_:)`` for a `transform` that throws errors of its own: the same operation, with
+    /// a `transform` and a result that throw `any Error`.
+    ///
+    /// A default implementation runs the typed requirement and carries `transform`'s error
+    /// across it; conformers may implement it directly.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - transform: computes the new value from the current one.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (the value is left as it was); otherwise as
+    ///   the typed `update(_:_:)`.
+    /// - Complexity: as the typed `update(_:_:)`.
     @discardableResult
     func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value?
 
@@ -124,4 +146,36 @@ public protocol AsyncStore<Value>: Sendable {
     ///   stores also the network codes of ``get(_:)``.
     /// - Complexity: O(1) embedded; one round trip on a network store (`SET key value NX`).
     func setIfAbsent(_ key: String, _ value: Value, ttl: Duration) async throws(KVSError) -> Bool
+}
+
+extension AsyncStore {
+    /// The `update(_:_:)` whose `transform` throws `any Error`, on top of the typed one: a
+    /// `transform` error is kept aside and replaced by a marker ``KVSError`` while it crosses the
+    /// typed call, then thrown in the marker's place.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged; otherwise what the typed `update(_:_:)` throws.
+    /// - Complexity: as the typed `update(_:_:)`.
+    /// - Thread safety: as the typed `update(_:_:)`.
+    @discardableResult
+    public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        var transformError: (any Error)? = nil
+        let marker = KVSError(.invalidArgument, key: key, message: "the update's transform threw")
+        do {
+            return try await update(key) { (value) throws(KVSError) -> Value? in
+                do {
+                    return try transform(value)
+                } catch let error as KVSError {
+                    transformError = nil
+                    throw error
+                } catch {
+                    transformError = error
+                    throw marker
+                }
+            }
+        } catch {
+            if error == marker, let transformError { throw transformError }
+            throw error
+        }
+    }
 }

@@ -31,7 +31,7 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
 
         /// The key is absent, or present but expired.
         public static let notFound = Code(.notFound)
-        /// The store was closed with `close()`; it accepts no more operations.
+        /// The store was shut down (`shutdown()`); it accepts no more operations.
         public static let storeClosed = Code(.storeClosed)
         /// A time-to-live was negative (or too large to represent).
         public static let invalidTTL = Code(.invalidTTL)

@@ -1,16 +1,26 @@
+// swift-format-ignore-file: AmbiguousTrailingClosureOverload
+// The two `transaction(_:)` overloads differ in the closure's error type; the typed-throws
+// tests show that no call is ambiguous (docs/design/typed-throws.md).
+
 extension KeyValueStore {
     /// Runs `body` as one serializable transaction over any keys, on any shards, and
     /// returns its result: either all of its writes take effect or none do, and it is
     /// isolated from every concurrent operation as if they had run one at a time.
     ///
     /// ```swift
-    /// try store.transaction { tx in
-    ///     let from = try tx.get("alice"), to = try tx.get("bob")
-    ///     guard from >= 10 else { throw InsufficientFunds() }
-    ///     try tx.set("alice", from - 10)
-    ///     try tx.set("bob", to + 10)
+    /// try store.transaction { (tx) throws(KVSError) in
+    ///     let balance = try tx.get("alice")
+    ///     try tx.set("alice", balance - 10)
+    ///     try tx.set("bob", try tx.get("bob") + 10)
     /// }
     /// ```
+    ///
+    /// **Typed throws.** This overload takes a body that throws only ``KVSError`` and
+    /// throws only ``KVSError``, so `catch where error.code == .storeClosed` compiles.
+    /// Swift picks it for a body that does not throw and for one declared
+    /// `(tx) throws(KVSError) in`; Swift 6.3 infers `throws(any Error)` for any other
+    /// closure that contains `try` or `throw`, and so picks the overload whose body throws
+    /// `any Error`, which also carries the body's own errors.
     ///
     /// **Isolation.** Serializable, with read-your-own-writes. Reads see the store at
     /// the transaction's point in time (TTLs included); no read ever mixes states from
@@ -34,21 +44,75 @@ extension KeyValueStore {
     ///
     /// - Returns: what the committed run of `body` returned.
     /// - Throws: what `body` throws, unchanged, with nothing written (a rollback);
-    ///   ``KVSError/Code/storeClosed`` if the store is or gets closed before the commit.
+    ///   ``KVSError/Code/storeClosed`` if the store is or gets shut down before the commit.
     /// - Complexity: k shard-lock round trips for k keys read, plus one acquisition of
     ///   each touched shard's lock at commit; more on conflicts.
+    /// - Thread safety: safe to run from any number of threads at once.
+    @inlinable
+    public func transaction<R>(_ body: (inout Transaction<Value>) throws(KVSError) -> R) throws(KVSError) -> R {
+        do {
+            return try engine.runTypedTransaction { (state) throws(KVSError) in try Self.run(body, on: &state) }
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``transaction(_:)`` for a body that throws errors of its own: the same transaction,
+    /// with a body and a result that throw `any Error`.
+    ///
+    /// ```swift
+    /// try store.transaction { tx in
+    ///     let from = try tx.get("alice"), to = try tx.get("bob")
+    ///     guard from >= 10 else { throw InsufficientFunds() }
+    ///     try tx.set("alice", from - 10)
+    ///     try tx.set("bob", to + 10)
+    /// }
+    /// ```
+    ///
+    /// Swift picks this overload for every closure that contains `try` or `throw` unless it
+    /// is declared `(tx) throws(KVSError) in`. Match the store's errors with
+    /// `catch let error as KVSError where error.code == ...`, followed by a catch-all
+    /// (see ``KVSError`` for the forms that compile).
+    ///
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written (a rollback);
+    ///   ``KVSError/Code/storeClosed`` if the store is or gets shut down before the commit.
+    /// - Complexity: as ``transaction(_:)``.
     /// - Thread safety: safe to run from any number of threads at once.
     @inlinable
     public func transaction<R>(_ body: (inout Transaction<Value>) throws -> R) throws -> R {
         try engine.runTransaction { state in try Self.run(body, on: &state) }
     }
 
-    /// ``transaction(_:)`` without the locking fallback: makes at most `maxAttempts`
+    /// ``KeyValueStore/transaction(_:)-7nfcr`` without the locking fallback: makes at most `maxAttempts`
     /// optimistic attempts, then gives up. For callers that would rather fail than wait
-    /// behind a hot spot.
+    /// behind a hot spot. Typed as ``KeyValueStore/transaction(_:)-7nfcr``.
     ///
     /// - Throws: ``KVSError/Code/transactionConflict`` when every attempt conflicted
-    ///   (nothing written); otherwise as ``transaction(_:)``.
+    ///   (nothing written); otherwise as ``KeyValueStore/transaction(_:)-7nfcr``.
+    /// - Complexity: at most `maxAttempts` runs of `body`.
+    /// - Thread safety: safe to run from any number of threads at once.
+    @inlinable
+    public func transaction<R>(
+        maxAttempts: Int,
+        _ body: (inout Transaction<Value>) throws(KVSError) -> R
+    ) throws(KVSError) -> R {
+        do {
+            return try engine.runTypedTransaction(maxAttempts: max(1, maxAttempts)) { (state) throws(KVSError) in
+                try Self.run(body, on: &state)
+            }
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``transaction(maxAttempts:_:)`` for a body that throws errors of its own, as the
+    /// `transaction(_:)` whose body throws `any Error`.
+    ///
+    /// - Throws: ``KVSError/Code/transactionConflict`` when every attempt conflicted
+    ///   (nothing written); otherwise as ``KeyValueStore/transaction(_:)-7nfcr``.
+    /// - Complexity: at most `maxAttempts` runs of `body`.
+    /// - Thread safety: safe to run from any number of threads at once.
     @inlinable
     public func transaction<R>(maxAttempts: Int, _ body: (inout Transaction<Value>) throws -> R) throws -> R {
         try engine.runTransaction(maxAttempts: max(1, maxAttempts)) { state in try Self.run(body, on: &state) }
@@ -57,10 +121,10 @@ extension KeyValueStore {
     /// Runs the public body on the engine's state without copying it (a copy would make
     /// every buffered write copy the transaction's tables).
     @inlinable
-    static func run<R>(
-        _ body: (inout Transaction<Value>) throws -> R,
+    static func run<R, E: Error>(
+        _ body: (inout Transaction<Value>) throws(E) -> R,
         on state: inout TransactionState<String, Value>
-    ) throws -> R {
+    ) throws(E) -> R {
         var tx = Transaction(state: TransactionState(engine: state.engine, holding: nil, now: 0))
         swap(&tx.state, &state)
         defer { swap(&tx.state, &state) }
@@ -73,21 +137,47 @@ extension KeyValueStore {
     /// new one (`nil` deletes the key). It runs exactly once, under the key's shard lock:
     /// keep it short and don't touch the store from it.
     ///
+    /// ```swift
+    /// try store.update("hits") { String((Int($0 ?? "0") ?? 0) + 1) }
+    /// ```
+    ///
+    /// **Typed throws.** This overload takes a `transform` that throws only ``KVSError``
+    /// (or nothing) and throws only ``KVSError``. Swift picks it for a closure that does
+    /// not throw and for one declared `(value) throws(KVSError) in`; a closure that
+    /// contains `try` or `throw` otherwise gets the overload whose `transform` throws
+    /// `any Error`.
+    ///
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: what `transform` throws, unchanged (the value is left as it was);
     ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) plus `transform`.
+    /// - Thread safety: locks the key's shard while `transform` runs.
+    @discardableResult
+    @inlinable
+    public func update(_ key: String, _ transform: (Value?) throws(KVSError) -> Value?) throws(KVSError) -> Value? {
+        do {
+            return try engine.withEntryThrowing(key) { (entry, _) throws(KVSError) -> Value? in
+                try Self.apply(transform, to: &entry)
+            }
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``update(_:_:)`` for a `transform` that throws errors of its own: the same
+    /// operation, with a `transform` and a result that throw `any Error`.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (the value is left as it was);
+    ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) plus `transform`.
+    /// - Thread safety: locks the key's shard while `transform` runs.
     @discardableResult
     @inlinable
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) throws -> Value? {
         do {
             return try engine.withEntryThrowing(key) { (entry, _) throws(any Error) -> Value? in
-                guard let new = try transform(entry?.value) else {
-                    entry = nil
-                    return nil
-                }
-                entry = Entry(value: new, expiresAt: 0)
-                return new
+                try Self.apply(transform, to: &entry)
             }
         } catch {
             switch error {
@@ -95,6 +185,21 @@ extension KeyValueStore {
             case .body(let error): throw error
             }
         }
+    }
+
+    /// `update`'s step under the shard lock: stores what `transform` returns for the entry's
+    /// value (`nil` removes the entry) with no TTL, and returns it.
+    @inlinable
+    static func apply<E: Error>(
+        _ transform: (Value?) throws(E) -> Value?,
+        to entry: inout Entry<Value>?
+    ) throws(E) -> Value? {
+        guard let new = try transform(entry?.value) else {
+            entry = nil
+            return nil
+        }
+        entry = Entry(value: new, expiresAt: 0)
+        return new
     }
 
     /// Stores `value` under `key` only if the key is absent or expired.

@@ -1,9 +1,17 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An in-memory key-value store, split into shards, safe to share between threads and
 /// tasks: the Swift version of the Go package `kvs`.
 ///
 /// ```swift
-/// let store = try KeyValueStore<String>(shardCount: 64)
-/// defer { store.close() }
+/// let store = KeyValueStore<String>()
+/// defer { store.shutdown() }
 /// try store.set("greeting", "hello")
 /// try store.set("session:42", "token", ttl: .seconds(30))
 /// let greeting = try store.get("greeting")        // "hello"
@@ -24,16 +32,54 @@
 /// ## Expiry
 /// A key set with a time-to-live is invisible from the moment it expires (passive
 /// expiry) and is removed by a background thread within about 50 ms after that (active
-/// expiry), which is started by the first write with a TTL and stopped by ``close()``.
+/// expiry), which is started by the first write with a TTL and stopped by ``shutdown()``.
 /// The background work grows with the number of keys that carry a TTL, not with the
 /// size of the store.
 public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     @usableFromInline package let engine: StoreEngine<String, Value>
 
+    /// Creates an empty store with ``defaultShardCount`` shards, which suits this machine, that
+    /// places keys by FNV-1a.
+    ///
+    /// - Complexity: O(``defaultShardCount``).
+    /// - Thread safety: the new store may be shared at once.
+    public convenience init() {
+        let engine: StoreEngine<String, Value>
+        do {
+            engine = try StoreEngine(shardCount: Self.defaultShardCount)
+        } catch {
+            preconditionFailure("the default shard count \(Self.defaultShardCount) is out of range: \(error)")
+        }
+        self.init(engine: engine)
+    }
+
+    /// The shard count of ``init()``: the smallest power of two that is at least four times
+    /// the processors online, and at least 64, at most 4,096.
+    ///
+    /// Four or more shards per processor keep low the chance that threads running at once
+    /// want the same shard's lock; 64 is the floor because it is what the benchmarks and the
+    /// server's databases use; the cap bounds the memory of an empty store on a very large
+    /// machine. A power of two lets a
+    /// key's shard be found with a mask instead of a division.
+    ///
+    /// - Complexity: O(1); asks the operating system once per call.
+    public static var defaultShardCount: Int {
+        defaultShardCount(processorCount: onlineProcessorCount())
+    }
+
+    /// ``defaultShardCount`` on a machine with `processorCount` processors online.
+    package static func defaultShardCount(processorCount: Int) -> Int {
+        let wanted = min(max(4 * processorCount, 64), 4096)
+        var count = 64
+        while count < wanted { count <<= 1 }
+        return count
+    }
+
     /// Creates an empty store with `shardCount` shards that places keys by FNV-1a.
     ///
     /// - Parameter shardCount: how many shards, from 1 to 1,048,576. More shards mean
-    ///   less contention between threads; 64 to 256 suit most machines.
+    ///   less contention between threads; 64 to 256 suit most machines, and ``init()``
+    ///   chooses ``defaultShardCount``.
     /// - Throws: ``KVSError/Code/invalidShardCount`` if `shardCount` is out of range.
     /// - Complexity: O(shardCount).
     public convenience init(shardCount: Int) throws(KVSError) {
@@ -67,7 +113,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     ///
     /// - Returns: the value; an expired key is treated as absent (and removed).
     /// - Throws: ``KVSError/Code/notFound`` when the key is absent or expired,
-    ///   ``KVSError/Code/storeClosed`` after ``close()``, ``KVSError/Code/invalidShardIndex``
+    ///   ``KVSError/Code/storeClosed`` after ``shutdown()``, ``KVSError/Code/invalidShardIndex``
     ///   when a custom hash returns an index out of range.
     /// - Complexity: O(1) on average, plus O(k) to hash a key of k bytes.
     /// - Thread safety: locks the key's shard.
@@ -84,7 +130,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     ///
     /// - Returns: what `body` returns.
     /// - Throws: ``KVSError/Code/notFound`` when the key is absent or expired (`body` is
-    ///   not called), ``KVSError/Code/storeClosed`` after ``close()``,
+    ///   not called), ``KVSError/Code/storeClosed`` after ``shutdown()``,
     ///   ``KVSError/Code/invalidShardIndex`` when a custom hash returns an index out of range.
     /// - Complexity: O(1) on average, plus O(k) to hash a key of k bytes, plus `body`.
     /// - Thread safety: locks the key's shard for the duration of `body`.
@@ -153,20 +199,32 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
         engine.replaceAll(with: Array(repeating: [:], count: engine.shardCount))
     }
 
-    /// Closes the store: stops the background expiry and waits for its thread to exit
+    /// Shuts the store down: stops the background expiry and waits for its thread to exit
     /// (at most 5 seconds). Afterwards every operation throws
     /// ``KVSError/Code/storeClosed`` (batches and snapshots included) and ``exists(_:)``
     /// returns `false`. Calling it again does nothing.
     ///
-    /// A store that is never closed is still freed with its expiry machinery once the
+    /// A store that is never shut down is still freed with its expiry machinery once the
     /// last reference to it goes away.
     ///
+    /// - Complexity: O(1), plus the wait for the expiry thread when it runs.
     /// - Thread safety: may race with any operation; an operation that started before
-    ///   `close()` may complete.
-    public func close() {
+    ///   `shutdown()` may complete.
+    public func shutdown() {
         engine.close()
     }
 
-    /// Whether ``close()`` has been called.
+    /// The former name of ``shutdown()``.
+    @available(*, deprecated, renamed: "shutdown()")
+    public func close() {
+        shutdown()
+    }
+
+    /// Whether ``shutdown()`` has been called: the store is closed to every operation.
     public var isClosed: Bool { engine.isClosed }
+}
+
+/// The processors online, as the operating system reports them; at least 1.
+private func onlineProcessorCount() -> Int {
+    max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

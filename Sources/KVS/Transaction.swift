@@ -1,10 +1,10 @@
-/// The view of the store inside ``KeyValueStore/transaction(_:)``: reads see the store as
+/// The view of the store inside ``KeyValueStore/transaction(_:)-7nfcr``: reads see the store as
 /// of the transaction plus the transaction's own writes; writes take effect together
 /// when the transaction commits, or not at all.
 ///
 /// A `Transaction` exists only during the body of `transaction(_:)`; don't let it escape.
 /// Its methods throw ``KVSError``; inside a run that will be repeated (see
-/// ``KeyValueStore/transaction(_:)``) they may also throw
+/// ``KeyValueStore/transaction(_:)-7nfcr``) they may also throw
 /// ``KVSError/Code/transactionConflict``, which you should let propagate.
 public struct Transaction<Value: Sendable> {
     @usableFromInline var state: TransactionState<String, Value>

@@ -1,4 +1,11 @@
+import KVS
+
 /// Where a `RedisStore` connects and how: the node, credentials, database, pool size and timeouts.
+///
+/// ```swift
+/// let configuration = RedisConfiguration(endpoint: RedisEndpoint(host: "10.0.0.1", port: 6379), database: 2)
+/// try configuration.validate()
+/// ```
 ///
 /// - Thread safety: a value type.
 public struct RedisConfiguration: Sendable, Hashable {
@@ -48,6 +55,68 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.scanCount = scanCount
     }
 
+    /// Creates a configuration for the node at `endpoint`; every other argument has the default
+    /// its property describes.
+    ///
+    /// - Complexity: O(1); nothing is checked or connected here (see ``validate()``).
+    public init(
+        endpoint: RedisEndpoint,
+        password: String? = nil,
+        username: String? = nil,
+        database: Int = 0,
+        connectionsPerNode: Int = 4,
+        connectTimeout: Duration = .seconds(5),
+        requestTimeout: Duration = .seconds(5),
+        scanCount: Int = 1000
+    ) {
+        self.init(
+            host: endpoint.host,
+            port: endpoint.port,
+            password: password,
+            username: username,
+            database: database,
+            connectionsPerNode: connectionsPerNode,
+            connectTimeout: connectTimeout,
+            requestTimeout: requestTimeout,
+            scanCount: scanCount
+        )
+    }
+
+    /// The node, as ``host`` and ``port`` together.
+    public var endpoint: RedisEndpoint {
+        get { RedisEndpoint(host: host, port: port) }
+        set {
+            host = newValue.host
+            port = newValue.port
+        }
+    }
+
+    /// Checks the configuration without connecting anywhere, as
+    /// ``RedisClusterConfiguration/validate()`` does for a cluster.
+    ///
+    /// - Throws: `.invalidArgument` naming the first problem: an empty ``host``, a ``port``
+    ///   outside 1...65535, a negative ``database``, a ``connectionsPerNode`` or ``scanCount``
+    ///   below 1, a ``connectTimeout`` or ``requestTimeout`` that is not positive.
+    /// - Complexity: O(1).
+    public func validate() throws(KVSError) {
+        try endpoint.validate(as: "node")
+        guard database >= 0 else {
+            throw KVSError(.invalidArgument, message: "database is \(database); use 0 or more")
+        }
+        guard connectionsPerNode >= 1 else {
+            throw KVSError(.invalidArgument, message: "connectionsPerNode is \(connectionsPerNode); use 1 or more")
+        }
+        guard scanCount >= 1 else {
+            throw KVSError(.invalidArgument, message: "scanCount is \(scanCount); use 1 or more")
+        }
+        guard connectTimeout > .zero, requestTimeout > .zero else {
+            throw KVSError(
+                .invalidArgument,
+                message: "connectTimeout (\(connectTimeout)) and requestTimeout (\(requestTimeout)) must be positive"
+            )
+        }
+    }
+
     /// `host:port`, as error messages name the node.
-    var node: String { "\(host):\(port)" }
+    var node: String { endpoint.description }
 }

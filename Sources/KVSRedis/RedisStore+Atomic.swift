@@ -35,7 +35,7 @@ extension RedisStore {
     /// **Unlike the embedded store's `update`, `transform` may run more than once**: when another
     /// client changes the key between the read and `EXEC`, the server refuses the write and the
     /// whole step is repeated on the new value, up to 64 attempts (see
-    /// ``update(_:maxAttempts:_:)``). Keep `transform` free of side effects; only the run whose
+    /// ``update(_:maxAttempts:_:)-68fsz``). Keep `transform` free of side effects; only the run whose
     /// result was written counts.
     ///
     /// - Parameters:
@@ -52,21 +52,66 @@ extension RedisStore {
     ///   never lose a write. At most ``RedisConfiguration/connectionsPerNode`` atomic operations
     ///   of one store run at once; the others wait (at most the request timeout) for a connection.
     @discardableResult
-    public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        try await RedisAtomic.update(key, maxAttempts: Self.defaultMaxAttempts, on: pool, transform)
+    public func update(
+        _ key: String,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        try await update(key, maxAttempts: Self.defaultMaxAttempts, transform)
     }
 
-    /// ``update(_:_:)`` with a bound of your choosing on the attempts.
+    /// ``update(_:_:)-13yvd`` for a `transform` that throws errors of its own: the same operation, with
+    /// a `transform` and a result that throw `any Error`. Swift picks it for a closure that
+    /// contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as ``update(_:_:)-13yvd``.
+    /// - Complexity: as ``update(_:_:)-13yvd``.
+    /// - Thread safety: as ``update(_:_:)-13yvd``.
+    @discardableResult
+    public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        try await update(key, maxAttempts: Self.defaultMaxAttempts, transform)
+    }
+
+    /// ``update(_:_:)-13yvd`` with a bound of your choosing on the attempts.
     ///
     /// - Parameters:
     ///   - key: the key to read, transform and write.
     ///   - maxAttempts: how many times to try before giving up (at least 1).
     ///   - transform: as for ``update(_:_:)``.
+    /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
-    ///   otherwise as ``update(_:_:)``.
+    ///   otherwise as ``update(_:_:)-13yvd``.
+    /// - Complexity: at most `maxAttempts` times two round trips.
+    /// - Thread safety: as ``update(_:_:)-13yvd``.
+    @discardableResult
+    public func update(
+        _ key: String,
+        maxAttempts: Int,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        do {
+            return try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``update(_:maxAttempts:_:)-68fsz`` for a `transform` that throws errors of its own, with a
+    /// result that throws `any Error`.
+    ///
+    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
+    ///   ``update(_:maxAttempts:_:)-68fsz``.
+    /// - Complexity: at most `maxAttempts` times two round trips.
+    /// - Thread safety: as ``update(_:_:)-13yvd``.
     @discardableResult
     public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+        do {
+            return try await RedisAtomic.update(key, maxAttempts: maxAttempts, on: pool, transform)
+        } catch {
+            throw error.unwrapped
+        }
     }
 
     /// Runs `body` as one atomic transaction over `keys`, declared up front, and returns its
@@ -127,13 +172,34 @@ extension RedisStore {
     public func transaction<R>(
         on keys: [String],
         maxAttempts: Int = 64,
+        _ body: (inout RedisTransaction<Value>) throws(KVSError) -> R
+    ) async throws(KVSError) -> R {
+        try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body).get()
+    }
+
+    /// ``transaction(on:maxAttempts:_:)-8mc46`` for a body that throws errors of its own: the same
+    /// transaction, with a body and a result that throw `any Error`. Swift picks it for a closure
+    /// that contains `try` or `throw` unless the closure is declared `(tx) throws(KVSError) in`.
+    ///
+    /// - Parameters:
+    ///   - keys: every key the body reads or writes (duplicates are ignored).
+    ///   - maxAttempts: how many times to try before giving up (at least 1; 64 by default).
+    ///   - body: reads and buffers writes through `tx`; may run several times.
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written; otherwise as
+    ///   ``transaction(on:maxAttempts:_:)-8mc46``.
+    /// - Complexity: as ``transaction(on:maxAttempts:_:)-8mc46``.
+    /// - Thread safety: as ``transaction(on:maxAttempts:_:)-8mc46``.
+    public func transaction<R>(
+        on keys: [String],
+        maxAttempts: Int = 64,
         _ body: (inout RedisTransaction<Value>) throws -> R
     ) async throws -> R {
         try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body).get()
     }
 
-    /// How many attempts ``update(_:_:)`` and ``compareAndSwap(_:expected:new:)`` make before
-    /// throwing `.transactionConflict`, and ``transaction(on:maxAttempts:_:)``'s default.
+    /// How many attempts ``update(_:_:)-13yvd`` and ``compareAndSwap(_:expected:new:)`` make before
+    /// throwing `.transactionConflict`, and ``transaction(on:maxAttempts:_:)-8mc46``'s default.
     static var defaultMaxAttempts: Int { 64 }
 }
 

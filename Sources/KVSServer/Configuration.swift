@@ -37,7 +37,7 @@ public struct ServerConfiguration: Sendable {
     /// The most arguments in one command. Default 1,048,576.
     public var maxArguments: Int = 1024 * 1024
     /// Event loop threads (Redis `io-threads`), 0 to ``maxEventLoopThreads``; 0 = one per
-    /// core less one, and at least one (``defaultEventLoopThreads(coreCount:)``). Default 0.
+    /// core less one, and at least one. Default 0.
     public var eventLoopThreads: Int = 0
     /// Shards per database store. Default 64.
     public var shardsPerDatabase: Int = 64
@@ -75,7 +75,7 @@ public struct ServerConfiguration: Sendable {
     /// (`SECONDS:CHANGES` is accepted too).
     ///
     /// - Returns: the rules, or nil when the text is not such pairs.
-    public static func parseSavePoints(_ text: String) -> [SavePoint]? {
+    package static func parseSavePoints(_ text: String) -> [SavePoint]? {
         let words = text.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "," }).map(String.init)
         guard words.count % 2 == 0 else { return nil }
         var points: [SavePoint] = []
@@ -89,7 +89,7 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// The save rules in Redis's `CONFIG GET save` form (`3600 1 300 100`).
-    public var savePointsDescription: String {
+    package var savePointsDescription: String {
         savePoints.map { "\($0.seconds) \($0.changes)" }.joined(separator: " ")
     }
 
@@ -100,7 +100,7 @@ public struct ServerConfiguration: Sendable {
 
 extension ServerConfiguration {
     /// The event loops a server with this configuration runs: ``eventLoopThreads`` when it
-    /// is positive, otherwise ``defaultEventLoopThreads(coreCount:)`` for this machine.
+    /// is positive, otherwise one per core less one, and at least one.
     public var resolvedEventLoopThreads: Int {
         eventLoopThreads > 0 ? eventLoopThreads : Self.defaultEventLoopThreads(coreCount: System.coreCount)
     }
@@ -113,7 +113,7 @@ extension ServerConfiguration {
     /// measurement). Where other processes keep the cores busy, or the
     /// clients are elsewhere and the load is heavily pipelined, `--io-threads` with the
     /// core count can do better.
-    public static func defaultEventLoopThreads(coreCount: Int) -> Int {
+    package static func defaultEventLoopThreads(coreCount: Int) -> Int {
         max(1, coreCount - 1)
     }
 }

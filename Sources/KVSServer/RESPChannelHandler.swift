@@ -2,7 +2,7 @@ import Foundation
 import KVS
 import Logging
 import NIOCore
-import RESP
+@_spi(Fuzzing) import RESP
 
 /// One client connection: bytes in → commands (``RESPDecoder``) → the command table →
 /// replies (``RESPEncoder``) out.

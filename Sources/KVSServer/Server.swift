@@ -11,7 +11,7 @@ import Synchronization
 /// Life cycle (``State``): ``init(configuration:logger:)`` validates the configuration →
 /// `idle` → ``start()`` loads the snapshot (a damaged one stops start-up and is left
 /// untouched), checks protected mode, binds → `running` → graceful shutdown (SIGTERM/SIGINT
-/// through a `ServiceGroup`, SHUTDOWN, or ``stop(save:)``): stop accepting, let each
+/// through a `ServiceGroup`, SHUTDOWN, or ``shutdown(save:)``): stop accepting, let each
 /// connection finish the command it is running and execute no further one, close every
 /// connection, save the snapshot (if the `save` policy is on, or SHUTDOWN SAVE asked), close
 /// the stores → `stopped`.
@@ -171,17 +171,48 @@ public final class Server: Service, Sendable {
         return bound
     }
 
-    /// Stops accepting, lets each connection finish the command it is running (it executes
-    /// no further one), closes every connection, saves (per `save`: true always, false never,
-    /// nil when the `save` policy has rules), and releases the event loops.
-    ///
-    /// - Throws: ``ShutdownError`` when the final save failed (the server is stopped all the
-    ///   same; the changes since the last save are lost).
-    public func stop(save: Bool? = nil) async throws {
-        try await stop(finalSave: save.map { $0 ? .always : .never } ?? .byPolicy)
+    /// Whether a server that shuts down saves its snapshot first: the choice of Redis's
+    /// `SHUTDOWN [SAVE | NOSAVE]`.
+    public enum ShutdownSave: Sendable, Hashable {
+        /// Save when the `save` policy has rules (``ServerConfiguration/savePoints`` is not
+        /// empty), as `SHUTDOWN` with neither option does.
+        case asConfigured
+        /// Save, whatever the policy says (`SHUTDOWN SAVE`).
+        case save
+        /// Do not save (`SHUTDOWN NOSAVE`): the changes since the last save are lost.
+        case noSave
     }
 
-    /// ``stop(save:)`` with the final save's rule.
+    /// Stops accepting, lets each connection finish the command it is running (it executes
+    /// no further one), closes every connection, saves as `save` says, and releases the event
+    /// loops. Calling it on a server that is not running does nothing.
+    ///
+    /// A server run by a `ServiceGroup` shuts down with the group's graceful shutdown; call
+    /// this for a server started with ``start()``.
+    ///
+    /// - Parameter save: whether to save the snapshot first; ``ShutdownSave/asConfigured``
+    ///   by default.
+    /// - Throws: ``ShutdownError`` when the final save failed (the server is stopped all the
+    ///   same; the changes since the last save are lost).
+    /// - Complexity: O(connections) closes, plus the snapshot's write when it saves.
+    /// - Thread safety: may be called from any task; a second call returns at once.
+    public func shutdown(save: ShutdownSave = .asConfigured) async throws(ShutdownError) {
+        switch save {
+        case .asConfigured: try await stop(finalSave: .byPolicy)
+        case .save: try await stop(finalSave: .always)
+        case .noSave: try await stop(finalSave: .never)
+        }
+    }
+
+    /// The former ``shutdown(save:)``: `true` saves, `false` does not, `nil` as configured.
+    ///
+    /// - Throws: ``ShutdownError`` when the final save failed.
+    @available(*, deprecated, message: "use shutdown(save:) with .save, .noSave or .asConfigured")
+    public func stop(save: Bool? = nil) async throws {
+        try await shutdown(save: save.map { $0 ? .save : .noSave } ?? .asConfigured)
+    }
+
+    /// ``shutdown(save:)`` with the final save's rule.
     func stop(finalSave: FinalSave) async throws(ShutdownError) {
         let previous: State = state.withLock { state in
             let previous = state

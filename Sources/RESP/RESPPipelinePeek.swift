@@ -10,8 +10,11 @@
 /// malformed header): what it yields is a hint, and ``RESPDecoder`` still decodes and
 /// validates every byte.
 ///
+/// Not API: the server's read path uses it, and it is public only as SPI
+/// (`@_spi(Fuzzing) import RESP`) so that the fuzzing package outside the root can check it.
+///
 /// Thread-safety: a namespace of pure functions.
-public enum RESPPipelinePeek {
+@_spi(Fuzzing) public enum RESPPipelinePeek {
     /// Calls `body` with the second argument (for most commands, the first key) of each
     /// complete command in `bytes` after the first one, at most `limit` times.
     ///

@@ -59,7 +59,7 @@ package final class TestCluster: Sendable {
     }
 
     /// Every node as a seed.
-    package var seeds: [RedisClusterConfiguration.Endpoint] { ports.map { .init(host: "127.0.0.1", port: $0) } }
+    package var seeds: [RedisEndpoint] { ports.map { .init(host: "127.0.0.1", port: $0) } }
 
     /// A store configuration whose seeds are every node.
     package func configuration(

@@ -47,10 +47,10 @@ package func withKVSServer<R: Sendable>(
     do {
         let result =
             blocking ? try await onDedicatedThread { try await body(server, port) } : try await body(server, port)
-        try await server.stop(save: false)
+        try await server.shutdown(save: .noSave)
         return result
     } catch {
-        try? await server.stop(save: false)
+        try? await server.shutdown(save: .noSave)
         throw error
     }
 }

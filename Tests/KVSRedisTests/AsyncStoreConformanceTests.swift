@@ -10,7 +10,7 @@ struct AsyncStoreConformanceTests {
     @Test("embedded KeyValueStore")
     func embedded() async throws {
         let store = try KeyValueStore<String>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         try await checkAsyncStoreConformance(store)
     }
 

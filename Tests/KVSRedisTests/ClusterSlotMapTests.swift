@@ -9,7 +9,6 @@ import Testing
 /// `CLUSTER SLOTS` and the redirect replies, including the endpoint rules of the specification.
 @Suite("Cluster slot map and redirects")
 struct ClusterSlotMapTests {
-    typealias Endpoint = RedisClusterConfiguration.Endpoint
 
     /// One node of a `CLUSTER SHARDS` reply, as RESP2 sends it (a flat field list).
     private func node(
@@ -49,9 +48,9 @@ struct ClusterSlotMapTests {
         let map = try ClusterSlotMap.parseShards(reply, askedHost: "seed")
         #expect(
             map.ranges == [
-                .init(slots: 0...5460, primary: Endpoint(host: "127.0.0.1", port: 7001)),
-                .init(slots: 10923...10923, primary: Endpoint(host: "127.0.0.1", port: 7001)),
-                .init(slots: 5461...10922, primary: Endpoint(host: "127.0.0.1", port: 7002)),
+                .init(slots: 0...5460, primary: RedisEndpoint(host: "127.0.0.1", port: 7001)),
+                .init(slots: 10923...10923, primary: RedisEndpoint(host: "127.0.0.1", port: 7001)),
+                .init(slots: 5461...10922, primary: RedisEndpoint(host: "127.0.0.1", port: 7002)),
             ]
         )
         #expect(map.coveredSlots == 5461 + 1 + 5462)
@@ -73,7 +72,7 @@ struct ClusterSlotMapTests {
             map([("slots", .array([.integer(0), .integer(16383)])), ("nodes", .array([failed, online]))])
         ])
         let parsed = try ClusterSlotMap.parseShards(reply, askedHost: "seed")
-        #expect(parsed.ranges == [.init(slots: 0...16383, primary: Endpoint(host: "10.0.0.4", port: 7004))])
+        #expect(parsed.ranges == [.init(slots: 0...16383, primary: RedisEndpoint(host: "10.0.0.4", port: 7004))])
     }
 
     @Test("endpoints: preferred endpoint; empty means the asked host; '?' falls back to the IP")
@@ -100,11 +99,11 @@ struct ClusterSlotMapTests {
         let map = try ClusterSlotMap.parseSlots(reply, askedHost: "seed")
         #expect(
             map.ranges == [
-                .init(slots: 0...8191, primary: Endpoint(host: "seed", port: 7001)),
-                .init(slots: 8192...16383, primary: Endpoint(host: "10.0.0.2", port: 7002)),
+                .init(slots: 0...8191, primary: RedisEndpoint(host: "seed", port: 7001)),
+                .init(slots: 8192...16383, primary: RedisEndpoint(host: "10.0.0.2", port: 7002)),
             ]
         )
-        #expect(map.nodes.contains(Endpoint(host: "10.0.0.4", port: 7004)))
+        #expect(map.nodes.contains(RedisEndpoint(host: "10.0.0.4", port: 7004)))
     }
 
     @Test("malformed topology replies are .protocolError, never a crash")
@@ -142,7 +141,7 @@ struct ClusterSlotMapTests {
 
     @Test("MOVED, ASK, TRYAGAIN and CLUSTERDOWN replies; an empty host means the node that replied")
     func redirects() {
-        let node = Endpoint(host: "10.0.0.9", port: 7009)
+        let node = RedisEndpoint(host: "10.0.0.9", port: 7009)
         #expect(
             ClusterRedirect(message: "MOVED 3999 127.0.0.1:6381", from: node)
                 == .moved(slot: 3999, to: .init(host: "127.0.0.1", port: 6381))

@@ -51,7 +51,7 @@ struct RedisClusterStoreUnitTests {
             #expect(error.message.contains("seeds"))
             #expect(error.key == "k")
         }
-        let badPort = RedisClusterStore<String>(seeds: [(host: "127.0.0.1", port: 70000)])
+        let badPort = RedisClusterStore<String>(seeds: [RedisEndpoint(host: "127.0.0.1", port: 70000)])
         await expectKVSError(.invalidArgument) { try await badPort.set("k", "v") }
         await expectKVSError(.invalidArgument) { try await badPort.batchGet(["a", "b"]) }
         await expectKVSError(.invalidArgument) { try await badPort.batchSet(["a": "1"]) }
@@ -104,7 +104,7 @@ struct RedisClusterStoreUnitTests {
     @Test("shutdown() is idempotent, later operations throw .storeClosed; run() shuts down with its ServiceGroup")
     func shutdownAndService() async throws {
         let port = try await freeLoopbackPort()
-        let store = RedisClusterStore<String>(seeds: [(host: "127.0.0.1", port: port)])
+        let store = RedisClusterStore<String>(seeds: [RedisEndpoint(host: "127.0.0.1", port: port)])
         var logger = Logger(label: "kvs-cluster-test")
         logger.logLevel = .error
         let group = ServiceGroup(services: [store], logger: logger)

@@ -18,7 +18,7 @@ struct PersistenceTests {
             try c.callBytes([Array("SET".utf8), [0xFF, 0x00], [0x00, 0x01, 0xFE]])
             try c.call("SELECT", "5")
             try c.call("SET", "in5", "five")
-            try await server.stop(save: true)
+            try await server.shutdown(save: .save)
         }
         try await withKVSServer(directory: dir, blocking: true) { _, port in
             let c = try TestClient(port: port)
@@ -99,7 +99,7 @@ struct PersistenceTests {
         let dir = try makeTemporaryDirectory()
         try await withKVSServer(directory: dir, blocking: true) { server, port in
             try TestClient(port: port).call("SET", "a", "1")
-            try await server.stop(save: true)
+            try await server.shutdown(save: .save)
         }
         let path = dir + "/dump.kvs"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))

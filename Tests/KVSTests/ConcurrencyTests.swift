@@ -10,7 +10,7 @@ import Testing
 struct ConcurrencyTests {
     @Test func mixedOperationsKeepTheCountExact() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         let keySpace = 200
         let threads = 8
         let opsPerThread = 20_000
@@ -49,7 +49,7 @@ struct ConcurrencyTests {
 
     @Test func concurrentInsertsAndDeletesOfDistinctKeysAreAllCounted() async throws {
         let store = try KeyValueStore<[UInt8]>(shardCount: 16)
-        defer { store.close() }
+        defer { store.shutdown() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for t in 0..<8 {
                 group.addTask {
@@ -71,7 +71,7 @@ struct ConcurrencyTests {
         // Each writer writes values that encode its key; a reader (`get`, or `withValue`
         // for one of them) must only ever get the value of the key it asked for.
         let store = try KeyValueStore<String>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<64 { try store.set("k\(i)", "k\(i):0") }
         DispatchQueue.concurrentPerform(iterations: 6) { t in
             var rng = SplitMix64(state: 99 + UInt64(t))
@@ -91,7 +91,7 @@ struct ConcurrencyTests {
 
     @Test func ttlWritersAndTheSweeperAgree() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         DispatchQueue.concurrentPerform(iterations: 4) { t in
             for i in 0..<5000 {
                 try? store.set("t\(t)-\(i % 500)", i, ttl: .milliseconds(Int64(1 + i % 3)))
@@ -106,7 +106,7 @@ struct ConcurrencyTests {
         let dir = try makeTemporaryDirectory()
         defer { removeDirectory(dir) }
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<2000 { try store.set("k\(i)", i) }
         try store.saveSnapshot(to: dir + "/base")
         DispatchQueue.concurrentPerform(iterations: 4) { t in
@@ -133,7 +133,7 @@ struct ConcurrencyTests {
             try store.set("seed", 0, ttl: .seconds(1))
             DispatchQueue.concurrentPerform(iterations: 4) { t in
                 if t == 0 {
-                    store.close()
+                    store.shutdown()
                     return
                 }
                 for i in 0..<500 {

@@ -5,7 +5,7 @@ import Testing
 struct BatchTests {
     @Test func batchGetSplitsValuesAndErrors() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<50 { try store.set("k\(i)", i) }
         let keys = (0..<100).map { "k\($0)" } + ["k1", "k1", "k99"]  // duplicates are reported once
         let result = try store.batchGet(keys)
@@ -20,7 +20,7 @@ struct BatchTests {
 
     @Test func batchSetStoresEveryItem() throws {
         let store = try KeyValueStore<String>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("k3", "old")
         let items = Dictionary(uniqueKeysWithValues: (0..<1000).map { ("k\($0)", "v\($0)") })
         let result = try store.batchSet(items)
@@ -35,7 +35,7 @@ struct BatchTests {
 
     @Test func batchDeleteHandlesMissingAndDuplicateKeys() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<10 { try store.set("k\(i)", i) }
         let keys = ["k0", "k1", "k1", "k2", "missing", "missing", "k9"]
         let result = try store.batchDelete(keys)
@@ -51,7 +51,7 @@ struct BatchTests {
     @Test func batchesSeeExpiry() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         _ = try store.batchSet(["a": 1, "b": 2], ttl: .seconds(1))
         try store.set("c", 3)
         clock.advance(by: .seconds(1))
@@ -76,7 +76,7 @@ struct BatchTests {
         // and a group lists its positions in increasing order (a batch of writes with a key
         // given twice keeps the last value).
         let store = try KeyValueStore<Int>(shardCount: shardCount)
-        defer { store.close() }
+        defer { store.shutdown() }
         let keys = (0..<keyCount).map { "k\($0)" }
         var groups: [Int] = []
         var positions = 0
@@ -121,7 +121,7 @@ struct BatchTests {
         // twice: the later item wins, whichever way the batch was grouped.
         for shardCount in [8, 4096] {
             let store = try KeyValueStore<Int>(shardCount: shardCount)
-            defer { store.close() }
+            defer { store.shutdown() }
             let items: [(key: String, value: Int)] = (0..<40).map { ("k\($0 % 10)", $0) }
             let result = try store.engine.batchSet(items)
             #expect(result.successful == items.count)

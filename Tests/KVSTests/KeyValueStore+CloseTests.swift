@@ -10,7 +10,7 @@ struct CloseTests {
         let store = try KeyValueStore<String>(shardCount: 4)
         try store.set("k", "v", ttl: .seconds(60))
         try store.saveSnapshot(to: dir + "/s")
-        store.close()
+        store.shutdown()
         #expect(store.isClosed)
         expectKVSError(.storeClosed) { try store.get("k") }
         expectKVSError(.storeClosed) { try store.set("k", "w") }
@@ -30,10 +30,10 @@ struct CloseTests {
         let store = try KeyValueStore<Int>(shardCount: 4)
         try store.set("k", 1, ttl: .seconds(60))
         #expect(store.engine.isSweeperRunning)
-        store.close()
+        store.shutdown()
         #expect(!store.engine.isSweeperRunning, "close waited for the sweeper thread to exit")
-        store.close()
-        store.close()
+        store.shutdown()
+        store.shutdown()
         #expect(store.isClosed)
     }
 
@@ -43,7 +43,7 @@ struct CloseTests {
         await withTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 {
                 group.addTask {
-                    store.close()
+                    store.shutdown()
                     return store.engine.isSweeperRunning
                 }
             }
@@ -67,7 +67,7 @@ struct CloseTests {
 
     @Test func aStoreWithoutTTLsRunsNoThread() throws {
         let store = try KeyValueStore<Int>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<100 { try store.set("k\(i)", i) }
         #expect(!store.engine.isSweeperRunning)
     }

@@ -7,7 +7,7 @@ struct TTLTests {
     @Test func expiredKeysAreInvisibleAtOnce() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("t", 1, ttl: .seconds(10))
         try store.set("keep", 2)
         clock.advance(by: .seconds(9))
@@ -23,7 +23,7 @@ struct TTLTests {
     @Test func countIncludesExpiredKeysUntilTheSweep() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<100 { try store.set("k\(i)", i, ttl: .milliseconds(101 + i)) }  // 50 expire by 150 ms
         clock.advance(by: .milliseconds(150))
         #expect(store.count == 100)
@@ -40,7 +40,7 @@ struct TTLTests {
         // Real time: the sweeper ticks every 10 ms; keys of 20 ms must be gone well within
         // the 10 s bound, which only a stopped sweeper would exceed.
         let store = try KeyValueStore<Int>(shardCount: 16)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<1000 { try store.set("k\(i)", i, ttl: .milliseconds(20)) }
         try store.set("forever", 0)
         #expect(store.engine.isSweeperRunning)
@@ -51,7 +51,7 @@ struct TTLTests {
     @Test func zeroTTLMeansNoExpiryAndNegativeIsRejected() throws {
         let clock = ManualClock()
         let store = try makeStore(String.self, clock: clock)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("z", "v", ttl: .zero)
         clock.advance(by: .seconds(1_000_000))
         #expect(try store.get("z") == "v")
@@ -67,7 +67,7 @@ struct TTLTests {
     @Test func tinyTTLStillExpires() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("a", 1, ttl: .nanoseconds(1) / 1000)  // below a nanosecond: rounded up, not "never"
         clock.advance(by: .nanoseconds(1))
         #expect(!store.exists("a"))
@@ -76,7 +76,7 @@ struct TTLTests {
     @Test func plainSetClearsTheTTL() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("k", 1, ttl: .seconds(1))
         try store.set("k", 2)
         clock.advance(by: .seconds(2))
@@ -93,7 +93,7 @@ struct TTLTests {
     @Test func ttlCanBeReadChangedAndCleared() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("k", 1, ttl: .seconds(10))
         clock.advance(by: .seconds(4))
         #expect(try store.timeToLive("k") == .seconds(6))
@@ -114,7 +114,7 @@ struct TTLTests {
         // bound (lazy deletion is compacted once stale items outnumber live ones).
         let clock = ManualClock()
         let store = try makeStore(Int.self, shards: 1, clock: clock)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<100_000 {
             try store.set("session", i, ttl: .seconds(3600))
             if i % 2 == 0 { clock.advance(by: .milliseconds(1)) }  // new deadlines, and repeated ones
@@ -129,7 +129,7 @@ struct TTLTests {
         // a million keys without TTL cost the sweep nothing.
         let clock = ManualClock()
         let store = try makeStore(Int.self, shards: 64, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         _ = try store.batchSet(Dictionary(uniqueKeysWithValues: (0..<200_000).map { ("k\($0)", $0) }))
         try store.set("t", 0, ttl: .seconds(1))
         let due = store.engine.shards.filter { $0.nextDeadline.load(ordering: .relaxed) != .max }

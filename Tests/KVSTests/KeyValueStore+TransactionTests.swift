@@ -11,7 +11,7 @@ struct TransactionTests {
 
     @Test func readYourOwnWrites() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("a", 1)
         let seen = try store.transaction { tx -> [Int?] in
             let before = try tx.get("a")
@@ -38,7 +38,7 @@ struct TransactionTests {
 
     @Test func aThrowingBodyRollsBackAndItsErrorReachesTheCaller() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("a", 1)
         let error = #expect(throws: Refused.self) {
             try store.transaction { tx in
@@ -59,7 +59,7 @@ struct TransactionTests {
     @Test func ttlInsideATransaction() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("short", 1, ttl: .seconds(1))
         clock.advance(by: .seconds(2))
         try store.transaction { tx in
@@ -78,7 +78,7 @@ struct TransactionTests {
 
     @Test func updateSetIfAbsentAndCompareAndSwap() throws {
         let store = try KeyValueStore<Int>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         #expect(try store.update("n") { ($0 ?? 0) + 1 } == 1)
         #expect(try store.update("n") { ($0 ?? 0) + 1 } == 2)
         #expect(try store.update("n") { _ in nil } == nil)
@@ -99,7 +99,7 @@ struct TransactionTests {
     @Test func setIfAbsentTreatsAnExpiredKeyAsAbsent() throws {
         let clock = ManualClock()
         let store = try makeStore(String.self, clock: clock)
-        defer { store.close() }
+        defer { store.shutdown() }
         #expect(try store.setIfAbsent("lock", "a", ttl: .seconds(5)))
         #expect(try !store.setIfAbsent("lock", "b", ttl: .seconds(5)))
         clock.advance(by: .seconds(5))
@@ -111,7 +111,7 @@ struct TransactionTests {
 
     @Test func closedStoreRefusesTransactions() throws {
         let store = try KeyValueStore<Int>(shardCount: 4)
-        store.close()
+        store.shutdown()
         expectKVSError(.storeClosed) { try store.transaction { tx in try tx.set("a", 1) } }
         expectKVSError(.storeClosed) { try store.update("a") { _ in 1 } }
         expectKVSError(.storeClosed) { try store.setIfAbsent("a", 1) }
@@ -119,7 +119,7 @@ struct TransactionTests {
 
     @Test func boundedAttemptsReportAConflict() throws {
         let store = try KeyValueStore<Int>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("hot", 0)
         var runs = 0
         // Another writer changes what the body read on every run, so every attempt conflicts.
@@ -152,7 +152,7 @@ struct TransactionConcurrencyTests {
         let accounts = 64
         let initial = 1000
         let store = try KeyValueStore<Int>(shardCount: 16)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<accounts { try store.set("acct:\(i)", initial) }
         let total = accounts * initial
         let tornReads = Locked(0)
@@ -195,7 +195,7 @@ struct TransactionConcurrencyTests {
         // Linearizability of read-modify-write: M threads x N increments through update,
         // transaction and compareAndSwap; no increment may be lost.
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         let threads = 4
         let perThread = 2000
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
@@ -239,7 +239,7 @@ struct TransactionConcurrencyTests {
         // exactly 1...n, each once, and real-time order is respected: if A completed
         // before B was invoked, A's value is smaller than B's.
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         let clock = LogicalClock()
         let threads = 4
         let perThread = 1500
@@ -290,7 +290,7 @@ struct TransactionConcurrencyTests {
 
     @Test func onlyOneSetIfAbsentWinsPerKey() throws {
         let store = try KeyValueStore<Int>(shardCount: 8)
-        defer { store.close() }
+        defer { store.shutdown() }
         let wins = Locked([String: Int]())
         DispatchQueue.concurrentPerform(iterations: 6) { t in
             for k in 0..<500 where (try? store.setIfAbsent("once:\(k)", t)) == true {
@@ -306,7 +306,7 @@ struct TransactionConcurrencyTests {
     @Test func transactionsOverManyShardsNeverDeadlock() throws {
         // Opposite key orders on every thread; all must finish (a deadlock hangs the test).
         let store = try KeyValueStore<Int>(shardCount: 32)
-        defer { store.close() }
+        defer { store.shutdown() }
         let keys = (0..<40).map { "k\($0)" }
         for key in keys { try store.set(key, 0) }
         DispatchQueue.concurrentPerform(iterations: 4) { t in
@@ -328,7 +328,7 @@ struct TransactionConcurrencyTests {
             DispatchQueue.concurrentPerform(iterations: 3) { t in
                 if t == 0 {
                     usleep(200)  // not a correctness wait: only lets some transactions start first
-                    store.close()
+                    store.shutdown()
                     return
                 }
                 for _ in 0..<300 {

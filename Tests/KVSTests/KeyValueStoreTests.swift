@@ -6,7 +6,7 @@ import Testing
 struct KeyValueStoreTests {
     @Test func setGetDeleteRoundTrip() throws {
         let store = try KeyValueStore<String>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("a", "1")
         try store.set("b", "2")
         #expect(try store.get("a") == "1")
@@ -23,7 +23,7 @@ struct KeyValueStoreTests {
 
     @Test func missingKeysThrowNotFoundNamingTheKey() throws {
         let store = try KeyValueStore<Int>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         let error = expectKVSError(.notFound, key: "nope") { try store.get("nope") }
         #expect(error?.description.contains("nope") == true)
         expectKVSError(.notFound, key: "nope") { try store.delete("nope") }
@@ -35,7 +35,7 @@ struct KeyValueStoreTests {
 
     @Test func withValueLendsTheStoredValue() throws {
         let store = try KeyValueStore<ValueBytes>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("k", ValueBytes([1, 2, 3]))
         #expect(try store.withValue("k") { $0.count } == 3)
         #expect(try store.withValue("k") { Array($0) } == [1, 2, 3])
@@ -44,7 +44,7 @@ struct KeyValueStoreTests {
         var calls = 0
         expectKVSError(.notFound, key: "nope") { try store.withValue("nope") { _ in calls += 1 } }
         #expect(calls == 0, "body is not called for an absent key")
-        store.close()
+        store.shutdown()
         expectKVSError(.storeClosed) { try store.withValue("k") { _ in calls += 1 } }
         #expect(calls == 0)
     }
@@ -57,7 +57,7 @@ struct KeyValueStoreTests {
             init(_ n: Int) { self.n = n }
         }
         let store = try KeyValueStore<Box>(shardCount: 1)
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("k", Box(7))
         let countInside = try store.withValue("k") { box in
             strongReferenceCount(Unmanaged.passUnretained(box).toOpaque())
@@ -71,7 +71,7 @@ struct KeyValueStoreTests {
     @Test func withValueOnAnExpiredKeyRemovesIt() throws {
         let clock = ManualClock()
         let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("t", 5, ttl: .seconds(1))
         #expect(try store.withValue("t") { $0 + 1 } == 6)
         clock.advance(by: .seconds(1))
@@ -84,7 +84,7 @@ struct KeyValueStoreTests {
 
     @Test func withValueRejectsAnOutOfRangeCustomHash() throws {
         let store = try KeyValueStore<Int>(shardCount: 4, hash: { _ in 4 })
-        defer { store.close() }
+        defer { store.shutdown() }
         expectKVSError(.invalidShardIndex) { try store.withValue("k") { $0 } }
     }
 
@@ -98,7 +98,7 @@ struct KeyValueStoreTests {
             deinit { onRelease() }
         }
         let store = try KeyValueStore<Witness>(shardCount: 1)
-        defer { store.close() }
+        defer { store.shutdown() }
         let lockWasFree = Locked<[Bool]>([])
         let shard = store.engine.shards[0]
         let witness: @Sendable () -> Witness = {
@@ -125,12 +125,27 @@ struct KeyValueStoreTests {
             expectKVSError(.invalidShardCount) { try KeyValueStore<Int>(shardCount: count) }
             expectKVSError(.invalidShardCount) { try KeyValueStore<Int>(shardCount: count, hash: { _ in 0 }) }
         }
-        #expect(throws: Never.self) { try KeyValueStore<Int>(shardCount: 1).close() }
+        #expect(throws: Never.self) { try KeyValueStore<Int>(shardCount: 1).shutdown() }
+    }
+
+    @Test("the default shard count is a power of two, at least 4 per processor, 64...4096")
+    func defaultShardCount() throws {
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 1) == 64)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 16) == 64)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 17) == 128)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 96) == 512)
+        #expect(KeyValueStore<Int>.defaultShardCount(processorCount: 10_000) == 4096)
+        let store = KeyValueStore<Int>()
+        defer { store.shutdown() }
+        #expect(store.shardCount == KeyValueStore<Int>.defaultShardCount)
+        #expect(store.shardCount.nonzeroBitCount == 1)
+        try store.set("a", 1)
+        #expect(try store.get("a") == 1)
     }
 
     @Test func emptyAndUnusualKeys() throws {
         let store = try KeyValueStore<Int>(shardCount: 16)
-        defer { store.close() }
+        defer { store.shutdown() }
         let keys = ["", " ", "\0", "key with spaces", "ключ", "🔑", String(repeating: "k", count: 10_000)]
         for (i, key) in keys.enumerated() { try store.set(key, i) }
         for (i, key) in keys.enumerated() { #expect(try store.get(key) == i) }
@@ -144,7 +159,7 @@ struct KeyValueStoreTests {
         #expect(composed == decomposed)
         for shards in [1, 7, 64, 256] {
             let store = try KeyValueStore<Int>(shardCount: shards)
-            defer { store.close() }
+            defer { store.shutdown() }
             try store.set(composed, 1)
             #expect(try store.get(decomposed) == 1)
             try store.set(decomposed, 2)
@@ -166,13 +181,13 @@ struct KeyValueStoreTests {
         store.engine.checkInvariants()
         try store.set("k1", 2)
         #expect(store.count == 1)
-        store.close()
+        store.shutdown()
         expectKVSError(.storeClosed) { try store.removeAll() }
     }
 
     @Test func keysListsEveryLiveKeyOnce() throws {
         let store = try KeyValueStore<Int>(shardCount: 32)
-        defer { store.close() }
+        defer { store.shutdown() }
         for i in 0..<1000 { try store.set("k\(i)", i) }
         for i in stride(from: 0, to: 1000, by: 2) { try store.delete("k\(i)") }
         let keys = try store.keys()
@@ -190,13 +205,13 @@ struct KeyValueStoreTests {
             return try store.keys()
         }
         let store = try KeyValueStore<String>(shardCount: 2)
-        defer { store.close() }
+        defer { store.shutdown() }
         #expect(try roundTrip(store) == ["r"])
     }
 
     @Test func sizeIsHumanReadableAndGrows() throws {
         let store = try KeyValueStore<[UInt8]>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         #expect(store.size == "0 B")
         for i in 0..<10_000 { try store.set("key:\(i)", [UInt8](repeating: 1, count: 100)) }
         #expect(store.estimatedByteCount >= 10_000 * 100)

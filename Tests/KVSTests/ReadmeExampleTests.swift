@@ -20,15 +20,15 @@ struct ReadmeExampleTests {
     private static func checkSnapshotAndRemoveIt() throws {
         defer { try? FileManager.default.removeItem(atPath: snapshotPath) }
         let loaded = try KeyValueStore<String>(shardCount: 8)
-        defer { loaded.close() }
+        defer { loaded.shutdown() }
         try loaded.loadSnapshot(from: snapshotPath)
         #expect(Set(try loaded.keys()) == ["session:42", "copy"])
         #expect(try loaded.get("copy") == "hello")
     }
 
     @Test func theSnippetsRunAtTheTopLevelOfATest() throws {
-        let store = try KeyValueStore<String>(shardCount: 64)
-        defer { store.close() }
+        let store = KeyValueStore<String>()
+        defer { store.shutdown() }
 
         try store.set("greeting", "hello")
         try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
@@ -48,7 +48,7 @@ struct ReadmeExampleTests {
         } catch  where error.code == .notFound {  // `error` is a KVSError: get throws nothing else
             print("absent: \(error)")
         } catch {
-            throw error  // .storeClosed after close()
+            throw error  // .storeClosed after shutdown()
         }
 
         #expect(found.values == ["greeting": "hello"])
@@ -60,8 +60,8 @@ struct ReadmeExampleTests {
 
     @Test func theSnippetsRunInAThrowingFunction() throws {
         func readmeSnippets() throws {
-            let store = try KeyValueStore<String>(shardCount: 64)
-            defer { store.close() }
+            let store = KeyValueStore<String>()
+            defer { store.shutdown() }
 
             try store.set("greeting", "hello")
             try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
@@ -81,7 +81,7 @@ struct ReadmeExampleTests {
             } catch  where error.code == .notFound {  // `error` is a KVSError: get throws nothing else
                 print("absent: \(error)")
             } catch {
-                throw error  // .storeClosed after close()
+                throw error  // .storeClosed after shutdown()
             }
         }
         try readmeSnippets()
@@ -90,8 +90,8 @@ struct ReadmeExampleTests {
 
     @Test func theSnippetsRunInAnAsyncFunction() async throws {
         func readmeSnippets() async throws {
-            let store = try KeyValueStore<String>(shardCount: 64)
-            defer { store.close() }
+            let store = KeyValueStore<String>()
+            defer { store.shutdown() }
 
             try store.set("greeting", "hello")
             try store.set("session:42", "token", ttl: .seconds(30))  // expires on its own
@@ -111,7 +111,7 @@ struct ReadmeExampleTests {
             } catch  where error.code == .notFound {  // `error` is a KVSError: get throws nothing else
                 print("absent: \(error)")
             } catch {
-                throw error  // .storeClosed after close()
+                throw error  // .storeClosed after shutdown()
             }
         }
         try await readmeSnippets()

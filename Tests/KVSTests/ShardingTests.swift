@@ -163,7 +163,7 @@ struct ShardingTests {
 
     @Test func customHashPlacesKeys() throws {
         let store = try KeyValueStore<Int>(shardCount: 4, hash: { key in key.hasPrefix("a") ? 0 : 3 })
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("apple", 1)
         try store.set("banana", 2)
         #expect(store.engine.shardIndex(of: "apple") == 0)
@@ -174,7 +174,7 @@ struct ShardingTests {
 
     @Test func outOfRangeCustomHashFailsOnlyThatKey() throws {
         let store = try KeyValueStore<Int>(shardCount: 4, hash: { key in key == "bad" ? 4 : key == "neg" ? -1 : 1 })
-        defer { store.close() }
+        defer { store.shutdown() }
         try store.set("good", 1)
         for key in ["bad", "neg"] {
             expectKVSError(.invalidShardIndex, key: key) { try store.set(key, 2) }

@@ -293,7 +293,7 @@ struct TableMemoryTests {
     @Test(.dedicatedThread) func storesDrainWhileThreadsWriteAndRead() throws {
         typealias Value = (Int, Int, Int)
         let store = try KeyValueStore<Value>(shardCount: 64)
-        defer { store.close() }
+        defer { store.shutdown() }
         let perThread = 27_500  // 110,000 keys, about 1,700 a shard: past 2,048 slots' 1,536
         let sawKeys = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 5) { thread in

@@ -1,4 +1,4 @@
-import RESP
+@_spi(Fuzzing) import RESP
 import Testing
 
 @Suite("RESPPipelinePeek: the keys of the next pipelined commands")

@@ -68,7 +68,7 @@ func expiryWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
         if cpuAtEnd == nil, now >= steadyEnd { cpuAtEnd = (now, otherThreadsCPUNanos()) }
         if now > giveUp { fail("EXP: \(keys.count - accounted) keys still there 10 s after the last deadline") }
     }
-    store.close()
+    store.shutdown()
     guard let start = cpuAtStart, let end = cpuAtEnd, end.wall > start.wall else { fail("EXP: no steady window") }
     let cpuPercent = Double(end.cpu - start.cpu) * 100 / Double(end.wall - start.wall)
     lateness.sort()
@@ -96,7 +96,7 @@ func expiryIdleWorkload<V: BenchValue>(_ keys: [String], _: V.Type) {
     usleep(5_000_000)
     let cpu = otherThreadsCPUNanos() - cpuStart
     let wall = realtimeNanos() - wallStart
-    store.close()
+    store.shutdown()
     let cpuPercent = Double(cpu) * 100 / Double(wall)
     print(
         "# \(program) EXPIDLE: sweeper CPU \(String(format: "%.3f", cpuPercent))% of one core over \(String(format: "%.1f", Double(wall) / 1e9)) s, nothing due"

@@ -79,13 +79,13 @@ func run<V: BenchValue>(_: V.Type, workload: String, threads: Int, ops: Int, key
         let rss1 = residentBytes()
         let heap1 = liveHeapBytes()
         guard store.count == BenchData.keyCount else { fail("load: wrong count \(store.count)") }
-        store.close()
+        store.shutdown()
         for _ in 0..<3 {
             (store, _) = load(keys, V.self)
-            store.close()
+            store.shutdown()
         }
         let (warmStore, warm) = load(keys, V.self)
-        warmStore.close()
+        warmStore.shutdown()
         report("L", 1, Double(BenchData.keyCount) / warm)
         report("L_cold", 1, Double(BenchData.keyCount) / cold)
         report("L_rss", 1, Double(rss1 - rss0) / Double(BenchData.keyCount))

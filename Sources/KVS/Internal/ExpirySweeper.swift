@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// The thread does not keep the store alive: `tick` holds the engine weakly and returns
 /// `nil` once the engine is gone, which ends the thread, so a store that is dropped
-/// without `close()` leaks neither memory nor a thread for longer than one sleep (at
+/// without `shutdown()` leaks neither memory nor a thread for longer than one sleep (at
 /// most ``maxSleep``).
 @usableFromInline
 package final class ExpirySweeper: Sendable {

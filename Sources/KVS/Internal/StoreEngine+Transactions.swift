@@ -23,30 +23,57 @@ extension StoreEngine {
         maxAttempts: Int? = nil,
         _ body: (inout TransactionState<Key, Value>) throws -> R
     ) throws -> R {
+        do {
+            return try runTypedTransaction(maxAttempts: maxAttempts, body)
+        } catch {
+            switch error {
+            case .store(let error): throw error
+            case .body(let error): throw error
+            }
+        }
+    }
+
+    /// ``runTransaction(maxAttempts:_:)`` for a body with a typed error: the store's own errors
+    /// and the body's come apart, so that a caller can throw them as one type.
+    ///
+    /// - Throws: `.store` with `.storeClosed`, `.transactionConflict` (only with `maxAttempts`)
+    ///   or what the commit threw; `.body` with what `body` threw, unchanged, if it threw from a
+    ///   consistent view (nothing is written).
+    @inlinable
+    package func runTypedTransaction<R, E: Error>(
+        maxAttempts: Int? = nil,
+        _ body: (inout TransactionState<Key, Value>) throws(E) -> R
+    ) throws(KVSEngineError<E>) -> R {
         var attempt = 0
         var lockSet: Set<Int>? = nil
         while true {
-            try checkOpen()
+            do { try checkOpen() } catch { throw .store(error) }
             attempt += 1
             if let maxAttempts, attempt > maxAttempts {
-                throw KVSError(
-                    .transactionConflict,
-                    message:
-                        "the transaction conflicted with concurrent writers \(maxAttempts) times in a row and was not applied"
+                throw .store(
+                    KVSError(
+                        .transactionConflict,
+                        message:
+                            "the transaction conflicted with concurrent writers \(maxAttempts) times in a row and was not applied"
+                    )
                 )
             }
             let held = lockSet?.sorted() ?? []
             for index in held { shards[index].lock() }
             var state = TransactionState(engine: self, holding: lockSet)
-            var outcome: Result<R, any Error>?  // nil: run again
-            do {
+            var outcome: Result<R, KVSEngineError<E>>?  // nil: run again
+            // An error thrown from a consistent view is the caller's (nothing was written);
+            // one thrown from a stale or torn view may be an artefact of it, so the body runs
+            // again instead.
+            do throws(E) {
                 let result = try body(&state)
-                outcome = try state.commit() ? .success(result) : nil
+                do {
+                    outcome = try state.commit() ? .success(result) : nil
+                } catch {
+                    outcome = !state.doomed && state.readsAreCurrent() ? .failure(.store(error)) : nil
+                }
             } catch {
-                // An error thrown from a consistent view is the caller's (nothing was
-                // written); one thrown from a stale or torn view may be an artefact of
-                // it, so the body runs again instead.
-                outcome = !state.doomed && state.readsAreCurrent() ? .failure(error) : nil
+                outcome = !state.doomed && state.readsAreCurrent() ? .failure(.body(error)) : nil
             }
             for index in held.reversed() { shards[index].unlock() }
             if let outcome { return try outcome.get() }

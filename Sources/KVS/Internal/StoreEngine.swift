@@ -689,3 +689,25 @@ package enum KVSEngineError<BodyError: Error>: Error {
     case store(KVSError)
     case body(BodyError)
 }
+
+extension KVSEngineError {
+    /// The error as it was thrown, the store's or the body's.
+    @inlinable
+    package var unwrapped: any Error {
+        switch self {
+        case .store(let error): error
+        case .body(let error): error
+        }
+    }
+}
+
+extension KVSEngineError where BodyError == KVSError {
+    /// The error as the one ``KVSError`` it is, the store's or the body's.
+    @inlinable
+    package var flattened: KVSError {
+        switch self {
+        case .store(let error): error
+        case .body(let error): error
+        }
+    }
+}

@@ -151,17 +151,24 @@ enum RedisAtomic {
     /// transaction over `key`. Writes nothing when the key is absent and `transform` returns nil.
     ///
     /// - Returns: the new value (`nil` if the key is now absent).
-    /// - Throws: what `transform` throws (nothing written); otherwise as ``transaction(on:maxAttempts:on:_:)``.
-    static func update<Value: RedisValueCodec>(
+    /// - Throws: `.body` with what `transform` throws (nothing written); `.store` with what
+    ///   ``transaction(on:maxAttempts:on:_:)`` throws.
+    static func update<Value: RedisValueCodec, E: Error>(
         _ key: String,
         maxAttempts: Int,
         on pool: ConnectionPool,
-        _ transform: (Value?) throws -> Value?
-    ) async throws -> Value? {
-        try await transaction(on: [key], maxAttempts: maxAttempts, on: pool) {
-            (transaction: inout RedisTransaction<Value>) throws -> Value? in
-            try transaction.apply(transform, to: key)
-        }.get()
+        _ transform: (Value?) throws(E) -> Value?
+    ) async throws(KVSEngineError<E>) -> Value? {
+        let outcome: Result<Value?, KVSEngineError<E>>
+        do {
+            outcome = try await transaction(on: [key], maxAttempts: maxAttempts, on: pool) {
+                (transaction: inout RedisTransaction<Value>) throws(KVSEngineError<E>) -> Value? in
+                try transaction.apply(transform, to: key)
+            }
+        } catch {
+            throw .store(error)
+        }
+        return try outcome.get()
     }
 
     /// Stores `new` under `key` (`nil` deletes it) only if its current value equals `expected`

@@ -2,7 +2,7 @@ import KVS
 import NIOCore
 import RESP
 
-/// The view of the server inside ``RedisStore/transaction(on:maxAttempts:_:)``: reads see the
+/// The view of the server inside ``RedisStore/transaction(on:maxAttempts:_:)-8mc46``: reads see the
 /// declared keys as one `MGET` read them after `WATCH`, plus the transaction's own writes;
 /// writes are buffered and sent together between `MULTI` and `EXEC` when the body returns, or
 /// not at all.
@@ -162,14 +162,24 @@ extension RedisTransaction {
     /// `update`'s body, shared by both stores: reads `key`, buffers `transform`'s result as a
     /// set, or a delete when it returns nil for a present key, and returns that result.
     ///
-    /// - Throws: what `transform` throws; otherwise as ``current(_:)`` and ``set(_:_:)``.
-    mutating func apply(_ transform: (Value?) throws -> Value?, to key: String) throws -> Value? {
-        let current = try self.current(key)
-        let new = try transform(current)
-        if let new {
-            try set(key, new)
-        } else if current != nil {
-            try delete(key)
+    /// - Throws: `.body` with what `transform` throws; `.store` with what ``current(_:)`` and
+    ///   ``set(_:_:)`` throw.
+    mutating func apply<E: Error>(
+        _ transform: (Value?) throws(E) -> Value?,
+        to key: String
+    ) throws(KVSEngineError<E>) -> Value? {
+        let current: Value?
+        do { current = try self.current(key) } catch { throw .store(error) }
+        let new: Value?
+        do { new = try transform(current) } catch { throw .body(error) }
+        do {
+            if let new {
+                try set(key, new)
+            } else if current != nil {
+                try delete(key)
+            }
+        } catch {
+            throw .store(error)
         }
         return new
     }

@@ -30,7 +30,7 @@ struct ClusterCommand: Sendable {
 /// A reply, and the node that sent it (for error messages).
 struct ClusterReply: Sendable {
     var value: RESPValue
-    var node: RedisClusterConfiguration.Endpoint
+    var node: RedisEndpoint
 }
 
 // Sending: route by slot, pipeline per node, nodes in parallel, then per command follow
@@ -45,9 +45,9 @@ extension ClusterRouter {
         case table
         /// A `MOVED` target, used for the next attempt even if a refresh under way still has
         /// the old owner.
-        case moved(Endpoint)
+        case moved(RedisEndpoint)
         /// An `ASK` target: `ASKING` + the command, for this attempt only.
-        case ask(Endpoint)
+        case ask(RedisEndpoint)
     }
 
     /// A command still to be sent.
@@ -63,7 +63,7 @@ extension ClusterRouter {
 
     /// The commands of one attempt that go to one node, in one pipelined write.
     private struct NodeBatch {
-        var endpoint: Endpoint
+        var endpoint: RedisEndpoint
         var pool: ConnectionPool
         var members: [Progress] = []
         var wire: [RESPValue] = []
@@ -106,7 +106,7 @@ extension ClusterRouter {
         while !pending.isEmpty {
             // 1. Route every pending command, under one lock.
             var batches: [NodeBatch] = []
-            var batchIndex: [Endpoint: Int] = [:]
+            var batchIndex: [RedisEndpoint: Int] = [:]
             var retry: [Progress] = []
             var waitForRefresh = false
             let observed: UInt64 = state.withLock { state in
@@ -332,7 +332,7 @@ extension ClusterRouter {
 
     /// A pool closed by a refresh (its node left the map) while not shut down is a lost
     /// connection, not a closed store.
-    private func transportError(_ error: KVSError, node: Endpoint) -> KVSError {
+    private func transportError(_ error: KVSError, node: RedisEndpoint) -> KVSError {
         guard error.code == .storeClosed, !isShutDown else { return error }
         return KVSError(
             .connectionFailed,
@@ -364,7 +364,7 @@ extension ClusterRouter {
 
     /// An error reply: `CROSSSLOT` is `.crossSlot`, `CLUSTERDOWN` and `TRYAGAIN` `.clusterDown`,
     /// every other reply `.serverError`; the message holds the node and the server's text.
-    static func replyError(_ message: String, node: Endpoint, key: String?) -> KVSError {
+    static func replyError(_ message: String, node: RedisEndpoint, key: String?) -> KVSError {
         let code: KVSError.Code =
             if message.hasPrefix("CROSSSLOT") {
                 .crossSlot

@@ -30,7 +30,7 @@ extension ClusterRouter {
         if let configurationError { throw Self.keyed(configurationError, key) }
         let start = ContinuousClock.now
         let deadline = start + configuration.requestTimeout
-        var movedTo: Endpoint?
+        var movedTo: RedisEndpoint?
         var redirects = 0
         var trail: [String] = []
         var attempt = 0
@@ -131,7 +131,7 @@ extension ClusterRouter {
 
     /// The redirect or cluster state an error from a node's reply carries
     /// (`"<node> replied: MOVED 3999 host:port"`), or nil.
-    static func redirect(in error: KVSError, from node: Endpoint) -> ClusterRedirect? {
+    static func redirect(in error: KVSError, from node: RedisEndpoint) -> ClusterRedirect? {
         guard error.code == .serverError || error.code == .clusterDown,
             let marker = error.message.range(of: "replied: ")
         else { return nil }

@@ -81,7 +81,7 @@ extension ClusterRouter {
     }
 
     private func performRefresh() async {
-        let known: [Endpoint] = state.withLock { $0.knownNodes }
+        let known: [RedisEndpoint] = state.withLock { $0.knownNodes }
         let firstWave = Array(known.shuffled().prefix(Self.refreshFanOut))
         let seedWave = configuration.seeds.filter { !firstWave.contains($0) }
         var failures: [String] = []
@@ -116,14 +116,14 @@ extension ClusterRouter {
         var installed = false
         /// Pools of nodes the installed map no longer names, to close.
         var retired: [ConnectionPool] = []
-        var failures: [(endpoint: Endpoint, error: KVSError)] = []
+        var failures: [(endpoint: RedisEndpoint, error: KVSError)] = []
     }
 
     /// Asks every node of `wave` at once; the first usable map wins and is installed (and its
     /// waiters woken) at once, while slower nodes may still be answering: the task group then
     /// waits for them, bounded by their timeouts, but no caller does.
-    private func firstSlotMap(from wave: [Endpoint]) async -> WaveOutcome {
-        await withTaskGroup(of: (Endpoint, Result<ClusterSlotMap, KVSError>).self) { group in
+    private func firstSlotMap(from wave: [RedisEndpoint]) async -> WaveOutcome {
+        await withTaskGroup(of: (RedisEndpoint, Result<ClusterSlotMap, KVSError>).self) { group in
             for endpoint in wave {
                 group.addTask { (endpoint, await self.readSlotMap(from: endpoint)) }
             }
@@ -144,7 +144,7 @@ extension ClusterRouter {
     }
 
     /// `CLUSTER SHARDS` from one node, or `CLUSTER SLOTS` if that is an error reply (before Redis 7).
-    func readSlotMap(from endpoint: Endpoint) async -> Result<ClusterSlotMap, KVSError> {
+    func readSlotMap(from endpoint: RedisEndpoint) async -> Result<ClusterSlotMap, KVSError> {
         guard let pool = pool(for: endpoint) else { return .failure(KVSError.storeClosed()) }
         do throws(KVSError) {
             var reply = try await Self.one(pool, .command(["CLUSTER", "SHARDS"]), node: endpoint)
@@ -177,7 +177,7 @@ extension ClusterRouter {
     private static func one(
         _ pool: ConnectionPool,
         _ command: RESPValue,
-        node: Endpoint
+        node: RedisEndpoint
     ) async throws(KVSError) -> RESPValue {
         let replies = try await pool.send([command])
         guard let reply = replies.first else { throw KVSError(.protocolError, message: "\(node) sent no reply") }
@@ -186,9 +186,9 @@ extension ClusterRouter {
 
     /// Swaps in `map` (the table is built outside the lock) and wakes the waiters; returns the
     /// pools of nodes that are neither in the new map nor seeds, taken out for closing.
-    private func install(_ map: ClusterSlotMap, from source: Endpoint) -> [ConnectionPool] {
-        var primaries: [Endpoint] = []
-        var indices: [Endpoint: UInt16] = [:]
+    private func install(_ map: ClusterSlotMap, from source: RedisEndpoint) -> [ConnectionPool] {
+        var primaries: [RedisEndpoint] = []
+        var indices: [RedisEndpoint: UInt16] = [:]
         var slots = [UInt16](repeating: Self.unassigned, count: HashSlot.count)
         for range in map.ranges {
             let index: UInt16

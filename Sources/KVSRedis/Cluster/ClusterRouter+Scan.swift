@@ -52,7 +52,10 @@ extension ClusterRouter {
         )
     }
 
-    private static func scan(_ nodes: [(Endpoint, ConnectionPool)], count: Int) async -> Result<Set<String>, KVSError> {
+    private static func scan(
+        _ nodes: [(RedisEndpoint, ConnectionPool)],
+        count: Int
+    ) async -> Result<Set<String>, KVSError> {
         await withTaskGroup(of: Result<Set<String>, KVSError>.self) { group in
             for (endpoint, pool) in nodes {
                 group.addTask { await scan(endpoint, pool, count: count) }
@@ -73,7 +76,7 @@ extension ClusterRouter {
     }
 
     private static func scan(
-        _ endpoint: Endpoint,
+        _ endpoint: RedisEndpoint,
         _ pool: ConnectionPool,
         count: Int
     ) async -> Result<Set<String>, KVSError> {

@@ -10,7 +10,6 @@ import RESP
 /// - Thread safety: `Sendable`. Everything mutable is in one `Locked<State>`, held only to read
 ///   a route, patch a slot, swap in a new map or register a waiter, never across a suspension.
 final class ClusterRouter: Sendable {
-    typealias Endpoint = RedisClusterConfiguration.Endpoint
 
     /// A slot with no primary in the table.
     static let unassigned = UInt16.max
@@ -19,13 +18,13 @@ final class ClusterRouter: Sendable {
         /// Per slot, an index into `primaries`, or ``ClusterRouter/unassigned``.
         var slots = [UInt16](repeating: ClusterRouter.unassigned, count: HashSlot.count)
         /// The primaries the table points at.
-        var primaries: [Endpoint] = []
+        var primaries: [RedisEndpoint] = []
         /// Every node of the last map read (primaries and replicas): where a refresh asks first.
-        var knownNodes: [Endpoint] = []
+        var knownNodes: [RedisEndpoint] = []
         /// The node the last map was read from, for error messages.
-        var mapSource: Endpoint?
+        var mapSource: RedisEndpoint?
         var hasMap = false
-        var pools: [Endpoint: ConnectionPool] = [:]
+        var pools: [RedisEndpoint: ConnectionPool] = [:]
         /// Refresh attempts finished (successful or not); a caller that saw `n` and then failed
         /// waits for attempt `n + 1`.
         var refreshesCompleted: UInt64 = 0
@@ -53,7 +52,7 @@ final class ClusterRouter: Sendable {
 
     /// Where a command goes.
     enum Route {
-        case node(Endpoint, ConnectionPool)
+        case node(RedisEndpoint, ConnectionPool)
         /// The map has no primary for the slot.
         case unassigned
         /// No slot map has been read yet.
@@ -93,11 +92,11 @@ final class ClusterRouter: Sendable {
     }
 
     /// The pool of `endpoint`, created on first use; `nil` once shut down.
-    func pool(for endpoint: Endpoint) -> ConnectionPool? {
+    func pool(for endpoint: RedisEndpoint) -> ConnectionPool? {
         state.withLock { state in Self.pool(for: endpoint, in: &state, router: self) }
     }
 
-    static func pool(for endpoint: Endpoint, in state: inout State, router: ClusterRouter) -> ConnectionPool? {
+    static func pool(for endpoint: RedisEndpoint, in state: inout State, router: ClusterRouter) -> ConnectionPool? {
         if state.isShutDown { return nil }
         if let pool = state.pools[endpoint] { return pool }
         let pool = ConnectionPool(
@@ -120,7 +119,7 @@ final class ClusterRouter: Sendable {
     }
 
     /// Points `slot` at `endpoint` at once (a `MOVED` reply), before any full refresh.
-    func applyMoved(slot: Int, to endpoint: Endpoint) {
+    func applyMoved(slot: Int, to endpoint: RedisEndpoint) {
         state.withLock { state in
             guard state.hasMap, !state.isShutDown else { return }
             let index: Int
@@ -136,7 +135,7 @@ final class ClusterRouter: Sendable {
     }
 
     /// The distinct primaries of the table (every node `keys()` scans).
-    func primaries() -> [Endpoint] {
+    func primaries() -> [RedisEndpoint] {
         state.withLock { state in
             var used = [Bool](repeating: false, count: state.primaries.count)
             for index in state.slots where index != Self.unassigned && Int(index) < used.count {

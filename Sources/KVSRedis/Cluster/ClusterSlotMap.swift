@@ -12,18 +12,17 @@ import RESP
 ///
 /// - Thread safety: a value type.
 struct ClusterSlotMap: Sendable, Equatable {
-    typealias Endpoint = RedisClusterConfiguration.Endpoint
 
     /// One slot range and the primary serving it.
     struct Range: Sendable, Equatable {
         var slots: ClosedRange<Int>
-        var primary: Endpoint
+        var primary: RedisEndpoint
     }
 
     /// The served ranges; slots in none of them have no primary.
     var ranges: [Range]
     /// Every node named in the report, primaries first, each once.
-    var nodes: [Endpoint]
+    var nodes: [RedisEndpoint]
 
     /// How many slots the ranges cover (a slot listed twice counts twice).
     var coveredSlots: Int { ranges.reduce(0) { $0 + $1.slots.count } }
@@ -37,19 +36,19 @@ struct ClusterSlotMap: Sendable, Equatable {
     static func parseShards(_ reply: RESPValue, askedHost: String) throws(KVSError) -> ClusterSlotMap {
         guard let shards = reply.elements else { throw malformed("CLUSTER SHARDS", reply) }
         var ranges: [Range] = []
-        var primaries: [Endpoint] = []
-        var others: [Endpoint] = []
+        var primaries: [RedisEndpoint] = []
+        var others: [RedisEndpoint] = []
         for shard in shards {
             guard let fields = fields(of: shard), let slotValues = fields["slots"]?.elements,
                 let nodeValues = fields["nodes"]?.elements, slotValues.count % 2 == 0
             else { throw malformed("CLUSTER SHARDS", shard) }
-            var primary: (endpoint: Endpoint, online: Bool)?
+            var primary: (endpoint: RedisEndpoint, online: Bool)?
             for nodeValue in nodeValues {
                 guard let node = Self.fields(of: nodeValue) else { throw malformed("CLUSTER SHARDS", nodeValue) }
-                guard let port = integer(node["port"]), RedisClusterConfiguration.validPorts.contains(port) else {
+                guard let port = integer(node["port"]), RedisEndpoint.validPorts.contains(port) else {
                     continue  // a TLS-only node, or a port this client cannot use
                 }
-                let endpoint = Endpoint(
+                let endpoint = RedisEndpoint(
                     host: host(endpoint: node["endpoint"]?.stringValue, ip: node["ip"]?.stringValue, asked: askedHost),
                     port: port
                 )
@@ -82,24 +81,24 @@ struct ClusterSlotMap: Sendable, Equatable {
     static func parseSlots(_ reply: RESPValue, askedHost: String) throws(KVSError) -> ClusterSlotMap {
         guard let entries = reply.elements else { throw malformed("CLUSTER SLOTS", reply) }
         var ranges: [Range] = []
-        var primaries: [Endpoint] = []
-        var others: [Endpoint] = []
+        var primaries: [RedisEndpoint] = []
+        var others: [RedisEndpoint] = []
         for entry in entries {
             guard let parts = entry.elements, parts.count >= 3, let start = integer(parts[0]),
                 let end = integer(parts[1]),
                 start <= end, start >= 0, end < HashSlot.count
             else { throw malformed("CLUSTER SLOTS", entry) }
-            var endpoints: [Endpoint] = []
+            var endpoints: [RedisEndpoint] = []
             for nodeValue in parts[2...] {
                 guard let node = nodeValue.elements, node.count >= 2 else {
                     throw malformed("CLUSTER SLOTS", nodeValue)
                 }
-                guard let port = integer(node[1]), RedisClusterConfiguration.validPorts.contains(port) else {
-                    endpoints.append(Endpoint(host: "", port: 0))  // unusable; keeps the primary at index 0
+                guard let port = integer(node[1]), RedisEndpoint.validPorts.contains(port) else {
+                    endpoints.append(RedisEndpoint(host: "", port: 0))  // unusable; keeps the primary at index 0
                     continue
                 }
                 let reported = node[0].isNull ? "" : node[0].stringValue
-                endpoints.append(Endpoint(host: host(endpoint: reported, ip: nil, asked: askedHost), port: port))
+                endpoints.append(RedisEndpoint(host: host(endpoint: reported, ip: nil, asked: askedHost), port: port))
             }
             guard let primary = endpoints.first, primary.port != 0 else { continue }
             primaries.append(primary)
@@ -152,8 +151,8 @@ struct ClusterSlotMap: Sendable, Equatable {
         return value.stringValue.flatMap { Int($0) }
     }
 
-    private static func unique(_ endpoints: [Endpoint]) -> [Endpoint] {
-        var seen = Set<Endpoint>()
+    private static func unique(_ endpoints: [RedisEndpoint]) -> [RedisEndpoint] {
+        var seen = Set<RedisEndpoint>()
         return endpoints.filter { seen.insert($0).inserted }
     }
 

@@ -19,28 +19,13 @@ import KVS
 ///
 /// - Thread safety: a value type.
 public struct RedisClusterConfiguration: Sendable, Hashable {
-    /// A node's address: a host name or IP address and a TCP port.
-    ///
-    /// - Thread safety: a value type.
-    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
-        /// The node's host name or IP address.
-        public var host: String
-        /// The node's TCP port (the client port, not the cluster bus port).
-        public var port: Int
-
-        /// Creates an endpoint; nothing is checked until the configuration is validated.
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-
-        /// `host:port`, as error messages name nodes.
-        public var description: String { "\(host):\(port)" }
-    }
+    /// A node's address: the former name of ``RedisEndpoint``.
+    @available(*, deprecated, renamed: "RedisEndpoint")
+    public typealias Endpoint = RedisEndpoint
 
     /// The nodes the store asks for the slot map when it has none, or when none of the nodes it
     /// knows answers; at least one. Any node of the cluster will do, primary or replica.
-    public var seeds: [Endpoint]
+    public var seeds: [RedisEndpoint]
     /// The password sent with `AUTH` on every new connection to every node, or `nil` for none.
     public var password: String?
     /// The ACL user name sent with `AUTH user password`, or `nil` for the default user.
@@ -68,7 +53,7 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
     ///
     /// - Complexity: O(1); nothing is checked or connected here (see ``validate()``).
     public init(
-        seeds: [Endpoint],
+        seeds: [RedisEndpoint],
         password: String? = nil,
         username: String? = nil,
         connectionsPerNode: Int = 4,
@@ -101,14 +86,7 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
                     "RedisClusterConfiguration.seeds is empty: give at least one host:port of a node of the cluster"
             )
         }
-        for seed in seeds {
-            guard !seed.host.isEmpty else {
-                throw KVSError(.invalidArgument, message: "seed node \(seed) has an empty host")
-            }
-            guard Self.validPorts.contains(seed.port) else {
-                throw KVSError(.invalidArgument, message: "seed node \(seed) has port \(seed.port), outside 1...65535")
-            }
-        }
+        for seed in seeds { try seed.validate(as: "seed node") }
         guard maxRedirects >= 0 else {
             throw KVSError(.invalidArgument, message: "maxRedirects is \(maxRedirects); use 0 or more")
         }
@@ -120,11 +98,8 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
         }
     }
 
-    /// The TCP ports a node may have.
-    static let validPorts = 1...65535
-
     /// The single-node configuration of one node's connection pool.
-    func nodeConfiguration(for endpoint: Endpoint) -> RedisConfiguration {
+    func nodeConfiguration(for endpoint: RedisEndpoint) -> RedisConfiguration {
         RedisConfiguration(
             host: endpoint.host,
             port: endpoint.port,

@@ -43,11 +43,11 @@ extension RedisClusterStore {
     /// `transform` gets the current value (`nil` when absent or expired) and returns the new one
     /// (`nil` deletes the key; `nil` for an absent key writes nothing). A stored value has no
     /// TTL, as with `SET`. On the node: `WATCH key`, `GET`, `transform`, then `MULTI`, `SET` or
-    /// `DEL`, `EXEC`, on a connection of the store's own (as ``RedisStore/update(_:_:)``).
+    /// `DEL`, `EXEC`, on a connection of the store's own (as ``RedisStore/update(_:_:)-13yvd``).
     ///
     /// **`transform` may run more than once**: when another client changes the key between the
     /// read and `EXEC`, the write is refused and the step repeated on the new value, up to 64
-    /// attempts (see ``update(_:maxAttempts:_:)``). A `MOVED` reply (the slot changed owner)
+    /// attempts (see ``update(_:maxAttempts:_:)-6cbby``). A `MOVED` reply (the slot changed owner)
     /// runs the operation again on the new owner; while the slot is being migrated (`ASK`,
     /// `TRYAGAIN`) or the cluster is down, it is retried until the request timeout.
     ///
@@ -65,24 +65,84 @@ extension RedisClusterStore {
     ///   never lose a write. At most ``RedisClusterConfiguration/connectionsPerNode`` atomic
     ///   operations run on one node at once; the others wait (at most the request timeout).
     @discardableResult
+    public func update(
+        _ key: String,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
+    }
+
+    /// ``update(_:_:)-1r4rz`` for a `transform` that throws errors of its own: the same operation, with
+    /// a `transform` and a result that throw `any Error`. Swift picks it for a closure that
+    /// contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as ``update(_:_:)-1r4rz``.
+    /// - Complexity: as ``update(_:_:)-1r4rz``.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
+    @discardableResult
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
         try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
     }
 
-    /// ``update(_:_:)`` with a bound of your choosing on the attempts.
+    /// ``update(_:_:)-1r4rz`` with a bound of your choosing on the attempts.
     ///
     /// - Parameters:
     ///   - key: the key to read, transform and write.
     ///   - maxAttempts: how many times to try before giving up (at least 1).
     ///   - transform: as for ``update(_:_:)``.
+    /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
-    ///   otherwise as ``update(_:_:)``.
+    ///   otherwise as ``update(_:_:)-1r4rz``.
+    /// - Complexity: at most `maxAttempts` times two round trips, plus redirects.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
+    @discardableResult
+    public func update(
+        _ key: String,
+        maxAttempts: Int,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        do {
+            return try await updateSeparatingErrors(key, maxAttempts: maxAttempts, transform)
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// ``update(_:maxAttempts:_:)-6cbby`` for a `transform` that throws errors of its own, with a
+    /// result that throws `any Error`.
+    ///
+    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
+    ///   ``update(_:maxAttempts:_:)-6cbby``.
+    /// - Complexity: at most `maxAttempts` times two round trips, plus redirects.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
     @discardableResult
     public func update(_ key: String, maxAttempts: Int, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        try await transaction(on: [key], maxAttempts: maxAttempts) {
-            (transaction: inout RedisTransaction<Value>) throws -> Value? in
-            try transaction.apply(transform, to: key)
+        do {
+            return try await updateSeparatingErrors(key, maxAttempts: maxAttempts, transform)
+        } catch {
+            throw error.unwrapped
         }
+    }
+
+    /// Both `update(_:maxAttempts:_:)`s: the store's errors as `.store`, `transform`'s as `.body`.
+    private func updateSeparatingErrors<E: Error>(
+        _ key: String,
+        maxAttempts: Int,
+        _ transform: (Value?) throws(E) -> Value?
+    ) async throws(KVSEngineError<E>) -> Value? {
+        let outcome: Result<Value?, KVSEngineError<E>>
+        do {
+            outcome = try await transactionResult(on: [key], maxAttempts: maxAttempts) {
+                (transaction: inout RedisTransaction<Value>) throws(KVSEngineError<E>) -> Value? in
+                try transaction.apply(transform, to: key)
+            }
+        } catch {
+            throw .store(error)
+        }
+        return try outcome.get()
     }
 
     /// Runs `body` as one atomic transaction over `keys`, declared up front, on the primary of
@@ -102,7 +162,7 @@ extension RedisClusterStore {
     /// so `{user:42}:balance` and `{user:42}:history` share a slot); keys of several slots throw
     /// `.crossSlot` before anything is sent, rather than pretending to be atomic.
     ///
-    /// Otherwise as ``RedisStore/transaction(on:maxAttempts:_:)``: optimistic (`WATCH` the keys,
+    /// Otherwise as ``RedisStore/transaction(on:maxAttempts:_:)-8mc46``: optimistic (`WATCH` the keys,
     /// `MGET` them, run `body`, then `MULTI`, the buffered writes, `EXEC`), repeated when another
     /// client changed a watched key, up to `maxAttempts`; only the declared keys may be read or
     /// written; **the body may run more than once**. A `MOVED` reply (always before `EXEC`, so
@@ -119,7 +179,7 @@ extension RedisClusterStore {
     /// - Throws: what `body` throws, unchanged, with nothing written; `.crossSlot` for keys of
     ///   several slots (nothing sent); `.transactionConflict` after `maxAttempts` conflicting
     ///   attempts; `.clusterDown`, `.storeClosed`, `.connectionFailed`, `.timeout`,
-    ///   `.protocolError`, `.serverError`, as ``RedisStore/transaction(on:maxAttempts:_:)``.
+    ///   `.protocolError`, `.serverError`, as ``RedisStore/transaction(on:maxAttempts:_:)-8mc46``.
     /// - Complexity: two round trips per attempt, plus one per redirect; O(total size of the
     ///   keys' values); O(total key length) to check the slots.
     /// - Thread safety: safe from any number of tasks at once. At most
@@ -128,17 +188,46 @@ extension RedisClusterStore {
     public func transaction<R>(
         on keys: [String],
         maxAttempts: Int = 64,
+        _ body: (inout RedisTransaction<Value>) throws(KVSError) -> R
+    ) async throws(KVSError) -> R {
+        try await transactionResult(on: keys, maxAttempts: maxAttempts, body).get()
+    }
+
+    /// ``transaction(on:maxAttempts:_:)-9bphi`` for a body that throws errors of its own: the same
+    /// transaction, with a body and a result that throw `any Error`. Swift picks it for a closure
+    /// that contains `try` or `throw` unless the closure is declared `(tx) throws(KVSError) in`.
+    ///
+    /// - Parameters:
+    ///   - keys: every key the body reads or writes (duplicates are ignored), all in one hash slot.
+    ///   - maxAttempts: how many times to try before giving up (at least 1; 64 by default).
+    ///   - body: reads and buffers writes through `tx`; may run several times.
+    /// - Returns: what the committed run of `body` returned.
+    /// - Throws: what `body` throws, unchanged, with nothing written; otherwise as
+    ///   ``transaction(on:maxAttempts:_:)-9bphi``.
+    /// - Complexity: as ``transaction(on:maxAttempts:_:)-9bphi``.
+    /// - Thread safety: as ``transaction(on:maxAttempts:_:)-9bphi``.
+    public func transaction<R>(
+        on keys: [String],
+        maxAttempts: Int = 64,
         _ body: (inout RedisTransaction<Value>) throws -> R
     ) async throws -> R {
+        try await transactionResult(on: keys, maxAttempts: maxAttempts, body).get()
+    }
+
+    /// Both `transaction(on:maxAttempts:_:)`s: the store's errors thrown, the body's returned.
+    private func transactionResult<R, E: Error>(
+        on keys: [String],
+        maxAttempts: Int,
+        _ body: (inout RedisTransaction<Value>) throws(E) -> R
+    ) async throws(KVSError) -> Result<R, E> {
         guard let first = keys.first else {
             // No keys: nothing to watch, so no node to ask; the shared code runs the body alone.
-            return try await RedisAtomic.transaction(on: [], maxAttempts: maxAttempts, on: noKeyPool(), body).get()
+            return try await RedisAtomic.transaction(on: [], maxAttempts: maxAttempts, on: noKeyPool(), body)
         }
         let slot = try Self.commonSlot(of: keys)
-        return try await router.onPrimary(slot: slot, key: first) {
-            pool async throws(KVSError) -> Result<R, any Error> in
+        return try await router.onPrimary(slot: slot, key: first) { pool async throws(KVSError) -> Result<R, E> in
             try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body)
-        }.get()
+        }
     }
 
     /// The hash slot all of `keys` map to.

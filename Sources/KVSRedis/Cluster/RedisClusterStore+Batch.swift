@@ -81,7 +81,7 @@ extension RedisClusterStore {
     private func record(
         _ element: RESPValue,
         for key: String,
-        node: RedisClusterConfiguration.Endpoint,
+        node: RedisEndpoint,
         command: String,
         into result: inout BatchGetResult<Value>
     ) {

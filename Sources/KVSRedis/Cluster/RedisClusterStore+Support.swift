@@ -9,7 +9,7 @@ extension RedisClusterStore {
         try Value.encode(value, key: key)
     }
 
-    func decode(_ bytes: ByteBuffer, key: String, node: RedisClusterConfiguration.Endpoint) throws(KVSError) -> Value {
+    func decode(_ bytes: ByteBuffer, key: String, node: RedisEndpoint) throws(KVSError) -> Value {
         try Value.decode(bytes, key: key, node: "\(node)")
     }
 

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// as the embedded `KeyValueStore` and ``RedisStore`` through `AsyncStore`.
 ///
 /// ```swift
-/// let store = RedisClusterStore<String>(seeds: [(host: "10.0.0.1", port: 7000)])
+/// let store = RedisClusterStore<String>(seeds: [RedisEndpoint(host: "10.0.0.1", port: 7000)])
 /// try await store.set("{user:42}:name", "Ada", ttl: .seconds(60))   // SET … PX 60000 on the slot's primary
 /// let name = try await store.get("{user:42}:name")
 /// await store.shutdown()
@@ -82,17 +82,23 @@ public final class RedisClusterStore<Value: RedisValueCodec>: AsyncStore, Servic
     /// timeouts and redirect bound.
     ///
     /// - Parameters:
-    ///   - seeds: one or more nodes of the cluster, each `(host:, port:)`.
+    ///   - seeds: one or more nodes of the cluster.
     ///   - password: sent with `AUTH` on each new connection, or `nil`.
     ///   - username: the ACL user for `AUTH`, or `nil` for the default user.
     /// - Complexity: O(number of seeds); connections open on first use.
+    public convenience init(seeds: [RedisEndpoint], password: String? = nil, username: String? = nil) {
+        self.init(configuration: RedisClusterConfiguration(seeds: seeds, password: password, username: username))
+    }
+
+    /// The former ``init(seeds:password:username:)``, with `(host:, port:)` tuples.
+    ///
+    /// - Complexity: O(number of seeds); connections open on first use.
+    @available(*, deprecated, message: "pass the seeds as [RedisEndpoint]")
     public convenience init(seeds: [(host: String, port: Int)], password: String? = nil, username: String? = nil) {
         self.init(
-            configuration: RedisClusterConfiguration(
-                seeds: seeds.map { RedisClusterConfiguration.Endpoint(host: $0.host, port: $0.port) },
-                password: password,
-                username: username
-            )
+            seeds: seeds.map { RedisEndpoint(host: $0.host, port: $0.port) },
+            password: password,
+            username: username
         )
     }
 

@@ -101,7 +101,7 @@ import Testing
     @Test func worksAsTheStoresHashFunction() throws {
         let ring = try #require(HashRing(shardCount: 8))
         let store = try KeyValueStore<String>(shardCount: ring.shardCount, hash: ring.shardIndex(for:))
-        defer { store.close() }
+        defer { store.shutdown() }
         let items = Dictionary(uniqueKeysWithValues: Self.keys.prefix(5_000).map { ($0, "v-\($0)") })
         #expect(try store.batchSet(items).successful == 5_000)
         #expect(try store.batchGet(Array(items.keys)).values == items)

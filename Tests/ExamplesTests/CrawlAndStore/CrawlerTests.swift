@@ -45,7 +45,7 @@ import Testing
     @Test func storesExactlyThePagesItCanReach() async throws {
         try await FixtureSite.with { site in
             let store = try KeyValueStore<PageRecord>(shardCount: 8)
-            defer { store.close() }
+            defer { store.shutdown() }
             let events = EventLog()
             let started = Date()
             let summary = try await Crawler(
@@ -106,11 +106,11 @@ import Testing
             #expect(try PageSnapshot.loadIfPresent(into: first, from: snapshot) == nil)
             _ = try await Crawler(configuration: Self.configuration(site), store: first).run()
             try PageSnapshot.save(first, to: snapshot)
-            first.close()
+            first.shutdown()
             let requestsAfterFirstRun = site.requests.count
 
             let second = try KeyValueStore<PageRecord>(shardCount: 4)
-            defer { second.close() }
+            defer { second.shutdown() }
             #expect(try PageSnapshot.loadIfPresent(into: second, from: snapshot) == 6)
             let summary = try await Crawler(configuration: Self.configuration(site), store: second).run()
 
@@ -127,7 +127,7 @@ import Testing
     @Test func stopsAtThePageLimit() async throws {
         try await FixtureSite.with { site in
             let store = try KeyValueStore<PageRecord>(shardCount: 8)
-            defer { store.close() }
+            defer { store.shutdown() }
             var configuration = try Self.configuration(site, concurrency: 1)
             configuration.maxPages = 3
             let summary = try await Crawler(configuration: configuration, store: store).run()
@@ -141,7 +141,7 @@ import Testing
     @Test func depthZeroFetchesOnlyTheStartPage() async throws {
         try await FixtureSite.with { site in
             let store = try KeyValueStore<PageRecord>(shardCount: 8)
-            defer { store.close() }
+            defer { store.shutdown() }
             var configuration = try Self.configuration(site)
             configuration.maxDepth = 0
             let summary = try await Crawler(configuration: configuration, store: store).run()
@@ -153,7 +153,7 @@ import Testing
     @Test func unreachableStartPageIsReportedNotThrown() async throws {
         try await FixtureSite.with { site in
             let store = try KeyValueStore<PageRecord>(shardCount: 8)
-            defer { store.close() }
+            defer { store.shutdown() }
             let start = "http://127.0.0.1:\(site.closedPort)/"
             let configuration = CrawlConfiguration(startURL: try #require(URL(string: start)))
             let summary = try await Crawler(configuration: configuration, store: store).run()

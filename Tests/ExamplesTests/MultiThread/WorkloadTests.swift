@@ -32,7 +32,7 @@ import Testing
         configuration.duration = .milliseconds(100)
         configuration.ttlUsers = 0
         let store = try KeyValueStore<String>(shardCount: 16)
-        defer { store.close() }
+        defer { store.shutdown() }
         let (reports, _) = Workload.runOnThreads(
             Workload.workers(for: configuration),
             store: store,

@@ -22,7 +22,7 @@ import Testing
         configuration.concurrency = 3
         configuration.valueSize = 16
         let store = try KeyValueStore<String>(shardCount: 4)
-        defer { store.close() }
+        defer { store.shutdown() }
         let report = try await ScaleOut.run(on: store, configuration, backend: .embedded(shards: 4))
         #expect(report.passed, "\(report.problems)")
         #expect(report.phases.map(\.name) == ["batch write", "batch read", "single write", "single read"])

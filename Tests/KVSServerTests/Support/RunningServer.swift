@@ -52,7 +52,7 @@ func runServer(
         do {
             try await onDedicatedThread { try await body(server, port, group) }
         } catch {
-            try? await server.stop(save: false)
+            try? await server.shutdown(save: .noSave)
             _ = try await tasks.next()
             throw error
         }

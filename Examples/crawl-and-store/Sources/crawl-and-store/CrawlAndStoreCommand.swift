@@ -83,7 +83,7 @@ struct CrawlAndStoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try KeyValueStore<PageRecord>(shardCount: 16)
-        defer { store.close() }
+        defer { store.shutdown() }
 
         if !noSnapshot {
             do {

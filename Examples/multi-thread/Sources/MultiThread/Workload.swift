@@ -45,7 +45,7 @@ package enum Workload {
     /// - Returns: what every worker did, how long they ran, and the final check.
     package static func run(_ configuration: WorkloadConfiguration) throws -> WorkloadReport {
         let store = try KeyValueStore<String>(shardCount: configuration.shardCount)
-        defer { store.close() }
+        defer { store.shutdown() }
         let (reports, elapsed) = runOnThreads(workers(for: configuration), store: store, for: configuration.duration)
         let check = ContentCheck.run(on: store, reports: reports, ttl: configuration.ttl)
         return WorkloadReport(workers: reports, elapsed: elapsed, check: check)

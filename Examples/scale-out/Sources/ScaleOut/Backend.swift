@@ -8,7 +8,7 @@ package enum Backend: Sendable, Equatable, CustomStringConvertible {
     /// `RedisStore` on one server: `kvs-server`, Redis or Valkey.
     case server(host: String, port: Int)
     /// `RedisClusterStore` on the cluster these seed nodes belong to.
-    case cluster(seeds: [RedisClusterConfiguration.Endpoint])
+    case cluster(seeds: [RedisEndpoint])
 
     /// `embedded KeyValueStore (64 shards)`, `RedisStore on 127.0.0.1:6379`, ...
     package var description: String {
@@ -23,8 +23,8 @@ package enum Backend: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Returns: the endpoints, or nil when one of them is not `host:port` with a port from 1
     ///   to 65535 or the list is empty.
-    package static func parseSeeds(_ text: String) -> [RedisClusterConfiguration.Endpoint]? {
-        var seeds: [RedisClusterConfiguration.Endpoint] = []
+    package static func parseSeeds(_ text: String) -> [RedisEndpoint]? {
+        var seeds: [RedisEndpoint] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: true) {
             let item = item.trimmingCharacters(in: .whitespaces)
             guard let colon = item.lastIndex(of: ":"), let port = Int(item[item.index(after: colon)...]),

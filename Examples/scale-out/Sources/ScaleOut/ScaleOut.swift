@@ -15,7 +15,7 @@ package enum ScaleOut {
         switch backend {
         case .embedded(let shards):
             let store = try KeyValueStore<String>(shardCount: shards)
-            defer { store.close() }
+            defer { store.shutdown() }
             return try await run(on: store, configuration, backend: backend)
         case .server(let host, let port):
             let store = RedisStore<String>(host: host, port: port)

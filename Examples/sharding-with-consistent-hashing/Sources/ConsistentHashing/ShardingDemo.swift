@@ -74,7 +74,7 @@ package enum ShardingDemo {
     /// ring in its real job. Also stores one key in NFC and reads it in NFD.
     static func loadIntoStore(keys: [String], ring: HashRing) throws -> ShardingReport.StoreCheck {
         let store = try KeyValueStore<String>(shardCount: ring.shardCount, hash: ring.shardIndex(for:))
-        defer { store.close() }
+        defer { store.shutdown() }
 
         var stored = 0
         var start = 0

@@ -1,7 +1,7 @@
 import Foundation
 import FuzzSupport
 import NIOCore
-import RESP
+@_spi(Fuzzing) import RESP
 
 // libFuzzer target for the RESP decoder (Sources/RESP).
 //
