@@ -77,7 +77,7 @@ extension RedisStore {
     /// - Parameters:
     ///   - key: the key to read, transform and write.
     ///   - maxAttempts: how many times to try before giving up (at least 1).
-    ///   - transform: as for ``update(_:_:)``.
+    ///   - transform: as for ``update(_:_:)-13yvd``.
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
     ///   otherwise as ``update(_:_:)-13yvd``.
@@ -99,7 +99,10 @@ extension RedisStore {
     /// ``update(_:maxAttempts:_:)-68fsz`` for a `transform` that throws errors of its own, with a
     /// result that throws `any Error`.
     ///
-    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Parameters:
+    ///   - key: the key to read, transform and write.
+    ///   - maxAttempts: how many times to try before giving up (at least 1).
+    ///   - transform: the new value from the current one; may throw errors of its own.
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
     ///   ``update(_:maxAttempts:_:)-68fsz``.

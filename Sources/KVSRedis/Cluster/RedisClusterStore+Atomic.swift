@@ -90,7 +90,7 @@ extension RedisClusterStore {
     /// - Parameters:
     ///   - key: the key to read, transform and write.
     ///   - maxAttempts: how many times to try before giving up (at least 1).
-    ///   - transform: as for ``update(_:_:)``.
+    ///   - transform: as for ``update(_:_:)-1r4rz``.
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.transactionConflict` when every attempt conflicted (nothing written);
     ///   otherwise as ``update(_:_:)-1r4rz``.
@@ -112,7 +112,10 @@ extension RedisClusterStore {
     /// ``update(_:maxAttempts:_:)-6cbby`` for a `transform` that throws errors of its own, with a
     /// result that throws `any Error`.
     ///
-    /// - Parameter maxAttempts: how many times to try before giving up (at least 1).
+    /// - Parameters:
+    ///   - key: the key to read, transform and write.
+    ///   - maxAttempts: how many times to try before giving up (at least 1).
+    ///   - transform: the new value from the current one; may throw errors of its own.
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as
     ///   ``update(_:maxAttempts:_:)-6cbby``.
