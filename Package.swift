@@ -52,10 +52,12 @@ let package = Package(
         // The store over RESP: server, connections, command table.
         .target(
             name: "KVSServer",
-            dependencies: ["KVS", "RESP", "CKVSHeap", nioCore, nioPosix, logging, serviceLifecycle]
+            dependencies: ["KVS", "RESP", "CKVSHeap", "CKVSCycleCounter", nioCore, nioPosix, logging, serviceLifecycle]
         ),
         // What Swift's Glibc module lacks: glibc's heap statistics, for MEMORY STATS.
         .target(name: "CKVSHeap"),
+        // What Swift lacks: the CPU's cycle counter, to time each command of the server.
+        .target(name: "CKVSCycleCounter"),
         // The server's executable: it parses options and runs a ServiceGroup.
         .executableTarget(name: "kvs-server", dependencies: ["KVSServer", argumentParser, logging, serviceLifecycle]),
 

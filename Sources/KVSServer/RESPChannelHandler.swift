@@ -44,7 +44,13 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     private let maxQueryBuffer: Int
     /// This event loop's per-command counters (set when the handler is added).
     @exclusivity(unchecked) private var counters: LoopCommandCounters?
-    /// The monotonic time at which the current command started: the start of the read
+    /// The clock that times commands (``CommandClock/shared``, kept here: reading a global
+    /// checks its lazy initialization).
+    private let clock = CommandClock.shared
+    /// When the current read burst started: ``MonotonicClock`` nanoseconds and ``clock`` ticks.
+    @exclusivity(unchecked) private var burstStart = 0
+    @exclusivity(unchecked) private var burstStartTicks = 0
+    /// The ``clock`` ticks at which the current command started: the start of the read
     /// burst, then the end of the previous command (so one clock read per command).
     @exclusivity(unchecked) private var commandStart = 0
     /// The shorter of the slow-log and latency-monitor thresholds, in nanoseconds (read
@@ -119,7 +125,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         }
         var first = true
         slowThreshold = min(server.slowLog.thresholdNanoseconds, server.latency.thresholdNanoseconds)
-        commandStart = MonotonicClock.nanoseconds()
+        burstStart = MonotonicClock.nanoseconds()
+        burstStartTicks = clock.ticks(monotonic: burstStart)
+        commandStart = burstStartTicks
         // A stopping server closes this connection once the running command ends: no
         // further pipelined command runs (one relaxed load per command).
         while !closing, !server.stopping.load(ordering: .relaxed) {
@@ -195,7 +203,9 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     private func flush(context: ChannelHandlerContext, close: Bool) {
         if commandsSinceFlush > 0 {
             let activity = state.session.info.activity
-            activity.lastInteraction.store(commandStart, ordering: .relaxed)  // the end of the last command
+            // The end of the last command.
+            let end = burstStart &+ clock.nanoseconds(ticks: commandStart &- burstStartTicks)
+            activity.lastInteraction.store(end, ordering: .relaxed)
             activity.lastCommand.store(lastSlot, ordering: .relaxed)
             server.totalCommands.add(commandsSinceFlush, ordering: .relaxed)
             commandsSinceFlush = 0
@@ -334,8 +344,8 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if spec.updatesClientInfo {
             server.clients.update(state.session.info)
         }
-        let end = MonotonicClock.nanoseconds()
-        let elapsed = end &- commandStart
+        let end = clock.ticks()
+        let elapsed = clock.nanoseconds(ticks: end &- commandStart)
         commandStart = end
         counters?.recordCall(slot: slot, nanoseconds: elapsed)  // nothing for slot -1
         if !state.call.errorCodes.isEmpty {

@@ -127,6 +127,9 @@ public final class Server: Service, Sendable {
                     + "set --requirepass, or pass --protected-mode no to allow it"
             )
         }
+        // Measures the command clock's rate now (a 2 ms wait), not on an event loop when
+        // the first client connects.
+        _ = CommandClock.shared
         do {
             let loaded = try serverState.persistence.load(into: serverState.databases, now: StoreClock.system.now())
             if loaded > 0 {
