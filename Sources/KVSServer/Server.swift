@@ -128,7 +128,11 @@ public final class Server: Service, Sendable {
             )
         }
         do {
-            let loaded = try serverState.persistence.load(into: serverState.databases, now: StoreClock.system.now())
+            let loaded = try serverState.persistence.load(
+                into: serverState.databases,
+                now: StoreClock.system.now(),
+                hashLimits: serverState.hashLimits
+            )
             if loaded > 0 {
                 logger.info(
                     "loaded snapshot",
