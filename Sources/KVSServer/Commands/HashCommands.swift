@@ -222,8 +222,7 @@ enum HashCommands {
                 c.null()
                 return
             }
-            let pick = Int.random(in: 0..<hash.count)
-            c.bulk(hash.pairs[pick].field)
+            c.bulk(hash.field(at: Int.random(in: 0..<hash.count)))
             return
         }
         let l = try c.integer(2)

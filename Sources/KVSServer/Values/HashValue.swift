@@ -106,6 +106,24 @@ package struct HashValue: Sendable {
         }
     }
 
+    /// The field at `position` in the hash's order (see ``forEachPair(_:)``).
+    ///
+    /// - Precondition: `0 <= position < count`.
+    /// - Complexity: O(position): a walk, without copying the other fields.
+    package func field(at position: Int) -> ValueBytes {
+        precondition(position >= 0 && position < count, "HashValue: field position out of range")
+        if !storage.isPacked {
+            return storage.table.keys[storage.table.keys.index(storage.table.keys.startIndex, offsetBy: position)]
+        }
+        return storage.packed.withUnsafeBytes { packed in
+            var offset = 0
+            for _ in 0..<position {
+                offset = Listpack.element(at: Listpack.element(at: offset, in: packed).next, in: packed).next
+            }
+            return ValueBytes(UnsafeRawBufferPointer(rebasing: packed[Listpack.element(at: offset, in: packed).bytes]))
+        }
+    }
+
     /// Every field and value, as blocks of their own.
     ///
     /// - Complexity: O(n); allocates for a listpack.

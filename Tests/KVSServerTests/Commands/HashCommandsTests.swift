@@ -194,7 +194,7 @@ struct HashCommandsTests {
     @Test func encodingsFollowTheLimits() throws {
         try withInProcessServer { server in
             let c = try server.connect()
-            #expect(try c.call("HSET", "small", "f", "v") == int(1))
+            #expect(try c.call("HSET", "small", "f", "v", "g", "w") == int(2))
             #expect(try c.call("OBJECT", "ENCODING", "small") == bulk("listpack"))
             #expect(try c.call("HSET", "long", "f", String(repeating: "v", count: 65)) == int(1))
             #expect(try c.call("OBJECT", "ENCODING", "long") == bulk("hashtable"))
@@ -229,6 +229,10 @@ struct HashCommandsTests {
             #expect(try c.call("HINCRBY", "table", "f10", "5") == int(15))
             #expect(try c.call("HDEL", "table", "f0", "f1") == int(2))
             #expect(try c.call("HLEN", "table") == int(298))
+            for _ in 0..<20 {
+                #expect(try c.call("HRANDFIELD", "table").text.hasPrefix("f"))
+                #expect(["f", "g"].contains(try c.call("HRANDFIELD", "small").text))
+            }
             guard case .array(let reply) = try c.call("HSCAN", "table", "0", "COUNT", "10"), reply.count == 2,
                 case .array(let all) = reply[1]
             else {
