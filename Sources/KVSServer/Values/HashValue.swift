@@ -165,6 +165,10 @@ package struct HashValue: Sendable {
             value.withUnsafeBytes { Listpack.replaceValue(at: found, with: $0, in: &storage.packed) }
             return false
         }
+        // Grown to the exact size, as Redis reallocates a listpack per insert: doubling
+        // would leave up to half of every small hash's block unused.
+        let needed = storage.packed.count + field.count + value.count + 10
+        if storage.packed.capacity < needed { storage.packed.reserveCapacity(needed) }
         field.withUnsafeBytes { Listpack.append($0, to: &storage.packed) }
         value.withUnsafeBytes { Listpack.append($0, to: &storage.packed) }
         storage.packedCount += 1
