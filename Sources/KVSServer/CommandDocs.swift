@@ -32,6 +32,11 @@ enum CommandDocs {
         "shutdown": "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]", "time": "",
         "copy": "source destination [DB destination-db] [REPLACE]", "move": "key db", "swapdb": "index1 index2",
         "lcs": "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+        "hset": "key data ...", "hmset": "key data ...", "hsetnx": "key field value", "hget": "key field",
+        "hmget": "key field ...", "hgetall": "key", "hkeys": "key", "hvals": "key", "hlen": "key",
+        "hdel": "key field ...", "hexists": "key field", "hstrlen": "key field",
+        "hincrby": "key field increment", "hincrbyfloat": "key field increment",
+        "hrandfield": "key [count [WITHVALUES]]", "hscan": "key cursor [MATCH pattern] [COUNT count]",
         "object": "subcommand [argument ...]", "memory": "subcommand [argument ...]",
     ]
 

@@ -34,6 +34,7 @@ package struct CommandError: Error, Sendable, Equatable {
     static let notFloat = CommandError("ERR value is not a valid float")
     static let noSuchKey = CommandError("ERR no such key")
     static let overflow = CommandError("ERR increment or decrement would overflow")
+    static let wrongType = CommandError("WRONGTYPE Operation against a key holding the wrong kind of value")
 
     static func wrongArity(_ name: String) -> CommandError {
         CommandError("ERR wrong number of arguments for '\(name)' command")

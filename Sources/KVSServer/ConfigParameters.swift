@@ -103,7 +103,33 @@ struct ConfigParameter: Sendable {
                 config.latencyMonitorThresholdMilliseconds = try integer(text, in: 0...Int64.max)
             }
         ),
+        // When a hash leaves the listpack encoding, each also under its older `ziplist` name
+        // (CONFIG GET lists both names, as Redis does).
+        hashMaxEntries("hash-max-listpack-entries"), hashMaxEntries("hash-max-ziplist-entries"),
+        hashMaxValue("hash-max-listpack-value"), hashMaxValue("hash-max-ziplist-value"),
     ]
+
+    /// `hash-max-listpack-entries` under `name`.
+    static func hashMaxEntries(_ name: String) -> ConfigParameter {
+        ConfigParameter(
+            name: name,
+            value: { String($0.hashMaxListpackEntries) },
+            change: .runtime { config, text throws(Refusal) in
+                config.hashMaxListpackEntries = try integer(text, in: 0...Int64.max)
+            }
+        )
+    }
+
+    /// `hash-max-listpack-value` under `name` (a memory amount, as in Redis).
+    static func hashMaxValue(_ name: String) -> ConfigParameter {
+        ConfigParameter(
+            name: name,
+            value: { String($0.hashMaxListpackValue) },
+            change: .runtime { config, text throws(Refusal) in
+                config.hashMaxListpackValue = try memory(text, in: 0...Int64.max)
+            }
+        )
+    }
 
     // MARK: Value parsers, with Redis's refusals (config.c)
 

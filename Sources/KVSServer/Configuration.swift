@@ -49,6 +49,13 @@ public struct ServerConfiguration: Sendable {
     /// Redis `latency-monitor-threshold`, in milliseconds: events that last longer are
     /// recorded for LATENCY; 0 turns the monitor off. Default 0.
     public var latencyMonitorThresholdMilliseconds: Int = 0
+    /// Redis `hash-max-listpack-entries` (alias `hash-max-ziplist-entries`): a hash with
+    /// more fields than this leaves the compact listpack encoding for a hash table.
+    /// Default 512.
+    public var hashMaxListpackEntries: Int = 512
+    /// Redis `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a hash that gets a
+    /// field or value longer than this, in bytes, leaves the listpack encoding. Default 64.
+    public var hashMaxListpackValue: Int = 64
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

@@ -21,19 +21,86 @@ import Synchronization
 /// inside the creating transaction's body (EXEC, MSET, RENAME), before that transaction
 /// can commit. `EXEC` compares the count with the one seen at `WATCH`.
 package struct StoredValue: Sendable {
-    /// The value's bytes.
-    package var bytes: ValueBytes
+    /// The value proper, one of Redis's types. A string holds its block inline and a
+    /// collection one reference, so the payload is one word and a stored value two, as
+    /// when the server held strings only (see docs/design/server-value-types.md).
+    package enum Payload: Sendable {
+        /// A string.
+        case string(ValueBytes)
+        /// A hash.
+        case hash(HashValue)
+        /// What a collection's slot holds for the moment it is changed in place (see
+        /// ``StoredValue/withHash(_:)``); never stored.
+        case vacant
+    }
+
+    /// The value proper.
+    package var payload: Payload
     /// The write stamp: changes on every write of the key.
     package var stamp: UInt64
 
     package init(bytes: ValueBytes, stamp: UInt64) {
-        self.bytes = bytes
+        self.payload = .string(bytes)
         self.stamp = stamp
     }
 
     package init(bytes: [UInt8], stamp: UInt64) {
         self.init(bytes: ValueBytes(bytes), stamp: stamp)
     }
+
+    package init(hash: HashValue, stamp: UInt64) {
+        self.payload = .hash(hash)
+        self.stamp = stamp
+    }
+
+    /// The value's type.
+    package var kind: ValueKind {
+        switch payload {
+        case .string: .string
+        case .hash: .hash
+        case .vacant: preconditionFailure("a vacant value is never stored")
+        }
+    }
+
+    /// The bytes of a string value.
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type.
+    @inline(__always)
+    package func string() throws(CommandError) -> ValueBytes {
+        guard case .string(let bytes) = payload else { throw .wrongType }
+        return bytes
+    }
+
+    /// The hash of a hash value (a reference to it: O(1), and safe to read after the
+    /// shard's lock is released, since a writer copies a hash that is shared).
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type.
+    package func hash() throws(CommandError) -> HashValue {
+        guard case .hash(let hash) = payload else { throw .wrongType }
+        return hash
+    }
+
+    /// Runs `body` on the hash in place: the payload lets go of it for the call, so that a
+    /// hash referenced only by this value is changed without a copy.
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type (nothing changes),
+    ///   or what `body` throws (the hash keeps what `body` left).
+    package mutating func withHash<R>(_ body: (inout HashValue) throws -> R) throws -> R {
+        guard case .hash(var hash) = payload else { throw CommandError.wrongType }
+        payload = .vacant
+        defer { payload = .hash(hash) }
+        return try body(&hash)
+    }
+}
+
+/// Redis's value types, by their TYPE names.
+package enum ValueKind: String, Sendable, CaseIterable {
+    case string
+    case hash
+    // list, set, zset: see docs/design/server-value-types.md.
+
+    /// The name TYPE answers and SCAN … TYPE matches.
+    package var name: String { rawValue }
 }
 
 /// The engine type of one database.

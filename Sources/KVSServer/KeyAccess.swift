@@ -18,6 +18,16 @@ package protocol KeyAccess {
     /// (``stamped(_:expiresAt:)``); one that throws changes nothing.
     mutating func update<R>(_ key: ByteKey, _ body: (inout Entry<StoredValue>?, _ now: Int64) throws -> R) throws -> R
 
+    /// Calls `body` with the live value of `key` where it lies, so that a collection
+    /// referenced only there changes in place, and deletes the key if `body` asks
+    /// (`remove`); `nil` without calling `body` when the key is absent or expired. The
+    /// deadline stays. A body that writes must give the value a new stamp; one that
+    /// throws must change nothing.
+    mutating func modify<R>(
+        _ key: ByteKey,
+        _ body: (inout StoredValue, _ now: Int64) throws -> (result: R, remove: Bool)
+    ) throws -> R?
+
     /// Runs `body` atomically with respect to every other command (a transaction for
     /// ``DirectAccess``; the enclosing transaction for ``TransactionalAccess``). `body`
     /// may run more than once.
@@ -37,7 +47,49 @@ extension KeyAccess {
 
     /// `entry` with a fresh stamp and the deadline `expiresAt`.
     package func restamped(_ entry: Entry<StoredValue>, expiresAt: Int64) -> Entry<StoredValue> {
-        Entry(value: StoredValue(bytes: entry.value.bytes, stamp: stamps.take()), expiresAt: expiresAt)
+        var value = entry.value
+        value.stamp = stamps.take()
+        return Entry(value: value, expiresAt: expiresAt)
+    }
+
+    /// The hash at `key` (a reference: O(1)), or `nil` when the key is absent.
+    ///
+    /// - Throws: ``CommandError/wrongType`` when the key holds another type.
+    package mutating func readHash(_ key: ByteKey) throws -> HashValue? {
+        try read(key) { entry, _ in try entry?.value.hash() }
+    }
+
+    /// Runs `body` on the hash at `key` in place; when the key is absent, on a new empty
+    /// hash if `creating` (stored only if `body` leaves it non-empty), else not at all
+    /// (`nil`). `body` answers its result and whether it changed the hash: a change
+    /// takes a new stamp (WATCH sees it), and a hash left empty deletes its key.
+    ///
+    /// - Throws: ``CommandError/wrongType`` when the key holds another type, or what
+    ///   `body` throws (which must then have changed nothing).
+    package mutating func updateHash<R>(
+        _ key: ByteKey,
+        creating: Bool,
+        _ body: (inout HashValue) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        let stamps = self.stamps
+        let modified: (R, Bool)? = try modify(key) { value, _ in
+            let (result, changed) = try value.withHash(body)
+            if changed { value.stamp = stamps.take() }
+            let hash = try value.hash()
+            return ((result, changed), hash.isEmpty)
+        }
+        if let modified { return modified.0 }
+        guard creating else { return nil }
+        // Absent a moment ago: create it (or, if another client just did, change that).
+        return try update(key) { entry, _ in
+            var value = entry?.value ?? StoredValue(hash: HashValue(), stamp: 0)
+            let expiresAt = entry?.expiresAt ?? 0
+            entry = nil
+            let (result, changed) = try value.withHash(body)
+            if changed { value.stamp = stamps.take() }
+            entry = try value.hash().isEmpty ? nil : Entry(value: value, expiresAt: expiresAt)
+            return result
+        }
     }
 }
 
@@ -69,6 +121,23 @@ package struct DirectAccess: KeyAccess {
                 do { result = try body(&entry, now) } catch { throw BodyError(error: error) }
                 if wasAbsent, entry != nil, watches.isActive { watches.noteCreated(key) }
                 return result
+            }
+        } catch {
+            switch error {
+            case .store(let error): throw error
+            case .body(let error): throw error.error
+            }
+        }
+    }
+
+    package mutating func modify<R>(
+        _ key: ByteKey,
+        _ body: (inout StoredValue, Int64) throws -> (result: R, remove: Bool)
+    ) throws -> R? {
+        do {
+            return try database.engine.withValueInPlace(key) {
+                (value, now) throws(BodyError) -> (result: R, remove: Bool) in
+                do { return try body(&value, now) } catch { throw BodyError(error: error) }
             }
         } catch {
             switch error {
@@ -130,6 +199,21 @@ package struct TransactionalAccess: KeyAccess {
             }
         }
         return result
+    }
+
+    /// Inside a transaction the value is a copy of the committed one (or of this
+    /// transaction's earlier write), so a collection changed here is copied once per
+    /// write; see docs/design/server-value-types.md.
+    package mutating func modify<R>(
+        _ key: ByteKey,
+        _ body: (inout StoredValue, Int64) throws -> (result: R, remove: Bool)
+    ) throws -> R? {
+        try update(key) { entry, now in
+            guard var e = entry else { return nil }
+            let (result, remove) = try body(&e.value, now)
+            entry = remove ? nil : e
+            return result
+        }
     }
 
     package mutating func atomically<R>(_ body: (inout TransactionalAccess) throws -> R) throws -> R {

@@ -27,7 +27,12 @@ package final class Persistence: Sendable {
     package let saveCount = Atomic<Int>(0)
 
     static let magic: [UInt8] = Array("KVSSERV\0".utf8)
-    static let version: UInt32 = 1
+    /// The version written: 2 tags every value with its type. Version 1 (strings only,
+    /// no tag) is still read.
+    static let version: UInt32 = 2
+    /// The type tags of version 2.
+    static let stringTag: UInt8 = 0
+    static let hashTag: UInt8 = 1
     static let endMarker: UInt32 = 0xFFFF_FFFF
 
     init(path: String, logger: Logger) {
@@ -122,18 +127,40 @@ package final class Persistence: Sendable {
                 sink.buffer.appendLittleEndian(live)
                 for table in tables {
                     for (key, entry) in table where !entry.isExpired(at: now) {
-                        guard key.count <= UInt32.max, entry.value.bytes.count <= UInt32.max else {
-                            throw KVSError(
-                                .invalidArgument,
-                                key: key.displayName,
-                                message: "a key or value over 4 GiB cannot be saved"
-                            )
-                        }
+                        let tooLarge = KVSError(
+                            .invalidArgument,
+                            key: key.displayName,
+                            message: "a key, value, field or hash over 4 GiB cannot be saved"
+                        )
+                        guard key.count <= UInt32.max else { throw tooLarge }
                         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.count))
                         key.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
                         sink.buffer.appendLittleEndian(entry.expiresAt)
-                        sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: entry.value.bytes.count))
-                        entry.value.bytes.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
+                        switch entry.value.payload {
+                        case .string(let bytes):
+                            guard bytes.count <= UInt32.max else { throw tooLarge }
+                            sink.buffer.append(Self.stringTag)
+                            sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: bytes.count))
+                            bytes.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
+                        case .hash(let hash):
+                            guard hash.count <= UInt32.max else { throw tooLarge }
+                            sink.buffer.append(Self.hashTag)
+                            sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: hash.count))
+                            var fits = true
+                            hash.forEachPair { field, value in
+                                guard field.count <= UInt32.max, value.count <= UInt32.max else {
+                                    fits = false
+                                    return
+                                }
+                                sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: field.count))
+                                sink.buffer.append(contentsOf: field)
+                                sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: value.count))
+                                sink.buffer.append(contentsOf: value)
+                            }
+                            guard fits else { throw tooLarge }
+                        case .vacant:
+                            preconditionFailure("a vacant value is never stored")
+                        }
                         try sink.flushIfFull()
                     }
                 }
@@ -155,7 +182,11 @@ package final class Persistence: Sendable {
     /// - Returns: how many keys were loaded (0 when there is no file).
     /// - Throws: `KVSError` (`.io`, `.snapshotCorrupted`, `.snapshotUnsupportedVersion`)
     ///   for an unreadable, damaged or foreign file.
-    package func load(into databases: [Database], now: Int64) throws(KVSError) -> Int {
+    package func load(
+        into databases: [Database],
+        now: Int64,
+        hashLimits: HashLimits = .redisDefaults
+    ) throws(KVSError) -> Int {
         guard fileExists else { return 0 }
         let bytes = try SnapshotFile.readAll(path)
         let path = self.path
@@ -165,12 +196,13 @@ package final class Persistence: Sendable {
         var reader = Reader(bytes: bytes)
         reader.offset = 8
         let version: UInt32 = reader.read() ?? 0
-        guard version == Self.version else {
+        guard version == 1 || version == Self.version else {
             throw KVSError(
                 .snapshotUnsupportedVersion,
-                message: "snapshot \(path) has version \(version); this server reads version \(Self.version)"
+                message: "snapshot \(path) has version \(version); this server reads versions 1 and \(Self.version)"
             )
         }
+        let tagged = version >= 2
         let stored = bytes.withUnsafeBytes { raw in raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)
         }
         let computed = bytes.withUnsafeBytes { raw in
@@ -192,15 +224,44 @@ package final class Persistence: Sendable {
             guard let count: UInt64 = reader.read() else { throw corrupt("truncated section header") }
             let engine = databases[Int(index)].engine
             for n in 0..<count {
+                let truncated = corrupt("record \(n) of database \(index) is truncated")
                 guard let keyLength: UInt32 = reader.read(), let key = reader.take(Int(keyLength)),
-                    let expiresAt: Int64 = reader.read(), let valueLength: UInt32 = reader.read(),
-                    let value = reader.take(Int(valueLength))
-                else { throw corrupt("record \(n) of database \(index) is truncated") }
+                    let expiresAt: Int64 = reader.read()
+                else { throw truncated }
+                var tag = Self.stringTag
+                if tagged {
+                    guard let read: UInt8 = reader.read() else { throw truncated }
+                    tag = read
+                }
+                let value: StoredValue
+                switch tag {
+                case Self.stringTag:
+                    guard let length: UInt32 = reader.read(), let bytes = reader.take(Int(length)) else {
+                        throw truncated
+                    }
+                    value = StoredValue(bytes: bytes, stamp: 0)
+                case Self.hashTag:
+                    guard let fieldCount: UInt32 = reader.read(), fieldCount > 0 else {
+                        throw corrupt("record \(n) of database \(index) is an empty or truncated hash")
+                    }
+                    var hash = HashValue()
+                    for _ in 0..<fieldCount {
+                        guard let fieldLength: UInt32 = reader.read(), let field = reader.take(Int(fieldLength)),
+                            let valueLength: UInt32 = reader.read(), let bytes = reader.take(Int(valueLength))
+                        else { throw truncated }
+                        guard hash.set(ValueBytes(field), to: ValueBytes(bytes), limits: hashLimits) else {
+                            throw corrupt("record \(n) of database \(index) repeats a hash field")
+                        }
+                    }
+                    value = StoredValue(hash: hash, stamp: 0)
+                default:
+                    throw corrupt("record \(n) of database \(index) has an unknown type tag \(tag)")
+                }
                 total += 1
                 if expiresAt != 0 && expiresAt <= now { continue }
                 let k = ByteKey(key)
                 guard let shard = engine.shardIndex(of: k) else { throw corrupt("a key cannot be placed") }
-                tables[Int(index)][shard][k] = Entry(value: StoredValue(bytes: value, stamp: 0), expiresAt: expiresAt)
+                tables[Int(index)][shard][k] = Entry(value: value, expiresAt: expiresAt)
             }
         }
         guard let trailerCount: UInt64 = reader.read(), trailerCount == total, reader.offset == reader.end else {

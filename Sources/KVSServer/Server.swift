@@ -131,7 +131,11 @@ public final class Server: Service, Sendable {
         // the first client connects.
         _ = CommandClock.shared
         do {
-            let loaded = try serverState.persistence.load(into: serverState.databases, now: StoreClock.system.now())
+            let loaded = try serverState.persistence.load(
+                into: serverState.databases,
+                now: StoreClock.system.now(),
+                hashLimits: serverState.hashLimits
+            )
             if loaded > 0 {
                 logger.info(
                     "loaded snapshot",

@@ -24,6 +24,9 @@ package final class ServerState: Sendable {
     package let slowLog = SlowLog()
     /// LATENCY's events and its `latency-monitor-threshold` setting.
     package let latency = LatencyMonitor()
+    /// `hash-max-listpack-entries` and `hash-max-listpack-value`, read by every hash write.
+    private let hashMaxListpackEntries = Atomic<Int>(HashLimits.redisDefaults.maxListpackEntries)
+    private let hashMaxListpackValue = Atomic<Int>(HashLimits.redisDefaults.maxListpackValue)
     /// Whether anyone MONITORs or a CLIENT PAUSE is in force (checked once per command).
     package let observation: ObservationFlags
     /// The MONITOR connections.
@@ -109,7 +112,17 @@ package final class ServerState: Sendable {
     }
 
     /// Puts the slow-log and latency settings of `configuration` in effect.
+    /// When a hash leaves the listpack encoding (CONFIG SET applies to the writes after it).
+    package var hashLimits: HashLimits {
+        HashLimits(
+            maxListpackEntries: hashMaxListpackEntries.load(ordering: .relaxed),
+            maxListpackValue: hashMaxListpackValue.load(ordering: .relaxed)
+        )
+    }
+
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
+        hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
+        hashMaxListpackValue.store(configuration.hashMaxListpackValue, ordering: .relaxed)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds
         slowLog.maxEntries = configuration.slowLogMaxEntries
         latency.thresholdMilliseconds = configuration.latencyMonitorThresholdMilliseconds

@@ -6,17 +6,22 @@ import KVS
 extension StoredValue {
     /// The value's bytes if it is a string, `nil` otherwise (LCS answers Redis's type
     /// error for `nil`).
-    package var stringBytes: ValueBytes? { bytes }
+    package var stringBytes: ValueBytes? {
+        guard case .string(let bytes) = payload else { return nil }
+        return bytes
+    }
 
     /// Redis's name of the value's encoding (`OBJECT ENCODING`), as Redis would pick it
     /// when the value is stored by SET (`tryObjectEncoding` in Redis's object.c): `int`
     /// for a canonical decimal integer of at most 20 characters in the 64-bit range,
-    /// `embstr` for at most 44 bytes, else `raw`.
+    /// `embstr` for at most 44 bytes, else `raw`; a hash's encoding is `listpack` or
+    /// `hashtable`, the one in use.
     ///
     /// kvs keeps only the bytes, not how they were written, so a value Redis would keep
     /// `raw` after APPEND or SETRANGE, or `embstr` after INCRBYFLOAT, is named from its
     /// bytes here instead.
     package var encodingName: String {
+        guard case .string(let bytes) = payload else { return (try? hash().encodingName) ?? "" }
         let count = bytes.count
         if count <= 20, RedisNumber.parseInt64(bytes) != nil { return "int" }
         return count <= Self.embeddedStringLimit ? "embstr" : "raw"
@@ -25,14 +30,22 @@ extension StoredValue {
     /// `OBJECT REFCOUNT`: Redis shares the integers 0 to 9,999 among all keys and reports
     /// their count as `INT_MAX`; every other value has one reference.
     package var referenceCount: Int64 {
+        guard case .string(let bytes) = payload else { return 1 }
         guard bytes.count <= 4, let n = RedisNumber.parseInt64(bytes), n >= 0, n < Self.sharedIntegers else { return 1 }
         return Int64(Int32.max)
     }
 
     /// The bytes of heap the value's own blocks take, as glibc's malloc hands them out
     /// (`MEMORY USAGE`): a string is one ``ValueBytes`` block, a 24-byte header (the
-    /// object header and the count) and then the bytes.
-    package var heapBytes: Int { MallocSize.chunk(requesting: 24 + bytes.count) }
+    /// object header and the count) and then the bytes; a hash, see
+    /// ``HashValue/heapBytes``.
+    package var heapBytes: Int {
+        switch payload {
+        case .string(let bytes): MallocSize.chunk(requesting: 24 + bytes.count)
+        case .hash(let hash): hash.heapBytes
+        case .vacant: 0
+        }
+    }
 
     /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`.
     static let embeddedStringLimit = 44

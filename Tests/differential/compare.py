@@ -61,6 +61,41 @@ def scan(reply: Reply):
     return reply
 
 
+def pairs(reply: Reply):
+    """HGETALL: the field-value pairs as a sorted multiset (a RESP2 array or a RESP3 map)."""
+    return _pairs_set(reply)
+
+
+def random_(reply: Reply):
+    """HRANDFIELD: which elements is chance; the reply's type, length and nesting are not."""
+    if reply.kind in ("array", "set"):
+        return (reply.kind, len(reply.value), tuple(random_(x) for x in reply.value))
+    if reply.kind == "bulk":
+        return ("bulk", "some element")
+    return reply
+
+
+def hscan(reply: Reply):
+    """HSCAN: the cursor exactly, the pairs as a sorted multiset (a hashtable's order is its own)."""
+    if reply.kind == "array" and len(reply.value) == 2 and reply.value[1].kind == "array":
+        cursor, items = reply.value
+        v = items.value
+        return ("hscan", cursor, tuple(sorted(zip(v[0::2], v[1::2]), key=repr)))
+    return reply
+
+
+# Encodings of collections, which OBJECT ENCODING must name as Redis does; a string's
+# (int, embstr, raw) follows how it was written in Redis and is compared by type only.
+COLLECTION_ENCODINGS = {b"listpack", b"hashtable", b"quicklist", b"intset", b"skiplist"}
+
+
+def object_(reply: Reply):
+    """OBJECT: a collection's ENCODING exactly, anything else by shape."""
+    if reply.kind == "bulk" and reply.value in COLLECTION_ENCODINGS:
+        return reply
+    return shape(reply)
+
+
 HELLO_IDENTITY = {b"server", b"version", b"id"}
 
 
@@ -84,6 +119,10 @@ RULES: Dict[str, Callable[[Reply], object]] = {
     "shape": shape,
     "scan": scan,
     "hello": hello,
+    "pairs": pairs,
+    "random": random_,
+    "hscan": hscan,
+    "object": object_,
 }
 
 
@@ -131,6 +170,8 @@ DUMP_BY_TYPE: Dict[bytes, Tuple[Callable[[bytes], tuple], Callable[[Reply], obje
 
 
 def _pairs_set(reply: Reply):
+    if reply.kind == "map":
+        return ("pairs", tuple(sorted(reply.value, key=repr)))
     if reply.kind == "array":
         v = reply.value
         return ("pairs", tuple(sorted(zip(v[0::2], v[1::2]), key=repr)))

@@ -354,6 +354,47 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         }
     }
 
+    /// Runs `body` on the value of `key` where it lies in its shard's table, under the
+    /// shard's lock, and removes the entry afterwards if `body` says so. For values that
+    /// hold a collection: a copy-on-write value handed out here is referenced once (by the
+    /// table), so `body` changes it in place, where ``withEntryThrowing(_:_:)``, which
+    /// copies the entry out and back, would copy the whole collection on every write.
+    ///
+    /// The entry's deadline does not change. Running `body` counts as a write (it bumps
+    /// the shard's version); a `body` that throws must leave the value as it was.
+    ///
+    /// - Returns: what `body` returns, or `nil` without calling it when the key is absent
+    ///   or has expired.
+    /// - Throws: `.store` (`.storeClosed`, `.invalidShardIndex`) or `.body` with what
+    ///   `body` throws.
+    /// - Complexity: O(1) on average, plus `body`; O(shard) when a snapshot shares the
+    ///   shard's table (the first write after it copies the table, as every write does).
+    @inlinable
+    package func withValueInPlace<R, E: Error>(
+        _ key: Key,
+        _ body: (inout Value, _ now: Int64) throws(E) -> (result: R, remove: Bool)
+    ) throws(KVSEngineError<E>) -> R? {
+        do { try checkOpen() } catch { throw .store(error) }
+        let index: Int
+        let hash: UInt64
+        do { (index, hash) = try locate(key) } catch { throw .store(error) }
+        // A removed entry leaves the closure, so that its release comes after the unlock.
+        let (result, _) = try withLockedShard(at: index) {
+            (shard, state) throws(KVSEngineError<E>) -> (R?, Entry<Value>?) in
+            // First: a table shared with a snapshot must not change under it.
+            state.table.makeUnique(reserving: 0)
+            guard let value = liveValue(key, hash: hash, in: &state) else { return (nil, nil) }
+            let outcome: (result: R, remove: Bool)
+            do throws(E) { outcome = try body(&value.pointee, clock.now()) } catch { throw .body(error) }
+            shard.bumpVersion()
+            guard outcome.remove else { return (outcome.result, nil) }
+            let removed = state.remove(key, hash: hash)
+            counter.subtract(1, ordering: .relaxed)
+            return (outcome.result, removed)
+        }
+        return result
+    }
+
     /// ``withEntryThrowing(_:_:)`` for a body that does not throw.
     ///
     /// - Throws: `.storeClosed`, `.invalidShardIndex`.

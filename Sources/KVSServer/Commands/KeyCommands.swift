@@ -222,8 +222,8 @@ enum KeyCommands {
 
     static func type<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let present: Bool = try c.access.read(key) { entry, _ in entry != nil }
-        c.simple(present ? "string" : "none")
+        let kind: ValueKind? = try c.access.read(key) { entry, _ in entry?.value.kind }
+        c.simple(kind?.name ?? "none")
     }
 
     static func rename<A: KeyAccess>(_ c: inout Call<A>) throws {
@@ -368,8 +368,14 @@ enum KeyCommands {
             found += engine.keys(inShard: shard)
             shard += 1
         }
-        if let typeFilter, typeFilter != "string" { found = [] }
         if let pattern { found = found.filter { Glob.matches(pattern, $0.bytes) } }
+        if let typeFilter {
+            // Each key's type read as the filter runs; a key deleted meanwhile drops out.
+            let kind = ValueKind(rawValue: typeFilter)
+            found =
+                kind == nil
+                ? [] : try found.filter { key in try engine.readEntry(key) { entry, _ in entry?.value.kind == kind } }
+        }
         c.arrayHeader(2)
         c.bulk(shard >= engine.shardCount ? "0" : String(shard))
         c.arrayHeader(found.count)

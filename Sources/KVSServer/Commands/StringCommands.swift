@@ -238,7 +238,7 @@ enum StringCommands {
 
     static func get<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let value: ValueBytes? = try c.access.read(key) { entry, _ in entry?.value.bytes }
+        let value: ValueBytes? = try c.access.read(key) { entry, _ in try entry?.value.string() }
         if let value { c.bulk(value) } else { c.null() }
     }
 
@@ -322,7 +322,7 @@ enum StringCommands {
         let (done, old): (Bool, ValueBytes?) = try c.access.update(key) { entry, now in
             // Only `SET … GET` copies the old value out: for every other SET that copy would
             // be a retain and a release, under the shard's lock, of a value about to go.
-            let old = returnOld ? entry?.value.bytes : nil
+            let old = returnOld ? try entry?.value.string() : nil
             if nx, entry != nil { return (false, old) }
             if xx, entry == nil { return (false, old) }
             var deadline = expiresAt
@@ -378,7 +378,7 @@ enum StringCommands {
         let fresh = c.access.stamped(c.value(2))
         let old: ValueBytes? = try c.access.update(key) { entry, _ in
             defer { entry = fresh }
-            return entry?.value.bytes
+            return try entry?.value.string()
         }
         c.writes += 1
         if let old { c.bulk(old) } else { c.null() }
@@ -388,7 +388,7 @@ enum StringCommands {
         let key = c.key(1)
         let old: ValueBytes? = try c.access.update(key) { entry, _ in
             defer { entry = nil }
-            return entry?.value.bytes
+            return try entry?.value.string()
         }
         if let old {
             c.writes += 1
@@ -408,23 +408,25 @@ enum StringCommands {
             let amountBytes = c.args[options.amountIndex]
             old = try c.access.update(key) { entry, now in
                 guard let e = entry else { return nil }
+                let bytes = try e.value.string()
                 guard let amount = RedisNumber.parseInt64(amountBytes.readableBytesView) else {
                     throw CommandError.notInteger
                 }
                 let at = try deadline(unit: unit, amount: amount, now: now, command: "getex")
                 entry = at <= now ? nil : access.restamped(e, expiresAt: at)
-                return e.value.bytes
+                return bytes
             }
             if old != nil { c.writes += 1 }
         } else if options.persist {
             old = try c.access.update(key) { entry, _ in
                 guard let e = entry else { return nil }
+                let bytes = try e.value.string()
                 if e.hasExpiry { entry = access.restamped(e, expiresAt: 0) }
-                return e.value.bytes
+                return bytes
             }
             if old != nil { c.writes += 1 }
         } else {
-            old = try c.access.read(key) { entry, _ in entry?.value.bytes }
+            old = try c.access.read(key) { entry, _ in try entry?.value.string() }
         }
         if let old { c.bulk(old) } else { c.null() }
     }
@@ -433,10 +435,11 @@ enum StringCommands {
         let keys = (1..<c.count).map { c.key($0) }
         let values: [ValueBytes?]
         if keys.count == 1 {
-            values = [try c.access.read(keys[0]) { entry, _ in entry?.value.bytes }]
+            // A key of another type reads as nil, as in Redis.
+            values = [try c.access.read(keys[0]) { entry, _ in entry?.value.stringBytes }]
         } else {
             values = try c.access.atomically { access in
-                try keys.map { key in try access.read(key) { entry, _ in entry?.value.bytes } }
+                try keys.map { key in try access.read(key) { entry, _ in entry?.value.stringBytes } }
             }
         }
         c.arrayHeader(values.count)
@@ -481,7 +484,7 @@ enum StringCommands {
         let access = c.access
         let limit = c.server.configuration.maxBulkLength
         let length: Int = try c.access.update(key) { entry, _ in
-            let current = entry?.value.bytes
+            let current = try entry?.value.string()
             let count = current?.count ?? 0
             guard fits(Int64(count), adding: suffix.count, limit: limit) else { throw stringTooLong }
             let bytes = spliced(current, at: count, suffix)
@@ -510,7 +513,7 @@ enum StringCommands {
 
     static func strlen<A: KeyAccess>(_ c: inout Call<A>) throws {
         let key = c.key(1)
-        let n: Int = try c.access.read(key) { entry, _ in entry?.value.bytes.count ?? 0 }
+        let n: Int = try c.access.read(key) { entry, _ in try entry?.value.string().count ?? 0 }
         c.integer(reply: n)
     }
 
@@ -518,7 +521,7 @@ enum StringCommands {
         var start = try c.integer(2)
         var end = try c.integer(3)
         let key = c.key(1)
-        let bytes: ValueBytes = try c.access.read(key) { entry, _ in entry?.value.bytes ?? [] }
+        let bytes: ValueBytes = try c.access.read(key) { entry, _ in try entry?.value.string() ?? [] }
         let n = Int64(bytes.count)
         if start < 0 && end < 0 && start > end {
             c.bulk([UInt8]())
@@ -546,7 +549,7 @@ enum StringCommands {
         let access = c.access
         let limit = c.server.configuration.maxBulkLength
         let (length, wrote): (Int, Bool) = try c.access.update(key) { entry, _ in
-            let current = entry?.value.bytes
+            let current = try entry?.value.string()
             if patch.isEmpty { return (current?.count ?? 0, false) }
             guard fits(offset, adding: patch.count, limit: limit) else { throw stringTooLong }
             // `offset` fits in the limit, an Int.
@@ -575,7 +578,7 @@ enum StringCommands {
         let result: Int64 = try c.access.update(key) { entry, _ in
             var current: Int64 = 0
             if let e = entry {
-                guard let n = RedisNumber.parseInt64(e.value.bytes) else { throw CommandError.notInteger }
+                guard let n = RedisNumber.parseInt64(try e.value.string()) else { throw CommandError.notInteger }
                 current = n
             }
             let (sum, overflow) = current.addingReportingOverflow(delta)
@@ -588,15 +591,17 @@ enum StringCommands {
     }
 
     static func incrbyfloat<A: KeyAccess>(_ c: inout Call<A>) throws {
-        guard let delta = LongDouble.parse(c.args[2].readableBytesView) else { throw CommandError.notFloat }
+        let deltaBytes = c.args[2]
         let key = c.key(1)
         let access = c.access
         let text: [UInt8] = try c.access.update(key) { entry, _ in
+            // Redis checks the key's type, then its value, then the increment.
             var current = LongDouble.Value(0)
             if let e = entry {
-                guard let n = LongDouble.parse(e.value.bytes) else { throw CommandError.notFloat }
+                guard let n = LongDouble.parse(try e.value.string()) else { throw CommandError.notFloat }
                 current = n
             }
+            guard let delta = LongDouble.parse(deltaBytes.readableBytesView) else { throw CommandError.notFloat }
             let sum = current + delta
             guard sum.isFinite else { throw CommandError("ERR increment would produce NaN or Infinity") }
             let bytes = Array(LongDouble.format(sum).utf8)
