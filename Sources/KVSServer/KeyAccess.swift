@@ -72,23 +72,27 @@ extension KeyAccess {
         _ body: (inout HashValue) throws -> (result: R, changed: Bool)
     ) throws -> R? {
         let stamps = self.stamps
-        let modified: (R, Bool)? = try modify(key) { value, _ in
+        // Runs `body` on the hash of `value`; a change takes a new stamp. Returns the
+        // result and whether the hash is now empty (its key then goes).
+        func apply(to value: inout StoredValue) throws -> (result: R, isEmpty: Bool) {
             let (result, changed) = try value.withHash(body)
             if changed { value.stamp = stamps.take() }
-            let hash = try value.hash()
-            return ((result, changed), hash.isEmpty)
+            return (result, try value.hash().isEmpty)
         }
-        if let modified { return modified.0 }
+        let existing: R? = try modify(key) { value, _ in
+            let outcome = try apply(to: &value)
+            return (outcome.result, outcome.isEmpty)
+        }
+        if let existing { return existing }
         guard creating else { return nil }
         // Absent a moment ago: create it (or, if another client just did, change that).
         return try update(key) { entry, _ in
             var value = entry?.value ?? StoredValue(hash: HashValue(), stamp: 0)
             let expiresAt = entry?.expiresAt ?? 0
             entry = nil
-            let (result, changed) = try value.withHash(body)
-            if changed { value.stamp = stamps.take() }
-            entry = try value.hash().isEmpty ? nil : Entry(value: value, expiresAt: expiresAt)
-            return result
+            let outcome = try apply(to: &value)
+            entry = outcome.isEmpty ? nil : Entry(value: value, expiresAt: expiresAt)
+            return outcome.result
         }
     }
 }
