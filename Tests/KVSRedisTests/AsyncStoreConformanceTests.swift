@@ -7,6 +7,12 @@ import Testing
 /// The one AsyncStore suite (Support/AsyncStoreConformance.swift) against every back end.
 @Suite("AsyncStore conformance")
 struct AsyncStoreConformanceTests {
+    /// The network stores' request timeout here. The suite's eight concurrent updaters share
+    /// four connections, so an update waits for a slot through up to seven others' whole
+    /// optimistic loops; under ThreadSanitizer, on a loaded two-core machine, that has taken
+    /// more than the default 5 seconds. The bound only stops a hung test, so it is generous.
+    static let requestTimeout = Duration.seconds(60)
+
     @Test("embedded KeyValueStore")
     func embedded() async throws {
         let store = try KeyValueStore<String>(shardCount: 8)
@@ -17,7 +23,7 @@ struct AsyncStoreConformanceTests {
     @Test("RedisStore on an in-process kvs-server")
     func kvsServer() async throws {
         try await withKVSServer { _, port in
-            let store = RedisStore<String>(port: port)
+            let store = RedisStore<String>(configuration: .init(port: port, requestTimeout: Self.requestTimeout))
             try await checkAsyncStoreConformance(store)
             await store.shutdown()
         }
@@ -29,7 +35,7 @@ struct AsyncStoreConformanceTests {
     )
     func redisServer() async throws {
         try await withRedisServer { port in
-            let store = RedisStore<String>(port: port)
+            let store = RedisStore<String>(configuration: .init(port: port, requestTimeout: Self.requestTimeout))
             try await checkAsyncStoreConformance(store)
             await store.shutdown()
         }
@@ -38,7 +44,9 @@ struct AsyncStoreConformanceTests {
     @Test("RedisClusterStore on a 3-primary Redis Cluster", .enabled(if: redisClusterAvailable, redisClusterSkipReason))
     func redisCluster() async throws {
         try await withRedisCluster(primaries: 3) { cluster in
-            let store = RedisClusterStore<String>(configuration: cluster.configuration())
+            let store = RedisClusterStore<String>(
+                configuration: cluster.configuration(requestTimeout: Self.requestTimeout)
+            )
             try await checkAsyncStoreConformance(store)
             await store.shutdown()
         }
