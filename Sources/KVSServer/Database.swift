@@ -30,7 +30,7 @@ package struct StoredValue: Sendable {
         /// A hash.
         case hash(HashValue)
         /// What a collection's slot holds for the moment it is changed in place (see
-        /// ``StoredValue/withHash(_:)``); never stored.
+        /// ``StoredValue/withCollection(_:_:)``); never stored.
         case vacant
     }
 
@@ -49,7 +49,11 @@ package struct StoredValue: Sendable {
     }
 
     package init(hash: HashValue, stamp: UInt64) {
-        self.payload = .hash(hash)
+        self.init(payload: .hash(hash), stamp: stamp)
+    }
+
+    package init(payload: Payload, stamp: UInt64) {
+        self.payload = payload
         self.stamp = stamp
     }
 
@@ -71,26 +75,62 @@ package struct StoredValue: Sendable {
         return bytes
     }
 
-    /// The hash of a hash value (a reference to it: O(1), and safe to read after the
-    /// shard's lock is released, since a writer copies a hash that is shared).
+    /// The collection of a value of type `C` (a reference to it: O(1), and safe to read
+    /// after the shard's lock is released, since a writer copies a collection that is
+    /// shared).
     ///
     /// - Throws: ``CommandError/wrongType`` for a value of another type.
-    package func hash() throws(CommandError) -> HashValue {
-        guard case .hash(let hash) = payload else { throw .wrongType }
-        return hash
+    package func collection<C: StoredCollection>(_: C.Type) throws(CommandError) -> C {
+        guard let collection = C(payload) else { throw .wrongType }
+        return collection
     }
 
-    /// Runs `body` on the hash in place: the payload lets go of it for the call, so that a
-    /// hash referenced only by this value is changed without a copy.
+    /// The hash of a hash value (see ``collection(_:)``).
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type.
+    package func hash() throws(CommandError) -> HashValue { try collection(HashValue.self) }
+
+    /// Runs `body` on the collection of type `C` in place: the payload lets go of it for
+    /// the call, so that a collection referenced only by this value is changed without a
+    /// copy.
     ///
     /// - Throws: ``CommandError/wrongType`` for a value of another type (nothing changes),
-    ///   or what `body` throws (the hash keeps what `body` left).
-    package mutating func withHash<R>(_ body: (inout HashValue) throws -> R) throws -> R {
-        guard case .hash(var hash) = payload else { throw CommandError.wrongType }
+    ///   or what `body` throws (the collection keeps what `body` left).
+    package mutating func withCollection<C: StoredCollection, R>(
+        _: C.Type,
+        _ body: (inout C) throws -> R
+    ) throws -> R {
+        guard var collection = C(payload) else { throw CommandError.wrongType }
         payload = .vacant
-        defer { payload = .hash(hash) }
-        return try body(&hash)
+        defer { payload = collection.payload }
+        return try body(&collection)
     }
+}
+
+/// A value of one of Redis's collection types (hash, list, set, sorted set), as a
+/// ``StoredValue`` holds it: one reference to copy-on-write storage.
+///
+/// Conforming types are value types whose storage a writer copies when it is shared, so
+/// that a reference taken under a shard's lock can be read after the lock is released.
+package protocol StoredCollection: Sendable {
+    /// An empty collection, in its compact encoding (never stored: a key whose
+    /// collection becomes empty is deleted).
+    init()
+    /// The collection held by `payload`, or `nil` when it holds another type.
+    init?(_ payload: StoredValue.Payload)
+    /// The payload that holds this collection.
+    var payload: StoredValue.Payload { get }
+    /// Whether the collection has no element.
+    var isEmpty: Bool { get }
+}
+
+extension HashValue: StoredCollection {
+    package init?(_ payload: StoredValue.Payload) {
+        guard case .hash(let hash) = payload else { return nil }
+        self = hash
+    }
+
+    package var payload: StoredValue.Payload { .hash(self) }
 }
 
 /// Redis's value types, by their TYPE names.

@@ -52,32 +52,44 @@ extension KeyAccess {
         return Entry(value: value, expiresAt: expiresAt)
     }
 
-    /// The hash at `key` (a reference: O(1)), or `nil` when the key is absent.
+    /// The collection of type `C` at `key` (a reference: O(1)), or `nil` when the key is
+    /// absent.
     ///
     /// - Throws: ``CommandError/wrongType`` when the key holds another type.
-    package mutating func readHash(_ key: ByteKey) throws -> HashValue? {
-        try read(key) { entry, _ in try entry?.value.hash() }
+    package mutating func readCollection<C: StoredCollection>(_ key: ByteKey, as type: C.Type) throws -> C? {
+        try read(key) { entry, _ in try entry?.value.collection(type) }
     }
 
-    /// Runs `body` on the hash at `key` in place; when the key is absent, on a new empty
-    /// hash if `creating` (stored only if `body` leaves it non-empty), else not at all
-    /// (`nil`). `body` answers its result and whether it changed the hash: a change
-    /// takes a new stamp (WATCH sees it), and a hash left empty deletes its key.
+    /// The hash at `key` (see ``readCollection(_:as:)``).
+    package mutating func readHash(_ key: ByteKey) throws -> HashValue? {
+        try readCollection(key, as: HashValue.self)
+    }
+
+    /// Runs `body` on the collection of type `C` at `key` in place; when the key is
+    /// absent, on a new empty collection if `creating` (stored only if `body` leaves it
+    /// non-empty), else not at all (`nil`). `body` answers its result and whether it
+    /// changed the collection: a change takes a new stamp (WATCH sees it), and a
+    /// collection left empty deletes its key.
     ///
     /// - Throws: ``CommandError/wrongType`` when the key holds another type, or what
     ///   `body` throws (which must then have changed nothing).
-    package mutating func updateHash<R>(
+    package mutating func updateCollection<C: StoredCollection, R>(
         _ key: ByteKey,
+        as type: C.Type,
         creating: Bool,
-        _ body: (inout HashValue) throws -> (result: R, changed: Bool)
+        _ body: (inout C) throws -> (result: R, changed: Bool)
     ) throws -> R? {
         let stamps = self.stamps
-        // Runs `body` on the hash of `value`; a change takes a new stamp. Returns the
-        // result and whether the hash is now empty (its key then goes).
+        // Runs `body` on the collection of `value`; a change takes a new stamp. Returns
+        // the result and whether the collection is now empty (its key then goes).
         func apply(to value: inout StoredValue) throws -> (result: R, isEmpty: Bool) {
-            let (result, changed) = try value.withHash(body)
+            var isEmpty = false
+            let (result, changed) = try value.withCollection(type) { collection in
+                defer { isEmpty = collection.isEmpty }
+                return try body(&collection)
+            }
             if changed { value.stamp = stamps.take() }
-            return (result, try value.hash().isEmpty)
+            return (result, isEmpty)
         }
         let existing: R? = try modify(key) { value, _ in
             let outcome = try apply(to: &value)
@@ -87,13 +99,22 @@ extension KeyAccess {
         guard creating else { return nil }
         // Absent a moment ago: create it (or, if another client just did, change that).
         return try update(key) { entry, _ in
-            var value = entry?.value ?? StoredValue(hash: HashValue(), stamp: 0)
+            var value = entry?.value ?? StoredValue(payload: C().payload, stamp: 0)
             let expiresAt = entry?.expiresAt ?? 0
             entry = nil
             let outcome = try apply(to: &value)
             entry = outcome.isEmpty ? nil : Entry(value: value, expiresAt: expiresAt)
             return outcome.result
         }
+    }
+
+    /// ``updateCollection(_:as:creating:_:)`` for a hash.
+    package mutating func updateHash<R>(
+        _ key: ByteKey,
+        creating: Bool,
+        _ body: (inout HashValue) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        try updateCollection(key, as: HashValue.self, creating: creating, body)
     }
 }
 

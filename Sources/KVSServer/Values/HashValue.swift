@@ -16,7 +16,7 @@ import Darwin
 /// A value type with copy-on-write: the stored value is one reference, so handing a hash
 /// out of its shard's lock is a retain, and reading it afterwards is safe because a
 /// writer copies a hash that anyone else references before changing it. A hash changed
-/// where it lies in its table (``StoredValue/withHash(_:)``) is referenced once, and
+/// where it lies in its table (``StoredValue/withCollection(_:_:)``) is referenced once, and
 /// changes in place.
 ///
 /// Thread-safety: `Sendable` as a value; see ``Storage``.
