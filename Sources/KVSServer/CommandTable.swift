@@ -20,6 +20,16 @@ package struct Call<Access: KeyAccess> {
     /// The codes of the error replies written since the handler last looked (INFO
     /// errorstats); empty, and so free, while commands succeed.
     package var errorCodes: [String] = []
+    /// Keys this command may have given data that a blocked client waits for (see
+    /// ``signalReady(_:)``); served when the command (or its EXEC) ends.
+    package var readyKeys: [ReadyKey] = []
+    /// Set by a blocking command that found nothing, outside a transaction: the
+    /// connection then blocks instead of replying.
+    package var blockRequest: BlockRequest?
+    /// Whether a blocking command may block here: set for a connection's own commands,
+    /// never inside EXEC (where a blocking command answers at once, as in Redis) or
+    /// when a blocked client's command is tried again.
+    package var mayBlock = false
 
     package init(args: [ByteBuffer], access: Access, out: ByteBuffer, encoder: RESPEncoder, server: ServerState) {
         self.args = args
@@ -57,6 +67,14 @@ package struct Call<Access: KeyAccess> {
             text.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
         }
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Notes that this command may have given `key` data (a push, a ZADD, a destination
+    /// written): when the command ends, clients blocked on it are served. Free while no
+    /// client is blocked.
+    mutating func signalReady(_ key: ByteKey) {
+        guard server.blocking.hasWaiters else { return }
+        readyKeys.append(ReadyKey(database: access.database.index, key: key))
     }
 
     /// Argument `i` as a 64-bit integer, as Redis parses one.

@@ -59,6 +59,11 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     /// Set while CLIENT PAUSE holds the decoded command in `state.call.args`: it runs
     /// first when the pause ends, and nothing more is read until then.
     @exclusivity(unchecked) private var holding = false
+    /// The client's wait while a blocking command (BLPOP, …) holds it: nothing more runs
+    /// or is read until the wait ends (see ``BlockingRegistry``).
+    @exclusivity(unchecked) private var blocked: BlockedWait?
+    /// Numbers each wait, so that a late timeout or delivery of an earlier one is ignored.
+    @exclusivity(unchecked) private var blockCount = 0
     /// The statistics slot of the last command run (for CLIENT LIST's `cmd`).
     @exclusivity(unchecked) private var lastSlot = -1
     /// The context, for resuming after a pause (nil once the handler is removed).
@@ -83,6 +88,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             server: server
         )
         self.state = SessionCall(session: Session(id: id, authenticated: !auth, info: info), call: call)
+        state.call.mayBlock = true
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -96,6 +102,11 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        if let wait = blocked {
+            blocked = nil
+            wait.timeout?.cancel()
+            _ = server.blocking.cancel(wait.waiter)
+        }
         state.session.unwatchAll(server: server)
         if state.session.info.isMonitor { server.monitors.remove(id: state.session.id) }
         server.clients.remove(state.session.id)
@@ -114,6 +125,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     /// Executes every complete command in `input`, while the channel can take replies.
     private func process(context: ChannelHandlerContext) {
+        guard blocked == nil else { return }
         // A held command runs even when no input follows it.
         guard var buffer = input ?? (holding ? ByteBuffer() : nil) else { return }
         input = nil
@@ -162,6 +174,15 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             }
             let mark = state.call.out.writerIndex
             execute(monitored: observed & ObservationFlags.monitoring != 0)
+            if !state.call.readyKeys.isEmpty { serveBlockedClients() }
+            if let request = state.call.blockRequest {
+                state.call.blockRequest = nil
+                if block(context: context, request) {
+                    commandsSinceFlush += 1
+                    flush(context: context, close: false)
+                    return
+                }
+            }
             if state.session.replyMode != .on { applyReplyMode(from: mark) }
             commandsSinceFlush += 1
             if state.session.closeAfterReply {
@@ -264,7 +285,7 @@ final class RESPChannelHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if writable, !holding {
+        if writable, !holding, blocked == nil {
             context.read()
         } else {
             readPending = true
@@ -500,6 +521,91 @@ final class RESPChannelHandler: ChannelDuplexHandler {
 
     private func reply(error message: String) {
         state.call.error(message)
+    }
+
+    // MARK: - Blocking commands
+
+    /// A client's wait in a blocking command.
+    private struct BlockedWait {
+        let number: Int
+        let waiter: BlockingRegistry.Waiter
+        var timeout: Scheduled<Void>?
+    }
+
+    /// Serves the clients blocked on the keys the last command signalled.
+    private func serveBlockedClients() {
+        let keys = state.call.readyKeys
+        state.call.readyKeys.removeAll(keepingCapacity: true)
+        server.blocking.serve(keys, stamps: state.call.access.stamps, server: server)
+    }
+
+    /// Blocks the connection on `request`'s keys, unless one more try under the
+    /// registry's lock serves it (its reply is then written).
+    ///
+    /// - Returns: whether the connection now waits.
+    private func block(context: ChannelHandlerContext, _ request: BlockRequest) -> Bool {
+        blockCount += 1
+        let number = blockCount
+        let loop = context.eventLoop
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        let waiter = BlockingRegistry.Waiter(
+            clientID: state.session.id,
+            database: state.session.database,
+            keys: request.keys,
+            args: state.call.args,
+            encoder: state.call.encoder,
+            attempt: request.attempt,
+            deliver: { outcome in loop.execute { bound.value.endWait(number, outcome) } }
+        )
+        if let outcome = server.blocking.block(waiter, stamps: state.call.access.stamps, server: server) {
+            write(outcome)
+            return false
+        }
+        var wait = BlockedWait(number: number, waiter: waiter)
+        if let deadline = request.deadline {
+            wait.timeout = loop.scheduleTask(deadline: deadline) { bound.value.waitTimedOut(number) }
+        }
+        blocked = wait
+        state.session.info.activity.blocked.store(true, ordering: .relaxed)
+        return true
+    }
+
+    /// The timeout of wait `number` passed: it ends with the null reply, unless it was
+    /// served meanwhile (that outcome is then on its way here).
+    private func waitTimedOut(_ number: Int) {
+        guard let wait = blocked, wait.number == number else { return }
+        if server.blocking.cancel(wait.waiter) { endWait(number, .timedOut) }
+    }
+
+    /// Ends wait `number` with `outcome`: writes the reply, then runs what the client
+    /// pipelined behind the blocking command and reads again.
+    private func endWait(_ number: Int, _ outcome: BlockingRegistry.Outcome) {
+        guard let wait = blocked, wait.number == number, let context else { return }
+        blocked = nil
+        wait.timeout?.cancel()
+        state.session.info.activity.blocked.store(false, ordering: .relaxed)
+        let mark = state.call.out.writerIndex
+        write(outcome)
+        if state.session.replyMode != .on { applyReplyMode(from: mark) }
+        process(context: context)
+        flush(context: context, close: closing)
+        if blocked == nil, !holding, readPending, writable {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Writes the reply a wait's outcome calls for.
+    private func write(_ outcome: BlockingRegistry.Outcome) {
+        switch outcome {
+        case .served(var reply, let writes):
+            state.call.out.writeBuffer(&reply)
+            state.call.writes += writes
+        case .timedOut:
+            state.call.encoder.writeNullArray(into: &state.call.out)
+        case .unblockedWithError:
+            state.call.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        }
     }
 
     /// Redis's reply to an unknown command.

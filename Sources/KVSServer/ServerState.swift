@@ -33,6 +33,10 @@ package final class ServerState: Sendable {
     package let monitors: MonitorRegistry
     /// CLIENT PAUSE's state.
     package let pause: ClientPause
+    /// The clients blocked by BLPOP and its kin.
+    package let blocking = BlockingRegistry()
+    /// Frees UNLINK's large values off the event loops.
+    package let lazyFree = LazyFree()
     /// INFO's `instantaneous_ops_per_sec`.
     package let operationsRate = OperationsRate()
     /// INFO's `run_id`: 40 random hex digits, fixed for the server's life.
@@ -205,11 +209,12 @@ package struct ClientInfo: Sendable {
     package var libraryName = ""
     package var libraryVersion = ""
 
-    /// Redis's flags field: `O` monitor, `x` in MULTI, `N` none.
+    /// Redis's flags field: `O` monitor, `x` in MULTI, `b` blocked, `N` none.
     package var flags: String {
         var f = ""
         if isMonitor { f += "O" }
         if inMulti >= 0 { f += "x" }
+        if activity.blocked.load(ordering: .relaxed) { f += "b" }
         return f.isEmpty ? "N" : f
     }
 
@@ -236,6 +241,8 @@ package final class ClientActivity: Sendable {
     package let lastCommand = Atomic<Int>(-1)
     /// When the last command ran, on the monotonic clock in nanoseconds.
     package let lastInteraction = Atomic<Int>(MonotonicClock.nanoseconds())
+    /// Whether the connection waits in a blocking command (flag `b`).
+    package let blocked = Atomic<Bool>(false)
 
     /// Creates it for a new connection.
     package init() {}

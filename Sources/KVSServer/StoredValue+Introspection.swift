@@ -47,6 +47,16 @@ extension StoredValue {
         }
     }
 
+    /// How many allocations freeing the value takes, as Redis's `lazyfreeGetFreeEffort`
+    /// counts them: 1 for a string and a compact collection, the elements of a table.
+    package var freeEffort: Int {
+        switch payload {
+        case .string: 1
+        case .hash(let hash): hash.isPacked ? 1 : hash.count
+        case .vacant: 0
+        }
+    }
+
     /// Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`.
     static let embeddedStringLimit = 44
     /// Redis's `OBJ_SHARED_INTEGERS`.

@@ -101,14 +101,17 @@ enum ClientCommands {
                     "ERR unknown subcommand or wrong number of arguments for '\(c.string(1))'. Try CLIENT HELP."
                 )
             }
-            _ = try c.integer(2)
+            let id = try c.integer(2)
+            var outcome = BlockingRegistry.Outcome.timedOut
             if c.count == 4 {
                 let mode = c.option(3)
                 guard mode == "TIMEOUT" || mode == "ERROR" else {
                     throw CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
                 }
+                if mode == "ERROR" { outcome = .unblockedWithError }
             }
-            c.integer(reply: 0)  // kvs has no blocking commands: no client is ever blocked
+            let unblocked = c.server.blocking.unblock(clientID: Int(truncatingIfNeeded: id), with: outcome)
+            c.integer(reply: unblocked ? 1 : 0)
             return
         case "SETINFO":
             // Redis 7.2's SETINFO, which client libraries send on connecting: recorded,

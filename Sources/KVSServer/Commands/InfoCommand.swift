@@ -112,7 +112,7 @@ enum InfoCommand {
             ("connected_clients", String(server.connectedClients.load(ordering: .relaxed))),
             ("cluster_connections", "0"),
             ("maxclients", String(server.configuration.maxClients)),
-            ("blocked_clients", "0"),
+            ("blocked_clients", "\(server.blocking.count)"),
             ("tracking_clients", "0"),
             ("clients_in_timeout_table", "0"),
         ]
@@ -137,6 +137,8 @@ enum InfoCommand {
             ("maxmemory_human", "0B"),
             ("maxmemory_policy", "noeviction"),
             ("mem_allocator", "libc"),
+            ("lazyfree_pending_objects", String(server.lazyFree.pendingObjects)),
+            ("lazyfreed_objects", String(server.lazyFree.freedObjects)),
         ]
     }
 

@@ -22,8 +22,8 @@ enum KeyCommands {
             keys: (1, -1, 1),
             group: "generic",
             summary: "Asynchronously deletes one or more keys.",
-            del,
-            del
+            unlink,
+            unlink
         ),
         .keyed(
             "exists",
@@ -205,6 +205,30 @@ enum KeyCommands {
             return n
         }
         let n = keys.count == 1 ? try deleteAll(&c.access) : try c.access.atomically { try deleteAll(&$0) }
+        c.writes += n
+        c.integer(reply: n)
+    }
+
+    /// UNLINK: DEL, with the large values freed off the event loop (``LazyFree``).
+    static func unlink<A: KeyAccess>(_ c: inout Call<A>) throws {
+        let keys = (1..<c.count).map { c.key($0) }
+        // Filled only by the attempt that commits: a transaction may run its body again.
+        var large: [StoredValue] = []
+        func deleteAll(_ access: inout some KeyAccess) throws -> Int {
+            large.removeAll()
+            var n = 0
+            for key in keys {
+                n += try access.update(key) { entry, _ in
+                    guard let value = entry?.value else { return 0 }
+                    entry = nil
+                    if value.freeEffort > LazyFree.threshold { large.append(value) }
+                    return 1
+                }
+            }
+            return n
+        }
+        let n = keys.count == 1 ? try deleteAll(&c.access) : try c.access.atomically { try deleteAll(&$0) }
+        c.server.lazyFree.release(large)
         c.writes += n
         c.integer(reply: n)
     }

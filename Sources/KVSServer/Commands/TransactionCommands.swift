@@ -168,7 +168,7 @@ enum TransactionCommands {
                     return
                 }
             }
-            let outcome: (ByteBuffer, Int)? = try db.engine.runTransaction { state in
+            let outcome: (ByteBuffer, Int, [ReadyKey])? = try db.engine.runTransaction { state in
                 var call = Call(
                     args: [],
                     access: TransactionalAccess(state: state, database: db, stamps: stamps),
@@ -212,15 +212,16 @@ enum TransactionCommands {
                         call.out.writeBuffer(&pure.call.out)
                     }
                 }
-                return (call.out, call.writes)
+                return (call.out, call.writes, call.readyKeys)
             }
-            guard let (out, writes) = outcome else {
+            guard let (out, writes, readyKeys) = outcome else {
                 c.nullArray()
                 return
             }
             var replies = out
             results.writeBuffer(&replies)
             c.call.writes += writes
+            c.call.readyKeys += readyKeys
             replyCount += segment.count
             index = end
         }
@@ -259,8 +260,10 @@ enum TransactionCommands {
         c.call.out = ByteBufferAllocator().buffer(capacity: 64)
         c.call.args = args
         c.insideExec = true
+        c.call.mayBlock = false
         defer {
             c.insideExec = false
+            c.call.mayBlock = true
             c.call.args = savedArgs
         }
         do {

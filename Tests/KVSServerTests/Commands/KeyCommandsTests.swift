@@ -1,3 +1,4 @@
+import Foundation
 import KVSNetworkTestSupport
 import NIOCore
 import RESP
@@ -24,6 +25,40 @@ struct KeyCommandsTests {
             #expect(try c.call("UNLINK", "u", "nope") == int(1))
             #expect(try c.call("DEL") == err("ERR wrong number of arguments for 'del' command"))
         }
+    }
+
+    /// UNLINK frees a value of more than 64 allocations on the background queue (INFO counts
+    /// it there) and a small one at once; either way the keys are gone when it answers.
+    @Test func unlinkFreesLargeValuesInTheBackground() async throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            // Past hash-max-listpack-entries (512): a table of 600 fields, 600 allocations.
+            let fields = ["HSET", "big"] + (0..<600).flatMap { ["f\($0)", "v"] }
+            try c.call(fields)
+            try c.call("HSET", "small", "f", "v")
+            try c.call("SET", "s", "v")
+            #expect(try c.call("UNLINK", "big", "small", "s", "nope") == int(3))
+            #expect(try c.call("EXISTS", "big", "small", "s") == int(0))
+            // Bounded by the 30-second limit below, not timed: the queue runs when it runs.
+            let end = ContinuousClock.now + .seconds(30)
+            while try memoryField(c, "lazyfreed_objects") != 1, ContinuousClock.now < end {
+                usleep(1000)
+            }
+            #expect(try memoryField(c, "lazyfreed_objects") == 1)
+            #expect(try memoryField(c, "lazyfree_pending_objects") == 0)
+            // Inside MULTI the same.
+            try c.call(fields)
+            try c.call("MULTI")
+            try c.call("UNLINK", "big")
+            #expect(try c.call("EXEC") == .array([int(1)]))
+        }
+    }
+
+    /// A numeric field of INFO memory.
+    private func memoryField(_ c: some RESPTestClient, _ name: String) throws -> Int? {
+        let info = try c.call("INFO", "memory").text
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix(name + ":") }
+        return line.flatMap { Int($0.dropFirst(name.count + 1)) }
     }
 
     @Test func keysGlobPatterns() async throws {
