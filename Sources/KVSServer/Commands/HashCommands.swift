@@ -222,7 +222,7 @@ enum HashCommands {
                 c.null()
                 return
             }
-            c.bulk(hash.field(at: Int.random(in: 0..<hash.count)))
+            c.bulk(hash.randomField())
             return
         }
         let l = try c.integer(2)
@@ -271,12 +271,12 @@ enum HashCommands {
 
     // MARK: - HSCAN
 
-    /// HSCAN answers every matching pair with cursor 0, in one reply, whatever the
-    /// encoding: Redis does so for a listpack, and it keeps SCAN's guarantee (every
-    /// field present throughout is returned once). A hash table here has no stable
-    /// bucket order to resume from; see docs/design/server-value-types.md.
+    /// HSCAN key cursor [MATCH pattern] [COUNT count]: a table is walked a bucket at a
+    /// time in Redis's cursor order, until `count` pairs are found or `count` × 10 buckets
+    /// were visited (Redis's bound); a listpack is answered whole with cursor 0, as Redis
+    /// answers it. Every field present throughout a full scan is returned at least once.
     static func hscan<A: KeyAccess>(_ c: inout Call<A>) throws {
-        guard KeyCommands.parseCursor(c.args[2].readableBytesView) != nil else {
+        guard var cursor = KeyCommands.parseCursor(c.args[2].readableBytesView) else {
             throw CommandError("ERR invalid cursor")
         }
         guard let hash = try c.access.readHash(c.key(1)) else {
@@ -286,6 +286,7 @@ enum HashCommands {
             return
         }
         var pattern: [UInt8]? = nil
+        var count = 10
         var i = 3
         while i < c.count {
             guard i + 1 < c.count else { throw CommandError.syntax }
@@ -294,19 +295,26 @@ enum HashCommands {
                 let bytes = c.bytes(i + 1)
                 pattern = bytes == [UInt8(ascii: "*")] ? nil : bytes
             case "COUNT":
-                guard try c.integer(i + 1) >= 1 else { throw CommandError.syntax }
+                let n = try c.integer(i + 1)
+                guard n >= 1 else { throw CommandError.syntax }
+                count = Int(n)
             default:
                 throw CommandError.syntax
             }
             i += 2
         }
         var found: [(ValueBytes, ValueBytes)] = []
-        hash.forEachPair { field, value in
-            if let pattern, !Glob.matches(pattern, Array(field)) { return }
-            found.append((ValueBytes(field), ValueBytes(value)))
-        }
+        // Redis's bound on empty buckets visited for one call: count × 10 (saturating).
+        var visits = count.multipliedReportingOverflow(by: 10).overflow ? Int.max : count * 10
+        repeat {
+            cursor = hash.scan(from: cursor) { field, value in
+                if let pattern, !Glob.matches(pattern, Array(field)) { return }
+                found.append((ValueBytes(field), ValueBytes(value)))
+            }
+            visits -= 1
+        } while cursor != 0 && visits > 0 && found.count < count
         c.arrayHeader(2)
-        c.bulk("0")
+        c.bulk(String(cursor))
         c.arrayHeader(found.count * 2)
         for (field, value) in found {
             c.bulk(field)

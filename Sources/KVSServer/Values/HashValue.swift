@@ -33,26 +33,28 @@ package struct HashValue: Sendable {
         var packed: [UInt8]
         /// How many fields the listpack holds.
         var packedCount: Int
-        /// The table.
-        var table: [ValueBytes: ValueBytes]
+        /// The table (nil while the listpack is in use); this storage owns its memory.
+        var table: PairTable?
 
-        init(isPacked: Bool, packed: [UInt8], packedCount: Int, table: [ValueBytes: ValueBytes]) {
+        init(isPacked: Bool, packed: [UInt8], packedCount: Int, table: PairTable?) {
             self.isPacked = isPacked
             self.packed = packed
             self.packedCount = packedCount
             self.table = table
         }
+
+        deinit { table?.deallocate() }
     }
 
     var storage: Storage
 
     /// An empty hash, in the listpack encoding.
     package init() {
-        storage = Storage(isPacked: true, packed: [], packedCount: 0, table: [:])
+        storage = Storage(isPacked: true, packed: [], packedCount: 0, table: nil)
     }
 
     /// How many fields the hash has. O(1).
-    package var count: Int { storage.isPacked ? storage.packedCount : storage.table.count }
+    package var count: Int { storage.table?.count ?? storage.packedCount }
 
     /// Whether the hash has no field (such a hash is never stored: its key is deleted).
     package var isEmpty: Bool { count == 0 }
@@ -69,7 +71,9 @@ package struct HashValue: Sendable {
     ///
     /// - Complexity: O(size of the listpack), or O(1) on average for the table.
     package func value(of field: ValueBytes) -> ValueBytes? {
-        guard storage.isPacked else { return storage.table[field] }
+        if let table = storage.table {
+            return field.withUnsafeBytes { wanted in table.withValue(of: wanted) { $0.map { ValueBytes($0) } } }
+        }
         return field.withUnsafeBytes { wanted in
             storage.packed.withUnsafeBytes { packed in
                 Listpack.find(wanted, in: packed).map { ValueBytes(UnsafeRawBufferPointer(rebasing: packed[$0.value])) }
@@ -79,7 +83,7 @@ package struct HashValue: Sendable {
 
     /// The byte count of the value of `field`, or `nil` (HSTRLEN).
     package func valueLength(of field: ValueBytes) -> Int? {
-        guard storage.isPacked else { return storage.table[field]?.count }
+        if let table = storage.table { return field.withUnsafeBytes { w in table.withValue(of: w) { $0?.count } } }
         return field.withUnsafeBytes { wanted in
             storage.packed.withUnsafeBytes { Listpack.find(wanted, in: $0)?.value.count }
         }
@@ -90,7 +94,9 @@ package struct HashValue: Sendable {
     ///
     /// - Complexity: O(n).
     package func forEachPair(_ body: (_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
-        if storage.isPacked {
+        if let table = storage.table {
+            table.forEach(body)
+        } else {
             storage.packed.withUnsafeBytes { packed in
                 Listpack.forEachPair(in: packed) { field, value in
                     body(
@@ -98,10 +104,6 @@ package struct HashValue: Sendable {
                         UnsafeRawBufferPointer(rebasing: packed[value])
                     )
                 }
-            }
-        } else {
-            for (field, value) in storage.table {
-                field.withUnsafeBytes { f in value.withUnsafeBytes { v in body(f, v) } }
             }
         }
     }
@@ -112,8 +114,14 @@ package struct HashValue: Sendable {
     /// - Complexity: O(position): a walk, without copying the other fields.
     package func field(at position: Int) -> ValueBytes {
         precondition(position >= 0 && position < count, "HashValue: field position out of range")
-        if !storage.isPacked {
-            return storage.table.keys[storage.table.keys.index(storage.table.keys.startIndex, offsetBy: position)]
+        if storage.table != nil {
+            var seen = 0
+            var found = ValueBytes([])
+            forEachPair { field, _ in
+                if seen == position { found = ValueBytes(field) }
+                seen += 1
+            }
+            return found
         }
         return storage.packed.withUnsafeBytes { packed in
             var offset = 0
@@ -124,13 +132,40 @@ package struct HashValue: Sendable {
         }
     }
 
+    /// A field picked at random.
+    ///
+    /// - Precondition: the hash is not empty.
+    /// - Complexity: O(size of the listpack), or O(1) on average for the table.
+    package func randomField() -> ValueBytes {
+        if let table = storage.table {
+            var generator = SystemRandomNumberGenerator()
+            return table.withRandomEntry(using: &generator) { field, _ in ValueBytes(field) }
+        }
+        return field(at: Int.random(in: 0..<count))
+    }
+
+    /// HSCAN's step: calls `body` with the pairs of the table's bucket `cursor` names and
+    /// returns the next cursor (0 after the last; see ``PairTable/scan(from:_:)``). A
+    /// listpack is passed whole for any cursor, and the next cursor is 0, as in Redis.
+    ///
+    /// - Complexity: O(one bucket's chain), or O(n) for a listpack.
+    package func scan(
+        from cursor: UInt64,
+        _ body: (_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void
+    ) -> UInt64 {
+        guard let table = storage.table else {
+            forEachPair(body)
+            return 0
+        }
+        return table.scan(from: cursor, body)
+    }
+
     /// Every field and value, as blocks of their own.
     ///
     /// - Complexity: O(n); allocates for a listpack.
     package var pairs: [(field: ValueBytes, value: ValueBytes)] {
-        if !storage.isPacked { return storage.table.map { ($0.key, $0.value) } }
         var out: [(field: ValueBytes, value: ValueBytes)] = []
-        out.reserveCapacity(storage.packedCount)
+        out.reserveCapacity(count)
         forEachPair { field, value in out.append((ValueBytes(field), ValueBytes(value))) }
         return out
     }
@@ -159,7 +194,9 @@ package struct HashValue: Sendable {
         {
             convertToTable()
         }
-        guard storage.isPacked else { return storage.table.updateValue(value, forKey: field) == nil }
+        if storage.table != nil {
+            return field.withUnsafeBytes { f in value.withUnsafeBytes { v in storage.table!.set(f, to: v) } }
+        }
         let found = field.withUnsafeBytes { wanted in storage.packed.withUnsafeBytes { Listpack.find(wanted, in: $0) } }
         if let found {
             value.withUnsafeBytes { Listpack.replaceValue(at: found, with: $0, in: &storage.packed) }
@@ -184,7 +221,7 @@ package struct HashValue: Sendable {
         // No copy of a shared hash for a field that is not there.
         guard valueLength(of: field) != nil else { return false }
         makeUnique()
-        if !storage.isPacked { return storage.table.removeValue(forKey: field) != nil }
+        if storage.table != nil { return field.withUnsafeBytes { storage.table!.remove($0) } }
         guard let found = field.withUnsafeBytes({ w in storage.packed.withUnsafeBytes { Listpack.find(w, in: $0) } })
         else { return false }
         storage.packed.removeSubrange(found.entry)
@@ -199,16 +236,15 @@ package struct HashValue: Sendable {
             isPacked: storage.isPacked,
             packed: storage.packed,
             packedCount: storage.packedCount,
-            table: storage.table
+            table: storage.table?.copied()
         )
     }
 
     /// Moves the listpack's pairs into the table.
     mutating func convertToTable() {
         guard storage.isPacked else { return }
-        var table: [ValueBytes: ValueBytes] = [:]
-        table.reserveCapacity(storage.packedCount + 1)
-        forEachPair { field, value in table[ValueBytes(field)] = ValueBytes(value) }
+        var table = PairTable(capacity: storage.packedCount + 1)
+        forEachPair { field, value in table.set(field, to: value) }
         storage.table = table
         storage.packed = []
         storage.packedCount = 0
@@ -228,14 +264,7 @@ package struct HashValue: Sendable {
             return object
                 + (storage.packed.capacity == 0 ? 0 : MallocSize.chunk(requesting: 32 + storage.packed.capacity))
         }
-        // A native dictionary: a 64-byte header, a bitmap word per 64 buckets, and a key
-        // and a value (a word each) per bucket.
-        let buckets = storage.table.capacity == 0 ? 0 : max(2, (storage.table.capacity * 4 + 2) / 3)
-        var total = object + MallocSize.chunk(requesting: 64 + (buckets + 63) / 64 * 8 + buckets * 16)
-        for (field, value) in storage.table {
-            total += MallocSize.chunk(requesting: 24 + field.count) + MallocSize.chunk(requesting: 24 + value.count)
-        }
-        return total
+        return object + (storage.table?.heapBytes ?? 0)
     }
 }
 

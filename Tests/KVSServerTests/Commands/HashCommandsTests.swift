@@ -233,13 +233,28 @@ struct HashCommandsTests {
                 #expect(try c.call("HRANDFIELD", "table").text.hasPrefix("f"))
                 #expect(["f", "g"].contains(try c.call("HRANDFIELD", "small").text))
             }
-            guard case .array(let reply) = try c.call("HSCAN", "table", "0", "COUNT", "10"), reply.count == 2,
-                case .array(let all) = reply[1]
-            else {
-                Issue.record("HSCAN answers an array")
-                return
-            }
-            #expect(all.count == 596)
+            // HSCAN on a table resumes from its cursor: several steps, each about COUNT
+            // pairs, together every field once or more.
+            var cursor = "0"
+            var steps = 0
+            var fields: Set<String> = []
+            repeat {
+                guard case .array(let reply) = try c.call("HSCAN", "table", cursor, "COUNT", "10"), reply.count == 2,
+                    case .array(let pairs) = reply[1]
+                else {
+                    Issue.record("HSCAN answers an array")
+                    return
+                }
+                cursor = reply[0].text
+                for i in stride(from: 0, to: pairs.count, by: 2) { fields.insert(pairs[i].text) }
+                steps += 1
+            } while cursor != "0" && steps < 10_000
+            #expect(fields.count == 298)
+            #expect(steps > 10)
+            // MATCH filters each step; the cursor still goes through every bucket.
+            let matched = try c.call("HSCAN", "table", "0", "MATCH", "f29?", "COUNT", "1000")
+            #expect(matched.text.hasPrefix("[0, ["))
+            if case .array(let reply) = matched, case .array(let pairs) = reply[1] { #expect(pairs.count == 20) }
         }
     }
 
