@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kvs-server against Debian's redis-server, side by side in one run:
-# redis-benchmark SET and GET, 50 clients, pipeline 1 and 16, 1,000,000 random keys
+# redis-benchmark SET and GET (or the tests TESTS names), 50 clients, pipeline 1 and 16,
+# 1,000,000 random keys
 # (-r), 64-byte values (-d). Prints the requests per second of each and the ratio,
 # and the resident memory per key of each server after loading 1,000,000 keys.
 #
@@ -14,7 +15,9 @@
 # The table gives the median over the reps.
 #
 # Needs redis-server, redis-cli and redis-benchmark (apt-get install -y redis-server redis-tools), python3.
-# Environment: REQUESTS (per test, default 1000000), REPS (default 1), SCRATCH_PATH (default .build),
+# Environment: TESTS (redis-benchmark -t names, comma-separated; default set,get; for the
+# collection types: lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600,mset),
+# REQUESTS (per test, default 1000000), REPS (default 1), SCRATCH_PATH (default .build),
 # KVS_SERVER (a kvs-server binary to use instead of building one), RAW (a file to which the
 # raw figures are appended as "PROGRAM WORKLOAD THREADS FIGURE" lines: SET_P1 50 requests/s ...,
 # MEM_per_key 1 bytes/key), PRELOAD=0 (skip step 1: no memory row, and GETs then partly
@@ -22,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+TESTS="${TESTS:-set,get}"
 REQUESTS="${REQUESTS:-1000000}"
 REPS="${REPS:-1}"
 PRELOAD="${PRELOAD:-1}"
@@ -128,7 +132,8 @@ mem_per_key() {
 # rps PORT TEST PIPELINE -> requests per second
 rps() {
     redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -c 50 -P "$3" -r 1000000 -d 64 -n "$REQUESTS" -q 2>/dev/null \
-        | tr '\r' '\n' | grep -i "^$2:" | tail -1 | sed -E 's/^[A-Za-z]+: ([0-9.]+) requests per second.*/\1/'
+        | tr '\r' '\n' | grep -i -E "^$2[: ]" | grep -v "needed to benchmark" | tail -1 \
+        | sed -E 's/^[^:]*: ([0-9.]+) requests per second.*/\1/'
 }
 
 : >"$DIR/raw"
@@ -140,7 +145,7 @@ for rep in $(seq 1 "$REPS"); do
         echo "redis-server MEM_per_key 1 $(mem_per_key "$REDIS_PORT" "$REDIS_PID")" >>"$DIR/raw"
     fi
     for pipeline in 1 16; do
-        for test in set get; do
+        for test in ${TESTS//,/ }; do
             name="${test^^}_P$pipeline"
             echo "kvs-server $name 50 $(rps "$KVS_PORT" "$test" "$pipeline")" >>"$DIR/raw"
             echo "redis-server $name 50 $(rps "$REDIS_PORT" "$test" "$pipeline")" >>"$DIR/raw"
@@ -165,17 +170,18 @@ median() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f\n", a / b; else print "?" }'; }
 
 echo "redis-benchmark: 50 clients, -r 1000000, -d 64, -n $REQUESTS; $(nproc) cores; $(redis-server --version | cut -d' ' -f3); median of $REPS"
-printf '%-8s %9s %16s %16s %8s\n' test pipeline kvs-server redis-server ratio
+printf '%-12s %9s %16s %16s %8s\n' test pipeline kvs-server redis-server ratio
 for pipeline in 1 16; do
-    for test in SET GET; do
+    for test in ${TESTS//,/ }; do
+        test="${test^^}"
         kvs="$(median kvs-server "${test}_P$pipeline")"
         redis="$(median redis-server "${test}_P$pipeline")"
-        printf '%-8s %9s %16s %16s %8s\n' "$test" "$pipeline" "$kvs" "$redis" "$(ratio "$kvs" "$redis")"
+        printf '%-12s %9s %16s %16s %8s\n' "$test" "$pipeline" "$kvs" "$redis" "$(ratio "$kvs" "$redis")"
     done
 done
 if [[ "$PRELOAD" == 1 ]]; then
     kvs="$(median kvs-server MEM_per_key)"
     redis="$(median redis-server MEM_per_key)"
-    printf '%-8s %9s %16s %16s %8s   (resident bytes per key after loading %d keys)\n' \
+    printf '%-12s %9s %16s %16s %8s   (resident bytes per key after loading %d keys)\n' \
         MEM/key - "$kvs" "$redis" "$(ratio "$kvs" "$redis")" "$KEYS"
 fi
