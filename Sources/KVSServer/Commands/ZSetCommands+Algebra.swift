@@ -153,8 +153,7 @@ extension ZSetCommands {
             }
             let result = combine(sources, operation, how, cardinalityLimit: cardinalityOnly ? Int(limit) : nil)
             if let destination {
-                var zset = ZSetValue()
-                for (member, score) in result.elements { zset.set(member, score: score, limits: limits) }
+                let zset = ZSetValue(elements: result.elements, limits: limits)
                 try Self.store(zset, at: destination, &access)
                 return Outcome(elements: [], cardinality: zset.count, withScores: false)
             }

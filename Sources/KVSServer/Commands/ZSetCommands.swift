@@ -506,7 +506,10 @@ enum ZSetCommands {
         let stored: Int = try c.access.atomically { access in
             var result = ZSetValue()
             if let zset = try access.readZSet(source) {
-                zset.forEachMember(inRanks: request.ranks(in: zset), reverse: request.reverse) { member, score in
+                let ranks = request.ranks(in: zset)
+                // Redis knows the length of a rank range beforehand, not of the others.
+                result = ZSetValue(expected: request.kind == .rank ? ranks.count : 0, limits: limits)
+                zset.forEachMember(inRanks: ranks, reverse: request.reverse) { member, score in
                     result.set(ValueBytes(member), score: score, limits: limits)
                 }
             }

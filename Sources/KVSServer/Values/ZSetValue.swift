@@ -58,6 +58,28 @@ package struct ZSetValue: Sendable {
         storage = Storage(isPacked: true, packed: [], packedCount: 0, list: ZSetSkipList(), nodes: [:])
     }
 
+    /// An empty sorted set that will hold about `expected` members: a skip list when that
+    /// is more than `limits` allow in a listpack (Redis's `zrangeResultBeginStore` and
+    /// `zsetTypeCreate`), so that a score of -0.0 keeps its sign as in Redis.
+    package init(expected: Int, limits: ZSetLimits) {
+        self.init()
+        if expected > limits.maxListpackEntries { convertToSkipList() }
+    }
+
+    /// A sorted set of `elements` (distinct members) in the encoding Redis gives a
+    /// computed result (ZUNIONSTORE...: a skip list, turned into a listpack at the end
+    /// when it fits `limits`).
+    ///
+    /// - Complexity: O(n log n).
+    package init(elements: [(member: ValueBytes, score: Double)], limits: ZSetLimits) {
+        let fits =
+            elements.count <= limits.maxListpackEntries
+            && elements.allSatisfy { $0.member.count <= limits.maxListpackValue }
+        self.init()
+        if !fits { convertToSkipList() }
+        for (member, score) in elements { set(member, score: score, limits: limits) }
+    }
+
     /// How many members there are. O(1).
     package var count: Int { storage.isPacked ? storage.packedCount : storage.list.length }
 
