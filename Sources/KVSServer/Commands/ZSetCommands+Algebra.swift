@@ -144,8 +144,10 @@ extension ZSetCommands {
                     withScores = true
                     j += 1
                 } else if cardinalityOnly && remaining >= 2 && option == "LIMIT" {
-                    limit = try call.integer(j + 1)
-                    guard limit >= 0 else { throw CommandError("ERR LIMIT can't be negative") }
+                    guard let n = RedisNumber.parseInt64(args[j + 1].readableBytesView), n >= 0 else {
+                        throw CommandError("ERR LIMIT can't be negative")
+                    }
+                    limit = n
                     j += 2
                 } else {
                     throw CommandError.syntax

@@ -673,8 +673,10 @@ enum ZSetCommands {
         guard c.count <= 3 else { throw CommandError.syntax }
         var count = 1
         if c.count == 3 {
-            let n = try c.integer(2)
-            guard n >= 0 else { throw CommandError("ERR value is out of range, must be positive") }
+            // Redis's getPositiveLongFromObjectOrReply: one message for both refusals.
+            guard let n = RedisNumber.parseInt64(c.args[2].readableBytesView), n >= 0 else {
+                throw CommandError("ERR value is out of range, must be positive")
+            }
             count = n > Int64(Int.max) ? Int.max : Int(n)
         }
         let end: PopEnd = c.name == "zpopmin" ? .min : .max
@@ -707,8 +709,10 @@ enum ZSetCommands {
         _ c: Call<A>,
         numkeysIndex: Int
     ) throws(CommandError) -> (keys: [ByteKey], end: PopEnd, count: Int) {
-        let numkeys = try c.integer(numkeysIndex)
-        guard numkeys >= 1 else { throw CommandError("ERR numkeys should be greater than 0") }
+        // Redis's getRangeLongFromObjectOrReply with a message: it answers a non-integer too.
+        guard let numkeys = RedisNumber.parseInt64(c.args[numkeysIndex].readableBytesView), numkeys >= 1 else {
+            throw CommandError("ERR numkeys should be greater than 0")
+        }
         guard numkeys < Int64(c.count - numkeysIndex - 1) else { throw .syntax }
         let whereIndex = numkeysIndex + Int(numkeys) + 1
         let end: PopEnd
@@ -722,8 +726,10 @@ enum ZSetCommands {
         while j < c.count {
             if count == -1, c.option(j) == "COUNT", j + 1 < c.count {
                 j += 1
-                count = try c.integer(j)
-                guard count >= 1 else { throw CommandError("ERR count should be greater than 0") }
+                guard let n = RedisNumber.parseInt64(c.args[j].readableBytesView), n >= 1 else {
+                    throw CommandError("ERR count should be greater than 0")
+                }
+                count = n
             } else {
                 throw .syntax
             }
