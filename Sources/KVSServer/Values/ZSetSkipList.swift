@@ -101,8 +101,20 @@ struct ZSetSkipList: Sendable {
     ///
     /// - Complexity: O(log n) on average.
     mutating func insert(score: Double, member: ValueBytes) -> Int32 {
-        var update = [Int32](repeating: 0, count: Self.maxLevel)
-        var rank = [Int](repeating: 0, count: Self.maxLevel)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { update in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.maxLevel) { rank in
+                insert(score: score, member: member, update: update, rank: rank)
+            }
+        }
+    }
+
+    /// ``insert(score:member:)`` with its scratch space (one slot per level).
+    private mutating func insert(
+        score: Double,
+        member: ValueBytes,
+        update: UnsafeMutableBufferPointer<Int32>,
+        rank: UnsafeMutableBufferPointer<Int>
+    ) -> Int32 {
         var x: Int32 = 0
         member.withUnsafeBytes { m in
             for i in stride(from: level - 1, through: 0, by: -1) {
@@ -147,9 +159,13 @@ struct ZSetSkipList: Sendable {
     ///
     /// - Complexity: O(log n) on average.
     mutating func delete(node target: Int32) {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: Self.maxLevel) { delete(node: target, update: $0) }
+    }
+
+    /// ``delete(node:)`` with its scratch space (one slot per level).
+    private mutating func delete(node target: Int32, update: UnsafeMutableBufferPointer<Int32>) {
         let score = scores[Int(target)]
         guard let member = members[Int(target)] else { return }
-        var update = [Int32](repeating: 0, count: Self.maxLevel)
         var x: Int32 = 0
         member.withUnsafeBytes { m in
             for i in stride(from: level - 1, through: 0, by: -1) {

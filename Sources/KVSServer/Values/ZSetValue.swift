@@ -30,22 +30,44 @@ package struct ZSetValue: Sendable {
     /// holding the only reference to it (``makeUnique()`` copies it first otherwise), so a
     /// storage reachable from two threads is never written.
     package final class Storage: @unchecked Sendable {
-        /// Whether the listpack encoding is in use (else the skip list).
-        var isPacked: Bool
         /// The listpack: each member a LEB128 length and its bytes, then its score's 8
         /// bytes (the IEEE bits, little-endian), in (score, member) order.
         var packed: [UInt8]
         /// How many members the listpack holds.
         var packedCount: Int
-        /// The skip list.
-        var list: ZSetSkipList
-        /// Each member's node in ``list``.
-        var nodes: [ValueBytes: Int32]
+        /// The skip list and member table, once converted (`nil` while packed): a small
+        /// sorted set pays one reference for them.
+        var large: Large?
 
-        init(isPacked: Bool, packed: [UInt8], packedCount: Int, list: ZSetSkipList, nodes: [ValueBytes: Int32]) {
-            self.isPacked = isPacked
+        init(packed: [UInt8], packedCount: Int, large: Large?) {
             self.packed = packed
             self.packedCount = packedCount
+            self.large = large
+        }
+
+        /// Whether the listpack encoding is in use (else the skip list).
+        var isPacked: Bool { large == nil }
+
+        /// The skip list (only once converted).
+        var list: ZSetSkipList {
+            get { large!.list }
+            _modify { yield &large!.list }
+        }
+
+        /// Each member's node in ``list`` (only once converted).
+        var nodes: [ValueBytes: Int32] {
+            get { large!.nodes }
+            _modify { yield &large!.nodes }
+        }
+    }
+
+    /// The skip list of a converted sorted set and each member's node in it. Owned by one
+    /// ``Storage``: a storage copied for a writer copies this too.
+    package final class Large: @unchecked Sendable {
+        var list: ZSetSkipList
+        var nodes: [ValueBytes: Int32]
+
+        init(list: ZSetSkipList, nodes: [ValueBytes: Int32]) {
             self.list = list
             self.nodes = nodes
         }
@@ -55,7 +77,7 @@ package struct ZSetValue: Sendable {
 
     /// An empty sorted set, in the listpack encoding.
     package init() {
-        storage = Storage(isPacked: true, packed: [], packedCount: 0, list: ZSetSkipList(), nodes: [:])
+        storage = Storage(packed: [], packedCount: 0, large: nil)
     }
 
     /// An empty sorted set that will hold about `expected` members: a skip list when that
@@ -294,11 +316,9 @@ package struct ZSetValue: Sendable {
     mutating func makeUnique() {
         if isKnownUniquelyReferenced(&storage) { return }
         storage = Storage(
-            isPacked: storage.isPacked,
             packed: storage.packed,
             packedCount: storage.packedCount,
-            list: storage.list,
-            nodes: storage.nodes
+            large: storage.large.map { Large(list: $0.list, nodes: $0.nodes) }
         )
     }
 
@@ -317,11 +337,9 @@ package struct ZSetValue: Sendable {
                 offset = e.next
             }
         }
-        storage.list = list
-        storage.nodes = nodes
+        storage.large = Large(list: list, nodes: nodes)
         storage.packed = []
         storage.packedCount = 0
-        storage.isPacked = false
     }
 
     // MARK: Memory
@@ -332,14 +350,15 @@ package struct ZSetValue: Sendable {
     ///
     /// - Complexity: O(1) for a listpack, O(n) for a skip list.
     package var heapBytes: Int {
-        let object = MallocSize.chunk(requesting: 96)
+        let object = MallocSize.chunk(requesting: 40)
         if storage.isPacked {
             return object
                 + (storage.packed.capacity == 0 ? 0 : MallocSize.chunk(requesting: 32 + storage.packed.capacity))
         }
         let buckets = storage.nodes.capacity == 0 ? 0 : max(2, (storage.nodes.capacity * 4 + 2) / 3)
         var total =
-            object + MallocSize.chunk(requesting: 64 + (buckets + 63) / 64 * 8 + buckets * 12)
+            object + MallocSize.chunk(requesting: 32)
+            + MallocSize.chunk(requesting: 64 + (buckets + 63) / 64 * 8 + buckets * 12)
             + storage.list.heapBytes
         for member in storage.nodes.keys { total += MallocSize.chunk(requesting: 24 + member.count) }
         return total
