@@ -107,6 +107,9 @@ struct ConfigParameter: Sendable {
         // (CONFIG GET lists both names, as Redis does).
         hashMaxEntries("hash-max-listpack-entries"), hashMaxEntries("hash-max-ziplist-entries"),
         hashMaxValue("hash-max-listpack-value"), hashMaxValue("hash-max-ziplist-value"),
+        // When a sorted set leaves the listpack encoding, under both names too.
+        zsetMaxEntries("zset-max-listpack-entries"), zsetMaxEntries("zset-max-ziplist-entries"),
+        zsetMaxValue("zset-max-listpack-value"), zsetMaxValue("zset-max-ziplist-value"),
     ]
 
     /// `hash-max-listpack-entries` under `name`.
@@ -127,6 +130,28 @@ struct ConfigParameter: Sendable {
             value: { String($0.hashMaxListpackValue) },
             change: .runtime { config, text throws(Refusal) in
                 config.hashMaxListpackValue = try memory(text, in: 0...Int64.max)
+            }
+        )
+    }
+
+    /// `zset-max-listpack-entries` under `name`.
+    static func zsetMaxEntries(_ name: String) -> ConfigParameter {
+        ConfigParameter(
+            name: name,
+            value: { String($0.zsetMaxListpackEntries) },
+            change: .runtime { config, text throws(Refusal) in
+                config.zsetMaxListpackEntries = try integer(text, in: 0...Int64.max)
+            }
+        )
+    }
+
+    /// `zset-max-listpack-value` under `name` (a memory amount, as in Redis).
+    static func zsetMaxValue(_ name: String) -> ConfigParameter {
+        ConfigParameter(
+            name: name,
+            value: { String($0.zsetMaxListpackValue) },
+            change: .runtime { config, text throws(Refusal) in
+                config.zsetMaxListpackValue = try memory(text, in: 0...Int64.max)
             }
         )
     }

@@ -56,6 +56,13 @@ public struct ServerConfiguration: Sendable {
     /// Redis `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a hash that gets a
     /// field or value longer than this, in bytes, leaves the listpack encoding. Default 64.
     public var hashMaxListpackValue: Int = 64
+    /// Redis `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): a sorted set
+    /// with more members than this leaves the compact listpack encoding for a skip list.
+    /// Default 128.
+    public var zsetMaxListpackEntries: Int = 128
+    /// Redis `zset-max-listpack-value` (alias `zset-max-ziplist-value`): a sorted set that
+    /// gets a member longer than this, in bytes, leaves the listpack encoding. Default 64.
+    public var zsetMaxListpackValue: Int = 64
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

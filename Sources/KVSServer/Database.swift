@@ -29,6 +29,8 @@ package struct StoredValue: Sendable {
         case string(ValueBytes)
         /// A hash.
         case hash(HashValue)
+        /// A sorted set.
+        case zset(ZSetValue)
         /// What a collection's slot holds for the moment it is changed in place (see
         /// ``StoredValue/withCollection(_:_:)``); never stored.
         case vacant
@@ -62,6 +64,7 @@ package struct StoredValue: Sendable {
         switch payload {
         case .string: .string
         case .hash: .hash
+        case .zset: .zset
         case .vacant: preconditionFailure("a vacant value is never stored")
         }
     }
@@ -133,11 +136,21 @@ extension HashValue: StoredCollection {
     package var payload: StoredValue.Payload { .hash(self) }
 }
 
+extension ZSetValue: StoredCollection {
+    package init?(_ payload: StoredValue.Payload) {
+        guard case .zset(let zset) = payload else { return nil }
+        self = zset
+    }
+
+    package var payload: StoredValue.Payload { .zset(self) }
+}
+
 /// Redis's value types, by their TYPE names.
 package enum ValueKind: String, Sendable, CaseIterable {
     case string
     case hash
-    // list, set, zset: see docs/design/server-value-types.md.
+    case zset
+    // list, set: see docs/design/server-value-types.md.
 
     /// The name TYPE answers and SCAN … TYPE matches.
     package var name: String { rawValue }

@@ -116,6 +116,20 @@ extension KeyAccess {
     ) throws -> R? {
         try updateCollection(key, as: HashValue.self, creating: creating, body)
     }
+
+    /// The sorted set at `key` (see ``readCollection(_:as:)``).
+    package mutating func readZSet(_ key: ByteKey) throws -> ZSetValue? {
+        try readCollection(key, as: ZSetValue.self)
+    }
+
+    /// ``updateCollection(_:as:creating:_:)`` for a sorted set.
+    package mutating func updateZSet<R>(
+        _ key: ByteKey,
+        creating: Bool,
+        _ body: (inout ZSetValue) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        try updateCollection(key, as: ZSetValue.self, creating: creating, body)
+    }
 }
 
 /// Keys read and written directly on the engine: each call is one atomic step under the

@@ -33,6 +33,7 @@ package final class Persistence: Sendable {
     /// The type tags of version 2.
     static let stringTag: UInt8 = 0
     static let hashTag: UInt8 = 1
+    static let zsetTag: UInt8 = 4
     static let endMarker: UInt32 = 0xFFFF_FFFF
 
     init(path: String, logger: Logger) {
@@ -158,6 +159,8 @@ package final class Persistence: Sendable {
                                 sink.buffer.append(contentsOf: value)
                             }
                             guard fits else { throw tooLarge }
+                        case .zset(let zset):
+                            try Self.append(zset, to: &sink.buffer, tooLarge: tooLarge)
                         case .vacant:
                             preconditionFailure("a vacant value is never stored")
                         }
@@ -185,7 +188,8 @@ package final class Persistence: Sendable {
     package func load(
         into databases: [Database],
         now: Int64,
-        hashLimits: HashLimits = .redisDefaults
+        hashLimits: HashLimits = .redisDefaults,
+        zsetLimits: ZSetLimits = .redisDefaults
     ) throws(KVSError) -> Int {
         guard fileExists else { return 0 }
         let bytes = try SnapshotFile.readAll(path)
@@ -254,6 +258,11 @@ package final class Persistence: Sendable {
                         }
                     }
                     value = StoredValue(hash: hash, stamp: 0)
+                case Self.zsetTag:
+                    let zset = try Self.readZSet(&reader, limits: zsetLimits) {
+                        corrupt("record \(n) of database \(index) \($0)")
+                    }
+                    value = StoredValue(payload: .zset(zset), stamp: 0)
                 default:
                     throw corrupt("record \(n) of database \(index) has an unknown type tag \(tag)")
                 }

@@ -27,6 +27,9 @@ package final class ServerState: Sendable {
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`, read by every hash write.
     private let hashMaxListpackEntries = Atomic<Int>(HashLimits.redisDefaults.maxListpackEntries)
     private let hashMaxListpackValue = Atomic<Int>(HashLimits.redisDefaults.maxListpackValue)
+    /// `zset-max-listpack-entries` and `zset-max-listpack-value`, read by every sorted-set write.
+    private let zsetMaxListpackEntries = Atomic<Int>(ZSetLimits.redisDefaults.maxListpackEntries)
+    private let zsetMaxListpackValue = Atomic<Int>(ZSetLimits.redisDefaults.maxListpackValue)
     /// Whether anyone MONITORs or a CLIENT PAUSE is in force (checked once per command).
     package let observation: ObservationFlags
     /// The MONITOR connections.
@@ -124,9 +127,20 @@ package final class ServerState: Sendable {
         )
     }
 
+    /// When a sorted set leaves the listpack encoding (CONFIG SET applies to the writes
+    /// after it).
+    package var zsetLimits: ZSetLimits {
+        ZSetLimits(
+            maxListpackEntries: zsetMaxListpackEntries.load(ordering: .relaxed),
+            maxListpackValue: zsetMaxListpackValue.load(ordering: .relaxed)
+        )
+    }
+
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
         hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
         hashMaxListpackValue.store(configuration.hashMaxListpackValue, ordering: .relaxed)
+        zsetMaxListpackEntries.store(configuration.zsetMaxListpackEntries, ordering: .relaxed)
+        zsetMaxListpackValue.store(configuration.zsetMaxListpackValue, ordering: .relaxed)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds
         slowLog.maxEntries = configuration.slowLogMaxEntries
         latency.thresholdMilliseconds = configuration.latencyMonitorThresholdMilliseconds

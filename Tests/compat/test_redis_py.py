@@ -175,5 +175,44 @@ class ConnectionAndServer(unittest.TestCase):
         self.assertEqual(r1.dbsize(), 0)
 
 
+class SortedSets(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_leaderboard(self):
+        r = self.r
+        self.assertEqual(r.zadd("board", {"ann": 10, "bob": 25, "cid": 17.5}), 3)
+        self.assertEqual(r.zincrby("board", 10, "ann"), 20.0)
+        self.assertEqual(r.zincrby("board", 0.5, "dee"), 0.5)
+        self.assertEqual(
+            r.zrevrange("board", 0, 2, withscores=True), [(b"bob", 25.0), (b"ann", 20.0), (b"cid", 17.5)]
+        )
+        self.assertEqual(r.zrank("board", "cid"), 1)
+        self.assertEqual(r.zrevrank("board", "bob"), 0)
+        self.assertIsNone(r.zrank("board", "nobody"))
+        self.assertEqual(r.zcount("board", 17.5, "+inf"), 3)
+        self.assertEqual(r.zcount("board", "(17.5", "+inf"), 2)
+        self.assertEqual(r.zscore("board", "cid"), 17.5)
+        self.assertEqual(r.zadd("board", {"ann": 5}, gt=True, ch=True), 0)
+        self.assertEqual(r.zadd("board", {"ann": 30}, gt=True, ch=True), 1)
+        self.assertEqual(r.zrangebyscore("board", 18, 40, withscores=True), [(b"bob", 25.0), (b"ann", 30.0)])
+        self.assertEqual(r.zpopmax("board"), [(b"ann", 30.0)])
+        self.assertEqual(r.zcard("board"), 3)
+        with self.assertRaises(redis.ResponseError) as e:
+            r.zadd("board", {"x": float("nan")})
+        self.assertIn("not a valid float", str(e.exception))
+
+    def test_leaderboard_resp3_and_algebra(self):
+        r = client(protocol=3)
+        r.zadd("week1", {"ann": 3, "bob": 1})
+        r.zadd("week2", {"ann": 2, "cid": 7})
+        self.assertEqual(r.zunionstore("total", ["week1", "week2"]), 3)
+        self.assertEqual(r.zrange("total", 0, -1, withscores=True), [[b"bob", 1.0], [b"ann", 5.0], [b"cid", 7.0]])
+        self.assertEqual(r.zinter(["week1", "week2"], withscores=True), [[b"ann", 5.0]])
+        self.assertEqual(r.zscore("total", "cid"), 7.0)
+        self.assertEqual(r.zmscore("total", ["ann", "zed"]), [5.0, None])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -358,6 +358,214 @@ HASHES: List[Cmd] = [
     Cmd("hscan", 1, _hscan, "hscan"),
 ]
 
+# --- sorted sets -------------------------------------------------------------
+
+# Few members, so sets fill up and members repeat; one longer than zset-max-listpack-value
+# (64), so both encodings (listpack and skiplist) are exercised.
+ZSET_MEMBERS: List[bytes] = [b"a", b"b", b"c", b"d", b"", b"\x00\xff\r\n", b"M" * 70]
+
+# Keys whose members all have score 0: the lex commands go there only. On members of
+# different scores Redis's lex ranges depend on its skip list's random levels, and answer
+# differently on a listpack than on a skip list (they are specified for equal scores only).
+LEX_KEYS: List[bytes] = [b"lex:1", b"lex:2"]
+
+# Score range ends: inclusive and exclusive, infinities, and the odd spellings Redis's
+# zslParseRange accepts (empty, leading space, out of range) or refuses.
+SCORE_BOUNDS: List[bytes] = [
+    b"-inf", b"+inf", b"inf", b"(-inf", b"(+inf", b"0", b"(0", b"1", b"(1", b"-1", b"(-1", b"2.5", b"(2.5",
+    b"10", b"(10", b"-0", b"(", b"", b" 1", b"1e400", b"(1e400", b"nan", b"(nan", b"abc", b"1 ", b"((1",
+]
+LEX_BOUNDS: List[bytes] = [
+    b"-", b"+", b"[a", b"(a", b"[b", b"(b", b"[c", b"(d", b"[", b"(", b"[\x00\xff\r\n", b"a", b"", b"+x",
+    b"-x", b"+\x00", b"[" + b"M" * 70,
+]
+ZADD_OPTIONS = [(b"NX", None), (b"XX", None), (b"GT", None), (b"LT", None), (b"CH", None), (b"INCR", None)]
+
+
+def _zmember(g: Gen) -> bytes:
+    return g.pick(ZSET_MEMBERS)
+
+
+def _zkey(g: Gen) -> bytes:
+    return g.key()
+
+
+def _score_bound(g: Gen) -> bytes:
+    return g.float_() if g.chance(0.2) else g.pick(SCORE_BOUNDS)
+
+
+def _limit(g: Gen) -> List[bytes]:
+    """LIMIT offset count, sometimes short of its arguments."""
+    if g.chance(0.05):
+        return [b"LIMIT", g.pick([b"0", b"1"])]
+    offset = g.pick([b"0", b"0", b"1", b"2", b"-1", str(INT64_MAX).encode(), str(INT64_MIN).encode(), b"abc"])
+    count = g.pick([b"0", b"1", b"2", b"3", b"-1", b"-5", str(INT64_MAX).encode(), b"abc"])
+    return [g.case(b"LIMIT"), offset, count]
+
+
+def _zadd(g: Gen) -> List[bytes]:
+    if g.chance(0.2):
+        # Equal scores only, on the lex keys.
+        out = [g.pick(LEX_KEYS)]
+        for _ in range(g.r.randint(1, 4)):
+            out += [b"0", _zmember(g)]
+        return out
+    out = [_zkey(g)] + g.options(ZADD_OPTIONS, 3)
+    for _ in range(g.r.randint(1, 3)):
+        out += [g.float_(), _zmember(g)]
+    if g.chance(0.05):
+        out.append(_zmember(g))  # odd count: a syntax error
+    return out
+
+
+def _zrange_rank(g: Gen) -> List[bytes]:
+    opts: List[bytes] = []
+    for _ in range(g.r.randint(0, 2)):
+        opts += g.pick([[g.case(b"WITHSCORES")], [g.case(b"REV")], [g.case(b"BYSCORE")], _limit(g)])
+    if g.chance(0.03):
+        opts.append(g.pick([b"FOO", b"BYLEX"]))
+    if b"BYSCORE" in [o.upper() for o in opts]:
+        return [_zkey(g), _score_bound(g), _score_bound(g)] + opts
+    return [_zkey(g), g.integer(), g.integer()] + opts
+
+
+def _zrange_lex(g: Gen) -> List[bytes]:
+    opts: List[bytes] = [g.case(b"BYLEX")]
+    for _ in range(g.r.randint(0, 2)):
+        opts += g.pick([[g.case(b"REV")], _limit(g), [g.case(b"WITHSCORES")]])
+    g.r.shuffle(opts)
+    return [g.pick(LEX_KEYS), g.pick(LEX_BOUNDS), g.pick(LEX_BOUNDS)] + opts
+
+
+def _zrangebyscore(g: Gen) -> List[bytes]:
+    opts: List[bytes] = []
+    for _ in range(g.r.randint(0, 2)):
+        opts += g.pick([[g.case(b"WITHSCORES")], _limit(g)])
+    if g.chance(0.03):
+        opts.append(g.pick([b"REV", b"BYSCORE", b"FOO"]))
+    return [_zkey(g), _score_bound(g), _score_bound(g)] + opts
+
+
+def _zrangebylex(g: Gen) -> List[bytes]:
+    opts: List[bytes] = _limit(g) if g.chance(0.4) else []
+    if g.chance(0.05):
+        opts.append(g.pick([b"WITHSCORES", b"REV", b"FOO"]))
+    return [g.pick(LEX_KEYS), g.pick(LEX_BOUNDS), g.pick(LEX_BOUNDS)] + opts
+
+
+def _zrangestore(g: Gen) -> List[bytes]:
+    if g.chance(0.3):
+        return [_zkey(g)] + _zrange_lex(g)
+    args = _zrange_rank(g)
+    # WITHSCORES is refused by ZRANGESTORE: keep it rare.
+    if g.chance(0.8):
+        args = [a for a in args if a.upper() != b"WITHSCORES"]
+    return [_zkey(g)] + args
+
+
+def _numkeys(g: Gen, keys: List[bytes]) -> List[bytes]:
+    if g.chance(0.05):
+        return [g.pick([b"0", b"-1", b"abc", str(len(keys) + 1).encode(), str(INT64_MAX).encode()])] + keys
+    return [str(len(keys)).encode()] + keys
+
+
+def _zsource_keys(g: Gen) -> List[bytes]:
+    return [_zkey(g) if g.chance(0.85) else g.pick(LEX_KEYS) for _ in range(g.r.randint(1, 3))]
+
+
+def _zalgebra(store: bool, diff: bool = False, card: bool = False) -> Callable[[Gen], List[bytes]]:
+    def gen(g: Gen) -> List[bytes]:
+        keys = _zsource_keys(g)
+        out = ([_zkey(g)] if store else []) + _numkeys(g, keys)
+        for _ in range(g.r.randint(0, 2)):
+            choice = g.r.random()
+            if card:
+                out += [g.case(b"LIMIT"), g.pick([b"0", b"1", b"2", b"-1", b"abc", str(INT64_MAX).encode()])]
+            elif choice < 0.35 and not diff:
+                out += [g.case(b"WEIGHTS")] + [g.float_() for _ in range(len(keys) if g.chance(0.9) else 1)]
+            elif choice < 0.7 and not diff:
+                out += [g.case(b"AGGREGATE"), g.pick([b"SUM", b"MIN", b"MAX", b"sum", b"AVG"])]
+            elif not store:
+                out.append(g.case(b"WITHSCORES"))
+        if g.chance(0.03):
+            out.append(g.pick([b"FOO", b"WEIGHTS"]))
+        return out
+    return gen
+
+
+def _zmpop(g: Gen) -> List[bytes]:
+    keys = g.keys(1, 3)
+    out = _numkeys(g, keys) + [g.case(g.pick([b"MIN", b"MAX", b"MIN", b"MAX", b"MID"]))]
+    if g.chance(0.5):
+        out += [g.case(b"COUNT"), g.pick([b"1", b"2", b"10", b"0", b"-1", b"abc", str(INT64_MAX).encode()])]
+    if g.chance(0.03):
+        out.append(g.pick([b"COUNT", b"FOO"]))
+    return out
+
+
+def _zrandmember(g: Gen) -> List[bytes]:
+    if g.chance(0.2):
+        return [_zkey(g)]
+    if g.chance(0.5):
+        return [_zkey(g), g.pick(HRANDFIELD_COUNTS + HRANDFIELD_WITHVALUES_ONLY), g.case(b"withscores")] + (
+            [b"x"] if g.chance(0.05) else []
+        )
+    return [_zkey(g), g.pick(HRANDFIELD_COUNTS)] + ([g.pick([b"FOO", b""])] if g.chance(0.05) else [])
+
+
+def _zpop(g: Gen) -> List[bytes]:
+    if g.chance(0.5):
+        return [_zkey(g)]
+    return [_zkey(g), g.pick([b"0", b"1", b"2", b"10", b"-1", b"abc", str(INT64_MAX).encode()])]
+
+
+def _zremrangebyrank(g: Gen) -> List[bytes]:
+    return [_zkey(g), g.integer(), g.integer()]
+
+
+ZSCAN_OPTIONS = [
+    (b"MATCH", lambda g: g.pick(PATTERNS[:20] + ZSET_MEMBERS)),
+    (b"COUNT", lambda g: g.pick([b"10", b"100", b"1000", b"0", b"-1", str(INT64_MAX).encode(), b"abc"])),
+]
+
+
+ZSETS: List[Cmd] = [
+    Cmd("zadd", 10, _zadd, writes=True),
+    Cmd("zincrby", 3, lambda g: [_zkey(g), g.float_(), _zmember(g)], writes=True),
+    Cmd("zscore", 3, lambda g: [_zkey(g), _zmember(g)]),
+    Cmd("zmscore", 2, lambda g: [_zkey(g)] + [_zmember(g) for _ in range(g.r.randint(1, 3))]),
+    Cmd("zcard", 2, lambda g: [_zkey(g)]),
+    Cmd("zcount", 2, lambda g: [_zkey(g), _score_bound(g), _score_bound(g)]),
+    Cmd("zlexcount", 1, lambda g: [g.pick(LEX_KEYS), g.pick(LEX_BOUNDS), g.pick(LEX_BOUNDS)]),
+    Cmd("zrange", 4, lambda g: _zrange_lex(g) if g.chance(0.25) else _zrange_rank(g)),
+    Cmd("zrangebyscore", 2, _zrangebyscore),
+    Cmd("zrevrangebyscore", 2, _zrangebyscore),
+    Cmd("zrangebylex", 1, _zrangebylex),
+    Cmd("zrevrangebylex", 1, _zrangebylex),
+    Cmd("zrevrange", 1, lambda g: [_zkey(g), g.integer(), g.integer()] + ([g.case(b"WITHSCORES")] if g.chance(0.5) else [])),
+    Cmd("zrank", 2, lambda g: [_zkey(g), _zmember(g)]),
+    Cmd("zrevrank", 1, lambda g: [_zkey(g), _zmember(g)]),
+    Cmd("zrem", 3, lambda g: [_zkey(g) if g.chance(0.9) else g.pick(LEX_KEYS)] + [_zmember(g) for _ in range(g.r.randint(1, 3))], writes=True),
+    Cmd("zpopmin", 2, _zpop, writes=True),
+    Cmd("zpopmax", 1.5, _zpop),
+    Cmd("zremrangebyrank", 1, _zremrangebyrank),
+    Cmd("zremrangebyscore", 1, lambda g: [_zkey(g), _score_bound(g), _score_bound(g)]),
+    Cmd("zremrangebylex", 0.5, lambda g: [g.pick(LEX_KEYS), g.pick(LEX_BOUNDS), g.pick(LEX_BOUNDS)]),
+    Cmd("zrandmember", 1.5, _zrandmember, "random"),
+    # A skiplist's order is its own in each server; few members, and COUNT never 1 to 9, so
+    # Redis answers everything in one call (see HSCAN).
+    Cmd("zscan", 1, lambda g: [_zkey(g), g.pick(HSCAN_CURSORS)] + g.options(ZSCAN_OPTIONS, 2), "hscan"),
+    Cmd("zrangestore", 1.5, _zrangestore),
+    Cmd("zmpop", 1.5, _zmpop),
+    Cmd("zunion", 1.5, _zalgebra(store=False)),
+    Cmd("zinter", 1.5, _zalgebra(store=False)),
+    Cmd("zdiff", 1, _zalgebra(store=False, diff=True)),
+    Cmd("zintercard", 1, _zalgebra(store=False, card=True)),
+    Cmd("zunionstore", 1, _zalgebra(store=True)),
+    Cmd("zinterstore", 1, _zalgebra(store=True)),
+    Cmd("zdiffstore", 1, _zalgebra(store=True, diff=True)),
+]
+
 # --- server and connection ---------------------------------------------------
 
 def _command_getkeys(g: Gen) -> List[bytes]:
@@ -433,7 +641,7 @@ KEYSPACE: List[Cmd] = [
     ])),
 ]
 
-FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
+FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
 
 # Commands kvs-server implements that the grammar never sends, each with the reason. The
 # harness fails in CI mode when COMMAND LIST names a command that is neither generated nor here.
@@ -449,6 +657,13 @@ NOT_GENERATED = {
 # Errors compared by their first word only: {(command, first word): reason}. Empty: every error
 # text is compared whole. Add a row only for a wording kvs cannot match, with the reason.
 ERROR_CODE_ONLY: Dict[Tuple[str, str], str] = {}
+
+# Commands never sent with a wrong number of arguments, each with the reason.
+ARITY_KEPT = {
+    "command": "a bare COMMAND lists every command: not comparable",
+    "zrank": "kvs takes Redis 7.2's ZRANK ... WITHSCORE (arity -3); the oracle, 7.0, has arity 3",
+    "zrevrank": "as zrank",
+}
 
 # Pseudo-command: a complete SCAN iteration on both servers with the same options, compared
 # as a set of keys (kvs's cursor names a shard and COUNT is a hint, so single calls differ).
@@ -476,7 +691,7 @@ class Grammar:
         weights = weights or self.weights
         row = g.r.choices(rows, weights)[0]
         args = [g.case(row.name.encode())] + row.gen(g)
-        if g.chance(0.02) and row.name != "command":  # a bare COMMAND lists every command: not comparable
+        if g.chance(0.02) and row.name not in ARITY_KEPT:
             args = _mangle_arity(g, args)
         return tuple(args)
 
@@ -485,7 +700,7 @@ class Grammar:
         if g.chance(0.6):
             opts += [b"MATCH", g.pattern()]
         if g.chance(0.3):
-            opts += [b"TYPE", g.pick([b"string", b"list", b"hash", b"none"])]
+            opts += [b"TYPE", g.pick([b"string", b"list", b"hash", b"zset", b"none"])]
         if g.chance(0.5):
             opts += [b"COUNT", g.pick([b"1", b"3", b"100"])]
         return (SCAN_ALL,) + tuple(opts)
