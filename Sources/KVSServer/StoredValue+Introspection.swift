@@ -60,6 +60,7 @@ extension StoredValue {
         switch payload {
         case .string: 1
         case .hash(let hash): hash.isPacked ? 1 : hash.count
+        case .zset(let zset): zset.isPacked ? 1 : zset.count
         case .vacant: 0
         }
     }

@@ -146,7 +146,7 @@ struct ZSetCommandsTests {
             #expect(try c.call("ZADD", "z", "123456789012345678", "m") == int(0))
             #expect(try c.call("ZSCAN", "z", "0") == .array([bulk("0"), bulks("m", "123456789012345680")]))
             _ = try c.call("HELLO", "3")
-            #expect(try c.call("ZSCORE", "z", "m") == .double(123_456_789_012_345_678))
+            #expect(try c.call("ZSCORE", "z", "m") == .double(123_456_789_012_345_680))
             #expect(try c.call("ZSCORE", "z", "nope") == .null)
             #expect(try c.call("ZINCRBY", "z", "1", "m") == .double(123_456_789_012_345_680))
         }
