@@ -37,6 +37,11 @@ enum CommandDocs {
         "hdel": "key field ...", "hexists": "key field", "hstrlen": "key field",
         "hincrby": "key field increment", "hincrbyfloat": "key field increment",
         "hrandfield": "key [count [WITHVALUES]]", "hscan": "key cursor [MATCH pattern] [COUNT count]",
+        "sadd": "key member ...", "srem": "key member ...", "scard": "key", "sismember": "key member",
+        "smismember": "key member ...", "smembers": "key", "spop": "key [count]", "srandmember": "key [count]",
+        "smove": "source destination member", "sinter": "key ...", "sintercard": "numkeys key ... [LIMIT limit]",
+        "sinterstore": "destination key ...", "sunion": "key ...", "sunionstore": "destination key ...",
+        "sdiff": "key ...", "sdiffstore": "destination key ...", "sscan": "key cursor [MATCH pattern] [COUNT count]",
         "object": "subcommand [argument ...]", "memory": "subcommand [argument ...]",
     ]
 

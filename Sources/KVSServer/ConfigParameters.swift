@@ -107,6 +107,15 @@ struct ConfigParameter: Sendable {
         // (CONFIG GET lists both names, as Redis does).
         hashMaxEntries("hash-max-listpack-entries"), hashMaxEntries("hash-max-ziplist-entries"),
         hashMaxValue("hash-max-listpack-value"), hashMaxValue("hash-max-ziplist-value"),
+        // When a set of integers leaves the intset encoding (Redis 7.0 has no set listpack,
+        // so no `set-max-listpack-*`).
+        ConfigParameter(
+            name: "set-max-intset-entries",
+            value: { String($0.setMaxIntsetEntries) },
+            change: .runtime { config, text throws(Refusal) in
+                config.setMaxIntsetEntries = try integer(text, in: 0...Int64.max)
+            }
+        ),
     ]
 
     /// `hash-max-listpack-entries` under `name`.

@@ -116,6 +116,20 @@ extension KeyAccess {
     ) throws -> R? {
         try updateCollection(key, as: HashValue.self, creating: creating, body)
     }
+
+    /// The set at `key` (see ``readCollection(_:as:)``).
+    package mutating func readSet(_ key: ByteKey) throws -> SetValue? {
+        try readCollection(key, as: SetValue.self)
+    }
+
+    /// ``updateCollection(_:as:creating:_:)`` for a set.
+    package mutating func updateSet<R>(
+        _ key: ByteKey,
+        creating: Bool,
+        _ body: (inout SetValue) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        try updateCollection(key, as: SetValue.self, creating: creating, body)
+    }
 }
 
 /// Keys read and written directly on the engine: each call is one atomic step under the

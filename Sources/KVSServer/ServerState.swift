@@ -27,6 +27,8 @@ package final class ServerState: Sendable {
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`, read by every hash write.
     private let hashMaxListpackEntries = Atomic<Int>(HashLimits.redisDefaults.maxListpackEntries)
     private let hashMaxListpackValue = Atomic<Int>(HashLimits.redisDefaults.maxListpackValue)
+    /// `set-max-intset-entries`, read by every set write.
+    private let setMaxIntsetEntries = Atomic<Int>(SetLimits.redisDefaults.maxIntsetEntries)
     /// Whether anyone MONITORs or a CLIENT PAUSE is in force (checked once per command).
     package let observation: ObservationFlags
     /// The MONITOR connections.
@@ -120,9 +122,15 @@ package final class ServerState: Sendable {
         )
     }
 
+    /// When a set leaves the intset encoding (CONFIG SET applies to the writes after it).
+    package var setLimits: SetLimits {
+        SetLimits(maxIntsetEntries: setMaxIntsetEntries.load(ordering: .relaxed))
+    }
+
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
         hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
         hashMaxListpackValue.store(configuration.hashMaxListpackValue, ordering: .relaxed)
+        setMaxIntsetEntries.store(configuration.setMaxIntsetEntries, ordering: .relaxed)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds
         slowLog.maxEntries = configuration.slowLogMaxEntries
         latency.thresholdMilliseconds = configuration.latencyMonitorThresholdMilliseconds

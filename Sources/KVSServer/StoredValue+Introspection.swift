@@ -15,13 +15,19 @@ extension StoredValue {
     /// when the value is stored by SET (`tryObjectEncoding` in Redis's object.c): `int`
     /// for a canonical decimal integer of at most 20 characters in the 64-bit range,
     /// `embstr` for at most 44 bytes, else `raw`; a hash's encoding is `listpack` or
-    /// `hashtable`, the one in use.
+    /// `hashtable`, the one in use; a set's `intset` or `hashtable`.
     ///
     /// kvs keeps only the bytes, not how they were written, so a value Redis would keep
     /// `raw` after APPEND or SETRANGE, or `embstr` after INCRBYFLOAT, is named from its
     /// bytes here instead.
     package var encodingName: String {
-        guard case .string(let bytes) = payload else { return (try? hash().encodingName) ?? "" }
+        let bytes: ValueBytes
+        switch payload {
+        case .string(let string): bytes = string
+        case .hash(let hash): return hash.encodingName
+        case .set(let set): return set.encodingName
+        case .vacant: return ""
+        }
         let count = bytes.count
         if count <= 20, RedisNumber.parseInt64(bytes) != nil { return "int" }
         return count <= Self.embeddedStringLimit ? "embstr" : "raw"
@@ -38,11 +44,12 @@ extension StoredValue {
     /// The bytes of heap the value's own blocks take, as glibc's malloc hands them out
     /// (`MEMORY USAGE`): a string is one ``ValueBytes`` block, a 24-byte header (the
     /// object header and the count) and then the bytes; a hash, see
-    /// ``HashValue/heapBytes``.
+    /// ``HashValue/heapBytes``; a set, ``SetValue/heapBytes``.
     package var heapBytes: Int {
         switch payload {
         case .string(let bytes): MallocSize.chunk(requesting: 24 + bytes.count)
         case .hash(let hash): hash.heapBytes
+        case .set(let set): set.heapBytes
         case .vacant: 0
         }
     }
