@@ -214,7 +214,7 @@ enum SetCommands {
         guard c.count <= 3 else { throw CommandError.syntax }
         guard c.count == 3 else {
             let popped: ValueBytes? = try c.access.updateSet(c.key(1), creating: false) { set in
-                (set.removeMember(at: Int.random(in: 0..<set.count)), true)
+                (set.removeMember(at: CommandRandom.int(in: 0..<set.count)), true)
             }
             if let popped {
                 c.writes += 1
@@ -250,7 +250,7 @@ enum SetCommands {
             }
             var popped: [ValueBytes] = []
             popped.reserveCapacity(count)
-            for _ in 0..<count { popped.append(set.removeMember(at: Int.random(in: 0..<set.count))) }
+            for _ in 0..<count { popped.append(set.removeMember(at: CommandRandom.int(in: 0..<set.count))) }
             return (popped, true)
         }
     }
@@ -262,7 +262,7 @@ enum SetCommands {
                 c.null()
                 return
             }
-            c.bulk(set.member(at: Int.random(in: 0..<set.count)))
+            c.bulk(set.member(at: CommandRandom.int(in: 0..<set.count)))
             return
         }
         let l = try c.integer(2)
@@ -280,7 +280,7 @@ enum SetCommands {
             // HRANDFIELD's is (see docs/design/server-value-types.md).
             guard -l <= Int64(HashCommands.randomReplyLimit) else { throw CommandError("ERR value is out of range") }
             c.arrayHeader(Int(-l))
-            for _ in 0..<Int(-l) { c.bulk(set.member(at: Int.random(in: 0..<set.count))) }
+            for _ in 0..<Int(-l) { c.bulk(set.member(at: CommandRandom.int(in: 0..<set.count))) }
             return
         }
         if l >= Int64(set.count) {
@@ -296,13 +296,13 @@ enum SetCommands {
         if count * 3 > set.count {
             var positions = Array(0..<set.count)
             for i in 0..<count {
-                positions.swapAt(i, Int.random(in: i..<positions.count))
+                positions.swapAt(i, CommandRandom.int(in: i..<positions.count))
                 picked.append(positions[i])
             }
         } else {
             var seen = Set<Int>(minimumCapacity: count)
             while picked.count < count {
-                let position = Int.random(in: 0..<set.count)
+                let position = CommandRandom.int(in: 0..<set.count)
                 if seen.insert(position).inserted { picked.append(position) }
             }
         }

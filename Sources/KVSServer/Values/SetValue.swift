@@ -145,13 +145,28 @@ package struct SetValue: Sendable {
             }
             makeUnique()
             convertToTable()
-        } else {
+        } else if !isKnownUniquelyReferenced(&storage) {
+            // No copy of a shared set for a member it has.
             if storage.positions[member] != nil { return false }
             makeUnique()
         }
-        guard storage.members.count < UInt32.max else { preconditionFailure("SetValue: more than 2^32 members") }
-        storage.positions[member] = UInt32(truncatingIfNeeded: storage.members.count)
+        precondition(storage.members.count < UInt32.max, "SetValue: more than 2^32 - 1 members")
+        // One hash of the member: the slot is made with a placeholder when absent, and
+        // claimed here.
+        let position = UInt32(truncatingIfNeeded: storage.members.count)
+        guard Self.claim(&storage.positions[member, default: Self.unclaimed], position) else { return false }
         storage.members.append(member)
+        return true
+    }
+
+    /// The placeholder position of a member being added.
+    private static let unclaimed = UInt32.max
+
+    /// Sets `slot` to `position` if it holds the placeholder; whether it did.
+    @inline(__always)
+    private static func claim(_ slot: inout UInt32, _ position: UInt32) -> Bool {
+        guard slot == unclaimed else { return false }
+        slot = position
         return true
     }
 
