@@ -9,8 +9,8 @@ import KVS
 /// encoding, a listpack for a few short strings, is not here: 7.0 has none, and OBJECT
 /// ENCODING answers as 7.0 does.
 ///
-/// The table keeps its members in a dense array, with a member → position dictionary
-/// beside it: a random member (SPOP, SRANDMEMBER) is one random index, and a removal
+/// The table keeps its members in a dense array, with a member → position index beside
+/// it (``MemberIndex``, 4 bytes a slot): a random member (SPOP, SRANDMEMBER) is one random index, and a removal
 /// moves the last member into the hole, so both are O(1) where a Swift `Set` would walk
 /// to a random element in O(n).
 ///
@@ -31,10 +31,10 @@ package struct SetValue: Sendable {
         var intset: IntSet
         /// The table's members, densely, in no particular order.
         var members: [ValueBytes]
-        /// The table's member → index in ``members``.
-        var positions: [ValueBytes: UInt32]
+        /// The table's member → position in ``members``.
+        var positions: MemberIndex
 
-        init(isIntset: Bool, intset: IntSet, members: [ValueBytes], positions: [ValueBytes: UInt32]) {
+        init(isIntset: Bool, intset: IntSet, members: [ValueBytes], positions: MemberIndex) {
             self.isIntset = isIntset
             self.intset = intset
             self.members = members
@@ -46,7 +46,7 @@ package struct SetValue: Sendable {
 
     /// An empty set, in the intset encoding.
     package init() {
-        storage = Storage(isIntset: true, intset: IntSet(), members: [], positions: [:])
+        storage = Storage(isIntset: true, intset: IntSet(), members: [], positions: MemberIndex())
     }
 
     /// How many members the set has. O(1).
@@ -67,7 +67,7 @@ package struct SetValue: Sendable {
     ///
     /// - Complexity: O(log n) for an intset, O(1) on average for the table.
     package func contains(_ member: ValueBytes) -> Bool {
-        guard storage.isIntset else { return storage.positions[member] != nil }
+        guard storage.isIntset else { return storage.positions.position(of: member, in: storage.members) != nil }
         guard let n = RedisNumber.parseInt64(member) else { return false }
         return storage.intset.contains(n)
     }
@@ -147,26 +147,14 @@ package struct SetValue: Sendable {
             convertToTable()
         } else if !isKnownUniquelyReferenced(&storage) {
             // No copy of a shared set for a member it has.
-            if storage.positions[member] != nil { return false }
+            if contains(member) { return false }
             makeUnique()
         }
-        precondition(storage.members.count < UInt32.max, "SetValue: more than 2^32 - 1 members")
-        // One hash of the member: the slot is made with a placeholder when absent, and
-        // claimed here.
-        let position = UInt32(truncatingIfNeeded: storage.members.count)
-        guard Self.claim(&storage.positions[member, default: Self.unclaimed], position) else { return false }
+        precondition(storage.members.count < UInt32.max - 1, "SetValue: more than 2^32 - 2 members")
+        guard storage.positions.insert(member, at: storage.members.count, members: storage.members) else {
+            return false
+        }
         storage.members.append(member)
-        return true
-    }
-
-    /// The placeholder position of a member being added.
-    private static let unclaimed = UInt32.max
-
-    /// Sets `slot` to `position` if it holds the placeholder; whether it did.
-    @inline(__always)
-    private static func claim(_ slot: inout UInt32, _ position: UInt32) -> Bool {
-        guard slot == unclaimed else { return false }
-        slot = position
         return true
     }
 
@@ -183,9 +171,9 @@ package struct SetValue: Sendable {
             storage.intset.remove(at: position)
             return true
         }
-        guard let position = storage.positions[member] else { return false }
+        guard let position = storage.positions.position(of: member, in: storage.members) else { return false }
         makeUnique()
-        removeFromTable(at: Int(position))
+        removeFromTable(at: position)
         return true
     }
 
@@ -207,13 +195,15 @@ package struct SetValue: Sendable {
 
     /// Removes the table's member at `position`: the last member takes its place.
     private mutating func removeFromTable(at position: Int) {
-        let removed = storage.members[position]
+        let lastPosition = storage.members.count - 1
+        storage.positions.remove(
+            storage.members[position],
+            members: storage.members,
+            moving: position == lastPosition ? nil : lastPosition,
+            to: position
+        )
         let last = storage.members.removeLast()
-        if position < storage.members.count {
-            storage.members[position] = last
-            storage.positions[last] = UInt32(truncatingIfNeeded: position)
-        }
-        storage.positions[removed] = nil
+        if position < storage.members.count { storage.members[position] = last }
         // A table emptied to an eighth of its capacity gives the rest back (Redis shrinks
         // its dict below a tenth full); amortized O(1).
         let capacity = storage.members.capacity
@@ -225,11 +215,8 @@ package struct SetValue: Sendable {
         var members: [ValueBytes] = []
         members.reserveCapacity(storage.members.count * 2)
         members.append(contentsOf: storage.members)
-        var positions: [ValueBytes: UInt32] = [:]
-        positions.reserveCapacity(members.count * 2)
-        for (i, member) in members.enumerated() { positions[member] = UInt32(truncatingIfNeeded: i) }
+        storage.positions = MemberIndex(members, capacity: members.count * 2)
         storage.members = members
-        storage.positions = positions
     }
 
     /// Copies the storage if another value references it.
@@ -249,15 +236,9 @@ package struct SetValue: Sendable {
         let intset = storage.intset
         var members: [ValueBytes] = []
         members.reserveCapacity(intset.count + 1)
-        var positions: [ValueBytes: UInt32] = [:]
-        positions.reserveCapacity(intset.count + 1)
-        for i in 0..<intset.count {
-            let member = Self.decimal(intset[i]) { ValueBytes($0) }
-            positions[member] = UInt32(truncatingIfNeeded: i)
-            members.append(member)
-        }
+        for i in 0..<intset.count { members.append(Self.decimal(intset[i]) { ValueBytes($0) }) }
+        storage.positions = MemberIndex(members, capacity: intset.count + 1)
         storage.members = members
-        storage.positions = positions
         storage.intset = IntSet()
         storage.isIntset = false
     }
@@ -266,7 +247,7 @@ package struct SetValue: Sendable {
 
     /// The bytes of heap the set's blocks take, as glibc's malloc hands them out (MEMORY
     /// USAGE): the storage object, then the intset's array, or the members' array, the
-    /// dictionary's storage and every member's block.
+    /// index's slots and every member's block.
     ///
     /// - Complexity: O(1) for an intset, O(n) for a table.
     package var heapBytes: Int {
@@ -274,11 +255,7 @@ package struct SetValue: Sendable {
         if storage.isIntset { return object + storage.intset.heapBytes }
         let members = storage.members
         var total = object + MallocSize.chunk(requesting: 32 + members.capacity * 8)
-        // A native dictionary: a 64-byte header, a bitmap word per 64 buckets, and a key
-        // (a word) and a value (4 bytes) per bucket.
-        let capacity = storage.positions.capacity
-        let buckets = capacity == 0 ? 0 : max(2, (capacity * 4 + 2) / 3)
-        total += MallocSize.chunk(requesting: 64 + (buckets + 63) / 64 * 8 + buckets * 12)
+        total += storage.positions.heapBytes
         for member in members { total += MallocSize.chunk(requesting: 24 + member.count) }
         return total
     }
