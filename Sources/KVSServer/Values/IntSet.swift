@@ -11,8 +11,11 @@
 struct IntSet: Sendable {
     /// The elements, ascending, each `width` bytes in native byte order.
     private(set) var bytes: [UInt8] = []
+    /// Bytes per element: 2, 4 or 8 (one byte, so that a set's storage object packs it).
+    private var storedWidth: UInt8 = 2
+
     /// Bytes per element: 2, 4 or 8.
-    private(set) var width = 2
+    var width: Int { Int(storedWidth) }
 
     init() {}
 
@@ -113,7 +116,7 @@ struct IntSet: Sendable {
             }
         }
         bytes = wider
-        width = newWidth
+        storedWidth = UInt8(truncatingIfNeeded: newWidth)
     }
 
     /// The bytes of heap the block takes (an array's 32-byte header and its capacity).

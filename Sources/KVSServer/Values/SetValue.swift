@@ -25,14 +25,16 @@ package struct SetValue: Sendable {
     /// holds the only reference to it (``makeUnique()`` copies it first otherwise), so a
     /// storage reachable from two threads is never written.
     package final class Storage: @unchecked Sendable {
-        /// Whether the intset encoding is in use (else the table).
-        var isIntset: Bool
-        /// The intset.
-        var intset: IntSet
+        // In this order, the fields pack into 50 bytes after the object header (a 64-byte
+        // malloc chunk): the one-byte ones last.
         /// The table's members, densely, in no particular order.
         var members: [ValueBytes]
         /// The table's member → position in ``members``.
         var positions: MemberIndex
+        /// The intset.
+        var intset: IntSet
+        /// Whether the intset encoding is in use (else the table).
+        var isIntset: Bool
 
         init(isIntset: Bool, intset: IntSet, members: [ValueBytes], positions: MemberIndex) {
             self.isIntset = isIntset
@@ -251,7 +253,7 @@ package struct SetValue: Sendable {
     ///
     /// - Complexity: O(1) for an intset, O(n) for a table.
     package var heapBytes: Int {
-        let object = MallocSize.chunk(requesting: 56)
+        let object = MallocSize.chunk(requesting: 50)
         if storage.isIntset { return object + storage.intset.heapBytes }
         let members = storage.members
         var total = object + MallocSize.chunk(requesting: 32 + members.capacity * 8)
