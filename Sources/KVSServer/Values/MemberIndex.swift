@@ -1,14 +1,16 @@
 import KVS
 
 /// The member → position index of a set's table: open addressing with linear probing,
-/// each slot a `UInt32` holding a position in the table's dense member array plus one
-/// (0 is an empty slot), at most three quarters full.
+/// at most three quarters full, each slot a `UInt32`: 0 when empty, else a position in the
+/// table's dense member array plus one in the low bits (as many as it takes to number the
+/// slots), and high bits of the member's hash above them as a tag.
 ///
 /// A slot is 4 bytes where a `Dictionary<ValueBytes, UInt32>` bucket is 12 (the key's
 /// reference and the value): the members are already in the dense array, so the index
-/// keeps only their positions and compares a probe's member there. Probing reads the
-/// member's block as a `Dictionary` reads its key's. Removal shifts the cluster back
-/// (no tombstones), so lookups stay short after any number of SREMs and SPOPs.
+/// keeps only their positions. A probe reads a member's block only when the tag matches
+/// (a `Dictionary` reads every probed key's), which spares most cache misses on a large
+/// set. Removal shifts the cluster back (no tombstones), so lookups stay short after any
+/// number of SREMs and SPOPs.
 ///
 /// Thread-safety: a value type; not shared.
 struct MemberIndex: Sendable {
@@ -16,6 +18,8 @@ struct MemberIndex: Sendable {
     private(set) var slots: [UInt32] = []
     /// How many slots are full.
     private(set) var count = 0
+    /// The bits of a slot that hold the position plus one: `slots.count - 1`.
+    private var positionMask: UInt32 = 0
 
     init() {}
 
@@ -34,17 +38,24 @@ struct MemberIndex: Sendable {
     @inline(__always)
     private static func hash(_ member: ValueBytes) -> Int { member.hashValue }
 
+    /// The tag of a member with `hash`: its hash's high bits, above the position bits.
+    @inline(__always)
+    private static func tag(_ hash: Int, positionMask: UInt32) -> UInt32 {
+        UInt32(truncatingIfNeeded: UInt(bitPattern: hash) >> 32) & ~positionMask
+    }
+
     /// The slot that holds `member`, or the empty slot where it would go.
     ///
     /// - Precondition: the index has slots.
     @inline(__always)
     private func find(_ member: ValueBytes, hash: Int, in members: [ValueBytes]) -> (slot: Int, found: Bool) {
         let mask = slots.count - 1
+        let tag = Self.tag(hash, positionMask: positionMask)
         var i = hash & mask
         while true {
             let s = slots[i]
             if s == 0 { return (i, false) }
-            if members[Int(s) - 1] == member { return (i, true) }
+            if s & ~positionMask == tag, members[Int(s & positionMask) - 1] == member { return (i, true) }
             i = (i + 1) & mask
         }
     }
@@ -53,7 +64,7 @@ struct MemberIndex: Sendable {
     func position(of member: ValueBytes, in members: [ValueBytes]) -> Int? {
         guard count > 0 else { return nil }
         let (slot, found) = find(member, hash: Self.hash(member), in: members)
-        return found ? Int(slots[slot]) - 1 : nil
+        return found ? Int(slots[slot] & positionMask) - 1 : nil
     }
 
     /// Records `member` at `position` (where the caller then puts it in the array) unless
@@ -62,9 +73,10 @@ struct MemberIndex: Sendable {
         if (count + 1) * 4 > slots.count * 3 {
             resize(to: max(8, slots.count * 2), members: members, reindex: false)
         }
-        let (slot, found) = find(member, hash: Self.hash(member), in: members)
+        let hash = Self.hash(member)
+        let (slot, found) = find(member, hash: hash, in: members)
         if found { return false }
-        slots[slot] = UInt32(truncatingIfNeeded: position + 1)
+        slots[slot] = Self.tag(hash, positionMask: positionMask) | UInt32(truncatingIfNeeded: position + 1)
         count += 1
         return true
     }
@@ -83,7 +95,7 @@ struct MemberIndex: Sendable {
             j = (j + 1) & mask
             let s = slots[j]
             if s == 0 { break }
-            let home = Self.hash(members[Int(s) - 1]) & mask
+            let home = Self.hash(members[Int(s & positionMask) - 1]) & mask
             let between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
             if !between {
                 slots[hole] = s
@@ -96,27 +108,32 @@ struct MemberIndex: Sendable {
             let moved = members[movedFrom]
             let (slot, found) = find(moved, hash: Self.hash(moved), in: members)
             precondition(found, "MemberIndex: moving a member it does not hold")
-            slots[slot] = UInt32(truncatingIfNeeded: movedTo + 1)
+            slots[slot] = (slots[slot] & ~positionMask) | UInt32(truncatingIfNeeded: movedTo + 1)
         }
     }
 
-    /// Rebuilds the slots at `slotCount`, from the current slots or, if `reindex`, from
-    /// every member of `members` at its position.
+    /// Rebuilds the slots at `slotCount` (a power of two, at most 2^32), from the current
+    /// slots or, if `reindex`, from every member of `members` at its position.
     mutating func resize(to slotCount: Int, members: [ValueBytes], reindex: Bool) {
+        precondition(slotCount <= 1 << 32, "MemberIndex: more than 2^32 slots")
         var fresh = [UInt32](repeating: 0, count: slotCount)
         let mask = slotCount - 1
-        func place(_ s: UInt32) {
-            var i = Self.hash(members[Int(s) - 1]) & mask
+        let freshMask = UInt32(truncatingIfNeeded: mask)
+        // Every member is hashed again: its home slot and its tag both change.
+        func place(_ position: Int) {
+            let hash = Self.hash(members[position])
+            var i = hash & mask
             while fresh[i] != 0 { i = (i + 1) & mask }
-            fresh[i] = s
+            fresh[i] = Self.tag(hash, positionMask: freshMask) | UInt32(truncatingIfNeeded: position + 1)
         }
         if reindex {
-            for p in members.indices { place(UInt32(truncatingIfNeeded: p + 1)) }
+            for p in members.indices { place(p) }
             count = members.count
         } else {
-            for s in slots where s != 0 { place(s) }
+            for s in slots where s != 0 { place(Int(s & positionMask) - 1) }
         }
         slots = fresh
+        positionMask = freshMask
     }
 
     /// The bytes of heap the slots take.
