@@ -16,8 +16,9 @@ import KVS
 struct MemberIndex: Sendable {
     /// The slots: a power of two of them, or none.
     private(set) var slots: [UInt32] = []
-    /// How many slots are full.
-    private(set) var count = 0
+    /// How many slots are full (32 bits, beside ``positionMask``, so that the two take one
+    /// word of a set's storage object).
+    private var storedCount: UInt32 = 0
     /// The bits of a slot that hold the position plus one: `slots.count - 1`.
     private var positionMask: UInt32 = 0
 
@@ -62,7 +63,7 @@ struct MemberIndex: Sendable {
 
     /// The position of `member` in `members`, or `nil`. O(1) on average.
     func position(of member: ValueBytes, in members: [ValueBytes]) -> Int? {
-        guard count > 0 else { return nil }
+        guard storedCount > 0 else { return nil }
         let (slot, found) = find(member, hash: Self.hash(member), in: members)
         return found ? Int(slots[slot] & positionMask) - 1 : nil
     }
@@ -70,14 +71,14 @@ struct MemberIndex: Sendable {
     /// Records `member` at `position` (where the caller then puts it in the array) unless
     /// `members` already holds it; whether it did. O(1) amortized.
     mutating func insert(_ member: ValueBytes, at position: Int, members: [ValueBytes]) -> Bool {
-        if (count + 1) * 4 > slots.count * 3 {
+        if (Int(storedCount) + 1) * 4 > slots.count * 3 {
             resize(to: max(8, slots.count * 2), members: members, reindex: false)
         }
         let hash = Self.hash(member)
         let (slot, found) = find(member, hash: hash, in: members)
         if found { return false }
         slots[slot] = Self.tag(hash, positionMask: positionMask) | UInt32(truncatingIfNeeded: position + 1)
-        count += 1
+        storedCount += 1
         return true
     }
 
@@ -103,7 +104,7 @@ struct MemberIndex: Sendable {
             }
         }
         slots[hole] = 0
-        count -= 1
+        storedCount -= 1
         if let movedFrom {
             let moved = members[movedFrom]
             let (slot, found) = find(moved, hash: Self.hash(moved), in: members)
@@ -128,7 +129,7 @@ struct MemberIndex: Sendable {
         }
         if reindex {
             for p in members.indices { place(p) }
-            count = members.count
+            storedCount = UInt32(truncatingIfNeeded: members.count)
         } else {
             for s in slots where s != 0 { place(Int(s & positionMask) - 1) }
         }
