@@ -63,4 +63,15 @@ struct SetValueTests {
         #expect(a.count == 99 && b.count == 100)
         #expect(b.contains(ValueBytes(Array("m5".utf8))) && !a.contains(ValueBytes(Array("m5".utf8))))
     }
+
+    @Test func aBatchGrowsTheTableOnce() {
+        var set = SetValue()
+        let batch = (0..<10).map { ValueBytes(Array("member:\($0)".utf8)) } + [ValueBytes(Array("member:3".utf8))]
+        #expect(set.insert(contentsOf: batch, limits: .redisDefaults) == 10)
+        #expect(set.count == 10 && set.encodingName == "hashtable")
+        // Doubling through the batch would leave 16 member slots.
+        #expect(set.storage.members.capacity < 16)
+        #expect(set.insert(contentsOf: [ValueBytes(Array("x".utf8))], limits: .redisDefaults) == 1)
+        #expect(set.contains(ValueBytes(Array("member:9".utf8))) && set.count == 11)
+    }
 }

@@ -140,8 +140,7 @@ enum SetCommands {
         let limits = limits(c)
         let added: Int =
             try c.access.updateSet(c.key(1), creating: true) { set in
-                var added = 0
-                for member in members where set.insert(member, limits: limits) { added += 1 }
+                let added = set.insert(contentsOf: members, limits: limits)
                 return (added, added > 0)
             } ?? 0
         c.writes += added

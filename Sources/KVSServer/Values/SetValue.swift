@@ -160,6 +160,25 @@ package struct SetValue: Sendable {
         return true
     }
 
+    /// Adds each of `batch`; returns how many were new. A table grows once for what the
+    /// batch may add rather than doubling through it, so a set made by one SADD holds no
+    /// more member slots than it needs.
+    ///
+    /// - Complexity: as ``insert(_:limits:)`` for each member.
+    package mutating func insert(contentsOf batch: [ValueBytes], limits: SetLimits) -> Int {
+        var added = 0
+        for (i, member) in batch.enumerated() {
+            if !storage.isIntset, storage.members.count == storage.members.capacity,
+                isKnownUniquelyReferenced(&storage)
+            {
+                let needed = storage.members.count + batch.count - i
+                storage.members.reserveCapacity(max(needed, storage.members.capacity * 2))
+            }
+            if insert(member, limits: limits) { added += 1 }
+        }
+        return added
+    }
+
     /// Removes `member`; returns whether it was there.
     ///
     /// - Complexity: O(n) for an intset, O(1) on average for the table.
