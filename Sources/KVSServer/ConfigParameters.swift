@@ -107,6 +107,15 @@ struct ConfigParameter: Sendable {
         // (CONFIG GET lists both names, as Redis does).
         hashMaxEntries("hash-max-listpack-entries"), hashMaxEntries("hash-max-ziplist-entries"),
         hashMaxValue("hash-max-listpack-value"), hashMaxValue("hash-max-ziplist-value"),
+        // When a set of integers leaves the intset encoding (Redis 7.0 has no set listpack,
+        // so no `set-max-listpack-*`).
+        ConfigParameter(
+            name: "set-max-intset-entries",
+            value: { String($0.setMaxIntsetEntries) },
+            change: .runtime { config, text throws(Refusal) in
+                config.setMaxIntsetEntries = try integer(text, in: 0...Int64.max)
+            }
+        ),
         // When a sorted set leaves the listpack encoding, under both names too.
         zsetMaxEntries("zset-max-listpack-entries"), zsetMaxEntries("zset-max-ziplist-entries"),
         zsetMaxValue("zset-max-listpack-value"), zsetMaxValue("zset-max-ziplist-value"),

@@ -56,6 +56,9 @@ public struct ServerConfiguration: Sendable {
     /// Redis `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a hash that gets a
     /// field or value longer than this, in bytes, leaves the listpack encoding. Default 64.
     public var hashMaxListpackValue: Int = 64
+    /// Redis `set-max-intset-entries`: a set of integers with more members than this
+    /// leaves the compact intset encoding for a hash table. Default 512.
+    public var setMaxIntsetEntries: Int = 512
     /// Redis `zset-max-listpack-entries` (alias `zset-max-ziplist-entries`): a sorted set
     /// with more members than this leaves the compact listpack encoding for a skip list.
     /// Default 128.

@@ -29,6 +29,8 @@ package struct StoredValue: Sendable {
         case string(ValueBytes)
         /// A hash.
         case hash(HashValue)
+        /// A set.
+        case set(SetValue)
         /// A sorted set.
         case zset(ZSetValue)
         /// What a collection's slot holds for the moment it is changed in place (see
@@ -64,6 +66,7 @@ package struct StoredValue: Sendable {
         switch payload {
         case .string: .string
         case .hash: .hash
+        case .set: .set
         case .zset: .zset
         case .vacant: preconditionFailure("a vacant value is never stored")
         }
@@ -92,6 +95,11 @@ package struct StoredValue: Sendable {
     ///
     /// - Throws: ``CommandError/wrongType`` for a value of another type.
     package func hash() throws(CommandError) -> HashValue { try collection(HashValue.self) }
+
+    /// The set of a set value (see ``collection(_:)``).
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type.
+    package func set() throws(CommandError) -> SetValue { try collection(SetValue.self) }
 
     /// Runs `body` on the collection of type `C` in place: the payload lets go of it for
     /// the call, so that a collection referenced only by this value is changed without a
@@ -136,6 +144,15 @@ extension HashValue: StoredCollection {
     package var payload: StoredValue.Payload { .hash(self) }
 }
 
+extension SetValue: StoredCollection {
+    package init?(_ payload: StoredValue.Payload) {
+        guard case .set(let set) = payload else { return nil }
+        self = set
+    }
+
+    package var payload: StoredValue.Payload { .set(self) }
+}
+
 extension ZSetValue: StoredCollection {
     package init?(_ payload: StoredValue.Payload) {
         guard case .zset(let zset) = payload else { return nil }
@@ -149,8 +166,9 @@ extension ZSetValue: StoredCollection {
 package enum ValueKind: String, Sendable, CaseIterable {
     case string
     case hash
+    case set
     case zset
-    // list, set: see docs/design/server-value-types.md.
+    // list: see docs/design/server-value-types.md.
 
     /// The name TYPE answers and SCAN … TYPE matches.
     package var name: String { rawValue }

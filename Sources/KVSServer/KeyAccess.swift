@@ -117,6 +117,20 @@ extension KeyAccess {
         try updateCollection(key, as: HashValue.self, creating: creating, body)
     }
 
+    /// The set at `key` (see ``readCollection(_:as:)``).
+    package mutating func readSet(_ key: ByteKey) throws -> SetValue? {
+        try readCollection(key, as: SetValue.self)
+    }
+
+    /// ``updateCollection(_:as:creating:_:)`` for a set.
+    package mutating func updateSet<R>(
+        _ key: ByteKey,
+        creating: Bool,
+        _ body: (inout SetValue) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        try updateCollection(key, as: SetValue.self, creating: creating, body)
+    }
+
     /// The sorted set at `key` (see ``readCollection(_:as:)``).
     package mutating func readZSet(_ key: ByteKey) throws -> ZSetValue? {
         try readCollection(key, as: ZSetValue.self)

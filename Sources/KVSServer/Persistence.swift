@@ -131,7 +131,7 @@ package final class Persistence: Sendable {
                         let tooLarge = KVSError(
                             .invalidArgument,
                             key: key.displayName,
-                            message: "a key, value, field or hash over 4 GiB cannot be saved"
+                            message: "a key, value, field, member or collection over 4 GiB cannot be saved"
                         )
                         guard key.count <= UInt32.max else { throw tooLarge }
                         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.count))
@@ -159,6 +159,8 @@ package final class Persistence: Sendable {
                                 sink.buffer.append(contentsOf: value)
                             }
                             guard fits else { throw tooLarge }
+                        case .set(let set):
+                            guard Self.appendSet(set, to: &sink) else { throw tooLarge }
                         case .zset(let zset):
                             try Self.append(zset, to: &sink.buffer, tooLarge: tooLarge)
                         case .vacant:
@@ -189,6 +191,7 @@ package final class Persistence: Sendable {
         into databases: [Database],
         now: Int64,
         hashLimits: HashLimits = .redisDefaults,
+        setLimits: SetLimits = .redisDefaults,
         zsetLimits: ZSetLimits = .redisDefaults
     ) throws(KVSError) -> Int {
         guard fileExists else { return 0 }
@@ -258,6 +261,13 @@ package final class Persistence: Sendable {
                         }
                     }
                     value = StoredValue(hash: hash, stamp: 0)
+                case Self.setTag:
+                    switch Self.readSet(&reader, limits: setLimits) {
+                    case .success(let set): value = StoredValue(payload: .set(set), stamp: 0)
+                    case .failure(.truncated): throw truncated
+                    case .failure(.empty): throw corrupt("record \(n) of database \(index) is an empty set")
+                    case .failure(.duplicate): throw corrupt("record \(n) of database \(index) repeats a set member")
+                    }
                 case Self.zsetTag:
                     let zset = try Self.readZSet(&reader, limits: zsetLimits) {
                         corrupt("record \(n) of database \(index) \($0)")

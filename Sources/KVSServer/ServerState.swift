@@ -27,6 +27,8 @@ package final class ServerState: Sendable {
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`, read by every hash write.
     private let hashMaxListpackEntries = Atomic<Int>(HashLimits.redisDefaults.maxListpackEntries)
     private let hashMaxListpackValue = Atomic<Int>(HashLimits.redisDefaults.maxListpackValue)
+    /// `set-max-intset-entries`, read by every set write.
+    private let setMaxIntsetEntries = Atomic<Int>(SetLimits.redisDefaults.maxIntsetEntries)
     /// `zset-max-listpack-entries` and `zset-max-listpack-value`, read by every sorted-set write.
     private let zsetMaxListpackEntries = Atomic<Int>(ZSetLimits.redisDefaults.maxListpackEntries)
     private let zsetMaxListpackValue = Atomic<Int>(ZSetLimits.redisDefaults.maxListpackValue)
@@ -127,6 +129,11 @@ package final class ServerState: Sendable {
         )
     }
 
+    /// When a set leaves the intset encoding (CONFIG SET applies to the writes after it).
+    package var setLimits: SetLimits {
+        SetLimits(maxIntsetEntries: setMaxIntsetEntries.load(ordering: .relaxed))
+    }
+
     /// When a sorted set leaves the listpack encoding (CONFIG SET applies to the writes
     /// after it).
     package var zsetLimits: ZSetLimits {
@@ -139,6 +146,7 @@ package final class ServerState: Sendable {
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
         hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
         hashMaxListpackValue.store(configuration.hashMaxListpackValue, ordering: .relaxed)
+        setMaxIntsetEntries.store(configuration.setMaxIntsetEntries, ordering: .relaxed)
         zsetMaxListpackEntries.store(configuration.zsetMaxListpackEntries, ordering: .relaxed)
         zsetMaxListpackValue.store(configuration.zsetMaxListpackValue, ordering: .relaxed)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds

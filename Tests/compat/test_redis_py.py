@@ -175,6 +175,53 @@ class ConnectionAndServer(unittest.TestCase):
         self.assertEqual(r1.dbsize(), 0)
 
 
+class Sets(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_members_and_algebra(self):
+        r = self.r
+        self.assertEqual(r.sadd("s", "a", "b", "c", "a"), 3)
+        self.assertEqual(r.smembers("s"), {b"a", b"b", b"c"})
+        self.assertEqual(r.scard("s"), 3)
+        self.assertTrue(r.sismember("s", "a"))
+        self.assertEqual(r.smismember("s", ["a", "z"]), [1, 0])
+        self.assertEqual(r.srem("s", "a", "z"), 1)
+        self.assertEqual(r.sadd("t", "b", "x", "1"), 3)
+        self.assertEqual(r.sinter("s", "t"), {b"b"})
+        self.assertEqual(r.sunion("s", "t"), {b"b", b"c", b"x", b"1"})
+        self.assertEqual(r.sdiff("s", "t"), {b"c"})
+        self.assertEqual(r.sintercard(2, ["s", "t"]), 1)
+        self.assertEqual(r.sunionstore("u", "s", "t"), 4)
+        self.assertEqual(r.type("u"), b"set")
+        self.assertTrue(r.smove("t", "s", "x"))
+        self.assertEqual(r.smembers("s"), {b"b", b"c", b"x"})
+        self.assertEqual(r.object("encoding", "u"), b"hashtable")
+        self.assertEqual(r.sadd("i", 3, 1, 2), 3)
+        self.assertEqual(r.object("encoding", "i"), b"intset")
+        self.assertEqual(r.sscan("i"), (0, [b"1", b"2", b"3"]))
+        self.assertEqual(sorted(r.sscan_iter("u", match="[bc]")), [b"b", b"c"])
+
+    def test_pop_and_random(self):
+        r = self.r
+        r.sadd("s", *[f"m{i}" for i in range(100)])
+        popped = r.spop("s", 10)
+        self.assertEqual(len(set(popped)), 10)
+        self.assertEqual(r.scard("s"), 90)
+        self.assertIn(r.spop("s"), {f"m{i}".encode() for i in range(100)})
+        self.assertEqual(len(set(r.srandmember("s", 5))), 5)
+        self.assertEqual(len(r.srandmember("s", -200)), 200)
+        self.assertIsNone(r.spop("missing"))
+
+    def test_resp3(self):
+        r = client(protocol=3)
+        r.sadd("r3set", "a", "b")
+        self.assertEqual(r.smembers("r3set"), {b"a", b"b"})
+        self.assertEqual(set(r.spop("r3set", 5)), {b"a", b"b"})
+        self.assertEqual(r.exists("r3set"), 0)
+
+
 class SortedSets(unittest.TestCase):
     def setUp(self):
         self.r = client()

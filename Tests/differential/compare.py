@@ -84,6 +84,14 @@ def hscan(reply: Reply):
     return reply
 
 
+def sscan(reply: Reply):
+    """SSCAN: the cursor exactly, the members as a sorted multiset (a hashtable's order is its own)."""
+    if reply.kind == "array" and len(reply.value) == 2 and reply.value[1].kind == "array":
+        cursor, items = reply.value
+        return ("sscan", cursor, tuple(sorted(items.value, key=repr)))
+    return reply
+
+
 # Encodings of collections, which OBJECT ENCODING must name as Redis does; a string's
 # (int, embstr, raw) follows how it was written in Redis and is compared by type only.
 COLLECTION_ENCODINGS = {b"listpack", b"hashtable", b"quicklist", b"intset", b"skiplist"}
@@ -122,6 +130,7 @@ RULES: Dict[str, Callable[[Reply], object]] = {
     "pairs": pairs,
     "random": random_,
     "hscan": hscan,
+    "sscan": sscan,
     "object": object_,
 }
 

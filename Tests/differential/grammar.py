@@ -358,6 +358,96 @@ HASHES: List[Cmd] = [
     Cmd("hscan", 1, _hscan, "hscan"),
 ]
 
+# --- sets --------------------------------------------------------------------
+
+# Nine members, so sets fill up and members repeat: canonical integers of every intset width
+# (a set of those alone is an intset), and strings, a non-canonical integer among them, that
+# make a hashtable. Never ten or more: SSCAN's default COUNT is 10, and Redis answers a whole
+# hashtable of fewer members in one call, as kvs-server answers every set.
+SET_INTS: List[bytes] = [b"1", b"2", b"-3", b"70000", str(INT64_MIN).encode()]
+SET_STRINGS: List[bytes] = [b"a", b"", b"01", b"\x00\xff\r\n"]
+SET_MEMBERS: List[bytes] = SET_INTS + SET_STRINGS
+
+
+def _member(g: Gen) -> bytes:
+    return g.pick(SET_INTS) if g.chance(0.7) else g.pick(SET_STRINGS)
+
+
+def _members(g: Gen, lo: int = 1, hi: int = 3) -> List[bytes]:
+    return [_member(g) for _ in range(g.r.randint(lo, hi))]
+
+
+# SPOP counts: only those that pop nothing or the whole set (no set has more than nine
+# members), and invalid ones: which members a smaller count pops is chance, and would leave
+# the two servers' keyspaces apart. SPOP without a count is never sent, for the same reason.
+SPOP_COUNTS: List[bytes] = [
+    b"0", b"9", b"10", b"100", str(INT64_MAX).encode(), b"-1", str(INT64_MIN).encode(), b"abc", b"", b"1.5",
+]
+
+# SRANDMEMBER counts: as HRANDFIELD's, and never a large negative one (Redis would send that
+# many members; kvs-server refuses a reply past 16 Mi elements).
+SRANDMEMBER_COUNTS: List[bytes] = [
+    b"0", b"1", b"2", b"3", b"5", b"10", b"-1", b"-2", b"-5", b"-10", str(INT64_MAX).encode(),
+    str(INT64_MIN).encode(), b"abc", b"1.5", b"",
+]
+
+
+def _spop(g: Gen) -> List[bytes]:
+    return [g.key(), g.pick(SPOP_COUNTS)] + ([b"x"] if g.chance(0.05) else [])
+
+
+def _srandmember(g: Gen) -> List[bytes]:
+    if g.chance(0.2):
+        return [g.key()]
+    return [g.key(), g.pick(SRANDMEMBER_COUNTS)] + ([b"x"] if g.chance(0.05) else [])
+
+
+def _sintercard(g: Gen) -> List[bytes]:
+    keys = g.keys(1, 3)
+    numkeys = str(len(keys)).encode() if g.chance(0.8) else g.pick(
+        [b"0", b"-1", b"abc", b"4", str(INT64_MAX).encode(), b""])
+    opts: List[bytes] = []
+    if g.chance(0.4):
+        opts = [g.case(b"limit"), g.pick([b"0", b"1", b"2", b"5", b"-1", b"abc", str(INT64_MAX).encode()])]
+    if g.chance(0.05):
+        opts += g.pick([[b"LIMIT"], [b"FOO", b"1"]])
+    return [numkeys] + keys + opts
+
+
+SSCAN_OPTIONS = [
+    (b"MATCH", lambda g: g.pick(PATTERNS[:20] + SET_MEMBERS)),
+    (b"COUNT", lambda g: g.pick([b"10", b"100", b"1000", b"0", b"-1", str(INT64_MAX).encode(), b"abc"])),
+    (b"NOVALUES", None),
+    (b"TYPE", lambda g: b"set"),
+]
+
+
+def _sscan(g: Gen) -> List[bytes]:
+    opts = g.options(SSCAN_OPTIONS[:2], 2) if g.chance(0.9) else g.options(SSCAN_OPTIONS, 2)
+    return [g.key(), g.pick(HSCAN_CURSORS)] + opts
+
+
+SETS: List[Cmd] = [
+    Cmd("sadd", 8, lambda g: [g.key()] + _members(g, 1, 4), writes=True),
+    Cmd("srem", 3, lambda g: [g.key()] + _members(g), writes=True),
+    Cmd("scard", 2, lambda g: [g.key()]),
+    Cmd("sismember", 2, lambda g: [g.key(), _member(g)]),
+    Cmd("smismember", 2, lambda g: [g.key()] + _members(g, 1, 4)),
+    # A hashtable's order is its own in each server: whole sets compare as sets.
+    Cmd("smembers", 2, lambda g: [g.key()], "set"),
+    Cmd("spop", 1, _spop, "set", writes=True),
+    Cmd("srandmember", 2, _srandmember, "random"),
+    Cmd("smove", 2, lambda g: [g.key(), g.key(), _member(g)], writes=True),
+    Cmd("sinter", 2, lambda g: g.keys(1, 3), "set"),
+    Cmd("sintercard", 1.5, _sintercard),
+    Cmd("sinterstore", 1.5, lambda g: [g.key()] + g.keys(1, 3), writes=True),
+    Cmd("sunion", 2, lambda g: g.keys(1, 3), "set"),
+    Cmd("sunionstore", 1.5, lambda g: [g.key()] + g.keys(1, 3), writes=True),
+    Cmd("sdiff", 2, lambda g: g.keys(1, 3), "set"),
+    Cmd("sdiffstore", 1.5, lambda g: [g.key()] + g.keys(1, 3), writes=True),
+    Cmd("sscan", 1, _sscan, "sscan"),
+]
+
 # --- sorted sets -------------------------------------------------------------
 
 # Few members, so sets fill up and members repeat; one longer than zset-max-listpack-value
@@ -569,7 +659,9 @@ ZSETS: List[Cmd] = [
 # --- server and connection ---------------------------------------------------
 
 def _command_getkeys(g: Gen) -> List[bytes]:
-    row = g.pick(STRINGS + KEYS + HASHES)
+    # SINTERCARD's keys follow its numkeys (Redis's movablekeys), which COMMAND here does not
+    # describe: it is left out.
+    row = g.pick(STRINGS + KEYS + HASHES + [r for r in SETS if r.name != "sintercard"])
     return [b"GETKEYS", row.name.encode()] + row.gen(g)
 
 
@@ -641,7 +733,7 @@ KEYSPACE: List[Cmd] = [
     ])),
 ]
 
-FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
+FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, SETS, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
 
 # Commands kvs-server implements that the grammar never sends, each with the reason. The
 # harness fails in CI mode when COMMAND LIST names a command that is neither generated nor here.
@@ -700,7 +792,7 @@ class Grammar:
         if g.chance(0.6):
             opts += [b"MATCH", g.pattern()]
         if g.chance(0.3):
-            opts += [b"TYPE", g.pick([b"string", b"list", b"hash", b"zset", b"none"])]
+            opts += [b"TYPE", g.pick([b"string", b"list", b"hash", b"set", b"zset", b"none"])]
         if g.chance(0.5):
             opts += [b"COUNT", g.pick([b"1", b"3", b"100"])]
         return (SCAN_ALL,) + tuple(opts)

@@ -95,7 +95,7 @@ package struct HashValue: Sendable {
     /// - Complexity: O(n).
     package func forEachPair(_ body: (_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
         if let table = storage.table {
-            table.forEach(body)
+            table.forEachPair(body)
         } else {
             storage.packed.withUnsafeBytes { packed in
                 Listpack.forEachPair(in: packed) { field, value in

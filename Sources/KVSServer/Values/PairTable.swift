@@ -167,7 +167,7 @@ struct PairTable {
     /// Calls `body` with each field and value (valid only for the call), in bucket order.
     ///
     /// - Complexity: O(n + buckets).
-    func forEach(_ body: (_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
+    func forEachPair(_ body: (_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
         for b in 0...mask {
             var entry = buckets[b]
             while let e = entry {

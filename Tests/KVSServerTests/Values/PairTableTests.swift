@@ -21,7 +21,7 @@ struct PairTableTests {
 
     private func contents(_ table: PairTable) -> [String: String] {
         var out: [String: String] = [:]
-        table.forEach { f, v in out[String(decoding: f, as: UTF8.self)] = String(decoding: v, as: UTF8.self) }
+        table.forEachPair { f, v in out[String(decoding: f, as: UTF8.self)] = String(decoding: v, as: UTF8.self) }
         return out
     }
 
