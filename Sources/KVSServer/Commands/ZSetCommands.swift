@@ -267,8 +267,17 @@ enum ZSetCommands {
             try c.access.updateZSet(c.key(1), creating: !xx) { zset in
                 var (added, updated, processed) = (0, 0, 0)
                 var last = 0.0
+                let plain = !(nx || xx || gt || lt || incr)
                 for (given, member) in pairs {
                     var score = given
+                    if plain {
+                        // One lookup: the previous score comes back from the write.
+                        let old = zset.set(member, score: score, limits: limits)
+                        if old == nil { added += 1 } else if old != score { updated += 1 }
+                        processed += 1
+                        last = score
+                        continue
+                    }
                     if let current = zset.score(of: member) {
                         if nx { continue }
                         if incr {
