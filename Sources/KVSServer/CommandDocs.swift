@@ -37,6 +37,13 @@ enum CommandDocs {
         "hdel": "key field ...", "hexists": "key field", "hstrlen": "key field",
         "hincrby": "key field increment", "hincrbyfloat": "key field increment",
         "hrandfield": "key [count [WITHVALUES]]", "hscan": "key cursor [MATCH pattern] [COUNT count]",
+        "lpush": "key element ...", "rpush": "key element ...", "lpushx": "key element ...",
+        "rpushx": "key element ...", "lpop": "key [count]", "rpop": "key [count]",
+        "lmpop": "numkeys key ... LEFT | RIGHT [COUNT count]",
+        "lmove": "source destination LEFT | RIGHT LEFT | RIGHT", "rpoplpush": "source destination",
+        "llen": "key", "lrange": "key start stop", "lindex": "key index", "lset": "key index element",
+        "linsert": "key BEFORE | AFTER pivot element", "lrem": "key count element", "ltrim": "key start stop",
+        "lpos": "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
         "object": "subcommand [argument ...]", "memory": "subcommand [argument ...]",
     ]
 

@@ -29,6 +29,8 @@ package struct StoredValue: Sendable {
         case string(ValueBytes)
         /// A hash.
         case hash(HashValue)
+        /// A list.
+        case list(ListValue)
         /// What a collection's slot holds for the moment it is changed in place (see
         /// ``StoredValue/withCollection(_:_:)``); never stored.
         case vacant
@@ -62,6 +64,7 @@ package struct StoredValue: Sendable {
         switch payload {
         case .string: .string
         case .hash: .hash
+        case .list: .list
         case .vacant: preconditionFailure("a vacant value is never stored")
         }
     }
@@ -89,6 +92,11 @@ package struct StoredValue: Sendable {
     ///
     /// - Throws: ``CommandError/wrongType`` for a value of another type.
     package func hash() throws(CommandError) -> HashValue { try collection(HashValue.self) }
+
+    /// The list of a list value (see ``collection(_:)``).
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type.
+    package func list() throws(CommandError) -> ListValue { try collection(ListValue.self) }
 
     /// Runs `body` on the collection of type `C` in place: the payload lets go of it for
     /// the call, so that a collection referenced only by this value is changed without a
@@ -133,11 +141,21 @@ extension HashValue: StoredCollection {
     package var payload: StoredValue.Payload { .hash(self) }
 }
 
+extension ListValue: StoredCollection {
+    package init?(_ payload: StoredValue.Payload) {
+        guard case .list(let list) = payload else { return nil }
+        self = list
+    }
+
+    package var payload: StoredValue.Payload { .list(self) }
+}
+
 /// Redis's value types, by their TYPE names.
 package enum ValueKind: String, Sendable, CaseIterable {
     case string
     case hash
-    // list, set, zset: see docs/design/server-value-types.md.
+    case list
+    // set, zset: see docs/design/server-value-types.md.
 
     /// The name TYPE answers and SCAN … TYPE matches.
     package var name: String { rawValue }

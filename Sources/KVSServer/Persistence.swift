@@ -130,7 +130,7 @@ package final class Persistence: Sendable {
                         let tooLarge = KVSError(
                             .invalidArgument,
                             key: key.displayName,
-                            message: "a key, value, field or hash over 4 GiB cannot be saved"
+                            message: "a key, value, field, hash or list over 4 GiB cannot be saved"
                         )
                         guard key.count <= UInt32.max else { throw tooLarge }
                         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.count))
@@ -158,6 +158,8 @@ package final class Persistence: Sendable {
                                 sink.buffer.append(contentsOf: value)
                             }
                             guard fits else { throw tooLarge }
+                        case .list(let list):
+                            try Self.writeList(list, into: &sink, tooLarge: tooLarge)
                         case .vacant:
                             preconditionFailure("a vacant value is never stored")
                         }
@@ -185,7 +187,8 @@ package final class Persistence: Sendable {
     package func load(
         into databases: [Database],
         now: Int64,
-        hashLimits: HashLimits = .redisDefaults
+        hashLimits: HashLimits = .redisDefaults,
+        listLimits: ListLimits = .redisDefaults
     ) throws(KVSError) -> Int {
         guard fileExists else { return 0 }
         let bytes = try SnapshotFile.readAll(path)
@@ -254,6 +257,11 @@ package final class Persistence: Sendable {
                         }
                     }
                     value = StoredValue(hash: hash, stamp: 0)
+                case Self.listTag:
+                    guard let list = Self.readList(&reader, limits: listLimits) else {
+                        throw corrupt("record \(n) of database \(index) is an empty or truncated list")
+                    }
+                    value = StoredValue(payload: .list(list), stamp: 0)
                 default:
                     throw corrupt("record \(n) of database \(index) has an unknown type tag \(tag)")
                 }

@@ -134,7 +134,8 @@ public final class Server: Service, Sendable {
             let loaded = try serverState.persistence.load(
                 into: serverState.databases,
                 now: StoreClock.system.now(),
-                hashLimits: serverState.hashLimits
+                hashLimits: serverState.hashLimits,
+                listLimits: serverState.listLimits
             )
             if loaded > 0 {
                 logger.info(

@@ -27,6 +27,8 @@ package final class ServerState: Sendable {
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`, read by every hash write.
     private let hashMaxListpackEntries = Atomic<Int>(HashLimits.redisDefaults.maxListpackEntries)
     private let hashMaxListpackValue = Atomic<Int>(HashLimits.redisDefaults.maxListpackValue)
+    /// `list-max-listpack-size`, read by every list write.
+    private let listMaxListpackSize = Atomic<Int>(ListLimits.redisDefaults.fill)
     /// Whether anyone MONITORs or a CLIENT PAUSE is in force (checked once per command).
     package let observation: ObservationFlags
     /// The MONITOR connections.
@@ -120,7 +122,11 @@ package final class ServerState: Sendable {
         )
     }
 
+    /// A list's node limit (CONFIG SET applies to the writes after it).
+    package var listLimits: ListLimits { ListLimits(fill: listMaxListpackSize.load(ordering: .relaxed)) }
+
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
+        listMaxListpackSize.store(configuration.listMaxListpackSize, ordering: .relaxed)
         hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
         hashMaxListpackValue.store(configuration.hashMaxListpackValue, ordering: .relaxed)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds

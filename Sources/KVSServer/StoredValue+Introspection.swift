@@ -15,13 +15,19 @@ extension StoredValue {
     /// when the value is stored by SET (`tryObjectEncoding` in Redis's object.c): `int`
     /// for a canonical decimal integer of at most 20 characters in the 64-bit range,
     /// `embstr` for at most 44 bytes, else `raw`; a hash's encoding is `listpack` or
-    /// `hashtable`, the one in use.
+    /// `hashtable`, a list's `listpack` or `quicklist`, the one in use.
     ///
     /// kvs keeps only the bytes, not how they were written, so a value Redis would keep
     /// `raw` after APPEND or SETRANGE, or `embstr` after INCRBYFLOAT, is named from its
     /// bytes here instead.
     package var encodingName: String {
-        guard case .string(let bytes) = payload else { return (try? hash().encodingName) ?? "" }
+        switch payload {
+        case .string: break
+        case .hash(let hash): return hash.encodingName
+        case .list(let list): return list.encodingName
+        case .vacant: return ""
+        }
+        guard case .string(let bytes) = payload else { return "" }
         let count = bytes.count
         if count <= 20, RedisNumber.parseInt64(bytes) != nil { return "int" }
         return count <= Self.embeddedStringLimit ? "embstr" : "raw"
@@ -43,6 +49,7 @@ extension StoredValue {
         switch payload {
         case .string(let bytes): MallocSize.chunk(requesting: 24 + bytes.count)
         case .hash(let hash): hash.heapBytes
+        case .list(let list): list.heapBytes
         case .vacant: 0
         }
     }
