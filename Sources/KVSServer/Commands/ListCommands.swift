@@ -411,10 +411,12 @@ enum ListCommands {
     }
 
     static func lindex<A: KeyAccess>(_ c: inout Call<A>) throws {
-        let index = try c.integer(2)
-        guard let i = Int(exactly: index) else { throw CommandError.notInteger }
+        // Redis looks the key up and checks its type before it reads the index.
+        let index = RedisNumber.parseInt64(c.args[2].readableBytesView)
         let element: ValueBytes? = try c.access.read(c.key(1)) { entry, _ in
-            try entry?.value.list().element(at: i)
+            guard let list = try entry?.value.list() else { return nil }
+            guard let index else { throw CommandError.notInteger }
+            return list.element(at: Int(index))
         }
         if let element { c.bulk(element) } else { c.null() }
     }

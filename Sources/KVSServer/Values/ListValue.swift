@@ -29,7 +29,7 @@ package struct ListValue: Sendable {
     /// that holds the only reference to it (``makeUnique()`` copies it first otherwise),
     /// so a storage reachable from two threads is never written.
     package final class Storage: @unchecked Sendable {
-        /// The nodes, head first; never an empty node.
+        /// The nodes, head first; never an empty node (but for a moment within a push).
         var nodes: Deque<ListNode>
         /// How many elements the nodes hold.
         var count: Int
@@ -210,9 +210,15 @@ package struct ListValue: Sendable {
             count += 1
         }
         convertIfGrowing(addedBytes: bytes, addedCount: count, limits: limits)
+        // A listpack grows once to its exact new size, as Redis reallocates one per push.
+        guard !storage.isQuicklist, count > 0 else { return }
+        if storage.nodes.isEmpty { storage.nodes.append(ListNode()) }
+        let needed = storage.nodes[0].bytes.count + bytes
+        if storage.nodes[0].bytes.capacity < needed { storage.nodes[0].bytes.reserveCapacity(needed) }
     }
 
-    /// Pushes one element, after ``prepareToPush(lengths:limits:)`` covered it.
+    /// Pushes one element, after ``prepareToPush(lengths:limits:)`` covered it (which may
+    /// have left the listpack's node empty, its bytes reserved, for this push).
     ///
     /// - Complexity: O(1) amortized (plus moving the head node's bytes at the head).
     package mutating func push(_ element: UnsafeRawBufferPointer, atHead: Bool, limits: ListLimits) {

@@ -25,6 +25,8 @@ struct ListCommandsTests {
             #expect(try c.call("LLEN", "nokey") == int(0))
             #expect(try c.call("LINDEX", "l", "-1") == bulk("c"))
             #expect(try c.call("LINDEX", "l", "5") == NIL)
+            #expect(try c.call("LINDEX", "l", "x") == err("ERR value is not an integer or out of range"))
+            #expect(try c.call("LINDEX", "nokey", "x") == NIL)  // the key is looked up first
             #expect(try c.call("LPUSHX", "nokey", "a") == int(0))
             #expect(try c.call("RPUSHX", "l", "z") == int(6))
             #expect(try c.call("EXISTS", "nokey") == int(0))
@@ -147,6 +149,7 @@ struct ListCommandsTests {
             for command in [
                 ["LPUSH", "s", "a"], ["RPUSH", "s", "a"], ["LPUSHX", "s", "a"], ["RPUSHX", "s", "a"], ["LPOP", "s"],
                 ["RPOP", "s", "0"], ["LLEN", "s"], ["LRANGE", "s", "0", "1"], ["LINDEX", "s", "0"],
+                ["LINDEX", "s", "x"],
                 ["LSET", "s", "0", "a"], ["LSET", "s", "x", "a"], ["LINSERT", "s", "BEFORE", "a", "b"],
                 ["LREM", "s", "0", "a"], ["LTRIM", "s", "0", "1"], ["LPOS", "s", "a"],
                 ["LMPOP", "2", "nokey", "s", "LEFT"],
