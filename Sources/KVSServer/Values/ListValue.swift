@@ -1,4 +1,3 @@
-import DequeModule
 import KVS
 
 #if canImport(Glibc)
@@ -30,13 +29,13 @@ package struct ListValue: Sendable {
     /// so a storage reachable from two threads is never written.
     package final class Storage: @unchecked Sendable {
         /// The nodes, head first; never an empty node (but for a moment within a push).
-        var nodes: Deque<ListNode>
+        var nodes: ListNodes
         /// How many elements the nodes hold.
         var count: Int
         /// Whether the quicklist encoding is in use (else one listpack node).
         var isQuicklist: Bool
 
-        init(nodes: Deque<ListNode>, count: Int, isQuicklist: Bool) {
+        init(nodes: ListNodes, count: Int, isQuicklist: Bool) {
             self.nodes = nodes
             self.count = count
             self.isQuicklist = isQuicklist
@@ -47,7 +46,7 @@ package struct ListValue: Sendable {
 
     /// An empty list, in the listpack encoding.
     package init() {
-        storage = Storage(nodes: [], count: 0, isQuicklist: false)
+        storage = Storage(nodes: ListNodes(), count: 0, isQuicklist: false)
     }
 
     /// How many elements the list has. O(1).
@@ -492,14 +491,13 @@ package struct ListValue: Sendable {
     // MARK: Memory
 
     /// The bytes of heap the list's blocks take, as glibc's malloc hands them out (MEMORY
-    /// USAGE): the storage object, the deque's buffer (16 bytes per node) and each
-    /// node's array.
+    /// USAGE): the storage object, the deque's buffer past one node (16 bytes per node)
+    /// and each node's array.
     ///
     /// - Complexity: O(nodes).
     package var heapBytes: Int {
-        var total = MallocSize.chunk(requesting: 16 + 8 + 8 + 1)
         let nodes = storage.nodes
-        if !nodes.isEmpty { total += MallocSize.chunk(requesting: 32 + nodes.count * MemoryLayout<ListNode>.stride) }
+        var total = MallocSize.chunk(requesting: 16 + MemoryLayout<ListNodes>.size + 8 + 1) + nodes.bufferBytes
         for node in nodes { total += MallocSize.chunk(requesting: 32 + node.bytes.capacity) }
         return total
     }
