@@ -229,8 +229,9 @@ package struct ListValue: Sendable {
             return
         }
         let n = atHead ? 0 : nodes - 1
-        let node = storage.nodes[n]
-        if storage.isQuicklist, limits.exceeds(bytes: node.bytes.count + size, count: node.count + 1) {
+        // Sizes only: a copy of the node would share its bytes and make the insert copy them.
+        let (used, elements) = (storage.nodes[n].bytes.count, storage.nodes[n].count)
+        if storage.isQuicklist, limits.exceeds(bytes: used + size, count: elements + 1) {
             if atHead {
                 storage.nodes.prepend(ListNode(element: element, limits: limits))
             } else {
@@ -238,8 +239,7 @@ package struct ListValue: Sendable {
             }
             return
         }
-        let offset = atHead ? 0 : node.bytes.count
-        storage.nodes[n].insert(element, at: offset, limits: limits)
+        storage.nodes[n].insert(element, at: atHead ? 0 : used, limits: limits)
     }
 
     /// Removes and returns up to `limit` elements from the head (head first) or the tail
@@ -361,9 +361,9 @@ package struct ListValue: Sendable {
     /// than one element.
     private mutating func splitIfOver(_ n: Int, limits: ListLimits) {
         guard storage.isQuicklist else { return }
-        let node = storage.nodes[n]
-        guard node.count > 1, limits.exceeds(bytes: node.bytes.count, count: node.count) else { return }
-        let tail = storage.nodes[n].split(at: node.count / 2)
+        let (used, elements) = (storage.nodes[n].bytes.count, storage.nodes[n].count)
+        guard elements > 1, limits.exceeds(bytes: used, count: elements) else { return }
+        let tail = storage.nodes[n].split(at: elements / 2)
         storage.nodes.insert(tail, at: n + 1)
     }
 
@@ -462,12 +462,12 @@ package struct ListValue: Sendable {
         rest = tail
         while rest > 0 {
             let last = storage.nodes.count - 1
-            let node = storage.nodes[last]
-            if node.count <= rest {
+            let (used, elements) = (storage.nodes[last].bytes.count, storage.nodes[last].count)
+            if elements <= rest {
                 rest -= storage.nodes.removeLast().count
             } else {
-                let cut = node.offset(of: node.count - rest)
-                storage.nodes[last].remove(cut..<node.bytes.count, elements: rest)
+                let cut = storage.nodes[last].offset(of: elements - rest)
+                storage.nodes[last].remove(cut..<used, elements: rest)
                 rest = 0
             }
         }
