@@ -257,6 +257,35 @@ struct ListCommandsTests {
         }
     }
 
+    @Test func commandInfoAsRedis() throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            // Name, arity, flags, first key, last key, step: Redis 7.0.15's (without denyoom,
+            // which the table does not model).
+            let expected: [String: (Int64, [String], Int64, Int64, Int64)] = [
+                "lpush": (-3, ["write", "fast"], 1, 1, 1), "rpop": (-2, ["write", "fast"], 1, 1, 1),
+                "llen": (2, ["readonly", "fast"], 1, 1, 1), "lrange": (4, ["readonly"], 1, 1, 1),
+                "lpos": (-3, ["readonly"], 1, 1, 1), "lset": (4, ["write"], 1, 1, 1),
+                "lmove": (5, ["write"], 1, 2, 1), "rpoplpush": (3, ["write"], 1, 2, 1),
+                "lmpop": (-4, ["write"], 0, 0, 0),
+            ]
+            for (name, (arity, flags, first, last, step)) in expected {
+                guard case .array(let infos) = try c.call("COMMAND", "INFO", name), case .array(let info) = infos[0]
+                else {
+                    Issue.record("COMMAND INFO \(name)")
+                    continue
+                }
+                #expect(info[1] == int(arity), "\(name)")
+                #expect(
+                    info[2] == .array(flags.map { .simpleString($0) })
+                        || info[2] == .set(flags.map { .simpleString($0) }),
+                    "\(name)"
+                )
+                #expect(info[3] == int(first) && info[4] == int(last) && info[5] == int(step), "\(name)")
+            }
+        }
+    }
+
     @Test func keyCommandsOnLists() throws {
         try withInProcessServer { server in
             let c = try server.connect()
