@@ -17,25 +17,78 @@ import Darwin
 /// A value type over one array: a copy shares the bytes until either side writes, so a
 /// list copied for a writer copies only the nodes it changes.
 struct ListNode: Sendable {
-    /// The elements, packed.
-    var bytes: [UInt8]
-    /// How many elements `bytes` holds.
-    var count: Int
+    /// The elements, packed, after `start` unused bytes.
+    private(set) var bytes: [UInt8]
+    /// `start` and `count` in 32 bits each, so a node is two words (a list of one node
+    /// holds it inline in its storage object). A node's count is at most half its byte
+    /// limit (64 KiB) or 1, and the room at its head at most that limit.
+    private var start32: UInt32
+    private var count32: UInt32
+
+    /// Unused bytes at the front of `bytes`: room for pushes at the head without moving
+    /// the elements (a quicklist's new head node starts with its limit's worth), and what
+    /// pops at the head leave behind.
+    var start: Int {
+        get { Int(start32) }
+        set { start32 = UInt32(newValue) }
+    }
+
+    /// How many elements the node holds.
+    var count: Int {
+        get { Int(count32) }
+        set { count32 = UInt32(newValue) }
+    }
 
     init() {
         bytes = []
-        count = 0
+        start32 = 0
+        count32 = 0
     }
 
     init(bytes: [UInt8], count: Int) {
         self.bytes = bytes
-        self.count = count
+        self.start32 = 0
+        self.count32 = UInt32(count)
     }
 
-    /// A node holding `element` alone.
-    init(element: UnsafeRawBufferPointer, limits: ListLimits) {
+    /// A node holding `element` alone; with `roomAtHead`, at the end of an array of the
+    /// node's byte limit, so that the pushes at the head that follow move nothing.
+    init(element: UnsafeRawBufferPointer, limits: ListLimits, roomAtHead: Bool = false) {
         self.init()
-        insert(element, at: 0, limits: limits)
+        let size = Self.encodedSize(ofLength: element.count)
+        // A node limited by count gets room for that many elements like this one.
+        let ceiling = limits.growthCeiling
+        let room = limits.countLimit.map { $0 >= ceiling / size ? ceiling : $0 * size } ?? ceiling
+        guard roomAtHead, size < room else {
+            insert(element, at: 0, limits: limits)
+            return
+        }
+        bytes = [UInt8](repeating: 0, count: room)
+        let at = room - size
+        start = at
+        bytes.withUnsafeMutableBytes { _ = Self.write(element, to: $0.baseAddress! + at) }
+        count = 1
+    }
+
+    /// The most room kept at a node's head; past it, pops at the head move the bytes.
+    static let maxRoomAtHead = 1 << 20
+
+    /// The bytes the elements take (what the node's limit counts).
+    var used: Int { bytes.count - start }
+
+    /// The bytes of the array's buffer.
+    var capacity: Int { bytes.capacity }
+
+    /// Calls `body` with the elements' bytes (offsets below are relative to them).
+    @inline(__always)
+    func withBlock<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// Makes room for `extra` more bytes at the end, once, to the exact size.
+    mutating func reserve(extra: Int) {
+        let needed = bytes.count + extra
+        if bytes.capacity < needed { bytes.reserveCapacity(needed) }
     }
 
     // MARK: Layout
@@ -125,7 +178,7 @@ struct ListNode: Sendable {
     ///
     /// - Complexity: O(size of the node).
     func offset(of index: Int) -> Int {
-        bytes.withUnsafeBytes { block in
+        withBlock { block in
             if index <= count / 2 {
                 var offset = 0
                 for _ in 0..<index { offset = Self.element(at: offset, in: block).next }
@@ -139,7 +192,7 @@ struct ListNode: Sendable {
 
     /// The bytes of the element at byte offset `offset`, as a block of its own.
     func value(at offset: Int) -> ValueBytes {
-        bytes.withUnsafeBytes { block in
+        withBlock { block in
             ValueBytes(UnsafeRawBufferPointer(rebasing: block[Self.element(at: offset, in: block).bytes]))
         }
     }
@@ -155,6 +208,19 @@ struct ListNode: Sendable {
     /// - Complexity: O(size of the node).
     mutating func insert(_ element: UnsafeRawBufferPointer, at offset: Int, limits: ListLimits) {
         let size = Self.encodedSize(ofLength: element.count)
+        count += 1
+        let first = start
+        if first >= size {
+            // Into the room at the head: the elements before `offset` move back by `size`.
+            bytes.withUnsafeMutableBytes { block in
+                let base = block.baseAddress!
+                if offset > 0 { memmove(base + first - size, base + first, offset) }
+                _ = Self.write(element, to: base + first - size + offset)
+            }
+            start = first - size
+            return
+        }
+        let at = first + offset
         let old = bytes.count
         let needed = old + size
         if bytes.capacity < needed {
@@ -163,32 +229,36 @@ struct ListNode: Sendable {
         bytes.append(contentsOf: repeatElement(0, count: size))
         bytes.withUnsafeMutableBytes { block in
             let base = block.baseAddress!
-            if offset < old { memmove(base + offset + size, base + offset, old - offset) }
-            _ = Self.write(element, to: base + offset)
+            if at < old { memmove(base + at + size, base + at, old - at) }
+            _ = Self.write(element, to: base + at)
         }
-        count += 1
     }
 
     /// Replaces the element at byte offset `offset` with `element`.
     ///
     /// - Complexity: O(size of the node).
     mutating func replace(at offset: Int, with element: UnsafeRawBufferPointer) {
-        let end = bytes.withUnsafeBytes { Self.element(at: offset, in: $0).next }
+        let end = withBlock { Self.element(at: offset, in: $0).next }
         var encoded = [UInt8](repeating: 0, count: Self.encodedSize(ofLength: element.count))
         encoded.withUnsafeMutableBytes { _ = Self.write(element, to: $0.baseAddress!) }
-        bytes.replaceSubrange(offset..<end, with: encoded)
+        bytes.replaceSubrange((start + offset)..<(start + end), with: encoded)
     }
 
-    /// Removes the elements in the byte range `range`, which holds `elements` of them.
+    /// Removes the elements in the byte range `range`, which holds `elements` of them; at
+    /// the head the range only becomes room for later pushes.
     mutating func remove(_ range: Range<Int>, elements: Int) {
-        bytes.removeSubrange(range)
         count -= elements
+        if range.lowerBound == 0, start + range.count <= Self.maxRoomAtHead {
+            start += range.count
+        } else {
+            bytes.removeSubrange((start + range.lowerBound)..<(start + range.upperBound))
+        }
     }
 
     /// This node cut in two at element `index`: the elements before it stay, the ones
     /// from it on are returned.
     mutating func split(at index: Int) -> ListNode {
-        let offset = offset(of: index)
+        let offset = start + offset(of: index)
         let tail = ListNode(bytes: Array(bytes[offset...]), count: count - index)
         bytes.removeSubrange(offset...)
         count = index
@@ -217,9 +287,8 @@ package struct ListLimits: Sendable, Equatable {
     /// `quicklistNodeLimit`.
     var sizeLimit: Int? {
         guard fill < 0 else { return nil }
-        let levels = [4096, 8192, 16384, 32768, 65536]
-        let level = fill < -5 ? 4 : Int(-fill) - 1
-        return levels[level]
+        // Redis's `optimization_level`: -1 to -5; below -5 counts as -5.
+        return 4096 << (fill < -5 ? 4 : Int(-fill) - 1)
     }
 
     /// The most elements a node holds (`nil` when limited by size).

@@ -115,7 +115,7 @@ package struct ListValue: Sendable {
         let nodes = storage.nodes
         var (n, offset) = position(of: start)
         while n < nodes.count {
-            let more = nodes[n].bytes.withUnsafeBytes { block in
+            let more = nodes[n].withBlock { block in
                 while offset < block.count {
                     let e = ListNode.element(at: offset, in: block)
                     guard body(UnsafeRawBufferPointer(rebasing: block[e.bytes])) else { return false }
@@ -136,7 +136,7 @@ package struct ListValue: Sendable {
         let nodes = storage.nodes
         var n = nodes.count - 1
         while n >= 0 {
-            let more = nodes[n].bytes.withUnsafeBytes { block in
+            let more = nodes[n].withBlock { block in
                 var end = block.count
                 while end > 0 {
                     let start = ListNode.start(ofElementEndingAt: end, in: block)
@@ -171,7 +171,7 @@ package struct ListValue: Sendable {
     /// (Redis's `listTypeTryConvertListpack`).
     mutating func convertIfGrowing(addedBytes: Int, addedCount: Int, limits: ListLimits) {
         guard !storage.isQuicklist else { return }
-        let bytes = storage.nodes.first?.bytes.count ?? 0
+        let bytes = storage.nodes.first?.used ?? 0
         if limits.exceeds(bytes: bytes + addedBytes, count: storage.count + addedCount) {
             storage.isQuicklist = true
         }
@@ -182,7 +182,7 @@ package struct ListValue: Sendable {
     mutating func convertIfShrunk(limits: ListLimits) {
         guard storage.isQuicklist, storage.nodes.count <= 1 else { return }
         let node = storage.nodes.first ?? ListNode()
-        if limits.fitsShrunk(bytes: node.bytes.count, count: node.count) { storage.isQuicklist = false }
+        if limits.fitsShrunk(bytes: node.used, count: node.count) { storage.isQuicklist = false }
     }
 
     /// Pushes `elements` one after the other at the head (each becoming the new head, as
@@ -212,8 +212,7 @@ package struct ListValue: Sendable {
         // A listpack grows once to its exact new size, as Redis reallocates one per push.
         guard !storage.isQuicklist, count > 0 else { return }
         if storage.nodes.isEmpty { storage.nodes.append(ListNode()) }
-        let needed = storage.nodes[0].bytes.count + bytes
-        if storage.nodes[0].bytes.capacity < needed { storage.nodes[0].bytes.reserveCapacity(needed) }
+        storage.nodes[0].reserve(extra: bytes)
     }
 
     /// Pushes one element, after ``prepareToPush(lengths:limits:)`` covered it (which may
@@ -230,10 +229,10 @@ package struct ListValue: Sendable {
         }
         let n = atHead ? 0 : nodes - 1
         // Sizes only: a copy of the node would share its bytes and make the insert copy them.
-        let (used, elements) = (storage.nodes[n].bytes.count, storage.nodes[n].count)
+        let (used, elements) = (storage.nodes[n].used, storage.nodes[n].count)
         if storage.isQuicklist, limits.exceeds(bytes: used + size, count: elements + 1) {
             if atHead {
-                storage.nodes.prepend(ListNode(element: element, limits: limits))
+                storage.nodes.prepend(ListNode(element: element, limits: limits, roomAtHead: true))
             } else {
                 storage.nodes.append(ListNode(element: element, limits: limits))
             }
@@ -256,14 +255,14 @@ package struct ListValue: Sendable {
             let take = min(limit - out.count, storage.nodes[n].count)
             if take == storage.nodes[n].count {
                 let node = atHead ? storage.nodes.removeFirst() : storage.nodes.removeLast()
-                _ = node.bytes.withUnsafeBytes { block in
+                _ = node.withBlock { block in
                     Self.collect(take, from: block, atHead: atHead, into: &out)
                 }
             } else {
-                let cut = storage.nodes[n].bytes.withUnsafeBytes { block in
+                let cut = storage.nodes[n].withBlock { block in
                     Self.collect(take, from: block, atHead: atHead, into: &out)
                 }
-                storage.nodes[n].remove(atHead ? 0..<cut : cut..<storage.nodes[n].bytes.count, elements: take)
+                storage.nodes[n].remove(atHead ? 0..<cut : cut..<storage.nodes[n].used, elements: take)
             }
             storage.count -= take
         }
@@ -340,7 +339,7 @@ package struct ListValue: Sendable {
     private func firstPosition(of wanted: ValueBytes) -> (node: Int, start: Int, next: Int)? {
         wanted.withUnsafeBytes { wanted in
             for (n, node) in storage.nodes.enumerated() {
-                let hit: (Int, Int)? = node.bytes.withUnsafeBytes { block in
+                let hit: (Int, Int)? = node.withBlock { block in
                     var offset = 0
                     while offset < block.count {
                         let e = ListNode.element(at: offset, in: block)
@@ -361,7 +360,7 @@ package struct ListValue: Sendable {
     /// than one element.
     private mutating func splitIfOver(_ n: Int, limits: ListLimits) {
         guard storage.isQuicklist else { return }
-        let (used, elements) = (storage.nodes[n].bytes.count, storage.nodes[n].count)
+        let (used, elements) = (storage.nodes[n].used, storage.nodes[n].count)
         guard elements > 1, limits.exceeds(bytes: used, count: elements) else { return }
         let tail = storage.nodes[n].split(at: elements / 2)
         storage.nodes.insert(tail, at: n + 1)
@@ -409,7 +408,7 @@ package struct ListValue: Sendable {
                 }
                 var kept: [UInt8] = []
                 var keptCount = 0
-                node.bytes.withUnsafeBytes { block in
+                node.withBlock { block in
                     var offset = 0
                     while offset < block.count {
                         let e = ListNode.element(at: offset, in: block)
@@ -462,7 +461,7 @@ package struct ListValue: Sendable {
         rest = tail
         while rest > 0 {
             let last = storage.nodes.count - 1
-            let (used, elements) = (storage.nodes[last].bytes.count, storage.nodes[last].count)
+            let (used, elements) = (storage.nodes[last].used, storage.nodes[last].count)
             if elements <= rest {
                 rest -= storage.nodes.removeLast().count
             } else {
@@ -498,7 +497,7 @@ package struct ListValue: Sendable {
     package var heapBytes: Int {
         let nodes = storage.nodes
         var total = MallocSize.chunk(requesting: 16 + MemoryLayout<ListNodes>.size + 8 + 1) + nodes.bufferBytes
-        for node in nodes { total += MallocSize.chunk(requesting: 32 + node.bytes.capacity) }
+        for node in nodes { total += MallocSize.chunk(requesting: 32 + node.capacity) }
         return total
     }
 }
