@@ -8,6 +8,7 @@ let internalChecks: [SwiftSetting] = [.define("KVS_INTERNAL_CHECKS", .when(confi
 
 // The products of the dependencies, named once.
 let heapModule = Target.Dependency.product(name: "HeapModule", package: "swift-collections")
+let dequeModule = Target.Dependency.product(name: "DequeModule", package: "swift-collections")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
@@ -52,7 +53,10 @@ let package = Package(
         // The store over RESP: server, connections, command table.
         .target(
             name: "KVSServer",
-            dependencies: ["KVS", "RESP", "CKVSHeap", "CKVSCycleCounter", nioCore, nioPosix, logging, serviceLifecycle]
+            dependencies: [
+                "KVS", "RESP", "CKVSHeap", "CKVSCycleCounter", dequeModule, nioCore, nioPosix, logging,
+                serviceLifecycle,
+            ]
         ),
         // What Swift's Glibc module lacks: glibc's heap statistics, for MEMORY STATS.
         .target(name: "CKVSHeap"),

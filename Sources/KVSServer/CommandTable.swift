@@ -350,8 +350,8 @@ package struct CommandTable: Sendable {
     /// The server's commands, and `extra` ones (tests add commands through it).
     package init(extra: [CommandSpec] = []) {
         let all =
-            ConnectionCommands.all + StringCommands.all + HashCommands.all + SetCommands.all + ZSetCommands.all
-            + KeyCommands.all
+            ConnectionCommands.all + StringCommands.all + HashCommands.all + ListCommands.all + SetCommands.all
+            + ZSetCommands.all + KeyCommands.all
             + TransactionCommands.all
             + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
             + InfoCommand.all + ClientCommands.all + SlowLogCommand.all + LatencyCommand.all + MonitorCommand.all

@@ -107,6 +107,16 @@ struct ConfigParameter: Sendable {
         // (CONFIG GET lists both names, as Redis does).
         hashMaxEntries("hash-max-listpack-entries"), hashMaxEntries("hash-max-ziplist-entries"),
         hashMaxValue("hash-max-listpack-value"), hashMaxValue("hash-max-ziplist-value"),
+        // A list's node limit, also under its older `ziplist` name.
+        listMaxSize("list-max-listpack-size"), listMaxSize("list-max-ziplist-size"),
+        // Accepted for Redis's configuration files; nodes are never compressed.
+        ConfigParameter(
+            name: "list-compress-depth",
+            value: { String($0.listCompressDepth) },
+            change: .runtime { config, text throws(Refusal) in
+                config.listCompressDepth = try integer(text, in: 0...Int64(Int32.max))
+            }
+        ),
         // When a set of integers leaves the intset encoding (Redis 7.0 has no set listpack,
         // so no `set-max-listpack-*`).
         ConfigParameter(
@@ -120,6 +130,17 @@ struct ConfigParameter: Sendable {
         zsetMaxEntries("zset-max-listpack-entries"), zsetMaxEntries("zset-max-ziplist-entries"),
         zsetMaxValue("zset-max-listpack-value"), zsetMaxValue("zset-max-ziplist-value"),
     ]
+
+    /// `list-max-listpack-size` under `name` (Redis's range: a C `int`).
+    static func listMaxSize(_ name: String) -> ConfigParameter {
+        ConfigParameter(
+            name: name,
+            value: { String($0.listMaxListpackSize) },
+            change: .runtime { config, text throws(Refusal) in
+                config.listMaxListpackSize = try integer(text, in: Int64(Int32.min)...Int64(Int32.max))
+            }
+        )
+    }
 
     /// `hash-max-listpack-entries` under `name`.
     static func hashMaxEntries(_ name: String) -> ConfigParameter {

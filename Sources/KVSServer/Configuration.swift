@@ -56,6 +56,14 @@ public struct ServerConfiguration: Sendable {
     /// Redis `hash-max-listpack-value` (alias `hash-max-ziplist-value`): a hash that gets a
     /// field or value longer than this, in bytes, leaves the listpack encoding. Default 64.
     public var hashMaxListpackValue: Int = 64
+    /// Redis `list-max-listpack-size` (alias `list-max-ziplist-size`): a list leaves the
+    /// compact listpack encoding for a quicklist when one node cannot hold it, and this
+    /// bounds each node: -1 to -5 for 4, 8, 16, 32 or 64 KiB, a positive N for N
+    /// elements (and at most 8 KiB). Default -2.
+    public var listMaxListpackSize: Int = -2
+    /// Redis `list-compress-depth`: accepted and answered by CONFIG GET, but kvs-server
+    /// never compresses list nodes, whatever its value. Default 0.
+    public var listCompressDepth: Int = 0
     /// Redis `set-max-intset-entries`: a set of integers with more members than this
     /// leaves the compact intset encoding for a hash table. Default 512.
     public var setMaxIntsetEntries: Int = 512

@@ -29,6 +29,8 @@ package struct StoredValue: Sendable {
         case string(ValueBytes)
         /// A hash.
         case hash(HashValue)
+        /// A list.
+        case list(ListValue)
         /// A set.
         case set(SetValue)
         /// A sorted set.
@@ -66,6 +68,7 @@ package struct StoredValue: Sendable {
         switch payload {
         case .string: .string
         case .hash: .hash
+        case .list: .list
         case .set: .set
         case .zset: .zset
         case .vacant: preconditionFailure("a vacant value is never stored")
@@ -96,6 +99,10 @@ package struct StoredValue: Sendable {
     /// - Throws: ``CommandError/wrongType`` for a value of another type.
     package func hash() throws(CommandError) -> HashValue { try collection(HashValue.self) }
 
+    /// The list of a list value (see ``collection(_:)``).
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a value of another type.
+    package func list() throws(CommandError) -> ListValue { try collection(ListValue.self) }
     /// The set of a set value (see ``collection(_:)``).
     ///
     /// - Throws: ``CommandError/wrongType`` for a value of another type.
@@ -144,6 +151,15 @@ extension HashValue: StoredCollection {
     package var payload: StoredValue.Payload { .hash(self) }
 }
 
+extension ListValue: StoredCollection {
+    package init?(_ payload: StoredValue.Payload) {
+        guard case .list(let list) = payload else { return nil }
+        self = list
+    }
+
+    package var payload: StoredValue.Payload { .list(self) }
+}
+
 extension SetValue: StoredCollection {
     package init?(_ payload: StoredValue.Payload) {
         guard case .set(let set) = payload else { return nil }
@@ -166,9 +182,9 @@ extension ZSetValue: StoredCollection {
 package enum ValueKind: String, Sendable, CaseIterable {
     case string
     case hash
+    case list
     case set
     case zset
-    // list: see docs/design/server-value-types.md.
 
     /// The name TYPE answers and SCAN … TYPE matches.
     package var name: String { rawValue }

@@ -146,6 +146,22 @@ extension KeyAccess {
     }
 }
 
+extension KeyAccess {
+    /// The list at `key` (see ``readCollection(_:as:)``).
+    package mutating func readList(_ key: ByteKey) throws -> ListValue? {
+        try readCollection(key, as: ListValue.self)
+    }
+
+    /// ``updateCollection(_:as:creating:_:)`` for a list.
+    package mutating func updateList<R>(
+        _ key: ByteKey,
+        creating: Bool,
+        _ body: (inout ListValue) throws -> (result: R, changed: Bool)
+    ) throws -> R? {
+        try updateCollection(key, as: ListValue.self, creating: creating, body)
+    }
+}
+
 /// Keys read and written directly on the engine: each call is one atomic step under the
 /// key's shard lock.
 package struct DirectAccess: KeyAccess {

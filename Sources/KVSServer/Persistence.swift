@@ -159,6 +159,8 @@ package final class Persistence: Sendable {
                                 sink.buffer.append(contentsOf: value)
                             }
                             guard fits else { throw tooLarge }
+                        case .list(let list):
+                            try Self.writeList(list, into: &sink, tooLarge: tooLarge)
                         case .set(let set):
                             guard Self.appendSet(set, to: &sink) else { throw tooLarge }
                         case .zset(let zset):
@@ -191,6 +193,7 @@ package final class Persistence: Sendable {
         into databases: [Database],
         now: Int64,
         hashLimits: HashLimits = .redisDefaults,
+        listLimits: ListLimits = .redisDefaults,
         setLimits: SetLimits = .redisDefaults,
         zsetLimits: ZSetLimits = .redisDefaults
     ) throws(KVSError) -> Int {
@@ -261,6 +264,11 @@ package final class Persistence: Sendable {
                         }
                     }
                     value = StoredValue(hash: hash, stamp: 0)
+                case Self.listTag:
+                    guard let list = Self.readList(&reader, limits: listLimits) else {
+                        throw corrupt("record \(n) of database \(index) is an empty or truncated list")
+                    }
+                    value = StoredValue(payload: .list(list), stamp: 0)
                 case Self.setTag:
                     switch Self.readSet(&reader, limits: setLimits) {
                     case .success(let set): value = StoredValue(payload: .set(set), stamp: 0)

@@ -135,6 +135,7 @@ public final class Server: Service, Sendable {
                 into: serverState.databases,
                 now: StoreClock.system.now(),
                 hashLimits: serverState.hashLimits,
+                listLimits: serverState.listLimits,
                 setLimits: serverState.setLimits,
                 zsetLimits: serverState.zsetLimits
             )

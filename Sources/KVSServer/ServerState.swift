@@ -27,6 +27,8 @@ package final class ServerState: Sendable {
     /// `hash-max-listpack-entries` and `hash-max-listpack-value`, read by every hash write.
     private let hashMaxListpackEntries = Atomic<Int>(HashLimits.redisDefaults.maxListpackEntries)
     private let hashMaxListpackValue = Atomic<Int>(HashLimits.redisDefaults.maxListpackValue)
+    /// `list-max-listpack-size`, read by every list write.
+    private let listMaxListpackSize = Atomic<Int>(ListLimits.redisDefaults.fill)
     /// `set-max-intset-entries`, read by every set write.
     private let setMaxIntsetEntries = Atomic<Int>(SetLimits.redisDefaults.maxIntsetEntries)
     /// `zset-max-listpack-entries` and `zset-max-listpack-value`, read by every sorted-set write.
@@ -129,6 +131,9 @@ package final class ServerState: Sendable {
         )
     }
 
+    /// A list's node limit (CONFIG SET applies to the writes after it).
+    package var listLimits: ListLimits { ListLimits(fill: listMaxListpackSize.load(ordering: .relaxed)) }
+
     /// When a set leaves the intset encoding (CONFIG SET applies to the writes after it).
     package var setLimits: SetLimits {
         SetLimits(maxIntsetEntries: setMaxIntsetEntries.load(ordering: .relaxed))
@@ -144,6 +149,7 @@ package final class ServerState: Sendable {
     }
 
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
+        listMaxListpackSize.store(configuration.listMaxListpackSize, ordering: .relaxed)
         hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
         hashMaxListpackValue.store(configuration.hashMaxListpackValue, ordering: .relaxed)
         setMaxIntsetEntries.store(configuration.setMaxIntsetEntries, ordering: .relaxed)

@@ -15,8 +15,8 @@ extension StoredValue {
     /// when the value is stored by SET (`tryObjectEncoding` in Redis's object.c): `int`
     /// for a canonical decimal integer of at most 20 characters in the 64-bit range,
     /// `embstr` for at most 44 bytes, else `raw`; a hash's encoding is `listpack` or
-    /// `hashtable`, a set's `intset` or `hashtable`, a sorted set's `listpack` or
-    /// `skiplist`: the one in use.
+    /// `hashtable`, a list's `listpack` or `quicklist`, a set's `intset` or `hashtable`, a
+    /// sorted set's `listpack` or `skiplist`: the one in use.
     ///
     /// kvs keeps only the bytes, not how they were written, so a value Redis would keep
     /// `raw` after APPEND or SETRANGE, or `embstr` after INCRBYFLOAT, is named from its
@@ -26,6 +26,7 @@ extension StoredValue {
         switch payload {
         case .string(let string): bytes = string
         case .hash(let hash): return hash.encodingName
+        case .list(let list): return list.encodingName
         case .set(let set): return set.encodingName
         case .zset(let zset): return zset.encodingName
         case .vacant: return ""
@@ -46,11 +47,12 @@ extension StoredValue {
     /// The bytes of heap the value's own blocks take, as glibc's malloc hands them out
     /// (`MEMORY USAGE`): a string is one ``ValueBytes`` block, a 24-byte header (the
     /// object header and the count) and then the bytes; a hash, see
-    /// ``HashValue/heapBytes``; a set, ``SetValue/heapBytes``.
+    /// ``HashValue/heapBytes``, and so on for each type.
     package var heapBytes: Int {
         switch payload {
         case .string(let bytes): MallocSize.chunk(requesting: 24 + bytes.count)
         case .hash(let hash): hash.heapBytes
+        case .list(let list): list.heapBytes
         case .set(let set): set.heapBytes
         case .zset(let zset): zset.heapBytes
         case .vacant: 0
@@ -63,6 +65,7 @@ extension StoredValue {
         switch payload {
         case .string: 1
         case .hash(let hash): hash.isPacked ? 1 : hash.count
+        case .list(let list): list.nodeCount
         case .set(let set): set.isIntset ? 1 : set.count
         case .zset(let zset): zset.isPacked ? 1 : zset.count
         case .vacant: 0

@@ -142,6 +142,49 @@ class Transactions(unittest.TestCase):
         self.assertEqual(out[1000:], [str(i).encode() for i in range(1000)])
 
 
+class Lists(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_push_pop_range(self):
+        self.assertEqual(self.r.rpush("l", "a", "b", "c"), 3)
+        self.assertEqual(self.r.lpush("l", "z"), 4)
+        self.assertEqual(self.r.lrange("l", 0, -1), [b"z", b"a", b"b", b"c"])
+        self.assertEqual(self.r.llen("l"), 4)
+        self.assertEqual(self.r.lindex("l", -1), b"c")
+        self.assertEqual(self.r.lpop("l"), b"z")
+        self.assertEqual(self.r.rpop("l", 2), [b"c", b"b"])
+        self.assertIsNone(self.r.lpop("missing"))
+        self.assertIsNone(self.r.lpop("missing", 2))
+        self.assertEqual(self.r.type("l"), b"list")
+
+    def test_edit_and_search(self):
+        self.r.rpush("l", "a", "b", "a", "c")
+        self.assertTrue(self.r.lset("l", 0, "A"))
+        self.assertEqual(self.r.linsert("l", "BEFORE", "c", "x"), 5)
+        self.assertEqual(self.r.lrem("l", 0, "a"), 1)
+        self.assertEqual(self.r.lpos("l", "c"), 3)
+        self.assertEqual(self.r.lpos("l", "nope", count=0), [])
+        self.assertTrue(self.r.ltrim("l", 1, -1))
+        self.assertEqual(self.r.lrange("l", 0, -1), [b"b", b"x", b"c"])
+        with self.assertRaises(redis.ResponseError) as e:
+            self.r.lset("l", 10, "v")
+        self.assertIn("index out of range", str(e.exception))
+
+    def test_moves(self):
+        self.r.rpush("src", "1", "2", "3")
+        self.assertEqual(self.r.lmove("src", "dst", "LEFT", "RIGHT"), b"1")
+        self.assertEqual(self.r.rpoplpush("src", "dst"), b"3")
+        self.assertEqual(self.r.lrange("dst", 0, -1), [b"3", b"1"])
+        self.assertEqual(self.r.lmpop(2, "none", "src", direction="LEFT", count=5), [b"src", [b"2"]])
+        self.assertIsNone(self.r.lmpop(1, "src", direction="RIGHT"))
+        self.r.set("s", "v")
+        with self.assertRaises(redis.ResponseError) as e:
+            self.r.lpush("s", "x")
+        self.assertIn("WRONGTYPE", str(e.exception))
+
+
 class ConnectionAndServer(unittest.TestCase):
     def test_resp3(self):
         r = client(protocol=3)

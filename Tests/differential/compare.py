@@ -97,8 +97,16 @@ def sscan(reply: Reply):
 COLLECTION_ENCODINGS = {b"listpack", b"hashtable", b"quicklist", b"intset", b"skiplist"}
 
 
+# A list's encodings: Redis 7.0 names every list `quicklist`; kvs-server follows Redis 7.2,
+# which names a small list `listpack` (docs/design/server-value-types.md). Either answer for
+# a list compares equal to the other; a hash's `listpack` stays distinct from `hashtable`.
+LIST_ENCODINGS = {b"listpack", b"quicklist"}
+
+
 def object_(reply: Reply):
-    """OBJECT: a collection's ENCODING exactly, anything else by shape."""
+    """OBJECT: a collection's ENCODING exactly (a list's as listpack-or-quicklist), anything else by shape."""
+    if reply.kind == "bulk" and reply.value in LIST_ENCODINGS:
+        return ("bulk", "listpack or quicklist")
     if reply.kind == "bulk" and reply.value in COLLECTION_ENCODINGS:
         return reply
     return shape(reply)

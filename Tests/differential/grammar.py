@@ -358,6 +358,82 @@ HASHES: List[Cmd] = [
     Cmd("hscan", 1, _hscan, "hscan"),
 ]
 
+
+# --- lists -------------------------------------------------------------------
+
+# Few distinct elements, so LREM, LPOS and LINSERT find their pivots; a long one and binary
+# ones from VALUES too.
+LIST_ELEMENTS: List[bytes] = [b"a", b"b", b"c", b"", b"1", b"-1", b"\x00\xff\r\n", b"x" * 100]
+# Indexes and counts: small ones of both signs mostly, the integer edge cases sometimes.
+LIST_INDEX_EDGES: List[bytes] = INT_EDGES
+
+
+def _element(g: Gen) -> bytes:
+    return g.pick(LIST_ELEMENTS) if g.chance(0.8) else g.value()
+
+
+def _elements(g: Gen, lo: int = 1, hi: int = 4) -> List[bytes]:
+    return [_element(g) for _ in range(g.r.randint(lo, hi))]
+
+
+def _index(g: Gen) -> bytes:
+    return g.small_int(-6, 6) if g.chance(0.85) else g.pick(LIST_INDEX_EDGES)
+
+
+def _pop(g: Gen) -> List[bytes]:
+    if g.chance(0.5):
+        return [g.key()]
+    counts = [b"0", b"1", b"2", b"3", b"10", b"-1", str(INT64_MAX).encode(), str(INT64_MIN).encode(), b"abc"]
+    return [g.key(), g.pick(counts)] + ([b"1"] if g.chance(0.03) else [])
+
+
+def _side(g: Gen) -> bytes:
+    return g.case(g.pick([b"left", b"right"])) if g.chance(0.97) else g.pick([b"up", b"", b"LEFTX"])
+
+
+def _lmpop(g: Gen) -> List[bytes]:
+    keys = g.keys(1, 3)
+    numkeys = str(len(keys)).encode()
+    if g.chance(0.08):
+        numkeys = g.pick([b"0", b"-1", b"abc", b"4", str(INT64_MAX).encode(), b""])
+    out = [numkeys] + keys + [_side(g)]
+    if g.chance(0.5):
+        out += [b"COUNT", g.pick([b"1", b"2", b"5", b"0", b"-1", b"abc", str(INT64_MAX).encode()])]
+    if g.chance(0.03):
+        out += g.pick([[b"COUNT", b"1"], [b"FOO"], [b"COUNT"]])
+    return out
+
+
+# LPOS RANK -2^63 is never sent: Redis 7.0 negates it (overflow) and answers the first match
+# from the tail; kvs-server refuses it as Redis 7.2 does (docs/design/server-value-types.md).
+LPOS_OPTIONS = [
+    (b"RANK", lambda g: g.pick([b"1", b"2", b"-1", b"-2", b"3", b"0", b"abc", str(INT64_MAX).encode(),
+                                str(INT64_MIN + 1).encode()])),
+    (b"COUNT", lambda g: g.pick([b"0", b"1", b"2", b"-1", b"abc", str(INT64_MAX).encode()])),
+    (b"MAXLEN", lambda g: g.pick([b"0", b"1", b"3", b"-1", b"abc", str(INT64_MAX).encode()])),
+]
+
+LISTS: List[Cmd] = [
+    Cmd("lpush", 5, lambda g: [g.key()] + _elements(g), writes=True),
+    Cmd("rpush", 5, lambda g: [g.key()] + _elements(g), writes=True),
+    Cmd("lpushx", 1, lambda g: [g.key()] + _elements(g, 1, 2), writes=True),
+    Cmd("rpushx", 1, lambda g: [g.key()] + _elements(g, 1, 2), writes=True),
+    Cmd("lpop", 2, _pop, writes=True),
+    Cmd("rpop", 2, _pop, writes=True),
+    Cmd("llen", 1.5, lambda g: [g.key()]),
+    Cmd("lrange", 3, lambda g: [g.key(), _index(g), _index(g)]),
+    Cmd("lindex", 2, lambda g: [g.key(), _index(g)]),
+    Cmd("lset", 1.5, lambda g: [g.key(), _index(g), _element(g)], writes=True),
+    Cmd("linsert", 1.5, lambda g: [g.key(), g.case(g.pick([b"before", b"after", b"middle"]) if g.chance(0.97)
+                                                   else b"x"), _element(g), _element(g)], writes=True),
+    Cmd("lrem", 1.5, lambda g: [g.key(), _index(g), _element(g)], writes=True),
+    Cmd("ltrim", 1, lambda g: [g.key(), _index(g), _index(g)], writes=True),
+    Cmd("lpos", 2, lambda g: [g.key(), _element(g)] + g.options(LPOS_OPTIONS, 3)),
+    Cmd("lmove", 1.5, lambda g: [g.key(), g.key(), _side(g), _side(g)], writes=True),
+    Cmd("rpoplpush", 1, lambda g: [g.key(), g.key()], writes=True),
+    Cmd("lmpop", 1.5, _lmpop),
+]
+
 # --- sets --------------------------------------------------------------------
 
 # Nine members, so sets fill up and members repeat: canonical integers of every intset width
@@ -733,7 +809,7 @@ KEYSPACE: List[Cmd] = [
     ])),
 ]
 
-FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, SETS, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
+FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, LISTS, SETS, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
 
 # Commands kvs-server implements that the grammar never sends, each with the reason. The
 # harness fails in CI mode when COMMAND LIST names a command that is neither generated nor here.
