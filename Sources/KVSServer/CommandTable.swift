@@ -141,6 +141,8 @@ package final class CommandSpec: Sendable {
         /// (DBSIZE, KEYS, SCAN, INFO) are not pure: they would not see the segment's
         /// uncommitted writes, so they run between segments.
         static let pure = Flags(rawValue: 1 << 9)
+        /// May block the client (BLPOP and its kin).
+        static let blocking = Flags(rawValue: 1 << 10)
 
         var names: [String] {
             var out: [String] = []
@@ -149,6 +151,7 @@ package final class CommandSpec: Sendable {
             if contains(.admin) { out.append("admin") }
             if contains(.noAuth) { out.append("no_auth") }
             if contains(.noMulti) { out.append("no_multi") }
+            if contains(.blocking) { out.append("blocking") }
             if contains(.fast) { out.append("fast") }
             return out
         }
@@ -351,7 +354,7 @@ package struct CommandTable: Sendable {
     package init(extra: [CommandSpec] = []) {
         let all =
             ConnectionCommands.all + StringCommands.all + HashCommands.all + ListCommands.all + SetCommands.all
-            + ZSetCommands.all + KeyCommands.all
+            + ZSetCommands.all + BlockingCommands.all + KeyCommands.all
             + TransactionCommands.all
             + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
             + InfoCommand.all + ClientCommands.all + SlowLogCommand.all + LatencyCommand.all + MonitorCommand.all

@@ -185,6 +185,51 @@ class Lists(unittest.TestCase):
         self.assertIn("WRONGTYPE", str(e.exception))
 
 
+class BlockingAndQueues(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_blocking_pops_with_timeouts(self):
+        r = self.r
+        self.assertIsNone(r.blpop(["q1", "q2"], timeout=0.05))
+        self.assertIsNone(r.brpoplpush("q1", "dst", timeout=0.05))
+        self.assertIsNone(r.bzpopmin("z", timeout=0.05))
+        r.rpush("q2", "a")
+        self.assertEqual(r.blpop(["q1", "q2"], timeout=1), (b"q2", b"a"))
+        r.zadd("z", {"m": 1.5})
+        self.assertEqual(r.bzpopmin("z", timeout=1), (b"z", b"m", 1.5))
+
+    def test_a_blocked_worker_is_served_by_a_producer(self):
+        got = {}
+
+        def worker():
+            got["job"] = client().brpop(["jobs"], timeout=10)
+
+        t = threading.Thread(target=worker)
+        t.start()
+        deadline = time.time() + 10
+        while self.r.info("clients")["blocked_clients"] < 1 and time.time() < deadline:
+            time.sleep(0.005)
+        self.r.lpush("jobs", "job-1")
+        t.join()
+        self.assertEqual(got["job"], (b"jobs", b"job-1"))
+
+    def test_reliable_queue(self):
+        """A queue in the style of Vapor's queues-redis-driver: LPUSH, (B)RPOPLPUSH, LREM."""
+        r = self.r
+        for job in ("j1", "j2", "j3"):
+            r.lpush("queue", job)
+        taken = [r.rpoplpush("queue", "processing"), r.brpoplpush("queue", "processing", timeout=1)]
+        self.assertEqual(taken, [b"j1", b"j2"])
+        self.assertEqual(r.lrange("processing", 0, -1), [b"j2", b"j1"])
+        self.assertEqual(r.lrem("processing", -1, "j1"), 1)  # j1 done
+        self.assertEqual(r.lrange("processing", 0, -1), [b"j2"])
+        # A crashed worker's job goes back to the queue.
+        self.assertEqual(r.lmove("processing", "queue", "RIGHT", "LEFT"), b"j2")
+        self.assertEqual(r.lrange("queue", 0, -1), [b"j2", b"j3"])
+
+
 class ConnectionAndServer(unittest.TestCase):
     def test_resp3(self):
         r = client(protocol=3)

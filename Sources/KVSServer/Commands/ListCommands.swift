@@ -154,7 +154,10 @@ enum ListCommands {
                 }
                 return (list.count, true)
             } ?? 0
-        if length > 0 { c.writes += args.count - 2 }
+        if length > 0 {
+            c.writes += args.count - 2
+            c.signalReady(c.key(1))
+        }
         c.integer(reply: length)
     }
 
@@ -255,28 +258,40 @@ enum ListCommands {
 
     /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count].
     static func lmpop<A: KeyAccess>(_ c: inout Call<A>) throws {
-        let numkeysError = CommandError("ERR numkeys should be greater than 0")
-        guard let numkeys = RedisNumber.parseInt64(c.args[1].readableBytesView), numkeys >= 1 else {
-            throw numkeysError
+        let (keys, atHead, count) = try parseMultiPop(c, numkeysIndex: 1)
+        if try !serveMultiPop(&c, keys: keys, atHead: atHead, count: count) {
+            c.encoder.writeNullArray(into: &c.out)
+        }
+    }
+
+    /// The arguments of LMPOP (and BLMPOP, whose numkeys follows the timeout):
+    /// `numkeys key... LEFT|RIGHT [COUNT count]` from `numkeysIndex`, checked in Redis's
+    /// order (`lmpopGenericCommand`).
+    ///
+    /// - Throws: `ERR numkeys should be greater than 0`, `ERR count should be greater
+    ///   than 0`, or `ERR syntax error`.
+    static func parseMultiPop<A: KeyAccess>(
+        _ c: Call<A>,
+        numkeysIndex: Int
+    ) throws(CommandError) -> (keys: [ByteKey], atHead: Bool, count: Int) {
+        guard let numkeys = RedisNumber.parseInt64(c.args[numkeysIndex].readableBytesView), numkeys >= 1 else {
+            throw CommandError("ERR numkeys should be greater than 0")
         }
         // The direction follows the keys; a numkeys beyond the arguments is a syntax error.
-        guard numkeys <= Int64(c.count - 3) else { throw CommandError.syntax }
-        let whereIndex = 2 + Int(numkeys)
+        guard numkeys <= Int64(c.count - numkeysIndex - 2) else { throw .syntax }
+        let whereIndex = numkeysIndex + 1 + Int(numkeys)
         let atHead = try direction(c, whereIndex)
         var count: Int? = nil
         var i = whereIndex + 1
         while i < c.count {
-            guard count == nil, c.option(i) == "COUNT", i + 1 < c.count else { throw CommandError.syntax }
+            guard count == nil, c.option(i) == "COUNT", i + 1 < c.count else { throw .syntax }
             guard let n = RedisNumber.parseInt64(c.args[i + 1].readableBytesView), n >= 1 else {
                 throw CommandError("ERR count should be greater than 0")
             }
             count = Int(n)
             i += 2
         }
-        let keys = (2..<whereIndex).map { c.key($0) }
-        if try !serveMultiPop(&c, keys: keys, atHead: atHead, count: count ?? 1) {
-            c.encoder.writeNullArray(into: &c.out)
-        }
+        return ((numkeysIndex + 1..<whereIndex).map { c.key($0) }, atHead, count ?? 1)
     }
 
     /// `LEFT` (the head) or `RIGHT` at argument `i`.
@@ -359,6 +374,7 @@ enum ListCommands {
             )
         else { return false }
         c.writes += 1
+        c.signalReady(destination)
         c.bulk(element)
         return true
     }

@@ -163,6 +163,7 @@ extension ZSetCommands {
         }
         if store {
             c.writes += 1
+            if let destination, outcome.cardinality > 0 { c.signalReady(destination) }
             c.integer(reply: outcome.cardinality)
         } else if cardinalityOnly {
             c.integer(reply: outcome.cardinality)

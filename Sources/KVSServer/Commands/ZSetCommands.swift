@@ -303,6 +303,7 @@ enum ZSetCommands {
             }
         let (added, updated, processed, last) = outcome ?? (0, 0, 0, 0)
         c.writes += added + updated
+        if added > 0 { c.signalReady(c.key(1)) }
         if incr {
             if processed > 0 { c.score(last) } else { c.null() }
         } else {
@@ -526,6 +527,7 @@ enum ZSetCommands {
             return result.count
         }
         c.writes += 1
+        if stored > 0 { c.signalReady(c.key(1)) }
         c.integer(reply: stored)
     }
 
