@@ -71,12 +71,26 @@ extension ZSetCommands {
     enum Operation { case union, inter, diff }
     enum Aggregate { case sum, min, max }
 
-    /// One input: absent (empty) or a sorted set. A set is read as scores of 1 once the
-    /// set type exists; until then it is another type.
+    /// One input: absent (empty) or a sorted set; a set is read as a sorted set of its
+    /// members with scores of 1, as Redis's `zuiInitIterator` reads one.
     struct Source {
         var zset: ZSetValue?
         var weight = 1.0
         var count: Int { zset?.count ?? 0 }
+    }
+
+    /// The sorted set at `key`, or the set there as a sorted set of scores 1 (O(n) for a
+    /// set); `nil` when absent.
+    ///
+    /// - Throws: ``CommandError/wrongType`` for a key of another type.
+    static func readInput(_ key: ByteKey, _ access: inout some KeyAccess, limits: ZSetLimits) throws -> ZSetValue? {
+        let payload: StoredValue.Payload? = try access.read(key) { entry, _ in entry?.value.payload }
+        guard let payload else { return nil }
+        if case .set(let set) = payload {
+            return ZSetValue(elements: set.members.map { ($0, 1.0) }, limits: limits)
+        }
+        guard let zset = ZSetValue(payload) else { throw CommandError.wrongType }
+        return zset
     }
 
     /// Redis's `zunionInterAggregate`: a sum of +inf and -inf is 0.
@@ -115,7 +129,7 @@ extension ZSetCommands {
         let outcome: Outcome = try c.access.atomically { access in
             var sources: [Source] = []
             sources.reserveCapacity(keys.count)
-            for key in keys { sources.append(Source(zset: try access.readZSet(key))) }
+            for key in keys { sources.append(Source(zset: try readInput(key, &access, limits: limits))) }
             var how = Aggregate.sum
             var withScores = false
             var limit: Int64 = 0

@@ -347,4 +347,19 @@ struct SetCommandsTests {
             #expect(try a.call("SMEMBERS", "t") == .array([bulk("b")]))
         }
     }
+
+    @Test func setsAreSortedSetInputsWithScoresOfOne() throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            #expect(try c.call("SADD", "s", "a", "b") == int(2))
+            #expect(try c.call("ZADD", "z", "5", "a") == int(1))
+            #expect(try c.call("ZUNIONSTORE", "u", "2", "s", "z") == int(2))
+            #expect(try c.call("ZRANGE", "u", "0", "-1", "WITHSCORES") == .array(["b", "1", "a", "6"].map(bulk)))
+            #expect(try c.call("ZINTER", "2", "s", "z", "WITHSCORES") == .array(["a", "6"].map(bulk)))
+            #expect(try c.call("ZDIFF", "2", "s", "z") == .array([bulk("b")]))
+            #expect(try c.call("ZINTERCARD", "2", "s", "z") == int(1))
+            #expect(try c.call("SET", "str", "v") == OK)
+            #expect(try c.call("ZUNION", "2", "s", "str") == WRONGTYPE)
+        }
+    }
 }
