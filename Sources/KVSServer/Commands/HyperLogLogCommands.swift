@@ -55,6 +55,9 @@ enum HyperLogLogCommands {
             var bytes: [UInt8]
             var updated = false
             if let existing = try sketch(entry) {
+                // A dense sketch that no element raises is left as it is, without a copy of
+                // its 12 KB: the common case once a sketch has seen many elements.
+                if existing[4] == HyperLogLog.dense, !raisesAny(existing, elements) { return (false, false) }
                 bytes = existing.array
             } else {
                 bytes = HyperLogLog.empty()
@@ -81,6 +84,16 @@ enum HyperLogLogCommands {
         if failed { throw HyperLogLog.corrupt }
         if updated { c.writes += 1 }
         c.integer(reply: updated ? 1 : 0)
+    }
+
+    /// Whether any of `elements` would raise a register of the dense sketch `bytes`.
+    static func raisesAny(_ bytes: ValueBytes, _ elements: ArraySlice<ByteBuffer>) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            elements.contains { element in
+                let (index, count) = element.withUnsafeReadableBytes { HyperLogLog.pattern($0) }
+                return count > HyperLogLog.denseRegister(raw, base: HyperLogLog.headerSize, index)
+            }
+        }
     }
 
     static func pfcount<A: KeyAccess>(_ c: inout Call<A>) throws {
