@@ -70,6 +70,12 @@ enum CommandDocs {
         "zinterstore": "destination numkeys key ... [WEIGHTS weight ...] [AGGREGATE SUM | MIN | MAX]",
         "zdiffstore": "destination numkeys key ...",
         "object": "subcommand [argument ...]", "memory": "subcommand [argument ...]",
+        "setbit": "key offset value", "getbit": "key offset", "bitcount": "key [start end [BYTE | BIT]]",
+        "bitpos": "key bit [start [end [BYTE | BIT]]]", "bitop": "operation destkey key ...",
+        "bitfield":
+            "key [GET encoding offset] [SET encoding offset value] [INCRBY encoding offset increment] [OVERFLOW overflow]",
+        "bitfield_ro": "key [GET encoding offset]",
+        "pfadd": "key [element ...]", "pfcount": "key ...", "pfmerge": "destkey [sourcekey ...]",
     ]
 
     /// One described argument.
@@ -108,7 +114,9 @@ enum CommandDocs {
     private static func isToken(_ w: String) -> Bool { w.uppercased() == w && w.lowercased() != w }
 
     private static func type(of name: String) -> String {
-        if ["key", "newkey", "source", "destination", "key1", "key2"].contains(name) { return "key" }
+        if ["key", "newkey", "source", "destination", "key1", "key2", "destkey", "sourcekey"].contains(name) {
+            return "key"
+        }
         if name.hasPrefix("unix-time") { return "unix-time" }
         let integers = [
             "seconds", "milliseconds", "start", "end", "offset",

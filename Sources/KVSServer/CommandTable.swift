@@ -358,7 +358,7 @@ package struct CommandTable: Sendable {
             + TransactionCommands.all
             + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
             + InfoCommand.all + ClientCommands.all + SlowLogCommand.all + LatencyCommand.all + MonitorCommand.all
-            + extra
+            + BitmapCommands.all + BitfieldCommand.all + HyperLogLogCommands.all + extra
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)

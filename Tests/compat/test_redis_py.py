@@ -92,6 +92,51 @@ class StringsAndKeys(unittest.TestCase):
         self.assertIn("unknown command", str(e.exception))
 
 
+class BitmapsAndHyperLogLogs(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_bitmaps(self):
+        self.assertEqual(self.r.setbit("b", 7, 1), 0)
+        self.assertEqual(self.r.setbit("b", 7, 1), 1)
+        self.assertEqual(self.r.getbit("b", 7), 1)
+        self.assertEqual(self.r.get("b"), b"\x01")
+        self.r.set("s", "foobar")
+        self.assertEqual(self.r.bitcount("s"), 26)
+        self.assertEqual(self.r.bitcount("s", 1, 1), 6)
+        self.assertEqual(self.r.bitcount("s", 5, 30, "BIT"), 17)
+        self.assertEqual(self.r.bitpos("s", 1), 1)
+        self.assertEqual(self.r.bitpos("s", 0, 1, 2), 8)
+        self.assertEqual(self.r.bitop("AND", "d", "s", "b"), 6)
+        self.assertEqual(self.r.get("d"), b"\x00\x00\x00\x00\x00\x00")
+        self.assertEqual(self.r.bitop("NOT", "d", "b"), 1)
+        self.assertEqual(self.r.get("d"), b"\xfe")
+        with self.assertRaises(redis.ResponseError):
+            self.r.setbit("b", -1, 1)
+
+    def test_bitfield(self):
+        bf = self.r.bitfield("f")
+        out = bf.set("i8", 0, -100).get("u4", 0).incrby("u2", 100, 1).execute()
+        self.assertEqual(out, [0, 9, 1])
+        out = self.r.bitfield("f", default_overflow="FAIL").incrby("i8", 0, -100).execute()
+        self.assertEqual(out, [None])
+        self.assertEqual(self.r.bitfield_ro("f", "i8", 0, items=[("u8", "#0")]), [-100, 156])
+
+    def test_hyperloglog(self):
+        self.assertEqual(self.r.pfadd("h", "a", "b", "c"), 1)
+        self.assertEqual(self.r.pfadd("h", "a"), 0)
+        self.assertEqual(self.r.pfcount("h"), 3)
+        self.r.pfadd("g", "c", "d")
+        self.assertEqual(self.r.pfcount("h", "g"), 4)
+        self.assertTrue(self.r.pfmerge("m", "h", "g"))
+        self.assertEqual(self.r.pfcount("m"), 4)
+        self.assertTrue(self.r.get("m").startswith(b"HYLL"))
+        self.r.set("s", "x")
+        with self.assertRaises(redis.ResponseError):
+            self.r.pfcount("s")
+
+
 class Transactions(unittest.TestCase):
     def setUp(self):
         self.r = client()

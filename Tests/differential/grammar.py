@@ -809,7 +809,133 @@ KEYSPACE: List[Cmd] = [
     ])),
 ]
 
-FAMILIES: List[List[Cmd]] = [STRINGS, HASHES, LISTS, SETS, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS]
+# --- bitmaps -----------------------------------------------------------------
+
+# Bit offsets: mostly small so values stay small, sometimes up to ~100,000 bits, plus the
+# invalid ones (negative, past Redis's 2^32 - 1 limit, malformed). Valid offsets near the limit
+# are never sent: each would make both servers build a 512 MiB string.
+BIT_OFFSET_EDGES: List[bytes] = [
+    b"-1", b"4294967296", str(INT64_MAX).encode(), str(INT64_MIN).encode(), b"abc", b"1.0", b" 1", b"+1", b"",
+]
+
+
+def _bit_offset(g: Gen) -> bytes:
+    if g.chance(0.05):
+        return g.pick(BIT_OFFSET_EDGES)
+    if g.chance(0.03):
+        return str(g.r.randint(0, 100_000)).encode()
+    return str(g.r.randint(0, 1000)).encode()
+
+
+def _bit_range(g: Gen) -> List[bytes]:
+    """BITCOUNT/BITPOS start and end: small, negative, huge, malformed."""
+    def index() -> bytes:
+        if g.chance(0.7):
+            return g.small_int(-150, 150)
+        return g.pick(INT_EDGES)
+    return [index(), index()]
+
+
+def _bitcount(g: Gen) -> List[bytes]:
+    if g.chance(0.25):
+        return [g.key()]
+    args = [g.key()] + _bit_range(g)
+    if g.chance(0.5):
+        args.append(g.case(g.pick([b"bit", b"byte", b"bits", b""])))
+    if g.chance(0.03):
+        args = args[:2]  # start without end: a syntax error
+    return args
+
+
+def _bitpos(g: Gen) -> List[bytes]:
+    args = [g.key(), g.pick([b"0", b"1", b"1", b"0", b"2", b"-1", b"x"])]
+    n = g.r.choice([0, 1, 2, 2, 3])
+    rng = _bit_range(g)
+    if n >= 1:
+        args.append(rng[0])
+    if n >= 2:
+        args.append(rng[1])
+    if n >= 3:
+        args.append(g.case(g.pick([b"bit", b"byte", b"x"])))
+    return args
+
+
+def _bitop(g: Gen) -> List[bytes]:
+    op = g.case(g.pick([b"and", b"or", b"xor", b"not", b"not", b"nand"]))
+    return [op, g.key()] + g.keys(1, 3)
+
+
+BITFIELD_TYPES: List[bytes] = [
+    b"u1", b"u4", b"u8", b"i8", b"i5", b"u16", b"i16", b"i32", b"u31", b"i63", b"i64", b"u63",
+    b"u64", b"i65", b"i0", b"u0", b"I8", b"8", b"", b"ix",
+]
+
+
+def _bitfield_offset(g: Gen) -> bytes:
+    if g.chance(0.25):
+        return b"#" + g.small_int(0, 40)
+    if g.chance(0.05):
+        return g.pick([b"#-1", b"#" + str(2**61 + 1).encode()] + BIT_OFFSET_EDGES)
+    return str(g.r.randint(0, 300)).encode()
+
+
+def _bitfield_value(g: Gen) -> bytes:
+    if g.chance(0.6):
+        return g.small_int(-300, 300)
+    return g.pick(INT_EDGES)
+
+
+def _bitfield(read_only: bool) -> Callable[[Gen], List[bytes]]:
+    def gen(g: Gen) -> List[bytes]:
+        args = [g.key()]
+        for _ in range(g.r.randint(0, 4)):
+            kind = g.pick([b"GET", b"GET", b"SET", b"INCRBY", b"OVERFLOW"] if not read_only else [b"GET"] * 6 + [b"SET"])
+            if kind == b"GET":
+                args += [g.case(kind), g.pick(BITFIELD_TYPES[:12]) if g.chance(0.95) else g.pick(BITFIELD_TYPES), _bitfield_offset(g)]
+            elif kind == b"OVERFLOW":
+                args += [g.case(kind), g.case(g.pick([b"wrap", b"sat", b"fail", b"fail", b"x"]))]
+            else:
+                args += [g.case(kind), g.pick(BITFIELD_TYPES[:12]) if g.chance(0.95) else g.pick(BITFIELD_TYPES),
+                         _bitfield_offset(g), _bitfield_value(g)]
+        if g.chance(0.04) and len(args) > 1:
+            args.pop()  # a truncated operation: a syntax error
+        return args
+    return gen
+
+
+BITMAPS: List[Cmd] = [
+    Cmd("setbit", 5, lambda g: [g.key(), _bit_offset(g), g.pick([b"0", b"1", b"1", b"2", b"-1", b"x"])], writes=True),
+    Cmd("getbit", 3, lambda g: [g.key(), _bit_offset(g)]),
+    Cmd("bitcount", 3, _bitcount),
+    Cmd("bitpos", 3, _bitpos),
+    Cmd("bitop", 2, _bitop),
+    Cmd("bitfield", 4, _bitfield(False), writes=True),
+    Cmd("bitfield_ro", 1, _bitfield(True)),
+]
+
+# --- HyperLogLog -------------------------------------------------------------
+
+# Elements from a small pool (so adds repeat and registers hit their old values), and now and
+# then a batch of thousands (so a sketch outgrows the sparse encoding and turns dense).
+HLL_ELEMENTS: List[bytes] = [str(i).encode() for i in range(40)] + [b"", b"\x00", b"a" * 100, b"\xff\xfe"]
+
+
+def _pfadd(g: Gen) -> List[bytes]:
+    if g.chance(0.02):
+        base = g.r.randint(0, 10**6)
+        return [g.key()] + [str(base + i).encode() for i in range(g.r.randint(500, 3000))]
+    return [g.key()] + [g.pick(HLL_ELEMENTS) for _ in range(g.r.randint(0, 5))]
+
+
+HYPERLOGLOGS: List[Cmd] = [
+    Cmd("pfadd", 5, _pfadd, writes=True),
+    Cmd("pfcount", 3, lambda g: g.keys(1, 3)),
+    Cmd("pfmerge", 2, lambda g: g.keys(1, 4), writes=True),
+]
+
+FAMILIES: List[List[Cmd]] = [
+    STRINGS, HASHES, LISTS, SETS, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS, BITMAPS, HYPERLOGLOGS,
+]
 
 # Commands kvs-server implements that the grammar never sends, each with the reason. The
 # harness fails in CI mode when COMMAND LIST names a command that is neither generated nor here.
