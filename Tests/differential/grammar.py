@@ -933,8 +933,47 @@ HYPERLOGLOGS: List[Cmd] = [
     Cmd("pfmerge", 2, lambda g: g.keys(1, 4), writes=True),
 ]
 
+# --- blocking pops ----------------------------------------------------------
+
+# The harness has one connection per server, so a blocking command must never wait for
+# another client: every timeout is short (or invalid), never 0. On empty keys both servers
+# answer null after it; on keys with data they pop at once.
+BLOCKING_TIMEOUTS: List[bytes] = [b"0.01", b"0.01", b"0.001", b"0.02", b"-1", b"abc", b"inf", b"1e20", b"nan", b""]
+
+
+def _block_timeout(g: Gen) -> bytes:
+    return g.pick(BLOCKING_TIMEOUTS)
+
+
+def _blocking_multipop(ends: List[bytes]) -> Callable[[Gen], List[bytes]]:
+    def gen(g: Gen) -> List[bytes]:
+        out = [_block_timeout(g)] + _numkeys(g, g.keys(1, 3)) + [g.case(g.pick(ends))]
+        if g.chance(0.4):
+            out += [g.case(b"COUNT"), g.pick([b"1", b"2", b"5", b"0", b"-1", b"abc"])]
+        return out
+    return gen
+
+
+BLOCKING: List[Cmd] = [
+    Cmd("blpop", 2, lambda g: g.keys(1, 3) + [_block_timeout(g)], writes=True),
+    Cmd("brpop", 2, lambda g: g.keys(1, 3) + [_block_timeout(g)], writes=True),
+    Cmd("blmpop", 1, _blocking_multipop([b"LEFT", b"RIGHT", b"UP"])),
+    Cmd(
+        "blmove",
+        1,
+        lambda g: [g.key(), g.key()] + [g.case(g.pick([b"LEFT", b"RIGHT", b"UP"])) for _ in range(2)]
+        + [_block_timeout(g)],
+        writes=True,
+    ),
+    Cmd("brpoplpush", 1, lambda g: [g.key(), g.key(), _block_timeout(g)], writes=True),
+    Cmd("bzpopmin", 1, lambda g: g.keys(1, 3) + [_block_timeout(g)], writes=True),
+    Cmd("bzpopmax", 1, lambda g: g.keys(1, 3) + [_block_timeout(g)], writes=True),
+    Cmd("bzmpop", 1, _blocking_multipop([b"MIN", b"MAX", b"MID"])),
+]
+
 FAMILIES: List[List[Cmd]] = [
-    STRINGS, HASHES, LISTS, SETS, ZSETS, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS, BITMAPS, HYPERLOGLOGS,
+    STRINGS, HASHES, LISTS, SETS, ZSETS, BLOCKING, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS, BITMAPS,
+    HYPERLOGLOGS,
 ]
 
 # Commands kvs-server implements that the grammar never sends, each with the reason. The
@@ -958,6 +997,9 @@ ARITY_KEPT = {
     "zrank": "kvs takes Redis 7.2's ZRANK ... WITHSCORE (arity -3); the oracle, 7.0, has arity 3",
     "zrevrank": "as zrank",
 }
+# A blocking command's last argument is its timeout: an argument added at the end could be
+# 0, which blocks the harness's only connection for good.
+ARITY_KEPT.update({row.name: "its timeout must stay short" for row in BLOCKING})
 
 # Pseudo-command: a complete SCAN iteration on both servers with the same options, compared
 # as a set of keys (kvs's cursor names a shard and COUNT is a hint, so single calls differ).

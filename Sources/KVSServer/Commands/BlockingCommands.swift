@@ -173,8 +173,9 @@ enum BlockingCommands {
 
     /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: `[key, [elements]]`.
     static func blmpop<A: KeyAccess>(_ c: inout Call<A>) throws {
-        let deadline = try c.blockingTimeout(1)
+        // The timeout is read after the other arguments, as Redis's blmpopGenericCommand reads it.
         let (keys, atHead, count) = try ListCommands.parseMultiPop(c, numkeysIndex: 2)
+        let deadline = try c.blockingTimeout(1)
         if try ListCommands.serveMultiPop(&c, keys: keys, atHead: atHead, count: count) { return }
         waitOrAnswerNull(&c, keys: keys, deadline: deadline) { call in
             try ListCommands.serveMultiPop(&call, keys: keys, atHead: atHead, count: count)
@@ -214,8 +215,9 @@ enum BlockingCommands {
 
     /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: `[key, [[member, score], …]]`.
     static func bzmpop<A: KeyAccess>(_ c: inout Call<A>) throws {
-        let deadline = try c.blockingTimeout(1)
+        // The timeout is read after the other arguments, as Redis's blockingGenericZpopCommand reads it.
         let (keys, end, count) = try ZSetCommands.parseMultiPop(c, numkeysIndex: 2)
+        let deadline = try c.blockingTimeout(1)
         if try ZSetCommands.pop(&c, keys: keys, end: end, count: count, reply: .multi) { return }
         waitOrAnswerNull(&c, keys: keys, deadline: deadline) { call in
             try ZSetCommands.pop(&call, keys: keys, end: end, count: count, reply: .multi)

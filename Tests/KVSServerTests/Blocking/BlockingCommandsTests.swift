@@ -76,6 +76,12 @@ struct BlockingCommandsTests {
             #expect(try c.call("BLPOP", "k", "1e20").text == "ERR timeout is negative")
             #expect(try c.call("BLMOVE", "k", "d", "UP", "RIGHT", "1").text == "ERR syntax error")
             #expect(try c.call("BLMPOP", "0", "0", "k", "LEFT").text == "ERR numkeys should be greater than 0")
+            // BLMPOP and BZMPOP read their timeout after the other arguments.
+            #expect(try c.call("BLMPOP", "abc", "1", "k", "UP").text == "ERR syntax error")
+            #expect(
+                try c.call("BZMPOP", "nan", "1", "k", "MIN", "COUNT", "0").text == "ERR count should be greater than 0"
+            )
+            #expect(try c.call("BZMPOP", "nan", "1", "k", "MIN").text == "ERR timeout is not a float or out of range")
             _ = try c.call("SET", "s", "x")
             #expect(try c.call("BLPOP", "s", "k", "0").text.hasPrefix("WRONGTYPE"))
             #expect(try c.call("BRPOPLPUSH", "s", "d", "0").text.hasPrefix("WRONGTYPE"))
