@@ -280,29 +280,10 @@ enum HashCommands {
             throw CommandError("ERR invalid cursor")
         }
         guard let hash = try c.access.readHash(c.key(1)) else {
-            c.arrayHeader(2)
-            c.bulk("0")
-            c.arrayHeader(0)
+            c.emptyScanReply()
             return
         }
-        var pattern: [UInt8]? = nil
-        var count = 10
-        var i = 3
-        while i < c.count {
-            guard i + 1 < c.count else { throw CommandError.syntax }
-            switch c.option(i) {
-            case "MATCH":
-                let bytes = c.bytes(i + 1)
-                pattern = bytes == [UInt8(ascii: "*")] ? nil : bytes
-            case "COUNT":
-                let n = try c.integer(i + 1)
-                guard n >= 1 else { throw CommandError.syntax }
-                count = Int(n)
-            default:
-                throw CommandError.syntax
-            }
-            i += 2
-        }
+        let (pattern, count) = try c.collectionScanOptions(from: 3)
         var found: [(ValueBytes, ValueBytes)] = []
         // Redis's bound on empty buckets visited for one call: count × 10 (saturating).
         var visits = count.multipliedReportingOverflow(by: 10).overflow ? Int.max : count * 10

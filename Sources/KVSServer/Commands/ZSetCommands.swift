@@ -822,26 +822,10 @@ enum ZSetCommands {
             throw CommandError("ERR invalid cursor")
         }
         guard let zset = try c.access.readZSet(c.key(1)) else {
-            c.arrayHeader(2)
-            c.bulk("0")
-            c.arrayHeader(0)
+            c.emptyScanReply()
             return
         }
-        var pattern: [UInt8]? = nil
-        var i = 3
-        while i < c.count {
-            guard i + 1 < c.count else { throw CommandError.syntax }
-            switch c.option(i) {
-            case "MATCH":
-                let bytes = c.bytes(i + 1)
-                pattern = bytes == [UInt8(ascii: "*")] ? nil : bytes
-            case "COUNT":
-                guard try c.integer(i + 1) >= 1 else { throw CommandError.syntax }
-            default:
-                throw CommandError.syntax
-            }
-            i += 2
-        }
+        let pattern = try c.collectionScanOptions(from: 3).pattern
         let packed = zset.isPacked
         var found: [(ValueBytes, [UInt8])] = []
         zset.forEachMember { member, score in
