@@ -73,8 +73,13 @@ package struct Call<Access: KeyAccess> {
     /// written): when the command ends, clients blocked on it are served. Free while no
     /// client is blocked.
     mutating func signalReady(_ key: ByteKey) {
+        signalReady(key, database: access.database.index)
+    }
+
+    /// ``signalReady(_:)`` for a key of database `database` (COPY … DB, MOVE).
+    mutating func signalReady(_ key: ByteKey, database: Int) {
         guard server.blocking.hasWaiters else { return }
-        readyKeys.append(ReadyKey(database: access.database.index, key: key))
+        readyKeys.append(ReadyKey(database: database, key: key))
     }
 
     /// Argument `i` as a 64-bit integer, as Redis parses one.

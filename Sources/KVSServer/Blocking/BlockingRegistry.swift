@@ -176,6 +176,15 @@ package final class BlockingRegistry: Sendable {
         }
     }
 
+    /// Every key some client waits on in the databases `indexes` (SWAPDB gives them new
+    /// contents).
+    package func waitingKeys(inDatabases indexes: Set<Int>) -> [ReadyKey] {
+        guard hasWaiters else { return [] }
+        return state.withLock { s in
+            s.queues.keys.filter { indexes.contains($0.database) }.map { ReadyKey(database: $0.database, key: $0.key) }
+        }
+    }
+
     /// CLIENT UNBLOCK: ends the wait of client `id` with `outcome`.
     ///
     /// - Returns: whether that client was blocked.
@@ -208,6 +217,10 @@ package final class BlockingRegistry: Sendable {
         let served: Bool
         do {
             served = try waiter.attempt(&call)
+        } catch let error as CommandError where error == .wrongType {
+            // A key of another type serves no one: the client waits on, as Redis's
+            // serveClientsBlockedOnKey serves only a waiter of the key's type.
+            return nil
         } catch let error as CommandError {
             call.out.clear()
             call.error(error)

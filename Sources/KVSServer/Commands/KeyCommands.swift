@@ -263,7 +263,10 @@ enum KeyCommands {
             try access.update(target) { e, _ in e = moved }
             return true
         }
-        if done { c.writes += 1 }
+        if done {
+            c.writes += 1
+            c.signalReady(target)
+        }
         if onlyIfAbsent { c.integer(reply: done ? 1 : 0) } else { c.ok() }
     }
 

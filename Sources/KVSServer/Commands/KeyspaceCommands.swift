@@ -104,7 +104,10 @@ enum KeyspaceCommands {
                 put(sourceEntry, &targetEntry)
             }
         }
-        if done { c.call.writes += 1 }
+        if done {
+            c.call.writes += 1
+            c.call.signalReady(target, database: targetIndex)
+        }
         c.integer(reply: done ? 1 : 0)
     }
 
@@ -122,7 +125,10 @@ enum KeyspaceCommands {
             sourceEntry = nil
             return true
         }
-        if done { c.call.writes += 1 }
+        if done {
+            c.call.writes += 1
+            c.call.signalReady(key, database: targetIndex)
+        }
         c.integer(reply: done ? 1 : 0)
     }
 
@@ -143,6 +149,9 @@ enum KeyspaceCommands {
             let lower = c.server.databases[Int(min(first, second))]
             let higher = c.server.databases[Int(max(first, second))]
             try lower.engine.swapContents(with: higher.engine)
+            // Clients blocked in either database may find data now, as Redis's
+            // scanDatabaseForReadyKeys looks for them after a swap.
+            c.call.readyKeys += c.server.blocking.waitingKeys(inDatabases: [Int(first), Int(second)])
         }
         c.call.writes += 1
         c.ok()

@@ -140,6 +140,43 @@ struct BlockingCommandsTests {
         }
     }
 
+    /// Keys that get data by RENAME, MOVE or SWAPDB serve their waiters too; a key that
+    /// gets a value of another type than a waiter pops serves no one (it waits on).
+    @Test func renameMoveSwapdbServeAndOtherTypesDoNot() async throws {
+        try await withKVSServer(blocking: true) { _, port in
+            let waiter = try TestClient(port: port)
+            let writer = try TestClient(port: port)
+            try waiter.send(TestClient.encode(["BLPOP", "dst", "0"]))
+            try waitUntilBlocked(writer, count: 1)
+            _ = try writer.call("RPUSH", "src", "a")
+            _ = try writer.call("RENAME", "src", "dst")
+            #expect(try waiter.read().text == "[dst, a]")
+
+            _ = try waiter.call("SELECT", "1")
+            try waiter.send(TestClient.encode(["BLPOP", "k", "0"]))
+            try waitUntilBlocked(writer, count: 1)
+            _ = try writer.call("RPUSH", "k", "moved")
+            #expect(try writer.call("MOVE", "k", "1") == int(1))
+            #expect(try waiter.read().text == "[k, moved]")
+
+            try waiter.send(TestClient.encode(["BLPOP", "k", "0"]))  // still in database 1
+            try waitUntilBlocked(writer, count: 1)
+            _ = try writer.call("RPUSH", "k", "swapped")  // database 0
+            #expect(try writer.call("SWAPDB", "0", "1") == .simpleString("OK"))
+            #expect(try waiter.read().text == "[k, swapped]")
+
+            _ = try waiter.call("SELECT", "0")
+            try waiter.send(TestClient.encode(["BZPOPMIN", "z", "0"]))
+            try waitUntilBlocked(writer, count: 1)
+            _ = try writer.call("LPUSH", "z", "a list")
+            #expect(try writer.call("LLEN", "z") == int(1))
+            #expect(try blockedClients(writer) == 1)
+            _ = try writer.call("DEL", "z")
+            _ = try writer.call("ZADD", "z", "1", "m")
+            #expect(try waiter.read().text == "[z, m, 1]")
+        }
+    }
+
     @Test func commandsPipelinedBehindABlockedOneRunAfterIt() async throws {
         try await withKVSServer(blocking: true) { _, port in
             let waiter = try TestClient(port: port)
