@@ -8,11 +8,13 @@ import Testing
 @testable import KVSServer
 
 /// BLPOP and its kin over real connections, on a server with two event loops: a blocked
-/// client is served by another connection's write, possibly on the other loop.
+/// client is served by another connection's write, possibly on the other loop. One test at
+/// a time: each runs a server and several clients, which under ThreadSanitizer would
+/// otherwise crowd the machine's cores.
 ///
 /// Waiting for a client to block is polled (``waitUntilBlocked(_:count:)``), never slept
 /// for: each test proceeds once the server reports the clients blocked.
-@Suite("Blocking list commands")
+@Suite("Blocking list commands", .serialized)
 struct BlockingCommandsTests {
     @Test func blockedPopIsServedByAPushFromAnotherClient() async throws {
         try await withKVSServer(blocking: true) { _, port in
@@ -274,8 +276,8 @@ private func blockedClients(_ c: TestClient) throws -> Int {
     return line.flatMap { Int($0.dropFirst("blocked_clients:".count)) } ?? -1
 }
 
-/// Polls INFO until `count` clients are blocked. Bounded at 30 s (the clients' read
-/// timeout), so a client that never blocks fails the test instead of hanging it.
+/// Polls INFO every 10 ms until `count` clients are blocked. Bounded at 30 s (the clients'
+/// read timeout), so a client that never blocks fails the test instead of hanging it.
 private func waitUntilBlocked(_ c: TestClient, count: Int) throws {
     let end = ContinuousClock.now + .seconds(30)
     while try blockedClients(c) != count {
@@ -283,6 +285,6 @@ private func waitUntilBlocked(_ c: TestClient, count: Int) throws {
             Issue.record("\(count) blocked clients never seen")
             return
         }
-        usleep(1000)
+        usleep(10_000)
     }
 }
