@@ -63,6 +63,10 @@ package struct ZSetValue: Sendable {
 
     /// The skip list of a converted sorted set and each member's node in it. Owned by one
     /// ``Storage``: a storage copied for a writer copies this too.
+    ///
+    /// `@unchecked Sendable` is safe for the same reason as ``Storage``'s: it is reached
+    /// only through its one storage, which is changed only while its `ZSetValue` holds the
+    /// only reference to it, so an instance reachable from two threads is never written.
     package final class Large: @unchecked Sendable {
         var list: ZSetSkipList
         var nodes: [ValueBytes: Int32]
