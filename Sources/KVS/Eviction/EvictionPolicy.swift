@@ -1,0 +1,62 @@
+/// The identity of an entry inside an ``EvictionPolicy``: a small integer the policy hands
+/// out when the entry is admitted and may reuse after the entry leaves.
+///
+/// The store keeps each entry's node beside the entry, so a hit costs the policy no hash
+/// lookup, and the policy keeps each node's key hash, so an eviction can find the entry in
+/// the shard's table without the key.
+package typealias PolicyNode = UInt32
+
+/// An eviction policy over the entries of one bounded region (a shard, or a whole cache):
+/// it learns from hits, misses and writes, and names the entries to evict while the region
+/// holds more weight than its bound.
+///
+/// Every call is made with the region's lock held, so an implementation needs no
+/// synchronization of its own; each call should be O(1) (amortized), since hits call it.
+///
+/// The store drives a policy like this:
+/// - a read that finds an entry calls ``recordHit(_:)``; one that finds none,
+///   ``recordMiss(hash:)``;
+/// - a write of a new key calls ``insert(hash:weight:)`` and keeps the node; a write of an
+///   existing key calls ``update(_:weight:)``; a delete, an expiry or any other removal the
+///   policy did not ask for calls ``remove(_:)``;
+/// - after every write, while ``totalWeight`` is above ``maximumWeight``, it calls
+///   ``evict()`` and removes the entry named (which may be the one just inserted: an
+///   admission policy may refuse a newcomer).
+package protocol EvictionPolicy: Sendable {
+    /// Creates an empty policy for a region that holds at most `maximumWeight` (an entry
+    /// count when every entry weighs 1).
+    init(maximumWeight: Int)
+
+    /// The bound the policy keeps the region under.
+    var maximumWeight: Int { get }
+
+    /// The weight of the entries the policy holds.
+    var totalWeight: Int { get }
+
+    /// How many entries the policy holds.
+    var count: Int { get }
+
+    /// Records a read that found the entry `node`.
+    mutating func recordHit(_ node: PolicyNode)
+
+    /// Records a read that found no entry for a key whose hash is `hash` (frequency-based
+    /// policies count it).
+    mutating func recordMiss(hash: UInt64)
+
+    /// Admits a new entry whose key hash is `hash` and returns its node.
+    mutating func insert(hash: UInt64, weight: Int) -> PolicyNode
+
+    /// Records a write that replaced the value of the entry `node` (a hit for the policy),
+    /// with its new weight.
+    mutating func update(_ node: PolicyNode, weight: Int)
+
+    /// Forgets the entry `node`, which the store removed for its own reasons.
+    mutating func remove(_ node: PolicyNode)
+
+    /// Chooses an entry to evict, forgets it and returns its node and key hash; `nil` when
+    /// the policy holds nothing.
+    mutating func evict() -> (node: PolicyNode, hash: UInt64)?
+
+    /// Forgets every entry.
+    mutating func removeAll()
+}
