@@ -4,7 +4,7 @@
 /// The store keeps each entry's node beside the entry, so a hit costs the policy no hash
 /// lookup, and the policy keeps each node's key hash, so an eviction can find the entry in
 /// the shard's table without the key.
-package typealias PolicyNode = UInt32
+@usableFromInline package typealias PolicyNode = UInt32
 
 /// An eviction policy over the entries of one bounded region (a shard, or a whole cache):
 /// it learns from hits, misses and writes, and names the entries to evict while the region
@@ -22,7 +22,7 @@ package typealias PolicyNode = UInt32
 /// - after every write, while ``totalWeight`` is above ``maximumWeight``, it calls
 ///   ``evict()`` and removes the entry named (which may be the one just inserted: an
 ///   admission policy may refuse a newcomer).
-package protocol EvictionPolicy: Sendable {
+@usableFromInline package protocol EvictionPolicy: Sendable {
     /// Creates an empty policy for a region that holds at most `maximumWeight` (an entry
     /// count when every entry weighs 1).
     init(maximumWeight: Int)

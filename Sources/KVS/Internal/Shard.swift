@@ -129,6 +129,9 @@ package struct ShardState<Key: StoreKey, Value> {
     /// rather than the key: 16-byte items with nothing to retain or release, and all that
     /// active expiry needs to find an entry (see ``removeExpired(now:limit:buffer:)``).
     @usableFromInline package var expiry = ExpiryIndex<UInt64>()
+    /// The eviction policy and its state in a bounded store; `nil` in an unbounded one,
+    /// where every path pays one check for it.
+    @usableFromInline package var eviction: ShardEviction<Key, Value>?
 
     package init() {}
 
@@ -144,6 +147,7 @@ package struct ShardState<Key: StoreKey, Value> {
     /// ``store(_:_:)`` for a key whose ``StoreKey/tableHash`` is `hash`.
     @inlinable
     package mutating func store(_ key: Key, _ entry: Entry<Value>, hash: UInt64) -> Entry<Value>? {
+        if eviction != nil { return storeBounded(key, entry, hash: hash) }
         let old = table.updateValue(entry, forKey: key, hash: hash)
         if old?.hasExpiry == true || entry.hasExpiry {
             noteExpiryChange(hash: hash, from: old?.expiresAt ?? 0, to: entry.expiresAt)
@@ -161,6 +165,7 @@ package struct ShardState<Key: StoreKey, Value> {
     /// ``remove(_:)`` for a key whose ``StoreKey/tableHash`` is `hash`.
     @inlinable
     package mutating func remove(_ key: Key, hash: UInt64) -> Entry<Value>? {
+        if eviction != nil { return removeBounded(key, hash: hash) }
         guard let old = table.removeValue(forKey: key, hash: hash) else { return nil }
         if old.hasExpiry { expiry.liveCount -= 1 }
         checkCheapInvariants()
@@ -222,7 +227,13 @@ package struct ShardState<Key: StoreKey, Value> {
         while removed < limit {
             let wanted = limit - removed
             let popped = expiry.popDue(now: now, limit: wanted, into: &due)
-            removed += table.removeEntries(expiring: due)
+            if eviction == nil {
+                removed += table.removeEntries(expiring: due)
+            } else {
+                var nodes: [PolicyNode] = []
+                removed += table.removeEntries(expiring: due, removedNodes: &nodes)
+                for node in nodes { eviction!.policy.remove(node) }
+            }
             due.removeAll(keepingCapacity: true)
             if popped < wanted { break }  // nothing else is due
         }
@@ -238,6 +249,16 @@ package struct ShardState<Key: StoreKey, Value> {
         for (key, entry) in table where entry.hasExpiry {
             expiry.liveCount += 1
             expiry.insert(key.tableHash, deadline: entry.expiresAt)
+        }
+        if var eviction {
+            // The new entries are admitted in slot order, then evicted down to the bound.
+            self.eviction = nil
+            eviction.policy.removeAll()
+            self.table.assignNodes { key, hash, value in
+                eviction.policy.insert(hash: hash, weight: eviction.weight(of: key, value))
+            }
+            evict(&eviction)
+            self.eviction = eviction
         }
     }
 }

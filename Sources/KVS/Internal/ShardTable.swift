@@ -76,7 +76,8 @@ package struct ShardTable<Key: StoreKey, Value> {
         let words = ShardTableStorage<Key, Value>.bitmapWords(for: capacity)
         let deadlines =
             storage.deadlines == nil ? 0 : (capacity + words + (capacity + 7) / 8) * MemoryLayout<Int64>.stride
-        return capacity * storage.slotStride + ShardTableStorage<Key, Value>.tagBytes(for: capacity) + deadlines
+        let nodes = storage.nodes == nil ? 0 : capacity * MemoryLayout<PolicyNode>.stride
+        return capacity * storage.slotStride + ShardTableStorage<Key, Value>.tagBytes(for: capacity) + deadlines + nodes
     }
 
     /// The entry of `key`, or `nil`. Setting `nil` removes the entry.
@@ -181,7 +182,10 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// - Complexity: O(k) on average for k items: the runs' slots are compared by deadline
     ///   only; no key is hashed or compared.
     @inlinable
-    package mutating func removeEntries(expiring due: [ExpiryIndex<UInt64>.Item]) -> Int {
+    package mutating func removeEntries(
+        expiring due: [ExpiryIndex<UInt64>.Item],
+        removedNodes: inout [PolicyNode]
+    ) -> Int {
         makeUnique(reserving: 0)  // first: a copy may place entries in other slots
         let storage = self.storage
         guard storage.capacity > 0 else { return 0 }
@@ -191,7 +195,13 @@ package struct ShardTable<Key: StoreKey, Value> {
             let group = start..<Swift.min(start + 64, due.count)
             for i in group { storage.prefetchSlots(from: storage.home(of: due[i].key)) }
             for i in group { storage.prefetchValue(at: storage.home(of: due[i].key)) }
-            for i in group { removed += storage.removeEntries(expiringAt: due[i].deadline, hash: due[i].key) }
+            for i in group {
+                removed += storage.removeEntries(
+                    expiringAt: due[i].deadline,
+                    hash: due[i].key,
+                    removedNodes: &removedNodes
+                )
+            }
             start = group.upperBound
         }
         return removed
@@ -359,6 +369,10 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @exclusivity(unchecked) @usableFromInline var deadlines: UnsafeMutablePointer<Int64>?
     /// How many entries have a deadline (slots whose deadline bit is set).
     @exclusivity(unchecked) @usableFromInline var deadlineCount = 0
+    /// In the table of a bounded shard, each entry's ``PolicyNode``, one per slot (read
+    /// only where the slot is occupied); nil in an unbounded shard's table, which pays
+    /// nothing for it. Entries carry their node when they move, as they carry deadlines.
+    @exclusivity(unchecked) @usableFromInline var nodes: UnsafeMutablePointer<PolicyNode>?
     /// Where the value lies inside a slot.
     @usableFromInline let valueOffset: Int
     /// Where the key lies inside a slot.
@@ -409,6 +423,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         )
         tags.deallocate()
         deadlines?.deallocate()
+        nodes?.deallocate()
     }
 
     /// The words of a bitmap of `capacity` slots (at least one).
@@ -660,6 +675,15 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         (UnsafeMutableRawPointer(slots + slot) + valueOffset).assumingMemoryBound(to: Value.self)
     }
 
+    /// ``nodes``, allocated if it was nil (the nodes uninitialized).
+    @inlinable
+    func nodesAllocatingIfNeeded() -> UnsafeMutablePointer<PolicyNode> {
+        if let nodes { return nodes }
+        let allocated = UnsafeMutablePointer<PolicyNode>.allocate(capacity: Swift.max(capacity, 1))
+        nodes = allocated
+        return allocated
+    }
+
     /// Starts fetching the cache line of `slot` and the line after it (where a probe, or
     /// the shift after a removal, goes next) into the CPU's caches, with the tag, the
     /// deadline and the deadline bits of `slot`, which the sweep reads first.
@@ -784,12 +808,13 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// Removes every entry whose deadline is `deadline` from the probe run of `hash` (see
     /// ``ShardTable/removeEntries(expiring:)``).
     @inlinable
-    func removeEntries(expiringAt deadline: Int64, hash: UInt64) -> Int {
+    func removeEntries(expiringAt deadline: Int64, hash: UInt64, removedNodes: inout [PolicyNode]) -> Int {
         guard capacity > 0, let deadlines else { return 0 }  // no deadlines, nothing expires
         var removed = 0
         var slot = home(of: hash)
         while isOccupied(slot) {
             if hasDeadline(slot, in: deadlines) && deadlines[slot] == deadline {
+                if let nodes { removedNodes.append(nodes[slot]) }
                 _ = remove(at: slot)  // the rest of the run shifts back: `slot` is looked at again
                 removed += 1
             } else {
@@ -850,6 +875,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             if distance >= gap {
                 (slots + hole).moveInitialize(from: slots + next, count: 1)
                 tags[hole] = tags[next]
+                if let nodes { nodes[hole] = nodes[next] }
                 if let deadlines {
                     setHomeDistance(Swift.min(distance &- gap, 255), of: hole, in: deadlines)
                     let nextHasDeadline = hasDeadline(next, in: deadlines)
@@ -882,6 +908,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         // The deadlines and their bitmap are indexed by slot, as the slots are: they go along.
         copy.deadlines = deadlines
         deadlines = nil
+        copy.nodes = nodes
+        nodes = nil
         (copy.count, copy.deadlineCount) = (count, deadlineCount)
         (count, deadlineCount) = (0, 0)
         return copy
@@ -896,6 +924,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         let copy = ShardTableStorage(capacity: newCapacity)
         let deadlines = self.deadlines
         let newDeadlines = deadlineCount > 0 ? copy.deadlinesAllocatingIfNeeded() : nil
+        let nodes = self.nodes
+        let newNodes = nodes == nil ? nil : copy.nodesAllocatingIfNeeded()
         Self.forEachOccupiedSlot(capacity: capacity, tags: tags) { slot in
             let home = copy.home(of: slots[slot].key.tableHash)
             let target = copy.firstEmptySlot(from: home)
@@ -906,6 +936,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
                 (copy.slots + target).initialize(to: slots[slot])
             }
             copy.tags[target] = tags[slot]  // the tag depends on the hash only
+            if let nodes, let newNodes { newNodes[target] = nodes[slot] }
             if let deadlines, let newDeadlines, hasDeadline(slot, in: deadlines) {
                 newDeadlines[target] = deadlines[slot]
                 copy.setDeadlineBit(true, at: target, in: newDeadlines)
@@ -917,6 +948,8 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
             tags.update(repeating: 0, count: Self.tagBytes(for: capacity))
             deadlines?.deallocate()
             self.deadlines = nil
+            nodes?.deallocate()
+            self.nodes = nil
             count = 0
             deadlineCount = 0
         }

@@ -131,6 +131,7 @@ extension StoreEngine {
                     let position = Int(truncatingIfNeeded: packed & 0xFFFF_FFFF)
                     let key = keys[position]
                     if let entry = state.table.entry(forKey: key, hash: tableHashes[position]) {
+                        if state.eviction != nil { state.recordHit(key, hash: tableHashes[position]) }
                         if entry.hasExpiry {
                             let t = now ?? clock.now()
                             now = t
@@ -143,6 +144,7 @@ extension StoreEngine {
                         }
                         values[key] = entry.value
                     } else {
+                        if state.eviction != nil { state.recordRead(slot: nil, hash: tableHashes[position]) }
                         errors[key] = KVSError.notFound(key.displayName)
                     }
                 }
@@ -171,6 +173,7 @@ extension StoreEngine {
         // What the items replace is released after each shard's unlock, as in `set`
         // (allocated only once something is replaced, and reused from shard to shard).
         var replaced: [Entry<Value>] = []
+        var evictedEntries: [(key: Key, entry: Entry<Value>)] = []
         forEachShardGroup(
             count: items.count,
             key: { items[$0].key },
@@ -191,11 +194,16 @@ extension StoreEngine {
                         added += 1
                     }
                 }
-                if added > 0 { counter.add(added, ordering: .relaxed) }
+                if let evicted = state.takeEvictions() {
+                    added -= evicted.count
+                    evictedEntries.append(contentsOf: evicted)
+                }
+                if added != 0 { counter.add(added, ordering: .relaxed) }
                 shard.bumpVersion()
                 if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
             }
             replaced.removeAll(keepingCapacity: true)
+            evictedEntries.removeAll(keepingCapacity: true)
             successful += positions.count
         }
         return (successful, errors)

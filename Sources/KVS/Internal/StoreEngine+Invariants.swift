@@ -9,7 +9,9 @@ extension StoreEngine {
     ///   hash) in its shard's expiry index, and
     ///   the index's live count equals the number of such entries;
     /// - each shard's published next deadline is no later than its earliest due item;
-    /// - each shard's table keeps its layout (``ShardTable/checkLayoutInvariants()``).
+    /// - each shard's table keeps its layout (``ShardTable/checkLayoutInvariants()``);
+    /// - in a bounded store, each shard's policy holds exactly the shard's entries, their
+    ///   weights add up to the policy's total, and the total is within the shard's bound.
     ///
     /// - Complexity: O(n); holds every shard lock while it runs.
     @usableFromInline
@@ -41,6 +43,22 @@ extension StoreEngine {
                 shards[index].nextDeadline.load(ordering: .relaxed) <= state.expiry.earliestDeadline,
                 "KVS invariant: shard \(index) publishes a deadline later than its earliest"
             )
+            if let eviction = state.eviction {
+                precondition(
+                    eviction.policy.count == state.table.count,
+                    "KVS invariant: shard \(index) holds \(state.table.count) entries, its policy \(eviction.policy.count)"
+                )
+                precondition(
+                    eviction.policy.totalWeight <= eviction.policy.maximumWeight,
+                    "KVS invariant: shard \(index) weighs \(eviction.policy.totalWeight), over its bound"
+                )
+                var weight = 0
+                for (key, entry) in state.table { weight += eviction.weight(of: key, entry.value) }
+                precondition(
+                    weight == eviction.policy.totalWeight,
+                    "KVS invariant: shard \(index)'s entries weigh \(weight), its policy says \(eviction.policy.totalWeight)"
+                )
+            }
         } then: {
             // Every change of the counter happens under the lock of the shard that changed,
             // so with all locks held it must equal the entries' total exactly.

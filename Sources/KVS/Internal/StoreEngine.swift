@@ -62,7 +62,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         clock: StoreClock = .system,
         sweepInterval: Duration = .milliseconds(40),
         sweepGrace: Duration? = .milliseconds(15),
-        maxSweepSleep: Duration? = nil
+        maxSweepSleep: Duration? = nil,
+        bound: StoreBound<Key, Value>? = nil
     ) throws(KVSError) {
         guard shardCount > 0, shardCount <= Self.maxShardCount else {
             throw KVSError(
@@ -71,6 +72,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             )
         }
         shards = (0..<shardCount).map { _ in Shard() }
+        if let bound {
+            for (index, shard) in shards.enumerated() {
+                shard.data.eviction = ShardEviction(
+                    policy: bound.makePolicy(bound.share(ofShard: index, shardCount: shardCount)),
+                    weigher: bound.weigher
+                )
+            }
+        }
         unretainedShards = shards.map { Unmanaged.passUnretained($0) }
         customHash = hash
         shardMask = hash == nil && shardCount & (shardCount - 1) == 0 ? UInt32(shardCount - 1) : nil
@@ -223,13 +232,17 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     func liveValue(_ key: Key, hash: UInt64, in state: inout ShardState<Key, Value>) -> UnsafeMutablePointer<Value>? {
         // `state.table.storage` each time, not a local: a local copy of the reference is
         // retained and released around the uses (the removal below could free it).
-        guard let slot = state.table.storage.find(key, hash: hash) else { return nil }
+        guard let slot = state.table.storage.find(key, hash: hash) else {
+            if state.eviction != nil { state.recordRead(slot: nil, hash: hash) }
+            return nil
+        }
         let deadline = state.table.storage.deadline(at: slot)
         if deadline != 0, deadline <= clock.now() {
             _ = state.remove(key, hash: hash)
             counter.subtract(1, ordering: .relaxed)
             return nil
         }
+        if state.eviction != nil { state.recordRead(slot: slot, hash: hash) }
         return state.table.storage.valuePointer(at: slot)
     }
 
@@ -245,16 +258,19 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         // The replaced entry leaves the closure and is released after the unlock: its
         // value's release (for a last reference, the value's `free`, often a cache miss
         // on a cold block) then does not lengthen the critical section.
-        let replaced = withLockedShard(at: index) { shard, state in
+        let (replaced, evicted) = withLockedShard(at: index) { shard, state in
             let replaced = state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash)
-            if replaced == nil {
-                counter.add(1, ordering: .relaxed)
+            let evicted = state.takeEvictions()
+            let added = (replaced == nil ? 1 : 0) - (evicted?.count ?? 0)
+            if added != 0 {
+                counter.add(added, ordering: .relaxed)
             }
             shard.bumpVersion()
             if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
-            return replaced
+            return (replaced, evicted)
         }
         _ = consume replaced
+        _ = consume evicted
     }
 
     /// Removes `key`.
@@ -309,8 +325,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         // The entry that was stored leaves the closure with the result, so that the last
         // release of a replaced or removed value (its `free`) comes after the unlock; see
         // ``set(_:_:expiresAt:)``.
-        let (result, _) = try withLockedShard(at: index) {
-            (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?) in
+        let (result, _, _) = try withLockedShard(at: index) {
+            (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?, [(key: Key, entry: Entry<Value>)]?) in
             let now = clock.now()
             let stored = state.table.entry(forKey: key, hash: hash)
             var entry = stored
@@ -319,20 +335,22 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             do throws(E) { result = try body(&entry, now) } catch { throw .body(error) }
             switch (stored, entry) {
             case (nil, nil):
-                return (result, stored)
+                return (result, stored, nil)
             case (nil, let new?):
                 _ = state.store(key, new, hash: hash)
                 counter.add(1, ordering: .relaxed)
             case (let old?, nil):
                 _ = state.remove(key, hash: hash)
                 counter.subtract(1, ordering: .relaxed)
-                if old.isExpired(at: now) { return (result, stored) }  // it was invisible already
+                if old.isExpired(at: now) { return (result, stored, nil) }  // it was invisible already
             case (_?, let new?):
                 _ = state.store(key, new, hash: hash)
             }
+            let evicted = state.takeEvictions()
+            if let evicted { counter.subtract(evicted.count, ordering: .relaxed) }
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
-            return (result, stored)
+            return (result, stored, evicted)
         }
         return result
     }
@@ -599,22 +617,25 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         var old: [ShardTable<Key, Value>] = []
         old.reserveCapacity(shards.count)
         var hasDeadlines = false
+        var after = 0
+        var evicted: [[(key: Key, entry: Entry<Value>)]] = []
         withAllShardsLocked { index, state in
             old.append(state.table)
             state.replaceAll(with: tables[index])
+            if let dropped = state.takeEvictions() { evicted.append(dropped) }
+            after += state.table.count
             shards[index].publishDeadline(state)
             shards[index].bumpVersion()
             hasDeadlines = hasDeadlines || state.expiry.liveCount > 0
         } then: {
             let before = old.reduce(0) { $0 + $1.count }
-            let after = tables.reduce(0) { $0 + $1.count }
             counter.add(after - before, ordering: .relaxed)
         }
         if hasDeadlines {
             startSweeperIfNeeded()
             sweeper.wakeEarly()  // to plan again with the new deadlines
         }
-        // `old` is released here, outside every lock.
+        // `old` and `evicted` are released here, outside every lock.
     }
 
     /// Closes the engine: every later operation throws `.storeClosed`. Stops the sweeper

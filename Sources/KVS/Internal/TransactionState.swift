@@ -227,6 +227,7 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
                 case .delete:
                     if state.remove(key) != nil { delta -= 1 }
                 }
+                if let evicted = state.takeEvictions() { delta -= evicted.count }
             }
         }
         for index in writtenShards { engine.shards[index].bumpVersion() }
