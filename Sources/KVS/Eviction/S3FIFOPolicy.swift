@@ -36,6 +36,14 @@ package struct S3FIFOPolicy: EvictionPolicy {
     package var totalWeight: Int { small.weight + main.weight }
     package var count: Int { small.count + main.count }
 
+    /// How many hashes the ghost remembers: as many entries as main's share holds, at the
+    /// entries' mean weight.
+    private var ghostLength: Int {
+        let share = maximumWeight - smallMaximum
+        let weight = totalWeight
+        return max(1, weight == 0 ? share : share * count / weight)
+    }
+
     package mutating func recordHit(_ node: PolicyNode) {
         if nodes[node].bits < Self.maximumFrequency { nodes[node].bits += 1 }
     }
@@ -43,7 +51,7 @@ package struct S3FIFOPolicy: EvictionPolicy {
     package mutating func recordMiss(hash: UInt64) {}
 
     package mutating func insert(hash: UInt64, weight: Int) -> PolicyNode {
-        if ghost.remove(hash, window: main.count) {
+        if ghost.remove(hash, window: ghostLength) {
             let node = nodes.allocate(hash: hash, weight: weight, queue: Self.mainID)
             nodes.append(node, to: &main, id: Self.mainID)
             return node
@@ -82,7 +90,7 @@ package struct S3FIFOPolicy: EvictionPolicy {
                     continue
                 }
                 let hash = nodes[node].hash
-                ghost.insert(hash, window: main.count)
+                ghost.insert(hash, window: ghostLength)
                 nodes.release(node)
                 return (node, hash)
             }
@@ -192,5 +200,12 @@ struct GhostHashes {
         for index in oldStamps.indices where oldStamps[index] != 0 && clock - oldStamps[index] < window {
             place(oldHashes[index], stamp: oldStamps[index])
         }
+    }
+}
+
+extension S3FIFOPolicy {
+    /// Whether `node` is in the main queue rather than the small one (tests).
+    package func isInMain(_ node: PolicyNode) -> Bool {
+        nodes[node].queue == Self.mainID
     }
 }
