@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CKVSBenchSupport", cSettings: strictC),
         // The RESP decoder's and encoder's throughput.
         .executableTarget(name: "resp-bench", dependencies: [resp, nioCore], swiftSettings: strictSwift),
+        // Hit ratios of the eviction policies on cache traces (scripts/bench-hit-ratio.sh).
+        .executableTarget(name: "kvs-hitratio", dependencies: [kvs], swiftSettings: strictSwift),
         // SwiftNIO's own cost per request, without parsing or a store (scripts/bench-server-floor.sh).
         .executableTarget(name: "nio-floor-server", dependencies: [nioCore, nioPosix], swiftSettings: strictSwift),
     ]
