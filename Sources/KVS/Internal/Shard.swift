@@ -232,7 +232,7 @@ package struct ShardState<Key: StoreKey, Value> {
             } else {
                 var nodes: [PolicyNode] = []
                 removed += table.removeEntries(expiring: due, removedNodes: &nodes)
-                for node in nodes { eviction!.policy.remove(node) }
+                for node in nodes { eviction?.policy.remove(node) }
             }
             due.removeAll(keepingCapacity: true)
             if popped < wanted { break }  // nothing else is due
@@ -250,15 +250,13 @@ package struct ShardState<Key: StoreKey, Value> {
             expiry.liveCount += 1
             expiry.insert(key.tableHash, deadline: entry.expiresAt)
         }
-        if var eviction {
+        if let eviction {
             // The new entries are admitted in slot order, then evicted down to the bound.
-            self.eviction = nil
             eviction.policy.removeAll()
             self.table.assignNodes { key, hash, value in
                 eviction.policy.insert(hash: hash, weight: eviction.weight(of: key, value))
             }
-            evict(&eviction)
-            self.eviction = eviction
+            evict(eviction)
         }
     }
 }

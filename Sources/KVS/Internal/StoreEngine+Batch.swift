@@ -173,7 +173,7 @@ extension StoreEngine {
         // What the items replace is released after each shard's unlock, as in `set`
         // (allocated only once something is replaced, and reused from shard to shard).
         var replaced: [Entry<Value>] = []
-        var evictedEntries: [(key: Key, entry: Entry<Value>)] = []
+        var evictedEntries: [EvictedEntries<Key, Value>] = []
         forEachShardGroup(
             count: items.count,
             key: { items[$0].key },
@@ -196,7 +196,7 @@ extension StoreEngine {
                 }
                 if let evicted = state.takeEvictions() {
                     added -= evicted.count
-                    evictedEntries.append(contentsOf: evicted)
+                    evictedEntries.append(evicted)
                 }
                 if added != 0 { counter.add(added, ordering: .relaxed) }
                 shard.bumpVersion()

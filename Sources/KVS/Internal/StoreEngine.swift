@@ -326,7 +326,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         // release of a replaced or removed value (its `free`) comes after the unlock; see
         // ``set(_:_:expiresAt:)``.
         let (result, _, _) = try withLockedShard(at: index) {
-            (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?, [(key: Key, entry: Entry<Value>)]?) in
+            (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?, EvictedEntries<Key, Value>?) in
             let now = clock.now()
             let stored = state.table.entry(forKey: key, hash: hash)
             var entry = stored
@@ -618,7 +618,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         old.reserveCapacity(shards.count)
         var hasDeadlines = false
         var after = 0
-        var evicted: [[(key: Key, entry: Entry<Value>)]] = []
+        var evicted: [EvictedEntries<Key, Value>] = []
         withAllShardsLocked { index, state in
             old.append(state.table)
             state.replaceAll(with: tables[index])
