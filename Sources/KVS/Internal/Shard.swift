@@ -35,6 +35,10 @@ package final class Shard<Key: StoreKey, Value: Sendable>: @unchecked Sendable {
     @usableFromInline let tagsHint: Atomic<UInt>
     @usableFromInline let capacityHint: Atomic<Int>
 
+    /// Held by the one thread that delivers the shard's queued removals to the listeners
+    /// (``StoreEngine/deliverRemovals(of:)``); never taken while the shard's lock is held.
+    @usableFromInline let delivery = PThreadMutex()
+
     package init() {
         nextDeadline = Atomic(.max)
         version = Atomic(0)
@@ -132,6 +136,9 @@ package struct ShardState<Key: StoreKey, Value> {
     /// The eviction policy and its state in a bounded store; `nil` in an unbounded one,
     /// where every path pays one check for it.
     @usableFromInline package var eviction: ShardEviction<Key, Value>?
+    /// Removals waiting to be delivered to the listeners, oldest first (empty when there
+    /// are no listeners).
+    @usableFromInline package var removals: [PendingRemoval<Key, Value>] = []
 
     package init() {}
 
@@ -218,7 +225,12 @@ package struct ShardState<Key: StoreKey, Value> {
     /// - Returns: how many entries it removed.
     /// - Complexity: O(k) for k items popped (see ``ExpiryIndex/popDue(now:limit:)``).
     @inlinable
-    package mutating func removeExpired(now: Int64, limit: Int, buffer due: inout [ExpiryIndex<UInt64>.Item]) -> Int {
+    package mutating func removeExpired(
+        now: Int64,
+        limit: Int,
+        buffer due: inout [ExpiryIndex<UInt64>.Item],
+        removedEntries: inout [(key: Key, entry: Entry<Value>)]?
+    ) -> Int {
         // Each visit starts with a cache miss on the due items and one on the table: take
         // them together (the addresses are in the shard's own memory).
         expiry.prefetchHead()
@@ -228,10 +240,11 @@ package struct ShardState<Key: StoreKey, Value> {
             let wanted = limit - removed
             let popped = expiry.popDue(now: now, limit: wanted, into: &due)
             if eviction == nil {
-                removed += table.removeEntries(expiring: due)
+                var none: [PolicyNode] = []
+                removed += table.removeEntries(expiring: due, removedNodes: &none, removedEntries: &removedEntries)
             } else {
                 var nodes: [PolicyNode] = []
-                removed += table.removeEntries(expiring: due, removedNodes: &nodes)
+                removed += table.removeEntries(expiring: due, removedNodes: &nodes, removedEntries: &removedEntries)
                 for node in nodes { eviction?.policy.remove(node) }
             }
             due.removeAll(keepingCapacity: true)

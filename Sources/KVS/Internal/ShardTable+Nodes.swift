@@ -2,11 +2,13 @@
 /// policy gave it, in a per-slot array that moves with the entries (see
 /// ``ShardTableStorage/nodes``).
 extension ShardTable {
-    /// ``removeEntries(expiring:removedNodes:)`` for a table without nodes.
+    /// ``removeEntries(expiring:removedNodes:removedEntries:)`` for a table without nodes,
+    /// keeping nothing of what it removes.
     @inlinable @discardableResult
     package mutating func removeEntries(expiring due: [ExpiryIndex<UInt64>.Item]) -> Int {
         var none: [PolicyNode] = []
-        return removeEntries(expiring: due, removedNodes: &none)
+        var noEntries: [(key: Key, entry: Entry<Value>)]? = nil
+        return removeEntries(expiring: due, removedNodes: &none, removedEntries: &noEntries)
     }
 
     /// Stores `entry` under `key` and returns the entry it replaced, with that entry's

@@ -184,7 +184,8 @@ package struct ShardTable<Key: StoreKey, Value> {
     @inlinable
     package mutating func removeEntries(
         expiring due: [ExpiryIndex<UInt64>.Item],
-        removedNodes: inout [PolicyNode]
+        removedNodes: inout [PolicyNode],
+        removedEntries: inout [(key: Key, entry: Entry<Value>)]?
     ) -> Int {
         makeUnique(reserving: 0)  // first: a copy may place entries in other slots
         let storage = self.storage
@@ -199,7 +200,8 @@ package struct ShardTable<Key: StoreKey, Value> {
                 removed += storage.removeEntries(
                     expiringAt: due[i].deadline,
                     hash: due[i].key,
-                    removedNodes: &removedNodes
+                    removedNodes: &removedNodes,
+                    removedEntries: &removedEntries
                 )
             }
             start = group.upperBound
@@ -808,14 +810,24 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// Removes every entry whose deadline is `deadline` from the probe run of `hash` (see
     /// ``ShardTable/removeEntries(expiring:)``).
     @inlinable
-    func removeEntries(expiringAt deadline: Int64, hash: UInt64, removedNodes: inout [PolicyNode]) -> Int {
+    func removeEntries(
+        expiringAt deadline: Int64,
+        hash: UInt64,
+        removedNodes: inout [PolicyNode],
+        removedEntries: inout [(key: Key, entry: Entry<Value>)]?
+    ) -> Int {
         guard capacity > 0, let deadlines else { return 0 }  // no deadlines, nothing expires
         var removed = 0
         var slot = home(of: hash)
         while isOccupied(slot) {
             if hasDeadline(slot, in: deadlines) && deadlines[slot] == deadline {
                 if let nodes { removedNodes.append(nodes[slot]) }
-                _ = remove(at: slot)  // the rest of the run shifts back: `slot` is looked at again
+                if removedEntries != nil {
+                    let key = slots[slot].key
+                    removedEntries?.append((key, remove(at: slot)))
+                } else {
+                    _ = remove(at: slot)
+                }  // the rest of the run shifts back: `slot` is looked at again
                 removed += 1
             } else {
                 slot = self.slot(after: slot)

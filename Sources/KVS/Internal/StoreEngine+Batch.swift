@@ -113,6 +113,7 @@ extension StoreEngine {
         var values: [Key: Value] = Dictionary(minimumCapacity: keys.count)
         var errors: [Key: KVSError] = [:]
         var expiredCount = 0
+        let listening = removalListeners.isActive
         forEachShardGroup(
             count: keys.count,
             key: { keys[$0] },
@@ -136,7 +137,8 @@ extension StoreEngine {
                             let t = now ?? clock.now()
                             now = t
                             if entry.expiresAt <= t {
-                                _ = state.remove(key, hash: tableHashes[position])
+                                let removed = state.remove(key, hash: tableHashes[position])
+                                if listening, let removed { queueRemoval(key, removed, .expired, now: t, in: &state) }
                                 expiredCount += 1
                                 errors[key] = KVSError.notFound(key.displayName)
                                 continue
@@ -150,9 +152,10 @@ extension StoreEngine {
                 }
                 if expiredCount > 0 {
                     counter.subtract(expiredCount, ordering: .relaxed)
-                    expiredCount = 0
                 }
             }
+            if listening && expiredCount > 0 { deliverRemovals(of: shard) }
+            expiredCount = 0
         }
         return (values, errors)
     }
@@ -174,6 +177,7 @@ extension StoreEngine {
         // (allocated only once something is replaced, and reused from shard to shard).
         var replaced: [Entry<Value>] = []
         var evictedEntries: [EvictedEntries<Key, Value>] = []
+        let listening = removalListeners.isActive
         forEachShardGroup(
             count: items.count,
             key: { items[$0].key },
@@ -189,6 +193,9 @@ extension StoreEngine {
                         Entry(value: item.value, expiresAt: expiresAt),
                         hash: tableHashes[position]
                     ) {
+                        if listening {
+                            queueRemoval(item.key, old, .replaced, now: old.hasExpiry ? clock.now() : 0, in: &state)
+                        }
                         replaced.append(old)
                     } else {
                         added += 1
@@ -196,6 +203,7 @@ extension StoreEngine {
                 }
                 if let evicted = state.takeEvictions() {
                     added -= evicted.count
+                    if listening { queueEvictions(evicted, in: &state) }
                     evictedEntries.append(evicted)
                 }
                 if added != 0 { counter.add(added, ordering: .relaxed) }
@@ -204,6 +212,7 @@ extension StoreEngine {
             }
             replaced.removeAll(keepingCapacity: true)
             evictedEntries.removeAll(keepingCapacity: true)
+            if listening { deliverRemovals(of: shard) }
             successful += positions.count
         }
         return (successful, errors)
@@ -223,6 +232,7 @@ extension StoreEngine {
         var errors: [Key: KVSError] = [:]
         var deleted = 0
         var removedEntries: [Entry<Value>] = []  // released after each unlock, as in `delete`
+        let listening = removalListeners.isActive
         forEachShardGroup(
             count: distinct.count,
             key: { distinct[$0] },
@@ -240,6 +250,9 @@ extension StoreEngine {
                     }
                     removedEntries.append(old)
                     removed += 1
+                    if listening {
+                        queueRemoval(key, old, .removed, now: old.hasExpiry ? clock.now() : 0, in: &state)
+                    }
                     if old.hasExpiry {
                         let t = now ?? clock.now()
                         now = t
@@ -256,6 +269,7 @@ extension StoreEngine {
                 }
             }
             removedEntries.removeAll(keepingCapacity: true)
+            if listening { deliverRemovals(of: shard) }
         }
         return (deleted, errors)
     }

@@ -76,6 +76,7 @@ extension StoreEngine {
                 outcome = !state.doomed && state.readsAreCurrent() ? .failure(.body(error)) : nil
             }
             for index in held.reversed() { shards[index].unlock() }
+            if state.queuedRemovals { for index in state.writtenShards { deliverRemovals(ofShard: index) } }
             if let outcome { return try outcome.get() }
 
             // Conflict: run again, optimistically for a few attempts, then holding locks.

@@ -41,6 +41,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// plans. A writer that makes a shard due before it wakes the thread (see
     /// ``noteDeadline(_:in:)``).
     @usableFromInline let plannedSweep = Atomic<Int64>(.max)
+    /// Who hears of entries leaving the store; while there is no one, the write paths only
+    /// check that there is no one.
+    @usableFromInline package let removalListeners = RemovalListeners<Key, Value>()
 
     /// The largest shard count accepted.
     package static var maxShardCount: Int { 1 << 20 }
@@ -188,7 +191,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         let value: Value? = withLockedShard(at: index) { _, state in
             liveValue(key, hash: hash, in: &state)?.pointee  // a copy: it outlives the lock
         }
-        guard let value else { throw KVSError.notFound(key.displayName) }
+        guard let value else {
+            if removalListeners.isActive { deliverRemovals(ofShard: index) }  // it may have expired
+            throw KVSError.notFound(key.displayName)
+        }
         return value
     }
 
@@ -205,7 +211,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             guard let value = liveValue(key, hash: hash, in: &state) else { return nil }
             return Self.lend(&value.pointee, to: body)
         }
-        guard let result else { throw KVSError.notFound(key.displayName) }
+        guard let result else {
+            if removalListeners.isActive { deliverRemovals(ofShard: index) }  // it may have expired
+            throw KVSError.notFound(key.displayName)
+        }
         return result
     }
 
@@ -238,8 +247,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         }
         let deadline = state.table.storage.deadline(at: slot)
         if deadline != 0, deadline <= clock.now() {
-            _ = state.remove(key, hash: hash)
+            let removed = state.remove(key, hash: hash)
             counter.subtract(1, ordering: .relaxed)
+            if removalListeners.isActive, let removed {
+                queueRemoval(key, removed, .expired, now: deadline, in: &state)
+            }
             return nil
         }
         if state.eviction != nil { state.recordRead(slot: slot, hash: hash) }
@@ -258,9 +270,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         // The replaced entry leaves the closure and is released after the unlock: its
         // value's release (for a last reference, the value's `free`, often a cache miss
         // on a cold block) then does not lengthen the critical section.
+        let listening = removalListeners.isActive
         let (replaced, evicted) = withLockedShard(at: index) { shard, state in
             let replaced = state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash)
             let evicted = state.takeEvictions()
+            if listening { queueSetRemovals(key, replaced: replaced, evicted: evicted, in: &state) }
             let added = (replaced == nil ? 1 : 0) - (evicted?.count ?? 0)
             if added != 0 {
                 counter.add(added, ordering: .relaxed)
@@ -271,6 +285,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         }
         _ = consume replaced
         _ = consume evicted
+        if listening { deliverRemovals(ofShard: index) }
     }
 
     /// Removes `key`.
@@ -281,13 +296,17 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         try checkOpen()
         let (index, hash) = try locate(key)
         // The removed entry is released after the unlock, as in `set`.
+        let listening = removalListeners.isActive
         let (removed, old) = withLockedShard(at: index) { shard, state -> (Bool, Entry<Value>?) in
             guard let old = state.remove(key, hash: hash) else { return (false, nil) }
             counter.subtract(1, ordering: .relaxed)
             shard.bumpVersion()
-            return (!old.isExpired(at: old.hasExpiry ? clock.now() : 0), old)
+            let now = old.hasExpiry ? clock.now() : 0
+            if listening { queueRemoval(key, old, .removed, now: now, in: &state) }
+            return (!old.isExpired(at: now), old)
         }
         _ = consume old
+        if listening { deliverRemovals(ofShard: index) }
         if !removed { throw KVSError.notFound(key.displayName) }
     }
 
@@ -325,6 +344,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         // The entry that was stored leaves the closure with the result, so that the last
         // release of a replaced or removed value (its `free`) comes after the unlock; see
         // ``set(_:_:expiresAt:)``.
+        let listening = removalListeners.isActive
+        defer { if listening { deliverRemovals(ofShard: index) } }
         let (result, _, _) = try withLockedShard(at: index) {
             (shard, state) throws(KVSEngineError<E>) -> (R, Entry<Value>?, EvictedEntries<Key, Value>?) in
             let now = clock.now()
@@ -342,11 +363,14 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             case (let old?, nil):
                 _ = state.remove(key, hash: hash)
                 counter.subtract(1, ordering: .relaxed)
+                if listening { queueRemoval(key, old, .removed, now: now, in: &state) }
                 if old.isExpired(at: now) { return (result, stored, nil) }  // it was invisible already
-            case (_?, let new?):
+            case (let old?, let new?):
                 _ = state.store(key, new, hash: hash)
+                if listening { queueRemoval(key, old, .replaced, now: now, in: &state) }
             }
             let evicted = state.takeEvictions()
+            if listening, let evicted { queueEvictions(evicted, in: &state) }
             if let evicted { counter.subtract(evicted.count, ordering: .relaxed) }
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
@@ -408,8 +432,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             guard outcome.remove else { return (outcome.result, nil) }
             let removed = state.remove(key, hash: hash)
             counter.subtract(1, ordering: .relaxed)
+            if removalListeners.isActive, let removed { queueRemoval(key, removed, .removed, now: 0, in: &state) }
             return (outcome.result, removed)
         }
+        if removalListeners.isActive { deliverRemovals(ofShard: index) }
         return result
     }
 
@@ -619,10 +645,26 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         var hasDeadlines = false
         var after = 0
         var evicted: [EvictedEntries<Key, Value>] = []
+        let listening = removalListeners.isActive
+        let now = clock.now()
         withAllShardsLocked { index, state in
             old.append(state.table)
+            if listening {
+                for (key, entry) in state.table {
+                    state.removals.append(
+                        PendingRemoval(
+                            key: key,
+                            value: entry.value,
+                            cause: entry.isExpired(at: now) ? .expired : .cleared
+                        )
+                    )
+                }
+            }
             state.replaceAll(with: tables[index])
-            if let dropped = state.takeEvictions() { evicted.append(dropped) }
+            if let dropped = state.takeEvictions() {
+                if listening { queueEvictions(dropped, in: &state) }
+                evicted.append(dropped)
+            }
             after += state.table.count
             shards[index].publishDeadline(state)
             shards[index].bumpVersion()
@@ -635,6 +677,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             startSweeperIfNeeded()
             sweeper.wakeEarly()  // to plan again with the new deadlines
         }
+        if listening { for index in shards.indices { deliverRemovals(ofShard: index) } }
         // `old` and `evicted` are released here, outside every lock.
     }
 
@@ -720,12 +763,16 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             if removing && deadline <= visitBefore {
                 var more = true
                 while more {
+                    let listening = removalListeners.isActive
                     let (removed, next) = shard.withLock { state in
-                        let removed = state.removeExpired(now: now, limit: 512, buffer: &due)
+                        var entries: [(key: Key, entry: Entry<Value>)]? = listening ? [] : nil
+                        let removed = state.removeExpired(now: now, limit: 512, buffer: &due, removedEntries: &entries)
                         if removed > 0 { counter.subtract(removed, ordering: .relaxed) }
+                        for (key, entry) in entries ?? [] { queueRemoval(key, entry, .expired, now: now, in: &state) }
                         shard.publishDeadline(state)
                         return (removed, state.expiry.earliestDeadline)
                     }
+                    if listening && removed > 0 { deliverRemovals(of: shard) }
                     total += removed
                     deadline = next
                     // `>=`: entries that share a deadline and a probe run go together, so a

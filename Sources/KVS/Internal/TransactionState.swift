@@ -62,6 +62,9 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// Set when the attempt saw an inconsistent state or needed a shard it had not
     /// locked: it must not commit, and the body runs again.
     @usableFromInline var doomed = false
+    /// Whether ``apply(at:)`` queued removal events, which the caller delivers once it
+    /// released the shards' locks.
+    @usableFromInline package var queuedRemovals = false
     /// In locking mode: the shards whose locks this attempt holds.
     @usableFromInline let heldShards: Set<Int>?
     /// In locking mode: a shard the body needed outside `heldShards`.
@@ -177,7 +180,7 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
     /// Tries to commit. Returns `false` if validation failed (the caller runs the body
     /// again); throws `.storeClosed` if the store was closed (nothing applied).
     @inlinable
-    func commit() throws(KVSError) -> Bool {
+    mutating func commit() throws(KVSError) -> Bool {
         if doomed { return false }
         if writes.isEmpty {
             // Read-only: no lock needed. Versions only grow, and every read shard's version
@@ -210,8 +213,10 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
 
     /// Applies the buffered writes; every touched shard's lock is held.
     @inlinable
-    func apply(at commitNow: Int64) {
+    mutating func apply(at commitNow: Int64) {
         var delta = 0
+        let listening = engine.removalListeners.isActive
+        queuedRemovals = listening
         for (key, write) in writes {
             guard let index = engine.shardIndex(of: key) else { continue }  // checked when buffered
             let shard = engine.shards[index]
@@ -219,15 +224,29 @@ package struct TransactionState<Key: StoreKey, Value: Sendable> {
                 switch write {
                 case .set(let value, let ttl):
                     let expiresAt = commitNow.deadline(afterTTL: ttl)
-                    if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil { delta += 1 }
+                    let replaced = state.store(key, Entry(value: value, expiresAt: expiresAt))
+                    if replaced == nil { delta += 1 }
+                    if listening, let replaced {
+                        engine.queueRemoval(key, replaced, .replaced, now: commitNow, in: &state)
+                    }
                     if expiresAt != 0 { engine.noteDeadline(expiresAt, in: shard) }
                 case .setExpiringAt(let value, let expiresAt):
-                    if state.store(key, Entry(value: value, expiresAt: expiresAt)) == nil { delta += 1 }
+                    let replaced = state.store(key, Entry(value: value, expiresAt: expiresAt))
+                    if replaced == nil { delta += 1 }
+                    if listening, let replaced {
+                        engine.queueRemoval(key, replaced, .replaced, now: commitNow, in: &state)
+                    }
                     if expiresAt != 0 { engine.noteDeadline(expiresAt, in: shard) }
                 case .delete:
-                    if state.remove(key) != nil { delta -= 1 }
+                    if let removed = state.remove(key) {
+                        delta -= 1
+                        if listening { engine.queueRemoval(key, removed, .removed, now: commitNow, in: &state) }
+                    }
                 }
-                if let evicted = state.takeEvictions() { delta -= evicted.count }
+                if let evicted = state.takeEvictions() {
+                    delta -= evicted.count
+                    if listening { engine.queueEvictions(evicted, in: &state) }
+                }
             }
         }
         for index in writtenShards { engine.shards[index].bumpVersion() }
