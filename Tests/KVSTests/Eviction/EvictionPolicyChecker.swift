@@ -10,7 +10,7 @@ import Testing
 /// names a live node with its own hash, exactly once, and that the bound then holds. At the
 /// end it evicts everything and checks that every remaining node comes back once.
 func checkEvictionPolicy<P: EvictionPolicy>(
-    _: P.Type,
+    _ make: (Int) -> P,
     maximumWeight: Int,
     weights: ClosedRange<Int> = 1...1,
     operations: Int = 20_000,
@@ -18,7 +18,7 @@ func checkEvictionPolicy<P: EvictionPolicy>(
     seed: UInt64 = 1,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    var policy = P(maximumWeight: maximumWeight)
+    var policy = make(maximumWeight)
     var random = SeededGenerator(seed: seed)
     var nodeOfKey: [UInt64: PolicyNode] = [:]
     var live: [PolicyNode: (key: UInt64, weight: Int)] = [:]
