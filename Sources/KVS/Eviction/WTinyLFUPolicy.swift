@@ -190,6 +190,13 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         return (victim, hash)
     }
 
+    func nodesViolation() -> String? {
+        nodes.violation(in: window, id: Self.windowID, name: "window")
+            ?? nodes.violation(in: probation, id: Self.probationID, name: "probation")
+            ?? nodes.violation(in: protected, id: Self.protectedID, name: "protected")
+            ?? nodes.violation(liveOn: window, probation, protected)
+    }
+
     package mutating func removeAll() {
         nodes.removeAll()
         window = PolicyQueue()
