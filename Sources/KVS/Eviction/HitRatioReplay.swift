@@ -6,9 +6,13 @@
 @_spi(Benchmarks) public enum HitRatioReplay {
     /// The policies a replay can drive.
     public enum Policy: String, CaseIterable, Sendable {
+        /// `LRUPolicy`: exact least-recently-used.
         case lru = "LRU"
+        /// `SIEVEPolicy`: FIFO queue, visited bit, moving hand.
         case sieve = "SIEVE"
+        /// `S3FIFOPolicy`: small, main and ghost FIFOs.
         case s3fifo = "S3-FIFO"
+        /// `WTinyLFUPolicy` with its default adaptation (ghosts): the default policy.
         case wtinylfu = "W-TinyLFU"
         /// W-TinyLFU with Caffeine's hill climber in place of the ghosts.
         case wtinylfuHillClimbing = "W-TinyLFU/HC"
