@@ -10,11 +10,12 @@ import argparse
 import collections
 import html
 
-COLUMNS = ["LRU", "SIEVE", "S3-FIFO", "W-TinyLFU", "W-TinyLFU×64", "Caffeine"]
+COLUMNS = ["LRU", "SIEVE", "S3-FIFO", "W-TinyLFU/HC", "W-TinyLFU", "W-TinyLFU×64", "Caffeine"]
 COLORS = {
     "LRU": "#7f7f7f",
     "SIEVE": "#2ca02c",
     "S3-FIFO": "#9467bd",
+    "W-TinyLFU/HC": "#ff7f0e",
     "W-TinyLFU": "#d62728",
     "W-TinyLFU×64": "#ff9896",
     "Caffeine": "#1f77b4",
@@ -78,7 +79,7 @@ def svg(rows, path):
     for column in COLUMNS:
         parts.append(f'<rect x="{x}" y="10" width="12" height="12" fill="{COLORS[column]}"/>'
                      f'<text x="{x + 16}" y="20">{html.escape(column)}</text>')
-        x += 130
+        x += 120
     for index, trace in enumerate(traces):
         ox, oy = (index % columns) * width, 40 + (index // columns) * height
         percents = sorted(p for t, p in rows if t == trace)

@@ -2,7 +2,7 @@
 // policy and one per shard (scripts/bench-hit-ratio.sh, BENCHMARKS.md "Hit ratio against
 // Caffeine").
 //
-// Usage: kvs-hitratio [--sizes 1,5,10,25,50] [--shards 64] TRACE.gz...
+// Usage: kvs-hitratio [--sizes 1,5,10,25,50] [--shards 64] [--policies LRU,SIEVE,...] TRACE.gz...
 // A trace is gzip'd text, one decimal key a line. Prints one tab-separated line a run:
 // trace, capacity, percent of distinct keys, policy, shards, hits, accesses, hit ratio (%).
 
@@ -67,12 +67,15 @@ func load(_ path: String, shardCount: Int) throws -> Trace {
 
 var sizes = [1, 5, 10, 25, 50]
 var shardCount = 64
+var policies = HitRatioReplay.Policy.allCases
 var paths: [String] = []
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--sizes": sizes = arguments.popFirst()!.split(separator: ",").map { Int($0)! }
     case "--shards": shardCount = Int(arguments.popFirst()!)!
+    case "--policies":
+        policies = arguments.popFirst()!.split(separator: ",").map { HitRatioReplay.Policy(rawValue: String($0))! }
     default: paths.append(argument)
     }
 }
@@ -84,7 +87,7 @@ for path in paths {
     for percent in sizes {
         let capacity = max(1, trace.hashes.count * percent / 100)
         for shards in Set([1, shardCount]).sorted() {
-            for policy in HitRatioReplay.Policy.allCases {
+            for policy in policies {
                 let hits = HitRatioReplay.hits(
                     policy: policy,
                     trace: trace.accesses,

@@ -6,10 +6,16 @@
 @_spi(Benchmarks) public enum HitRatioReplay {
     /// The policies a replay can drive.
     public enum Policy: String, CaseIterable, Sendable {
+        /// `LRUPolicy`: exact least-recently-used.
         case lru = "LRU"
+        /// `SIEVEPolicy`: FIFO queue, visited bit, moving hand.
         case sieve = "SIEVE"
+        /// `S3FIFOPolicy`: small, main and ghost FIFOs.
         case s3fifo = "S3-FIFO"
+        /// `WTinyLFUPolicy` with its default adaptation (ghosts): the default policy.
         case wtinylfu = "W-TinyLFU"
+        /// W-TinyLFU with Caffeine's hill climber in place of the ghosts.
+        case wtinylfuHillClimbing = "W-TinyLFU/HC"
     }
 
     /// Replays `trace` as the store would drive a bounded cache: a read that finds its key is
@@ -34,15 +40,24 @@
         shardCount: Int
     ) -> Int {
         switch policy {
-        case .lru: replay(LRUPolicy.self, trace, keyHashes, keyShards, capacity, shardCount)
-        case .sieve: replay(SIEVEPolicy.self, trace, keyHashes, keyShards, capacity, shardCount)
-        case .s3fifo: replay(S3FIFOPolicy.self, trace, keyHashes, keyShards, capacity, shardCount)
-        case .wtinylfu: replay(WTinyLFUPolicy.self, trace, keyHashes, keyShards, capacity, shardCount)
+        case .lru: replay(LRUPolicy.init, trace, keyHashes, keyShards, capacity, shardCount)
+        case .sieve: replay(SIEVEPolicy.init, trace, keyHashes, keyShards, capacity, shardCount)
+        case .s3fifo: replay(S3FIFOPolicy.init, trace, keyHashes, keyShards, capacity, shardCount)
+        case .wtinylfu: replay(WTinyLFUPolicy.init, trace, keyHashes, keyShards, capacity, shardCount)
+        case .wtinylfuHillClimbing:
+            replay(
+                { WTinyLFUPolicy(maximumWeight: $0, adaptation: .hillClimbing) },
+                trace,
+                keyHashes,
+                keyShards,
+                capacity,
+                shardCount
+            )
         }
     }
 
     private static func replay<P: EvictionPolicy>(
-        _: P.Type,
+        _ make: (Int) -> P,
         _ trace: [Int32],
         _ keyHashes: [UInt64],
         _ keyShards: [UInt8],
@@ -50,7 +65,7 @@
         _ shardCount: Int
     ) -> Int {
         var policies = (0..<shardCount).map { shard in
-            P(maximumWeight: capacity / shardCount + (shard < capacity % shardCount ? 1 : 0))
+            make(capacity / shardCount + (shard < capacity % shardCount ? 1 : 0))
         }
         // The store's table: each key's node, and each shard's node → key, as the entry
         // beside its node.

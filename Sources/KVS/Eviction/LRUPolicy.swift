@@ -47,6 +47,10 @@ package struct LRUPolicy: EvictionPolicy {
         return (node, hash)
     }
 
+    func nodesViolation() -> String? {
+        nodes.violation(in: queue, id: 0, name: "LRU") ?? nodes.violation(liveOn: queue)
+    }
+
     package mutating func removeAll() {
         nodes.removeAll()
         queue = PolicyQueue()

@@ -108,6 +108,12 @@ package struct S3FIFOPolicy: EvictionPolicy {
         }
     }
 
+    func nodesViolation() -> String? {
+        nodes.violation(in: small, id: Self.smallID, name: "small")
+            ?? nodes.violation(in: main, id: Self.mainID, name: "main")
+            ?? nodes.violation(liveOn: small, main)
+    }
+
     package mutating func removeAll() {
         nodes.removeAll()
         small = PolicyQueue()

@@ -61,6 +61,11 @@ package struct SIEVEPolicy: EvictionPolicy {
         return (node, hash)
     }
 
+    func nodesViolation() -> String? {
+        if hand != PolicyNodes.none && !nodes.isLive(hand) { return "the hand is on a free node" }
+        return nodes.violation(in: queue, id: 0, name: "SIEVE") ?? nodes.violation(liveOn: queue)
+    }
+
     package mutating func removeAll() {
         nodes.removeAll()
         queue = PolicyQueue()

@@ -2,7 +2,7 @@
 /// Efficient Cache Admission Policy", and Caffeine's `BoundedLocalCache`): an admission
 /// window in LRU order, a main region in segmented LRU order (probation and protected, 20/80),
 /// a ``FrequencySketch`` that judges each entry leaving the window against main's next
-/// victim, and a hill climber that resizes the window towards the better hit ratio.
+/// victim, and an adaptation that resizes the window between recency and frequency.
 ///
 /// - A new entry enters the window. A hit moves an entry to the back of its list, or from
 ///   probation to protected (demoting protected's oldest to probation when protected is
@@ -12,35 +12,56 @@
 ///   and the victim leaves if the sketch has seen the candidate more often; otherwise the
 ///   candidate leaves, except one time in 128 when its frequency is at least 6 (Caffeine's
 ///   guard against an attacker who keeps a victim's count high).
-/// - Every `sampleSize` reads (ten per entry of the bound), the climber compares the hit
-///   ratio of the sample with the previous one and moves the window by `stepSize` in the
-///   direction that improved it; the step decays by 2% a sample and restarts at 6.25% of
-///   the bound when the hit ratio jumps by 5 points (Caffeine's `climb()`).
+/// - The window starts at 1% of the bound and adapts (``Adaptation``): by default from two
+///   small ghosts of hashes, as ARC sizes its lists: a miss on a key the window turned away
+///   recently grows the window by the newcomer's weight, a miss on a key main evicted
+///   recently shrinks it. ``Adaptation/hillClimbing`` is Caffeine's climber instead.
+///   docs/design/eviction-policy.md compares the two on the traces.
 ///
-/// - Complexity: O(1) per call, amortized: `evict()` moves one entry, a sample's resize
-///   moves at most its step of entries, once per ten reads per entry of the bound; the
-///   sketch halves its counters once per ten increments per counter word. No allocation
-///   once the node records reached the peak entry count (the sketch grows with the entry
-///   count up to the bound).
+/// - Complexity: O(1) per call, amortized: `evict()` judges one entry; a resize moves at most
+///   the weight it changes by; the sketch halves its counters once per ten increments per
+///   key of capacity. No allocation once the node records, the sketch and the ghosts
+///   reached the peak entry count.
 package struct WTinyLFUPolicy: EvictionPolicy {
+    /// How the window's share of the bound adapts to the workload.
+    package enum Adaptation: Sendable {
+        /// Ghost hits move the window one newcomer's weight at a time: a miss on a hash the
+        /// window's admission refused within the last 5% of the bound's entries grows it; one
+        /// on a hash main evicted within as many shrinks it.
+        case ghosts
+        /// Caffeine's hill climber (`BoundedLocalCache.climb`): every ten reads per entry of
+        /// the bound, the window moves by a step in the direction that raised the hit ratio
+        /// of the last sample; the step starts at 6.25% of the bound, decays by 2% a sample
+        /// and restarts when the hit ratio jumps by 5 points.
+        case hillClimbing
+    }
+
     package let maximumWeight: Int
+    package let adaptation: Adaptation
     private var nodes = PolicyNodes()
     private var window = PolicyQueue()
     private var probation = PolicyQueue()
     private var protected = PolicyQueue()
     private var sketch = FrequencySketch()
 
-    /// The window's share of the bound; the climber moves it.
-    private(set) var windowMaximum: Int
+    /// The window's share of the bound; the adaptation moves it.
+    package private(set) var windowMaximum: Int
     /// Protected's share of the bound: 80% of main's.
-    private(set) var protectedMaximum: Int
+    package private(set) var protectedMaximum: Int
 
+    /// The hashes the admission refused lately, and those main evicted (``Adaptation/ghosts``).
+    private var windowGhost = GhostHashes()
+    private var mainGhost = GhostHashes()
+
+    /// The climber's state (``Adaptation/hillClimbing``).
     private var hitsInSample = 0
     private var missesInSample = 0
     private var previousHitRatio = 0.0
     private var stepSize: Double
-    /// The part of the climber's steps not yet applied (whole entries are moved).
+    private let sampleSize: Int
+    /// The part of the climber's steps not yet applied (whole units of weight move).
     private var pendingAdjustment = 0.0
+
     private var random: UInt64 = 0x9E37_79B9_7F4A_7C15
 
     private static let windowID: UInt8 = 0
@@ -51,22 +72,37 @@ package struct WTinyLFUPolicy: EvictionPolicy {
     static let initialWindowFraction = 0.01
     /// Protected's share of main.
     static let protectedFraction = 0.8
+    /// How far back the ghosts remember, as a fraction of the bound's entries.
+    static let ghostFraction = 0.05
+    /// The candidate frequency from which the admission lets one loser in 128 through.
+    static let randomAdmissionFrequency = 6
     /// The climber's first step, and the step it restarts at, as a fraction of the bound.
     static let stepFraction = 0.0625
     /// The change of hit ratio between samples that restarts the step.
     static let restartThreshold = 0.05
     /// The factor the step decays by at every sample.
     static let stepDecay = 0.98
+    /// The reads in a climber's sample, per unit of the bound.
+    static let samplePerWeight = 10
     /// The largest sketch it sizes from the bound up front (in keys); a larger bound grows
     /// the sketch with the entry count.
     private static let initialSketchLimit = 1 << 16
 
     package init(maximumWeight: Int) {
+        self.init(maximumWeight: maximumWeight, adaptation: .ghosts)
+    }
+
+    /// Creates an empty policy whose window adapts by `adaptation`.
+    package init(maximumWeight: Int, adaptation: Adaptation) {
         self.maximumWeight = max(0, maximumWeight)
+        self.adaptation = adaptation
         let maximum = self.maximumWeight
         windowMaximum = maximum - Int(Double(maximum) * (1 - Self.initialWindowFraction))
         protectedMaximum = Int(Self.protectedFraction * Double(maximum - windowMaximum))
+        // Caffeine's first step shrinks the window (a no-op at its floor): the climber only
+        // turns towards a larger window once a sample's hit ratio falls.
         stepSize = -Self.stepFraction * Double(maximum)
+        sampleSize = max(1, Self.samplePerWeight * maximum)
         sketch.ensureCapacity(min(maximum, Self.initialSketchLimit))
     }
 
@@ -74,14 +110,18 @@ package struct WTinyLFUPolicy: EvictionPolicy {
     package var count: Int { window.count + probation.count + protected.count }
 
     package mutating func recordHit(_ node: PolicyNode) {
-        hitsInSample += 1
         touch(node)
-        if hitsInSample + missesInSample >= sketch.sampleSize { climb() }
+        if adaptation == .hillClimbing {
+            hitsInSample += 1
+            if hitsInSample + missesInSample >= sampleSize { climb() }
+        }
     }
 
     package mutating func recordMiss(hash: UInt64) {
-        missesInSample += 1
-        if hitsInSample + missesInSample >= sketch.sampleSize { climb() }
+        if adaptation == .hillClimbing {
+            missesInSample += 1
+            if hitsInSample + missesInSample >= sampleSize { climb() }
+        }
     }
 
     package mutating func insert(hash: UInt64, weight: Int) -> PolicyNode {
@@ -89,6 +129,13 @@ package struct WTinyLFUPolicy: EvictionPolicy {
             sketch.ensureCapacity(min(maximumWeight, 2 * sketch.capacity))
         }
         sketch.increment(hash)
+        if adaptation == .ghosts {
+            if windowGhost.remove(hash, window: ghostLength) {
+                _ = increaseWindow(by: weight)
+            } else if mainGhost.remove(hash, window: ghostLength) {
+                _ = decreaseWindow(by: weight)
+            }
+        }
         let node = nodes.allocate(hash: hash, weight: weight, queue: Self.windowID)
         nodes.append(node, to: &window, id: Self.windowID)
         // While the region has room, the window's overflow moves to probation unjudged;
@@ -122,7 +169,9 @@ package struct WTinyLFUPolicy: EvictionPolicy {
             let mainVictim = probation.isEmpty ? protected.front : probation.front
             if mainVictim == PolicyNodes.none || !admit(candidate: candidate, victim: mainVictim) {
                 victim = candidate
+                if adaptation == .ghosts { windowGhost.insert(nodes[candidate].hash, window: ghostLength) }
             } else {
+                if adaptation == .ghosts { mainGhost.insert(nodes[mainVictim].hash, window: ghostLength) }
                 nodes.unlink(candidate, from: &window)
                 nodes.append(candidate, to: &probation, id: Self.probationID)
                 victim = mainVictim
@@ -141,13 +190,22 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         return (victim, hash)
     }
 
+    func nodesViolation() -> String? {
+        nodes.violation(in: window, id: Self.windowID, name: "window")
+            ?? nodes.violation(in: probation, id: Self.probationID, name: "probation")
+            ?? nodes.violation(in: protected, id: Self.protectedID, name: "protected")
+            ?? nodes.violation(liveOn: window, probation, protected)
+    }
+
     package mutating func removeAll() {
         nodes.removeAll()
         window = PolicyQueue()
         probation = PolicyQueue()
         protected = PolicyQueue()
         sketch.clear()
-        let fresh = Self(maximumWeight: maximumWeight)
+        windowGhost.removeAll()
+        mainGhost.removeAll()
+        let fresh = Self(maximumWeight: maximumWeight, adaptation: adaptation)
         windowMaximum = fresh.windowMaximum
         protectedMaximum = fresh.protectedMaximum
         stepSize = fresh.stepSize
@@ -155,6 +213,14 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         missesInSample = 0
         previousHitRatio = 0
         pendingAdjustment = 0
+    }
+
+    /// How many hashes each ghost remembers: ``ghostFraction`` of the entries the bound
+    /// holds at the entries' mean weight.
+    private var ghostLength: Int {
+        let weight = totalWeight
+        let entries = weight == 0 ? maximumWeight : maximumWeight * count / weight
+        return max(1, Int(Self.ghostFraction * Double(entries)))
     }
 
     /// Counts an access to `node` and moves it as a hit does.
@@ -195,7 +261,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         let candidateFrequency = sketch.frequency(nodes[candidate].hash)
         let victimFrequency = sketch.frequency(nodes[victim].hash)
         if candidateFrequency > victimFrequency { return true }
-        if candidateFrequency < 6 { return false }
+        if candidateFrequency < Self.randomAdmissionFrequency { return false }
         random ^= random << 13
         random ^= random >> 7
         random ^= random << 17
@@ -204,8 +270,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
 
     /// Resizes the window by the climber's step and starts a new sample.
     private mutating func climb() {
-        let requests = hitsInSample + missesInSample
-        let hitRatio = Double(hitsInSample) / Double(requests)
+        let hitRatio = Double(hitsInSample) / Double(hitsInSample + missesInSample)
         let change = hitRatio - previousHitRatio
         let amount = change >= 0 ? stepSize : -stepSize
         stepSize =
@@ -223,13 +288,17 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         pendingAdjustment = applied == adjustment ? pendingAdjustment - Double(applied) : 0
     }
 
-    /// Grows the window's share by up to `quota` (taken from protected's) and fills it with
+    /// Grows the window's share by up to `quota`, up to the whole bound, and fills it with
     /// main's oldest entries; returns the change of share.
+    ///
+    /// Protected keeps 80% of what is left to main. Caffeine instead takes the window's growth
+    /// from protected alone, which stops the window near 80% of the bound; a trace that wants
+    /// pure recency (orm-busy at 1%) then stays 1.6 points under LRU.
     private mutating func increaseWindow(by quota: Int) -> Int {
-        let quota = min(quota, protectedMaximum)
+        let quota = min(quota, maximumWeight - windowMaximum)
         guard quota > 0 else { return 0 }
-        protectedMaximum -= quota
         windowMaximum += quota
+        protectedMaximum = Int(Self.protectedFraction * Double(maximumWeight - windowMaximum))
         demoteFromProtected()
         while true {
             var node = probation.front
@@ -241,13 +310,13 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         return quota
     }
 
-    /// Shrinks the window's share by up to `quota` (given to protected's), moving the
+    /// Shrinks the window's share by up to `quota`, down to one unit of weight, moving the
     /// window's oldest entries to probation; returns the change of share.
     private mutating func decreaseWindow(by quota: Int) -> Int {
         let quota = min(quota, max(0, windowMaximum - 1))
         guard quota > 0 else { return 0 }
-        protectedMaximum += quota
         windowMaximum -= quota
+        protectedMaximum = Int(Self.protectedFraction * Double(maximumWeight - windowMaximum))
         while window.weight > windowMaximum && !window.isEmpty {
             let node = window.front
             nodes.unlink(node, from: &window)

@@ -109,4 +109,24 @@ struct EvictionPolicyBehaviourTests {
         // The next one-hit wonder pushes 200 out against 101: refused.
         #expect(fill(&policy, [201], nodes: &nodes) == [200])
     }
+
+    @Test("W-TinyLFU's ghosts: a refused key that returns grows the window, an evicted one shrinks it")
+    func wtinylfuGhosts() {
+        var policy = WTinyLFUPolicy(maximumWeight: 100)
+        var nodes: [UInt64: PolicyNode] = [:]
+        #expect(policy.windowMaximum == 1)
+        _ = fill(&policy, Array(0..<100), nodes: &nodes)
+        // 99 leaves the window against 0: equal frequencies, refused.
+        #expect(fill(&policy, [500], nodes: &nodes) == [99])
+        // 500, seen four times, leaves the window against 0 and wins: main evicts 0.
+        for _ in 0..<3 { policy.recordHit(nodes[500]!) }
+        #expect(fill(&policy, [501], nodes: &nodes) == [0])
+        // 99 comes back while the window's ghost remembers it: the window grows by its weight.
+        _ = fill(&policy, [99], nodes: &nodes)
+        #expect(policy.windowMaximum == 2)
+        // 0 comes back while main's ghost remembers it: the window shrinks again.
+        _ = fill(&policy, [0], nodes: &nodes)
+        #expect(policy.windowMaximum == 1)
+        #expect(policy.totalWeight == 100)
+    }
 }

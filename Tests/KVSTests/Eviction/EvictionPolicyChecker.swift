@@ -8,9 +8,10 @@ import Testing
 /// After every call it checks that the policy's count and weight match the model; after
 /// every write it evicts while the policy is over its bound and checks that each eviction
 /// names a live node with its own hash, exactly once, and that the bound then holds. At the
-/// end it evicts everything and checks that every remaining node comes back once.
-func checkEvictionPolicy<P: EvictionPolicy>(
-    _: P.Type,
+/// end it evicts everything and checks that every remaining node comes back once. Every 97
+/// operations, the policy checks its own lists (``CheckedEvictionPolicy``).
+func checkEvictionPolicy<P: CheckedEvictionPolicy>(
+    _ make: (Int) -> P,
     maximumWeight: Int,
     weights: ClosedRange<Int> = 1...1,
     operations: Int = 20_000,
@@ -18,7 +19,7 @@ func checkEvictionPolicy<P: EvictionPolicy>(
     seed: UInt64 = 1,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    var policy = P(maximumWeight: maximumWeight)
+    var policy = make(maximumWeight)
     var random = SeededGenerator(seed: seed)
     var nodeOfKey: [UInt64: PolicyNode] = [:]
     var live: [PolicyNode: (key: UInt64, weight: Int)] = [:]
@@ -52,7 +53,7 @@ func checkEvictionPolicy<P: EvictionPolicy>(
         #expect(policy.totalWeight <= policy.maximumWeight, sourceLocation: sourceLocation)
     }
 
-    for _ in 0..<operations {
+    for operation in 0..<operations {
         // Skewed keys: a few hot ones, a long tail, as a cache sees.
         let key = random.next() % 4 == 0 ? random.next() % 8 : random.next() % keys
         let weight = Int.random(in: weights, using: &random)
@@ -84,7 +85,12 @@ func checkEvictionPolicy<P: EvictionPolicy>(
             }
         }
         checkTotals()
+        if operation % 97 == 0, let violation = policy.invariantViolation() {
+            Issue.record("after operation \(operation): \(violation)", sourceLocation: sourceLocation)
+            return
+        }
     }
+    #expect(policy.invariantViolation() == nil, sourceLocation: sourceLocation)
     // Node ids are reused: they never outnumber the most entries held at once.
     #expect(Int(largestNode) < peakCount, "node ids are not reused", sourceLocation: sourceLocation)
 
