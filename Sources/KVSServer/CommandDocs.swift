@@ -76,6 +76,10 @@ enum CommandDocs {
             "key [GET encoding offset] [SET encoding offset value] [INCRBY encoding offset increment] [OVERFLOW overflow]",
         "bitfield_ro": "key [GET encoding offset]",
         "pfadd": "key [element ...]", "pfcount": "key ...", "pfmerge": "destkey [sourcekey ...]",
+        "sort": "key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA] [STORE destination]",
+        "sort_ro": "key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA]",
+        "dump": "key",
+        "restore": "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
     ]
 
     /// One described argument.
