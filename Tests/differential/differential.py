@@ -28,7 +28,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from compare import canonical, command_name, compare_exec, diff_keyspace, dump_keyspace, rule_for, scan_all  # noqa: E402
-from grammar import BY_NAME, KEY_SPACE, NOT_GENERATED, SCAN_ALL, Grammar, Step  # noqa: E402
+from grammar import BY_NAME, DUMP_RESTORE, KEY_SPACE, NOT_GENERATED, SCAN_ALL, Grammar, Step  # noqa: E402
 from resp import Connection, ConnectionLost, Reply, format_reply, quote_arg  # noqa: E402
 
 # Where kvs-server deliberately differs from Redis, so the harness does not compare it. Each
@@ -268,6 +268,27 @@ class Pair:
                 if not same:
                     return Divergence("scan", "scan-all", i, _scan_text(a), _scan_text(b), "%s / %s" % (a[0], b[0]))
                 continue
+            if args[0] == DUMP_RESTORE:
+                if in_multi[ci]:
+                    continue
+                # Each server restores its own payload (DUMP's bytes are not Redis's RDB).
+                source, destination, restore = args[1], args[2], args[3:]
+                replies = []
+                for side in ("redis", "kvs"):
+                    try:
+                        conn = conns[side][ci]
+                        conn.send((b"DUMP", source))
+                        dumped = conn.read_reply()
+                        payload = dumped.value if dumped.kind == "bulk" else b""
+                        conn.send((b"RESTORE", destination, restore[0], payload) + tuple(restore[1:]))
+                        replies.append(conn.read_reply())
+                    except ConnectionLost as e:
+                        return self._lost(e, "dump-restore", i, format_reply(replies[0]) if replies else "(a reply)")
+                self.sent += 2
+                a, b = replies
+                if canonical(a, "exact", "restore") != canonical(b, "exact", "restore"):
+                    return Divergence("reply", "dump-restore", i, format_reply(a), format_reply(b), replies_detail(a, b))
+                continue
             label = _label(args)
             self.sent += 1
             if (name in RECLAIM_BEFORE and not in_multi[ci]) or (name == "exec" and any(q[1] in RECLAIM_BEFORE for q in queued[ci])):
@@ -412,6 +433,8 @@ def format_step(step: Step) -> str:
     text = " ".join(quote_arg(a) for a in args)
     if args[0] == SCAN_ALL:
         text += "   # a complete SCAN iteration with these options, compared as a set"
+    if args[0] == DUMP_RESTORE:
+        text += "   # DUMP the first key, RESTORE that payload to the second (TTL and options follow)"
     return (SECOND if ci == 1 else "") + text
 
 
@@ -577,7 +600,12 @@ def run(args) -> int:
                   "(add rows to grammar.py, or a reason to NOT_GENERATED)" % ", ".join(ungrammared))
             if args.ci:
                 status = 1
-        grammar = Grammar(kvs_commands)
+        if args.only:
+            # The commands named (and those that fill keys for them), transactions kept.
+            wanted = {name.strip().lower() for name in args.only.split(",") if name.strip()}
+            grammar = Grammar(kvs_commands & (wanted | {"multi", "exec", "discard", "watch", "unwatch"}))
+        else:
+            grammar = Grammar(kvs_commands)
         seeds = CI_SEEDS if args.ci else (args.seed,)
         per_seed = CI_COMMANDS if args.ci else args.commands
         for seed in seeds:
@@ -653,6 +681,8 @@ def main(argv=None) -> int:
     p.add_argument("--max-findings", type=int, default=0, help="stop after this many distinct divergences")
     p.add_argument("--report", help="also write the divergences, as Markdown, to this file")
     p.add_argument("--replay", help="run the redis-cli lines of this file (a printed reproduction) instead")
+    p.add_argument("--only", help="send only these commands (comma-separated names; MULTI, EXEC, DISCARD, "
+                   "WATCH and UNWATCH are kept), e.g. the family under test and commands that fill its keys")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     if args.ci and args.minimise_limit is None:
