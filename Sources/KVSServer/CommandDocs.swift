@@ -125,7 +125,7 @@ enum CommandDocs {
         let integers = [
             "seconds", "milliseconds", "start", "end", "offset",
             "increment", "decrement", "cursor", "count", "index", "protover",
-            "db", "destination-db", "index1", "index2", "min-match-len",
+            "db", "destination-db", "index1", "index2", "min-match-len", "ttl", "frequency",
         ]
         return integers.contains(name) ? "integer" : "string"
     }

@@ -258,6 +258,8 @@ struct SortCommandTests {
             #expect(try c.call("COMMAND", "GETKEYS", "sort", "a", "LIMIT", "STORE", "b", "c").text == "[a]")
             #expect(try c.call("COMMAND", "GETKEYS", "sort", "a", "STORE").text == "[a]")
             #expect(try c.call("COMMAND", "GETKEYS", "sort_ro", "a", "STORE", "b").text == "[a]")
+            #expect(try c.call("COMMAND", "DOCS", "restore").text.contains("{name: ttl, type: integer}"))
+            #expect(try c.call("COMMAND", "DOCS", "sort").text.contains("{name: destination, type: key"))
             #expect(try c.call("COMMAND", "GETKEYS", "dump", "k").text == "[k]")
             #expect(try c.call("COMMAND", "GETKEYS", "restore", "k", "0", "x").text == "[k]")
         }
