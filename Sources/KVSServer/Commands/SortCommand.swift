@@ -131,6 +131,8 @@ enum SortCommand {
         }
     }
 
+    /// SORT and SORT_RO: parses, sorts (in one transaction when patterns read other keys or
+    /// the result is stored), then answers the elements or stores them and answers the count.
     static func sort<A: KeyAccess>(_ c: inout Call<A>) throws {
         let options = try parse(&c)
         let key = c.key(1)
