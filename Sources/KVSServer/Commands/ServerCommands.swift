@@ -282,6 +282,12 @@ enum ServerCommands {
             guard spec.accepts(argc) else {
                 throw CommandError("ERR Invalid number of arguments specified for command")
             }
+            if let positions = spec.keyPositions {
+                let keys = positions(Array(c.args[2...])).map { c.bytes($0 + 2) }
+                c.arrayHeader(keys.count)
+                for k in keys { c.bulk(k) }
+                return
+            }
             let last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey
             // A key position past the arguments given (a spec whose last key lies beyond its
             // least arity) names no key: refuse it rather than read past the arguments.
