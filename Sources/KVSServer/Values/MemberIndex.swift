@@ -121,9 +121,27 @@ struct MemberIndex: Sendable {
         moving movedFrom: Int?,
         to movedTo: Int
     ) {
-        let mask = slots.count - 1
-        var (hole, found) = find(member, hash: Self.hash(member), in: members)
+        let (slot, found) = find(member, hash: Self.hash(member), in: members)
         precondition(found, "MemberIndex: removing a member it does not hold")
+        empty(slot, members: members)
+        if let movedFrom { move(members[member: movedFrom], to: movedTo, members: members) }
+    }
+
+    /// Removes `member` if the index records it, and returns the position it recorded, or
+    /// nil. O(1) on average.
+    mutating func remove<M: IndexedMembers>(_ member: ValueBytes, members: M) -> Int? {
+        guard storedCount > 0 else { return nil }
+        let (slot, found) = find(member, hash: Self.hash(member), in: members)
+        guard found else { return nil }
+        let position = Int(slots[slot] & positionMask) - 1
+        empty(slot, members: members)
+        return position
+    }
+
+    /// Empties the full slot `hole`, shifting the rest of its run back.
+    private mutating func empty<M: IndexedMembers>(_ hole: Int, members: M) {
+        let mask = slots.count - 1
+        var hole = hole
         // Backward shift: each later member of the cluster whose home slot is not between
         // the hole and itself moves into the hole.
         var j = hole
@@ -140,7 +158,6 @@ struct MemberIndex: Sendable {
         }
         slots[hole] = 0
         storedCount -= 1
-        if let movedFrom { move(members[member: movedFrom], to: movedTo, members: members) }
     }
 
     /// Points the slot of `member`, which `members` holds at the position the index

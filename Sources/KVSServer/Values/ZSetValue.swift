@@ -84,15 +84,18 @@ package struct ZSetValue: Sendable {
             _ = nodes.insert(member, at: Int(node), members: SkipListMembers(list.members))
         }
 
-        /// Removes `member`, which is at `node`. O(log n) on average.
-        func remove(_ member: ValueBytes, at node: Int32) {
-            // The index is changed while the list still holds the member; the wrapper is
-            // gone before the list changes, so its array is not copied.
+        /// Removes `member`; whether it was there. O(log n) on average.
+        func remove(_ member: ValueBytes) -> Bool {
+            // The index is changed while the list still holds the member (one lookup); the
+            // wrapper is gone before the list changes, so its array is not copied.
+            let node: Int?
             do {
                 let members = SkipListMembers(list.members)
-                nodes.remove(member, members: members, moving: nil, to: 0)
+                node = nodes.remove(member, members: members)
             }
-            list.delete(node: node)
+            guard let node else { return false }
+            list.delete(node: Int32(truncatingIfNeeded: node))
+            return true
         }
 
         /// Gives `member`, at `node`, the score `score`. O(log n) on average.
@@ -353,10 +356,7 @@ package struct ZSetValue: Sendable {
             storage.packedCount -= 1
             return true
         }
-        let large = storage.large!
-        guard let node = large.node(of: member) else { return false }
-        large.remove(member, at: node)
-        return true
+        return storage.large!.remove(member)
     }
 
     /// Removes the members whose ranks are in `ranks` (clamped); returns how many.
@@ -383,7 +383,7 @@ package struct ZSetValue: Sendable {
         }
         let large = storage.large!
         for (member, _) in elements(inRanks: ranks) {
-            if let node = large.node(of: member) { large.remove(member, at: node) }
+            _ = large.remove(member)
         }
         return ranks.count
     }
