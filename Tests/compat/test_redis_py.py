@@ -335,6 +335,13 @@ class Sets(unittest.TestCase):
         self.assertEqual(r.object("encoding", "i"), b"intset")
         self.assertEqual(r.sscan("i"), (0, [b"1", b"2", b"3"]))
         self.assertEqual(sorted(r.sscan_iter("u", match="[bc]")), [b"b", b"c"])
+        # A large table resumes from a cursor: the iterator sees every member once.
+        r.sadd("big", *[f"m{i}" for i in range(2000)])
+        cursor, first = r.sscan("big", 0, count=5)
+        self.assertNotEqual(cursor, 0)
+        self.assertEqual(sorted(r.sscan_iter("big", count=50)), sorted(f"m{i}".encode() for i in range(2000)))
+        r.zadd("zbig", {f"m{i}": i for i in range(2000)})
+        self.assertEqual(dict(r.zscan_iter("zbig", count=50)), {f"m{i}".encode(): float(i) for i in range(2000)})
 
     def test_pop_and_random(self):
         r = self.r

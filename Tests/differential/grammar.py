@@ -320,11 +320,15 @@ def _hrandfield(g: Gen) -> List[bytes]:
     return [g.key(), g.pick(HRANDFIELD_COUNTS)] + ([g.pick([b"FOO", b""])] if g.chance(0.05) else [])
 
 
-# HSCAN cursors: 0 and invalid ones. A valid non-zero cursor is never sent: on a hashtable
-# Redis resumes from that bucket, kvs-server answers the whole hash (a documented
-# difference), and on a listpack both answer the whole hash. COUNT is never 1 to 9: with the
-# six fields above, Redis then answers every field in one call for either encoding.
-HSCAN_CURSORS: List[bytes] = [b"0", b"0", b"0", b"abc", b"1.5", str(2**64).encode(), b""]
+# HSCAN, SSCAN and ZSCAN cursors: 0 and invalid ones (as strtoul reads them: a leading space,
+# a stray character, past 2^64 - 1). A valid non-zero cursor is never sent: on a hashtable
+# both servers resume from that bucket, but their buckets differ (kvs-server hashes with its
+# own seeded hash), so the elements of one step differ; on a listpack or an intset both
+# answer everything. COUNT is never 1 to 9: with the few elements here, both servers then
+# answer a whole table in one call (at most COUNT × 10 buckets a call, more than it has).
+HSCAN_CURSORS: List[bytes] = [
+    b"0", b"0", b"0", b"abc", b"1.5", str(2**64).encode(), b"", b" 1", b"1x", b"-", b"0x1",
+]
 HSCAN_OPTIONS = [
     (b"MATCH", lambda g: g.pick(PATTERNS[:20] + HASH_FIELDS)),
     (b"COUNT", lambda g: g.pick([b"10", b"100", b"1000", b"0", b"-1", str(INT64_MAX).encode(), b"abc"])),
@@ -438,8 +442,8 @@ LISTS: List[Cmd] = [
 
 # Nine members, so sets fill up and members repeat: canonical integers of every intset width
 # (a set of those alone is an intset), and strings, a non-canonical integer among them, that
-# make a hashtable. Never ten or more: SSCAN's default COUNT is 10, and Redis answers a whole
-# hashtable of fewer members in one call, as kvs-server answers every set.
+# make a hashtable. Never ten or more: SSCAN's default COUNT is 10, and both servers answer a
+# whole hashtable of fewer members in one call (see HSCAN_CURSORS).
 SET_INTS: List[bytes] = [b"1", b"2", b"-3", b"70000", str(INT64_MIN).encode()]
 SET_STRINGS: List[bytes] = [b"a", b"", b"01", b"\x00\xff\r\n"]
 SET_MEMBERS: List[bytes] = SET_INTS + SET_STRINGS
@@ -741,6 +745,23 @@ def _command_getkeys(g: Gen) -> List[bytes]:
     return [b"GETKEYS", row.name.encode()] + row.gen(g)
 
 
+def _config(g: Gen) -> List[bytes]:
+    # Errors, and the settings whose effect the other families then compare: a small
+    # hll-sparse-max-bytes turns sketches dense sooner (PFADD's bytes show it), and
+    # lazyfree-lazy-user-flush changes only where FLUSHDB and FLUSHALL free.
+    r = g.r.random()
+    if r < 0.25:
+        return [g.pick([b"FOO", b"GET"])]
+    if r < 0.35:
+        return [b"SET", b"nosuch", b"1"]
+    if r < 0.75:
+        return [b"SET", g.case(b"hll-sparse-max-bytes"),
+                g.pick([b"0", b"100", b"3000", b"3000", b"1kb", b"-1", b"abc", str(2**63).encode()])]
+    if r < 0.9:
+        return [b"SET", b"lazyfree-lazy-user-flush", g.pick([b"yes", b"no", b"YES", b"maybe"])]
+    return [b"GET", g.pick([b"hll-sparse-max-bytes", b"lazyfree-lazy-user-flush", b"hll-*"])]
+
+
 SERVER: List[Cmd] = [
     Cmd("dbsize", 2, lambda g: []),
     Cmd("flushdb", 0.3, lambda g: g.options([(b"ASYNC", None), (b"SYNC", None)], 1)),
@@ -748,7 +769,7 @@ SERVER: List[Cmd] = [
     Cmd("time", 0.3, lambda g: [], "shape"),
     Cmd("lastsave", 0.2, lambda g: [], "shape"),
     Cmd("command", 0.5, lambda g: _command_getkeys(g) if g.chance(0.8) else [g.pick([b"FOO", b"GETKEYS"])]),
-    Cmd("config", 0.2, lambda g: [g.pick([b"FOO", b"GET"])] if g.chance(0.5) else [b"SET", b"nosuch", b"1"]),
+    Cmd("config", 0.4, _config),
 ]
 
 CONNECTION: List[Cmd] = [
