@@ -76,6 +76,10 @@ enum CommandDocs {
             "key [GET encoding offset] [SET encoding offset value] [INCRBY encoding offset increment] [OVERFLOW overflow]",
         "bitfield_ro": "key [GET encoding offset]",
         "pfadd": "key [element ...]", "pfcount": "key ...", "pfmerge": "destkey [sourcekey ...]",
+        "sort": "key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA] [STORE destination]",
+        "sort_ro": "key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA]",
+        "dump": "key",
+        "restore": "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]",
     ]
 
     /// One described argument.
@@ -121,7 +125,7 @@ enum CommandDocs {
         let integers = [
             "seconds", "milliseconds", "start", "end", "offset",
             "increment", "decrement", "cursor", "count", "index", "protover",
-            "db", "destination-db", "index1", "index2", "min-match-len",
+            "db", "destination-db", "index1", "index2", "min-match-len", "ttl", "frequency",
         ]
         return integers.contains(name) ? "integer" : "string"
     }

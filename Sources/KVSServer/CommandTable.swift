@@ -148,6 +148,9 @@ package final class CommandSpec: Sendable {
         static let pure = Flags(rawValue: 1 << 9)
         /// May block the client (BLPOP and its kin).
         static let blocking = Flags(rawValue: 1 << 10)
+        /// Its keys are not all at the positions `firstKey`, `lastKey` and `keyStep` give
+        /// (SORT's STORE destination): ``CommandSpec/keyPositions`` finds them.
+        static let movableKeys = Flags(rawValue: 1 << 11)
 
         var names: [String] {
             var out: [String] = []
@@ -158,6 +161,7 @@ package final class CommandSpec: Sendable {
             if contains(.noMulti) { out.append("no_multi") }
             if contains(.blocking) { out.append("blocking") }
             if contains(.fast) { out.append("fast") }
+            if contains(.movableKeys) { out.append("movablekeys") }
             return out
         }
     }
@@ -195,6 +199,10 @@ package final class CommandSpec: Sendable {
     /// else (Redis's `commandCheckExistence`), and INFO commandstats counts each subcommand
     /// apart (`cmdstat_client|list`).
     let hasSubcommands: Bool
+    /// For a command with ``Flags/movableKeys``: the positions of the keys in a call's
+    /// arguments (`args[0]` is the name), as Redis's `getkeys_proc` finds them (COMMAND
+    /// GETKEYS). Nil for other commands.
+    package let keyPositions: (@Sendable ([ByteBuffer]) -> [Int])?
 
     init(
         _ name: String,
@@ -204,8 +212,10 @@ package final class CommandSpec: Sendable {
         group: String,
         summary: String,
         subcommands: [String: Int] = [:],
+        keyPositions: (@Sendable ([ByteBuffer]) -> [Int])? = nil,
         _ run: Run
     ) {
+        self.keyPositions = keyPositions
         self.subcommands = subcommands
         self.name = name
         self.arity = arity
@@ -262,6 +272,7 @@ package final class CommandSpec: Sendable {
         group: String,
         summary: String,
         subcommands: [String: Int] = [:],
+        keyPositions: (@Sendable ([ByteBuffer]) -> [Int])? = nil,
         _ direct: @escaping @Sendable (inout Call<DirectAccess>) throws -> Void,
         _ transactional: @escaping @Sendable (inout Call<TransactionalAccess>) throws -> Void
     ) -> CommandSpec {
@@ -273,6 +284,7 @@ package final class CommandSpec: Sendable {
             group: group,
             summary: summary,
             subcommands: subcommands,
+            keyPositions: keyPositions,
             .keyed(direct: direct, transactional: transactional)
         )
     }
@@ -363,7 +375,8 @@ package struct CommandTable: Sendable {
             + TransactionCommands.all
             + ServerCommands.all + KeyspaceCommands.all + LCSCommand.all + ObjectCommands.all + MemoryCommands.all
             + InfoCommand.all + ClientCommands.all + SlowLogCommand.all + LatencyCommand.all + MonitorCommand.all
-            + BitmapCommands.all + BitfieldCommand.all + HyperLogLogCommands.all + extra
+            + BitmapCommands.all + BitfieldCommand.all + HyperLogLogCommands.all + SortCommand.all
+            + DumpCommands.all + extra
         var bits: UInt64 = 4
         while (1 << bits) < 4 * all.count { bits += 1 }
         var slots = [Slot](repeating: Slot(), count: 1 << bits)

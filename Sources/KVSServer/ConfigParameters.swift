@@ -129,6 +129,20 @@ struct ConfigParameter: Sendable {
         // When a sorted set leaves the listpack encoding, under both names too.
         zsetMaxEntries("zset-max-listpack-entries"), zsetMaxEntries("zset-max-ziplist-entries"),
         zsetMaxValue("zset-max-listpack-value"), zsetMaxValue("zset-max-ziplist-value"),
+        // When a sparse HyperLogLog turns dense (a memory amount up to a C `long`, as in Redis).
+        ConfigParameter(
+            name: "hll-sparse-max-bytes",
+            value: { String($0.hllSparseMaxBytes) },
+            change: .runtime { config, text throws(Refusal) in
+                config.hllSparseMaxBytes = try memory(text, in: 0...Int64.max)
+            }
+        ),
+        // Whether FLUSHDB and FLUSHALL without SYNC or ASYNC free in the background.
+        ConfigParameter(
+            name: "lazyfree-lazy-user-flush",
+            value: { $0.lazyFreeLazyUserFlush ? "yes" : "no" },
+            change: .runtime { config, text throws(Refusal) in config.lazyFreeLazyUserFlush = try yesNo(text) }
+        ),
     ]
 
     /// `list-max-listpack-size` under `name` (Redis's range: a C `int`).
@@ -187,6 +201,15 @@ struct ConfigParameter: Sendable {
     }
 
     // MARK: Value parsers, with Redis's refusals (config.c)
+
+    /// `yes` or `no`, in any case.
+    static func yesNo(_ text: String) throws(Refusal) -> Bool {
+        switch text.lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw Refusal(reason: "argument must be 'yes' or 'no'")
+        }
+    }
 
     /// A strict decimal integer in `range`.
     static func integer(_ text: String, in range: ClosedRange<Int64>) throws(Refusal) -> Int {

@@ -74,6 +74,12 @@ public struct ServerConfiguration: Sendable {
     /// Redis `zset-max-listpack-value` (alias `zset-max-ziplist-value`): a sorted set that
     /// gets a member longer than this, in bytes, leaves the listpack encoding. Default 64.
     public var zsetMaxListpackValue: Int = 64
+    /// Redis `hll-sparse-max-bytes`: a HyperLogLog in the sparse representation that would
+    /// grow past this many bytes turns dense (12 KB). Default 3000.
+    public var hllSparseMaxBytes: Int = 3000
+    /// Redis `lazyfree-lazy-user-flush`: whether FLUSHDB and FLUSHALL without `SYNC` or
+    /// `ASYNC` free the old contents in the background, as with `ASYNC`. Default false.
+    public var lazyFreeLazyUserFlush: Bool = false
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

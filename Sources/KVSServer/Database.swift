@@ -302,8 +302,14 @@ package final class Database: Sendable {
         self.engine = try DatabaseEngine(shardCount: shardCount, clock: clock)
     }
 
-    /// Empties the database (FLUSHDB), atomically.
-    package func flush() {
-        engine.replaceAll(with: Array(repeating: [:], count: engine.shardCount))
+    /// Empties the database (FLUSHDB), atomically; the old contents are freed here, or on
+    /// `lazyFree`'s queue when one is given (FLUSHDB ASYNC).
+    ///
+    /// - Complexity: O(1) with `lazyFree` (the keys are freed in the background), else O(n).
+    package func flush(lazyFree: LazyFree? = nil) {
+        let old = engine.replaceAll(with: Array(repeating: [:], count: engine.shardCount))
+        guard let lazyFree else { return }
+        let keys = old.reduce(0) { $0 + $1.count }
+        lazyFree.release(old, objects: keys)
     }
 }

@@ -32,8 +32,15 @@ package final class LazyFree: Sendable {
     /// to their storage (they were just taken out of the table), so the last release
     /// happens there.
     func release(_ values: consuming [StoredValue]) {
-        let batch = values
-        let count = batch.count
+        let count = values.count
+        release(values, objects: count)
+    }
+
+    /// Frees `contents` on the background queue, counted as `objects` in INFO (a flushed
+    /// database counts its keys, as Redis's `emptyDbAsync` does). The caller must hold no
+    /// other reference to its storage, so the last release happens there.
+    func release<Contents: Sendable>(_ contents: consuming Contents, objects count: Int) {
+        let batch = contents
         guard count > 0 else { return }
         pending.add(count, ordering: .relaxed)
         queue.async { [self] in

@@ -11,7 +11,7 @@ extension Persistence {
     ///
     /// - Throws: `KVSError` `.invalidArgument` (`tooLarge`) for a list of more than
     ///   2^32 - 1 elements or an element over 4 GiB; `.io` when a write fails.
-    static func writeList(_ list: ListValue, into sink: inout FileSink, tooLarge: KVSError) throws(KVSError) {
+    static func writeList(_ list: ListValue, into sink: inout some RecordSink, tooLarge: KVSError) throws(KVSError) {
         guard list.count <= UInt32.max else { throw tooLarge }
         sink.buffer.append(listTag)
         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: list.count))

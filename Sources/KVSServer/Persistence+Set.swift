@@ -8,7 +8,7 @@ extension Persistence {
 
     /// Appends `set`'s record (tag included) to `sink`; `false` (nothing written that
     /// matters: the save fails) when a count or a member does not fit 32 bits.
-    static func appendSet(_ set: SetValue, to sink: inout FileSink) -> Bool {
+    static func appendSet(_ set: SetValue, to sink: inout some RecordSink) -> Bool {
         guard set.count <= UInt32.max else { return false }
         sink.buffer.append(setTag)
         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: set.count))

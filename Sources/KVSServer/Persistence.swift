@@ -137,38 +137,7 @@ package final class Persistence: Sendable {
                         sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: key.count))
                         key.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
                         sink.buffer.appendLittleEndian(entry.expiresAt)
-                        switch entry.value.payload {
-                        case .string(let bytes):
-                            guard bytes.count <= UInt32.max else { throw tooLarge }
-                            sink.buffer.append(Self.stringTag)
-                            sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: bytes.count))
-                            bytes.withUnsafeBytes { sink.buffer.append(contentsOf: $0) }
-                        case .hash(let hash):
-                            guard hash.count <= UInt32.max else { throw tooLarge }
-                            sink.buffer.append(Self.hashTag)
-                            sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: hash.count))
-                            var fits = true
-                            hash.forEachPair { field, value in
-                                guard field.count <= UInt32.max, value.count <= UInt32.max else {
-                                    fits = false
-                                    return
-                                }
-                                sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: field.count))
-                                sink.buffer.append(contentsOf: field)
-                                sink.buffer.appendLittleEndian(UInt32(truncatingIfNeeded: value.count))
-                                sink.buffer.append(contentsOf: value)
-                            }
-                            guard fits else { throw tooLarge }
-                        case .list(let list):
-                            try Self.writeList(list, into: &sink, tooLarge: tooLarge)
-                        case .set(let set):
-                            guard Self.appendSet(set, to: &sink) else { throw tooLarge }
-                        case .zset(let zset):
-                            try Self.append(zset, to: &sink.buffer, tooLarge: tooLarge)
-                        case .vacant:
-                            preconditionFailure("a vacant value is never stored")
-                        }
-                        try sink.flushIfFull()
+                        try Self.appendValue(entry.value.payload, to: &sink, tooLarge: tooLarge)
                     }
                 }
                 total += live
@@ -200,6 +169,7 @@ package final class Persistence: Sendable {
         guard fileExists else { return 0 }
         let bytes = try SnapshotFile.readAll(path)
         let path = self.path
+        let limits = ValueLimits(hash: hashLimits, list: listLimits, set: setLimits, zset: zsetLimits)
         func corrupt(_ why: String) -> KVSError { KVSError.snapshotCorrupted(path, why) }
         guard bytes.count >= 24 + 16 else { throw corrupt("the file is too short (\(bytes.count) bytes)") }
         guard Array(bytes[0..<8]) == Self.magic else { throw corrupt("it is not a kvs-server snapshot (bad magic)") }
@@ -243,47 +213,10 @@ package final class Persistence: Sendable {
                     guard let read: UInt8 = reader.read() else { throw truncated }
                     tag = read
                 }
-                let value: StoredValue
-                switch tag {
-                case Self.stringTag:
-                    guard let length: UInt32 = reader.read(), let bytes = reader.take(Int(length)) else {
-                        throw truncated
-                    }
-                    value = StoredValue(bytes: bytes, stamp: 0)
-                case Self.hashTag:
-                    guard let fieldCount: UInt32 = reader.read(), fieldCount > 0 else {
-                        throw corrupt("record \(n) of database \(index) is an empty or truncated hash")
-                    }
-                    var hash = HashValue()
-                    for _ in 0..<fieldCount {
-                        guard let fieldLength: UInt32 = reader.read(), let field = reader.take(Int(fieldLength)),
-                            let valueLength: UInt32 = reader.read(), let bytes = reader.take(Int(valueLength))
-                        else { throw truncated }
-                        guard hash.set(ValueBytes(field), to: ValueBytes(bytes), limits: hashLimits) else {
-                            throw corrupt("record \(n) of database \(index) repeats a hash field")
-                        }
-                    }
-                    value = StoredValue(hash: hash, stamp: 0)
-                case Self.listTag:
-                    guard let list = Self.readList(&reader, limits: listLimits) else {
-                        throw corrupt("record \(n) of database \(index) is an empty or truncated list")
-                    }
-                    value = StoredValue(payload: .list(list), stamp: 0)
-                case Self.setTag:
-                    switch Self.readSet(&reader, limits: setLimits) {
-                    case .success(let set): value = StoredValue(payload: .set(set), stamp: 0)
-                    case .failure(.truncated): throw truncated
-                    case .failure(.empty): throw corrupt("record \(n) of database \(index) is an empty set")
-                    case .failure(.duplicate): throw corrupt("record \(n) of database \(index) repeats a set member")
-                    }
-                case Self.zsetTag:
-                    let zset = try Self.readZSet(&reader, limits: zsetLimits) {
-                        corrupt("record \(n) of database \(index) \($0)")
-                    }
-                    value = StoredValue(payload: .zset(zset), stamp: 0)
-                default:
-                    throw corrupt("record \(n) of database \(index) has an unknown type tag \(tag)")
+                let payload = try Self.readValue(tag: tag, &reader, limits: limits) {
+                    corrupt("record \(n) of database \(index) \($0)")
                 }
+                let value = StoredValue(payload: payload, stamp: 0)
                 total += 1
                 if expiresAt != 0 && expiresAt <= now { continue }
                 let k = ByteKey(key)

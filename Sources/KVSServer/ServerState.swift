@@ -34,6 +34,10 @@ package final class ServerState: Sendable {
     /// `zset-max-listpack-entries` and `zset-max-listpack-value`, read by every sorted-set write.
     private let zsetMaxListpackEntries = Atomic<Int>(ZSetLimits.redisDefaults.maxListpackEntries)
     private let zsetMaxListpackValue = Atomic<Int>(ZSetLimits.redisDefaults.maxListpackValue)
+    /// `hll-sparse-max-bytes`, read by PFADD and PFMERGE.
+    private let hllSparseMaxBytesSetting = Atomic<Int>(HyperLogLog.defaultSparseMaxBytes)
+    /// `lazyfree-lazy-user-flush`, read by FLUSHDB and FLUSHALL.
+    private let lazyUserFlushSetting = Atomic<Bool>(false)
     /// Whether anyone MONITORs or a CLIENT PAUSE is in force (checked once per command).
     package let observation: ObservationFlags
     /// The MONITOR connections.
@@ -148,6 +152,14 @@ package final class ServerState: Sendable {
         )
     }
 
+    /// The size past which a sparse HyperLogLog turns dense (CONFIG SET applies to the
+    /// writes after it).
+    package var hllSparseMaxBytes: Int { hllSparseMaxBytesSetting.load(ordering: .relaxed) }
+
+    /// Whether FLUSHDB and FLUSHALL without an option free in the background
+    /// (`lazyfree-lazy-user-flush`).
+    package var lazyFreeLazyUserFlush: Bool { lazyUserFlushSetting.load(ordering: .relaxed) }
+
     private func applyObservabilitySettings(_ configuration: ServerConfiguration) {
         listMaxListpackSize.store(configuration.listMaxListpackSize, ordering: .relaxed)
         hashMaxListpackEntries.store(configuration.hashMaxListpackEntries, ordering: .relaxed)
@@ -155,6 +167,8 @@ package final class ServerState: Sendable {
         setMaxIntsetEntries.store(configuration.setMaxIntsetEntries, ordering: .relaxed)
         zsetMaxListpackEntries.store(configuration.zsetMaxListpackEntries, ordering: .relaxed)
         zsetMaxListpackValue.store(configuration.zsetMaxListpackValue, ordering: .relaxed)
+        hllSparseMaxBytesSetting.store(configuration.hllSparseMaxBytes, ordering: .relaxed)
+        lazyUserFlushSetting.store(configuration.lazyFreeLazyUserFlush, ordering: .relaxed)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds
         slowLog.maxEntries = configuration.slowLogMaxEntries
         latency.thresholdMilliseconds = configuration.latencyMonitorThresholdMilliseconds

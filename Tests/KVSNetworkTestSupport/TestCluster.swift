@@ -49,8 +49,10 @@ package final class TestCluster: Sendable {
                         configuration: .init(
                             port: port,
                             connectionsPerNode: 1,
-                            connectTimeout: .seconds(2),
-                            requestTimeout: .seconds(2)
+                            // Generous: admin commands are not what is tested, and under
+                            // ThreadSanitizer on a busy 2-core machine a reply can take seconds.
+                            connectTimeout: .seconds(30),
+                            requestTimeout: .seconds(30)
                         )
                     )
                 )

@@ -15,7 +15,11 @@ struct RedisStoreTests {
     @Test("many tasks share one store: every write is read back, over a pool of pipelined connections")
     func concurrentTasks() async throws {
         try await withKVSServer { _, port in
-            let store = RedisStore<String>(configuration: .init(port: port, connectionsPerNode: 3))
+            // 64 tasks over 3 connections: under ThreadSanitizer on a busy machine a request
+            // can wait longer than the default 5 s in its connection's queue.
+            let store = RedisStore<String>(
+                configuration: .init(port: port, connectionsPerNode: 3, requestTimeout: .seconds(60))
+            )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<64 {
                     group.addTask {

@@ -335,6 +335,13 @@ class Sets(unittest.TestCase):
         self.assertEqual(r.object("encoding", "i"), b"intset")
         self.assertEqual(r.sscan("i"), (0, [b"1", b"2", b"3"]))
         self.assertEqual(sorted(r.sscan_iter("u", match="[bc]")), [b"b", b"c"])
+        # A large table resumes from a cursor: the iterator sees every member once.
+        r.sadd("big", *[f"m{i}" for i in range(2000)])
+        cursor, first = r.sscan("big", 0, count=5)
+        self.assertNotEqual(cursor, 0)
+        self.assertEqual(sorted(r.sscan_iter("big", count=50)), sorted(f"m{i}".encode() for i in range(2000)))
+        r.zadd("zbig", {f"m{i}": i for i in range(2000)})
+        self.assertEqual(dict(r.zscan_iter("zbig", count=50)), {f"m{i}".encode(): float(i) for i in range(2000)})
 
     def test_pop_and_random(self):
         r = self.r
@@ -392,6 +399,60 @@ class SortedSets(unittest.TestCase):
         self.assertEqual(r.zinter(["week1", "week2"], withscores=True), [[b"ann", 5.0]])
         self.assertEqual(r.zscore("total", "cid"), 7.0)
         self.assertEqual(r.zmscore("total", ["ann", "zed"]), [5.0, None])
+
+
+class SortAndDump(unittest.TestCase):
+    def setUp(self):
+        self.r = client()
+        self.r.flushall()
+
+    def test_sort(self):
+        r = self.r
+        r.rpush("ids", 3, 1, 2)
+        r.mset({"weight_1": 30, "weight_2": 10, "weight_3": 20, "name_1": "ann", "name_2": "bob"})
+        r.hset("user_3", mapping={"name": "cid"})
+        self.assertEqual(r.sort("ids"), [b"1", b"2", b"3"])
+        self.assertEqual(r.sort("ids", desc=True, start=0, num=2), [b"3", b"2"])
+        self.assertEqual(r.sort("ids", by="weight_*"), [b"2", b"3", b"1"])
+        self.assertEqual(r.sort("ids", by="nosort"), [b"3", b"1", b"2"])
+        self.assertEqual(r.sort("ids", get=["#", "name_*", "user_*->name"]),
+                         [b"1", b"ann", None, b"2", b"bob", None, b"3", None, b"cid"])
+        self.assertEqual(r.sort("ids", by="weight_*", get="#", groups=False, store="sorted"), 3)
+        self.assertEqual(r.lrange("sorted", 0, -1), [b"2", b"3", b"1"])
+        self.assertEqual(r.sort_ro("ids", alpha=True, desc=True), [b"3", b"2", b"1"])
+        r.sadd("words", "b", "a")
+        with self.assertRaises(redis.ResponseError) as e:
+            r.sort("words")
+        self.assertIn("can't be converted into double", str(e.exception))
+        with self.assertRaises(redis.ResponseError):
+            r.sort("weight_1")
+
+    def test_dump_restore_round_trip(self):
+        r = self.r
+        r.set("s", "value")
+        r.hset("h", mapping={"f": "v"})
+        r.rpush("l", "a", "b")
+        r.sadd("set", 1, 2, 3)
+        r.zadd("z", {"m": 1.5})
+        self.assertIsNone(r.dump("missing"))
+        for key in ("s", "h", "l", "set", "z"):
+            payload = r.dump(key)
+            self.assertTrue(r.restore(key + "-copy", 60000, payload))
+            self.assertEqual(r.type(key + "-copy"), r.type(key))
+            self.assertGreater(r.pttl(key + "-copy"), 50000)
+            with self.assertRaises(redis.ResponseError) as e:
+                r.restore(key, 0, payload)
+            self.assertIn("BUSYKEY", str(e.exception))
+            self.assertTrue(r.restore(key, 0, payload, replace=True, idletime=10))
+        self.assertEqual(r.get("s-copy"), b"value")
+        self.assertEqual(r.hgetall("h-copy"), {b"f": b"v"})
+        self.assertEqual(r.lrange("l-copy", 0, -1), [b"a", b"b"])
+        self.assertEqual(r.smembers("set-copy"), {b"1", b"2", b"3"})
+        self.assertEqual(r.zrange("z-copy", 0, -1, withscores=True), [(b"m", 1.5)])
+        with self.assertRaises(redis.ResponseError) as e:
+            r.restore("bad", 0, r.dump("s")[:-1])
+        self.assertIn("payload version or checksum are wrong", str(e.exception))
+        self.assertEqual(r.exists("bad"), 0)
 
 
 if __name__ == "__main__":

@@ -320,11 +320,15 @@ def _hrandfield(g: Gen) -> List[bytes]:
     return [g.key(), g.pick(HRANDFIELD_COUNTS)] + ([g.pick([b"FOO", b""])] if g.chance(0.05) else [])
 
 
-# HSCAN cursors: 0 and invalid ones. A valid non-zero cursor is never sent: on a hashtable
-# Redis resumes from that bucket, kvs-server answers the whole hash (a documented
-# difference), and on a listpack both answer the whole hash. COUNT is never 1 to 9: with the
-# six fields above, Redis then answers every field in one call for either encoding.
-HSCAN_CURSORS: List[bytes] = [b"0", b"0", b"0", b"abc", b"1.5", str(2**64).encode(), b""]
+# HSCAN, SSCAN and ZSCAN cursors: 0 and invalid ones (as strtoul reads them: a leading space,
+# a stray character, past 2^64 - 1). A valid non-zero cursor is never sent: on a hashtable
+# both servers resume from that bucket, but their buckets differ (kvs-server hashes with its
+# own seeded hash), so the elements of one step differ; on a listpack or an intset both
+# answer everything. COUNT is never 1 to 9: with the few elements here, both servers then
+# answer a whole table in one call (at most COUNT × 10 buckets a call, more than it has).
+HSCAN_CURSORS: List[bytes] = [
+    b"0", b"0", b"0", b"abc", b"1.5", str(2**64).encode(), b"", b" 1", b"1x", b"-", b"0x1",
+]
 HSCAN_OPTIONS = [
     (b"MATCH", lambda g: g.pick(PATTERNS[:20] + HASH_FIELDS)),
     (b"COUNT", lambda g: g.pick([b"10", b"100", b"1000", b"0", b"-1", str(INT64_MAX).encode(), b"abc"])),
@@ -438,8 +442,8 @@ LISTS: List[Cmd] = [
 
 # Nine members, so sets fill up and members repeat: canonical integers of every intset width
 # (a set of those alone is an intset), and strings, a non-canonical integer among them, that
-# make a hashtable. Never ten or more: SSCAN's default COUNT is 10, and Redis answers a whole
-# hashtable of fewer members in one call, as kvs-server answers every set.
+# make a hashtable. Never ten or more: SSCAN's default COUNT is 10, and both servers answer a
+# whole hashtable of fewer members in one call (see HSCAN_CURSORS).
 SET_INTS: List[bytes] = [b"1", b"2", b"-3", b"70000", str(INT64_MIN).encode()]
 SET_STRINGS: List[bytes] = [b"a", b"", b"01", b"\x00\xff\r\n"]
 SET_MEMBERS: List[bytes] = SET_INTS + SET_STRINGS
@@ -737,8 +741,25 @@ ZSETS: List[Cmd] = [
 def _command_getkeys(g: Gen) -> List[bytes]:
     # SINTERCARD's keys follow its numkeys (Redis's movablekeys), which COMMAND here does not
     # describe: it is left out.
-    row = g.pick(STRINGS + KEYS + HASHES + [r for r in SETS if r.name != "sintercard"])
+    row = g.pick(STRINGS + KEYS + HASHES + SORTING + [r for r in SETS if r.name != "sintercard"])
     return [b"GETKEYS", row.name.encode()] + row.gen(g)
+
+
+def _config(g: Gen) -> List[bytes]:
+    # Errors, and the settings whose effect the other families then compare: a small
+    # hll-sparse-max-bytes turns sketches dense sooner (PFADD's bytes show it), and
+    # lazyfree-lazy-user-flush changes only where FLUSHDB and FLUSHALL free.
+    r = g.r.random()
+    if r < 0.25:
+        return [g.pick([b"FOO", b"GET"])]
+    if r < 0.35:
+        return [b"SET", b"nosuch", b"1"]
+    if r < 0.75:
+        return [b"SET", g.case(b"hll-sparse-max-bytes"),
+                g.pick([b"0", b"100", b"3000", b"3000", b"1kb", b"-1", b"abc", str(2**63).encode()])]
+    if r < 0.9:
+        return [b"SET", b"lazyfree-lazy-user-flush", g.pick([b"yes", b"no", b"YES", b"maybe"])]
+    return [b"GET", g.pick([b"hll-sparse-max-bytes", b"lazyfree-lazy-user-flush", b"hll-*"])]
 
 
 SERVER: List[Cmd] = [
@@ -748,7 +769,7 @@ SERVER: List[Cmd] = [
     Cmd("time", 0.3, lambda g: [], "shape"),
     Cmd("lastsave", 0.2, lambda g: [], "shape"),
     Cmd("command", 0.5, lambda g: _command_getkeys(g) if g.chance(0.8) else [g.pick([b"FOO", b"GETKEYS"])]),
-    Cmd("config", 0.2, lambda g: [g.pick([b"FOO", b"GET"])] if g.chance(0.5) else [b"SET", b"nosuch", b"1"]),
+    Cmd("config", 0.4, _config),
 ]
 
 CONNECTION: List[Cmd] = [
@@ -971,9 +992,98 @@ BLOCKING: List[Cmd] = [
     Cmd("bzmpop", 1, _blocking_multipop([b"MIN", b"MAX", b"MID"])),
 ]
 
+# --- SORT, DUMP and RESTORE -------------------------------------------------
+
+# BY and GET patterns over the key space: `k:*` finds k:1 and k:2 from the elements 1 and 2,
+# `*` the keys a, b, c; `->` names a hash field (also at the very end, where it is part of
+# the key name); a second `*` is literal; a NUL byte ends what Redis searches.
+SORT_STAR_PATTERNS: List[bytes] = [
+    b"k:*", b"*", b"k:*->f", b"*->g", b"*->", b"k:*->", b"**", b"*->\x00\xff\r\n", b"k:*\x00x", b"{a}*",
+]
+# Patterns without `*` (before any NUL): as BY they skip sorting; as GET, `#` is the element.
+SORT_PLAIN_PATTERNS: List[bytes] = [b"nosort", b"", b"#", b"x\x00*", b"#\x00", b"->f"]
+SORT_LIMITS: List[bytes] = [
+    b"0", b"1", b"2", b"-1", b"5", b"100", str(INT64_MAX).encode(), str(INT64_MIN).encode(), b"abc", b"",
+]
+
+
+def _sort(read_only: bool) -> Callable[[Gen], List[bytes]]:
+    """SORT and SORT_RO, only in forms whose reply order Redis defines: a set left unsorted
+    (BY without `*`) is answered in its hashtable's order, so BY without `*` comes with STORE
+    only (a stored set is sorted); ALPHA compares with `strcoll` unless it stores, and leaves
+    equal BY values in `qsort`'s order, so ALPHA comes with STORE and no `*` pattern only."""
+
+    def gen(g: Gen) -> List[bytes]:
+        store = not read_only and g.chance(0.5)
+        alpha = store and g.chance(0.4)
+        groups: List[List[bytes]] = []
+        if g.chance(0.5):
+            if alpha or (store and g.chance(0.3)):
+                groups.append([g.case(b"BY"), g.pick(SORT_PLAIN_PATTERNS)])
+            elif not alpha:
+                groups.append([g.case(b"BY"), g.pick(SORT_STAR_PATTERNS)])
+        if g.chance(0.4):
+            groups.append([g.case(b"LIMIT"), g.pick(SORT_LIMITS), g.pick(SORT_LIMITS)])
+        for _ in range(g.r.randint(0, 2)):
+            groups.append([g.case(b"GET"), g.pick(SORT_STAR_PATTERNS + SORT_PLAIN_PATTERNS)])
+        if g.chance(0.4):
+            groups.append([g.case(g.pick([b"ASC", b"DESC"]))])
+        if alpha:
+            groups.append([g.case(b"ALPHA")])
+        if store:
+            groups.append([g.case(b"STORE"), g.key()])
+        g.r.shuffle(groups)
+        out = [g.key()] + [a for group in groups for a in group]
+        if g.chance(0.05):
+            out += g.pick([[b"FOO"], [b"LIMIT", b"1"], [b"GET"], [b"BY"], [b"STORE"], [b"STORE", b"a"]])
+        return out
+
+    return gen
+
+
+# Payloads RESTORE refuses: each server's DUMP payloads are its own (kvs's are not RDB), so
+# a real round trip is the DUMP-RESTORE pseudo-command below; these reach every error.
+# (Twenty NUL bytes are not among them: Redis reads them as an empty string, version 0 with
+# a CRC-64 of 0.)
+RESTORE_GARBAGE: List[bytes] = [b"", b"x", b"\x00\x01v", b"\x01" * 20, b"garbage-payload"]
+RESTORE_TTLS: List[bytes] = [b"0", b"0", b"100000000", b"-1", b"abc", str(INT64_MAX).encode(), b"1.5"]
+RESTORE_OPTIONS = [
+    (b"REPLACE", None), (b"ABSTTL", None),
+    (b"IDLETIME", lambda g: g.pick([b"0", b"100", b"-1", b"abc"])),
+    (b"FREQ", lambda g: g.pick([b"0", b"255", b"256", b"-1", b"abc"])),
+]
+
+
+def _restore_options(g: Gen) -> List[bytes]:
+    return g.options(RESTORE_OPTIONS, 2)
+
+
+def _restore_ttl(g: Gen, absolute: bool) -> bytes:
+    if absolute:
+        return g.pick([b"0", b"1", b"4000000000000"])
+    return g.pick([b"0", b"0", b"100000000", b"-1", b"abc"])
+
+
+def dump_restore(g: Gen) -> Tuple[bytes, ...]:
+    """The DUMP-RESTORE pseudo-command: DUMP a key on each server, then RESTORE its own
+    payload there under another key (or the same, with REPLACE); the replies are compared,
+    and the keyspace comparison checks what was restored."""
+    opts = _restore_options(g)
+    absolute = any(o.upper() == b"ABSTTL" for o in opts)
+    return (DUMP_RESTORE, g.key(), g.key(), _restore_ttl(g, absolute)) + tuple(opts)
+
+
+SORTING: List[Cmd] = [
+    Cmd("sort", 3, _sort(read_only=False)),
+    Cmd("sort_ro", 1.5, _sort(read_only=True)),
+    # A payload is each server's own: compared by null or not.
+    Cmd("dump", 1, lambda g: [g.key()], "nullness"),
+    Cmd("restore", 1, lambda g: [g.key(), g.pick(RESTORE_TTLS), g.pick(RESTORE_GARBAGE)] + _restore_options(g)),
+]
+
 FAMILIES: List[List[Cmd]] = [
     STRINGS, HASHES, LISTS, SETS, ZSETS, BLOCKING, KEYS, KEYSPACE, SERVER, CONNECTION, TRANSACTIONS, BITMAPS,
-    HYPERLOGLOGS,
+    HYPERLOGLOGS, SORTING,
 ]
 
 # Commands kvs-server implements that the grammar never sends, each with the reason. The
@@ -1004,6 +1114,8 @@ ARITY_KEPT.update({row.name: "its timeout must stay short" for row in BLOCKING})
 # Pseudo-command: a complete SCAN iteration on both servers with the same options, compared
 # as a set of keys (kvs's cursor names a shard and COUNT is a hint, so single calls differ).
 SCAN_ALL = b"SCAN-ALL"
+# Pseudo-command: DUMP a key, then RESTORE that payload on the same server (see dump_restore).
+DUMP_RESTORE = b"DUMP-RESTORE"
 
 ALL_ROWS: List[Cmd] = [row for fam in FAMILIES for row in fam]
 BY_NAME = {row.name: row for row in ALL_ROWS}
@@ -1021,6 +1133,7 @@ class Grammar:
         self.queueable = [r for r in rows if r.name not in ("multi", "exec", "discard", "watch", "reset", "select")]
         self.queueable_weights = [r.weight for r in self.queueable]
         self.writers = [r for r in rows if r.writes]
+        self.dump_restore = available is None or {"dump", "restore"} <= available
 
     def command(self, g: Gen, rows=None, weights=None) -> Tuple[bytes, ...]:
         rows = rows or self.rows
@@ -1081,6 +1194,8 @@ class Grammar:
                 steps += self.transaction(g, watch=g.chance(0.5))
             elif x < 0.09:
                 steps.append((0, self.scan_all(g)))
+            elif x < 0.10 and self.dump_restore:
+                steps.append((0, dump_restore(g)))
             elif x < 0.12:
                 steps.append((1, self.command(g)))
             else:

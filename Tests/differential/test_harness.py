@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from compare import canonical, compare_exec, diff_keyspace  # noqa: E402
 from differential import EXCLUSIONS, ddmin, format_step, parse_step  # noqa: E402
-from grammar import ALL_ROWS, KEY_SPACE, NOT_GENERATED, SCAN_ALL, Grammar  # noqa: E402
+from grammar import ALL_ROWS, KEY_SPACE, NOT_GENERATED, SCAN_ALL, DUMP_RESTORE, Grammar  # noqa: E402
 from resp import Parser, ProtocolError, Reply, encode_command, quote_arg  # noqa: E402
 
 
@@ -113,12 +113,13 @@ class GrammarTests(unittest.TestCase):
 
     def test_sequences_use_both_connections_and_blocks(self):
         g = Grammar()
-        steps = [s for i in range(200) for s in g.sequence(random.Random("cover:%d" % i), 40)]
+        steps = [s for i in range(400) for s in g.sequence(random.Random("cover:%d" % i), 40)]
         names = {args[0].lower() for _, args in steps}
         self.assertIn(b"multi", names)
         self.assertIn(b"exec", names)
         self.assertIn(b"watch", names)
         self.assertIn(SCAN_ALL.lower(), names)
+        self.assertIn(DUMP_RESTORE.lower(), names)
         self.assertTrue(any(ci == 1 for ci, _ in steps))
         for row in ALL_ROWS:
             self.assertIn(row.name.encode(), names, row.name)

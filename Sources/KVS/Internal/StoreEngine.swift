@@ -636,9 +636,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     }
 
     /// Replaces the whole contents with `tables` (one per shard, already placed by this
-    /// engine's sharding), atomically with respect to every other operation.
+    /// engine's sharding), atomically with respect to every other operation, and returns
+    /// the old tables (so a caller may free them elsewhere, as FLUSHALL ASYNC does).
     @usableFromInline
-    package func replaceAll(with tables: [ShardTable<Key, Value>]) {
+    @discardableResult
+    package func replaceAll(with tables: [ShardTable<Key, Value>]) -> [ShardTable<Key, Value>] {
         precondition(tables.count == shards.count, "one table per shard")  // internal callers only
         var old: [ShardTable<Key, Value>] = []
         old.reserveCapacity(shards.count)
@@ -678,7 +680,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             sweeper.wakeEarly()  // to plan again with the new deadlines
         }
         if listening { for index in shards.indices { deliverRemovals(ofShard: index) } }
-        // `old` and `evicted` are released here, outside every lock.
+        // `old` is released outside every lock: here, or by the caller it is returned to;
+        // `evicted`, here.
+        return old
     }
 
     /// Closes the engine: every later operation throws `.storeClosed`. Stops the sweeper

@@ -51,6 +51,7 @@ enum HyperLogLogCommands {
         let key = c.key(1)
         let elements = c.args[2...]
         let access = c.access
+        let sparseMaxBytes = c.server.hllSparseMaxBytes
         let (updated, failed): (Bool, Bool) = try c.access.update(key) { entry, _ in
             var bytes: [UInt8]
             var updated = false
@@ -66,7 +67,8 @@ enum HyperLogLogCommands {
             var failed = false
             var changedAny = false
             for element in elements {
-                switch element.withUnsafeReadableBytes({ HyperLogLog.add(&bytes, $0) }) {
+                switch element.withUnsafeReadableBytes({ HyperLogLog.add(&bytes, $0, sparseMaxBytes: sparseMaxBytes) })
+                {
                 case .changed: changedAny = true
                 case .unchanged: break
                 case .corrupt: failed = true
@@ -136,6 +138,7 @@ enum HyperLogLogCommands {
 
     static func pfmerge<A: KeyAccess>(_ c: inout Call<A>) throws {
         let destination = c.key(1)
+        let sparseMaxBytes = c.server.hllSparseMaxBytes
         // The destination is the first source too, as in Redis.
         let keys = (1..<c.count).map { c.key($0) }
         try c.access.atomically { access in
@@ -159,7 +162,7 @@ enum HyperLogLogCommands {
                     if bytes[4] == HyperLogLog.dense {
                         _ = HyperLogLog.denseSet(&bytes, i, value)
                     } else {
-                        _ = HyperLogLog.sparseSet(&bytes, i, value)
+                        _ = HyperLogLog.sparseSet(&bytes, i, value, maxBytes: sparseMaxBytes)
                     }
                 }
                 HyperLogLog.invalidateCache(&bytes)

@@ -29,6 +29,20 @@ extension Call {
         return (pattern, count)
     }
 
+    /// Walks a collection's table from `cursor` with `step` (which visits one home and
+    /// returns the next cursor) until `count` elements are found (`found` says how many so
+    /// far), `count` × 10 homes were visited (Redis's bound on one call, saturating), or
+    /// the scan is over; returns the cursor to answer.
+    func scanSteps(from cursor: UInt64, count: Int, found: () -> Int, _ step: (UInt64) -> UInt64) -> UInt64 {
+        var cursor = cursor
+        var visits = count.multipliedReportingOverflow(by: 10).overflow ? Int.max : count * 10
+        repeat {
+            cursor = step(cursor)
+            visits -= 1
+        } while cursor != 0 && visits > 0 && found() < count
+        return cursor
+    }
+
     /// The reply to a SCAN of a collection whose key is absent: cursor 0, nothing found.
     mutating func emptyScanReply() {
         arrayHeader(2)

@@ -88,27 +88,35 @@ enum ServerCommands {
         c.integer(reply: c.database.engine.count)
     }
 
-    static func flushOption(_ c: SessionCall) throws(CommandError) {
+    /// Where FLUSHDB and FLUSHALL free the old contents: on the lazy-free queue for ASYNC,
+    /// at once for SYNC, and as `lazyfree-lazy-user-flush` says without an option (Redis's
+    /// `getFlushCommandFlags`).
+    static func flushLazyFree(_ c: SessionCall) throws(CommandError) -> LazyFree? {
         guard c.count <= 2 else { throw CommandError.syntax }
+        var async = c.server.lazyFreeLazyUserFlush
         if c.count == 2 {
-            let o = c.option(1)
-            guard o == "ASYNC" || o == "SYNC" else { throw CommandError.syntax }
+            switch c.option(1) {
+            case "ASYNC": async = true
+            case "SYNC": async = false
+            default: throw CommandError.syntax
+            }
         }
+        return async ? c.server.lazyFree : nil
     }
 
     static func flushdb(_ c: inout SessionCall) throws {
-        try flushOption(c)
+        let lazyFree = try flushLazyFree(c)
         let n = c.database.engine.count
-        c.database.flush()
+        c.database.flush(lazyFree: lazyFree)
         c.call.writes += max(1, n)
         c.ok()
     }
 
     static func flushall(_ c: inout SessionCall) throws {
-        try flushOption(c)
+        let lazyFree = try flushLazyFree(c)
         for db in c.server.databases {
             c.call.writes += db.engine.count
-            db.flush()
+            db.flush(lazyFree: lazyFree)
         }
         c.call.writes += 1
         c.ok()
@@ -281,6 +289,12 @@ enum ServerCommands {
             guard spec.firstKey > 0 else { throw CommandError("ERR The command has no key arguments") }
             guard spec.accepts(argc) else {
                 throw CommandError("ERR Invalid number of arguments specified for command")
+            }
+            if let positions = spec.keyPositions {
+                let keys = positions(Array(c.args[2...])).map { c.bytes($0 + 2) }
+                c.arrayHeader(keys.count)
+                for k in keys { c.bulk(k) }
+                return
             }
             let last = spec.lastKey < 0 ? argc + spec.lastKey : spec.lastKey
             // A key position past the arguments given (a spec whose last key lies beyond its

@@ -434,18 +434,34 @@ enum SetCommands {
 
     // MARK: - SSCAN
 
-    /// SSCAN answers every matching member with cursor 0, in one reply, whatever the
-    /// encoding: Redis does so for an intset, and it keeps SCAN's guarantee (every member
-    /// present throughout is returned once). See docs/design/server-value-types.md.
+    /// SSCAN key cursor [MATCH pattern] [COUNT count]: a table is walked a home slot of
+    /// its member index at a time in Redis's cursor order, until `count` members are found
+    /// or `count` × 10 homes were visited, as HSCAN walks a hash; an intset is answered whole
+    /// with cursor 0, as Redis answers it. Every member present throughout a full scan is
+    /// returned at least once (docs/design/server-value-types.md).
     static func sscan<A: KeyAccess>(_ c: inout Call<A>) throws {
-        guard KeyCommands.parseCursor(c.args[2].readableBytesView) != nil else {
+        guard let cursor = KeyCommands.parseCursor(c.args[2].readableBytesView) else {
             throw CommandError("ERR invalid cursor")
         }
         guard let set = try c.access.readSet(c.key(1)) else {
             c.emptyScanReply()
             return
         }
-        let pattern = try c.collectionScanOptions(from: 3).pattern
+        let (pattern, count) = try c.collectionScanOptions(from: 3)
+        guard set.isIntset else {
+            var found: [ValueBytes] = []
+            let next = c.scanSteps(from: cursor, count: count, found: { found.count }) { cursor in
+                set.scan(from: cursor) { member in
+                    if let pattern, !member.withUnsafeBytes({ Glob.matches(pattern, Array($0)) }) { return }
+                    found.append(member)
+                }
+            }
+            c.arrayHeader(2)
+            c.bulk(String(next))
+            c.arrayHeader(found.count)
+            for member in found { c.bulk(member) }
+            return
+        }
         c.arrayHeader(2)
         c.bulk("0")
         guard let pattern else {

@@ -814,26 +814,39 @@ enum ZSetCommands {
 
     // MARK: - ZSCAN
 
-    /// ZSCAN answers every matching member with cursor 0, in one reply, whatever the
-    /// encoding, as HSCAN does here. Scores are written as the encoding holds them, as
-    /// Redis does: an integral score of a listpack as an integer.
+    /// ZSCAN key cursor [MATCH pattern] [COUNT count]: a skip list's member index is walked
+    /// a home slot at a time in Redis's cursor order, until `count` members are found or
+    /// `count` × 10 homes were visited, as HSCAN walks a hash; a listpack is answered whole
+    /// with cursor 0, as Redis answers it. Every member present throughout a full scan is
+    /// returned at least once (docs/design/server-value-types.md). Scores are written as
+    /// the encoding holds them, as Redis does: an integral score of a listpack as an
+    /// integer.
     static func zscan<A: KeyAccess>(_ c: inout Call<A>) throws {
-        guard KeyCommands.parseCursor(c.args[2].readableBytesView) != nil else {
+        guard let cursor = KeyCommands.parseCursor(c.args[2].readableBytesView) else {
             throw CommandError("ERR invalid cursor")
         }
         guard let zset = try c.access.readZSet(c.key(1)) else {
             c.emptyScanReply()
             return
         }
-        let pattern = try c.collectionScanOptions(from: 3).pattern
-        let packed = zset.isPacked
+        let (pattern, count) = try c.collectionScanOptions(from: 3)
         var found: [(ValueBytes, [UInt8])] = []
-        zset.forEachMember { member, score in
-            if let pattern, !Glob.matches(pattern, Array(member)) { return }
-            found.append((ValueBytes(member), packed ? ZScore.formatPacked(score) : ZScore.format(score)))
+        var next: UInt64 = 0
+        if zset.isPacked {
+            zset.forEachMember { member, score in
+                if let pattern, !Glob.matches(pattern, Array(member)) { return }
+                found.append((ValueBytes(member), ZScore.formatPacked(score)))
+            }
+        } else {
+            next = c.scanSteps(from: cursor, count: count, found: { found.count }) { cursor in
+                zset.scan(from: cursor) { member, score in
+                    if let pattern, !member.withUnsafeBytes({ Glob.matches(pattern, Array($0)) }) { return }
+                    found.append((member, ZScore.format(score)))
+                }
+            }
         }
         c.arrayHeader(2)
-        c.bulk("0")
+        c.bulk(String(next))
         c.arrayHeader(found.count * 2)
         for (member, score) in found {
             c.bulk(member)

@@ -31,8 +31,8 @@ enum HyperLogLog {
     static let dense: UInt8 = 0
     static let sparse: UInt8 = 1
     /// Redis's `hll-sparse-max-bytes` default: a sparse HyperLogLog that would grow past
-    /// it becomes dense.
-    static let sparseMaxBytes = 3000
+    /// it becomes dense (the setting passes its value to ``sparseSet(_:_:_:maxBytes:)``).
+    static let defaultSparseMaxBytes = 3000
     static let sparseValueMaxValue = 32
     static let sparseValueMaxLength = 4
     static let sparseZeroMaxLength = 64
@@ -227,9 +227,14 @@ enum HyperLogLog {
 
     /// Raises register `index` of the sparse HyperLogLog `bytes` to `count`, splitting and
     /// merging runs as Redis's `hllSparseSet` does (so the bytes stay Redis's), and turning
-    /// it dense when the value does not fit a VAL opcode or it would outgrow
-    /// ``sparseMaxBytes``.
-    static func sparseSet(_ bytes: inout [UInt8], _ index: Int, _ count: UInt8) -> SetResult {
+    /// it dense when the value does not fit a VAL opcode or it would outgrow `maxBytes`
+    /// (`hll-sparse-max-bytes`).
+    static func sparseSet(
+        _ bytes: inout [UInt8],
+        _ index: Int,
+        _ count: UInt8,
+        maxBytes: Int = defaultSparseMaxBytes
+    ) -> SetResult {
         if Int(count) > sparseValueMaxValue { return promote(&bytes, index, count) }
         // Step 1: find the opcode that covers `index`.
         var p = headerSize
@@ -290,7 +295,7 @@ enum HyperLogLog {
             // Step 3: put the new sequence in place of the old opcode.
             let oldLength = opIsXZero ? 2 : 1
             let delta = seq.count - oldLength
-            if delta > 0 && bytes.count + delta > sparseMaxBytes { return promote(&bytes, index, count) }
+            if delta > 0 && bytes.count + delta > maxBytes { return promote(&bytes, index, count) }
             // An XZERO cut short by the end of the string counts two bytes, as in Redis: the
             // string then ends a byte before the new sequence does.
             let newCount = bytes.count + delta
@@ -340,11 +345,16 @@ enum HyperLogLog {
 
     // MARK: Commands' building blocks
 
-    /// Adds `element` to the valid HyperLogLog `bytes` (Redis's `hllAdd`).
-    static func add(_ bytes: inout [UInt8], _ element: UnsafeRawBufferPointer) -> SetResult {
+    /// Adds `element` to the valid HyperLogLog `bytes` (Redis's `hllAdd`); a sparse one
+    /// that would outgrow `sparseMaxBytes` turns dense.
+    static func add(
+        _ bytes: inout [UInt8],
+        _ element: UnsafeRawBufferPointer,
+        sparseMaxBytes: Int = defaultSparseMaxBytes
+    ) -> SetResult {
         let (index, count) = pattern(element)
         if bytes[4] == dense { return denseSet(&bytes, index, count) ? .changed : .unchanged }
-        return sparseSet(&bytes, index, count)
+        return sparseSet(&bytes, index, count, maxBytes: sparseMaxBytes)
     }
 
     static func invalidateCache(_ bytes: inout [UInt8]) { bytes[15] |= 0x80 }

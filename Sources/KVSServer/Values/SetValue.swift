@@ -10,9 +10,10 @@ import KVS
 /// ENCODING answers as 7.0 does.
 ///
 /// The table keeps its members in a dense array, with a member → position index beside
-/// it (``MemberIndex``, 4 bytes a slot): a random member (SPOP, SRANDMEMBER) is one random index, and a removal
-/// moves the last member into the hole, so both are O(1) where a Swift `Set` would walk
-/// to a random element in O(n).
+/// it (``MemberIndex``, 4 bytes a slot): a random member (SPOP, SRANDMEMBER) is one random
+/// index, and a removal moves the last member into the hole, so both are O(1) where a
+/// Swift `Set` would walk to a random element in O(n). SSCAN walks the index, not the
+/// array, whose order a removal changes.
 ///
 /// A value type with copy-on-write, as ``HashValue``: handing a set out of its shard's
 /// lock is a retain, and a writer copies a set that anyone else references first.
@@ -96,6 +97,19 @@ package struct SetValue: Sendable {
         } else {
             for member in storage.members { member.withUnsafeBytes(body) }
         }
+    }
+
+    /// Calls `body` with the table's members under the home slot `cursor` names, and
+    /// returns the cursor of the next home, 0 after the last (SSCAN): every member present
+    /// throughout a full scan is passed at least once, however the set grows or shrinks
+    /// between calls (``MemberIndex/scan(from:in:_:)``).
+    ///
+    /// - Precondition: the table encoding is in use.
+    /// - Complexity: O(length of one run of the index).
+    package func scan(from cursor: UInt64, _ body: (ValueBytes) -> Void) -> UInt64 {
+        precondition(!storage.isIntset, "SetValue: scanning an intset with a cursor")
+        let members = storage.members
+        return storage.positions.scan(from: cursor, in: members) { body(members[$0]) }
     }
 
     /// Every member, as a block of its own.
@@ -236,7 +250,7 @@ package struct SetValue: Sendable {
         var members: [ValueBytes] = []
         members.reserveCapacity(storage.members.count * 2)
         members.append(contentsOf: storage.members)
-        storage.positions = MemberIndex(members, capacity: members.count * 2)
+        storage.positions = MemberIndex(members, count: members.count, capacity: members.count * 2)
         storage.members = members
     }
 
@@ -258,7 +272,7 @@ package struct SetValue: Sendable {
         var members: [ValueBytes] = []
         members.reserveCapacity(intset.count + 1)
         for i in 0..<intset.count { members.append(Self.decimal(intset[i]) { ValueBytes($0) }) }
-        storage.positions = MemberIndex(members, capacity: intset.count + 1)
+        storage.positions = MemberIndex(members, count: members.count, capacity: intset.count + 1)
         storage.members = members
         storage.intset = IntSet()
         storage.isIntset = false

@@ -12,7 +12,8 @@ import Darwin
 /// Two encodings, as in Redis (t_zset.c): a small sorted set is one packed byte block (a
 /// listpack: member and score after member, in order), searched linearly; one that
 /// outgrows ``ZSetLimits`` becomes for good a skip list with spans (rank in O(log n),
-/// ``ZSetSkipList``) beside a member → node table. OBJECT ENCODING names the one in use
+/// ``ZSetSkipList``) beside a member → node index (``MemberIndex``, which ZSCAN walks with
+/// a resumable cursor). OBJECT ENCODING names the one in use
 /// (`listpack`, `skiplist`).
 ///
 /// Ranks are 0-based positions in ascending order. A score of -0.0 is kept as +0.0 in the
@@ -54,11 +55,6 @@ package struct ZSetValue: Sendable {
             _modify { yield &large!.list }
         }
 
-        /// Each member's node in ``list`` (only once converted).
-        var nodes: [ValueBytes: Int32] {
-            get { large!.nodes }
-            _modify { yield &large!.nodes }
-        }
     }
 
     /// The skip list of a converted sorted set and each member's node in it. Owned by one
@@ -69,11 +65,68 @@ package struct ZSetValue: Sendable {
     /// only reference to it, so an instance reachable from two threads is never written.
     package final class Large: @unchecked Sendable {
         var list: ZSetSkipList
-        var nodes: [ValueBytes: Int32]
+        /// Each member's node in ``list``.
+        var nodes: MemberIndex
 
-        init(list: ZSetSkipList, nodes: [ValueBytes: Int32]) {
+        init(list: ZSetSkipList, nodes: MemberIndex) {
             self.list = list
             self.nodes = nodes
+        }
+
+        /// The node of `member`, or nil. O(1) on average.
+        func node(of member: ValueBytes) -> Int32? {
+            nodes.position(of: member, in: SkipListMembers(list.members)).map { Int32(truncatingIfNeeded: $0) }
+        }
+
+        /// Adds `member`, which is not there, with `score`. O(log n) on average.
+        func insert(_ member: ValueBytes, score: Double) {
+            let node = list.insert(score: score, member: member)
+            _ = nodes.insert(member, at: Int(node), members: SkipListMembers(list.members))
+        }
+
+        /// Removes `member`; whether it was there. O(log n) on average.
+        func remove(_ member: ValueBytes) -> Bool {
+            // The index is changed while the list still holds the member (one lookup); the
+            // wrapper is gone before the list changes, so its array is not copied.
+            let node: Int?
+            do {
+                let members = SkipListMembers(list.members)
+                node = nodes.remove(member, members: members)
+            }
+            guard let node else { return false }
+            list.delete(node: Int32(truncatingIfNeeded: node))
+            return true
+        }
+
+        /// Gives `member`, at `node`, the score `score`. O(log n) on average.
+        func update(_ member: ValueBytes, at node: Int32, to score: Double) {
+            let moved = list.updateScore(node: node, to: score)
+            guard moved != node else { return }
+            // The list moved the member to a new node: the index still records the old one,
+            // which the list has emptied, so the old node answers the member for the removal.
+            do {
+                let members = SkipListMembers(list.members, moved: (Int(node), member))
+                nodes.remove(member, members: members, moving: nil, to: 0)
+            }
+            _ = nodes.insert(member, at: Int(moved), members: SkipListMembers(list.members))
+        }
+    }
+
+    /// A skip list's members by node, for its ``MemberIndex``.
+    struct SkipListMembers: IndexedMembers {
+        let members: [ValueBytes?]
+        /// A node emptied by a move, and the member the index still records there.
+        var moved: (node: Int, member: ValueBytes)? = nil
+
+        init(_ members: [ValueBytes?], moved: (node: Int, member: ValueBytes)? = nil) {
+            self.members = members
+            self.moved = moved
+        }
+
+        @inline(__always)
+        subscript(member position: Int) -> ValueBytes {
+            if let moved, moved.node == position { return moved.member }
+            return members[position]!
         }
     }
 
@@ -124,10 +177,30 @@ package struct ZSetValue: Sendable {
     ///
     /// - Complexity: O(size of the listpack), or O(1) on average for the skip list.
     package func score(of member: ValueBytes) -> Double? {
-        guard storage.isPacked else { return storage.nodes[member].map { storage.list.scores[Int($0)] } }
-        return member.withUnsafeBytes { wanted in
+        guard let large = storage.large else { return packedScore(of: member) }
+        return large.node(of: member).map { large.list.scores[Int($0)] }
+    }
+
+    /// The score of `member` in the listpack, or `nil`.
+    private func packedScore(of member: ValueBytes) -> Double? {
+        member.withUnsafeBytes { wanted in
             storage.packed.withUnsafeBytes { ZSetListpack.find(wanted, in: $0)?.score }
         }
+    }
+
+    /// Calls `body` with the skip list's members and scores under the home slot of the
+    /// member index that `cursor` names, and returns the cursor of the next home, 0 after
+    /// the last (ZSCAN): every member present throughout a full scan is passed at least
+    /// once, however the sorted set grows or shrinks between calls
+    /// (``MemberIndex/scan(from:in:_:)``).
+    ///
+    /// - Precondition: the skip list encoding is in use.
+    /// - Complexity: O(length of one run of the index).
+    package func scan(from cursor: UInt64, _ body: (_ member: ValueBytes, _ score: Double) -> Void) -> UInt64 {
+        guard let large = storage.large else { preconditionFailure("ZSetValue: scanning a listpack with a cursor") }
+        let members = large.list.members
+        let scores = large.list.scores
+        return large.nodes.scan(from: cursor, in: SkipListMembers(members)) { body(members[$0]!, scores[$0]) }
     }
 
     /// The 0-based ascending rank of `member` and its score, or `nil`.
@@ -135,7 +208,7 @@ package struct ZSetValue: Sendable {
     /// - Complexity: O(size of the listpack), or O(log n) for the skip list.
     package func rank(of member: ValueBytes) -> (rank: Int, score: Double)? {
         guard storage.isPacked else {
-            guard let node = storage.nodes[member] else { return nil }
+            guard let node = storage.large!.node(of: member) else { return nil }
             let score = storage.list.scores[Int(node)]
             return (storage.list.rank(score: score, member: member) - 1, score)
         }
@@ -255,14 +328,14 @@ package struct ZSetValue: Sendable {
                 return nil
             }
         }
-        if let node = storage.nodes[member] {
-            let old = storage.list.scores[Int(node)]
+        let large = storage.large!
+        if let node = large.node(of: member) {
+            let old = large.list.scores[Int(node)]
             if old == score { return old }
-            let moved = storage.list.updateScore(node: node, to: score)
-            if moved != node { storage.nodes[member] = moved }
+            large.update(member, at: node, to: score)
             return old
         }
-        storage.nodes[member] = storage.list.insert(score: score, member: member)
+        large.insert(member, score: score)
         return nil
     }
 
@@ -283,9 +356,7 @@ package struct ZSetValue: Sendable {
             storage.packedCount -= 1
             return true
         }
-        guard let node = storage.nodes.removeValue(forKey: member) else { return false }
-        storage.list.delete(node: node)
-        return true
+        return storage.large!.remove(member)
     }
 
     /// Removes the members whose ranks are in `ranks` (clamped); returns how many.
@@ -310,8 +381,9 @@ package struct ZSetValue: Sendable {
             storage.packedCount -= ranks.count
             return ranks.count
         }
+        let large = storage.large!
         for (member, _) in elements(inRanks: ranks) {
-            if let node = storage.nodes.removeValue(forKey: member) { storage.list.delete(node: node) }
+            _ = large.remove(member)
         }
         return ranks.count
     }
@@ -329,19 +401,16 @@ package struct ZSetValue: Sendable {
     /// Moves the listpack's members into the skip list.
     mutating func convertToSkipList() {
         guard storage.isPacked else { return }
-        var list = ZSetSkipList()
-        var nodes: [ValueBytes: Int32] = [:]
-        nodes.reserveCapacity(storage.packedCount + 1)
+        let large = Large(list: ZSetSkipList(), nodes: MemberIndex(capacity: storage.packedCount + 2))
         storage.packed.withUnsafeBytes { packed in
             var offset = 0
             while offset < packed.count {
                 let e = ZSetListpack.entry(at: offset, in: packed)
-                let member = ValueBytes(UnsafeRawBufferPointer(rebasing: packed[e.member]))
-                nodes[member] = list.insert(score: e.score, member: member)
+                large.insert(ValueBytes(UnsafeRawBufferPointer(rebasing: packed[e.member])), score: e.score)
                 offset = e.next
             }
         }
-        storage.large = Large(list: list, nodes: nodes)
+        storage.large = large
         storage.packed = []
         storage.packedCount = 0
     }
@@ -350,7 +419,7 @@ package struct ZSetValue: Sendable {
 
     /// The bytes of heap the sorted set's blocks take, as glibc's malloc hands them out
     /// (MEMORY USAGE): the storage object, then the listpack's array, or the skip list's
-    /// arrays, the member table and every member's block.
+    /// arrays, the member index and every member's block.
     ///
     /// - Complexity: O(1) for a listpack, O(n) for a skip list.
     package var heapBytes: Int {
@@ -359,12 +428,8 @@ package struct ZSetValue: Sendable {
             return object
                 + (storage.packed.capacity == 0 ? 0 : MallocSize.chunk(requesting: 32 + storage.packed.capacity))
         }
-        let buckets = storage.nodes.capacity == 0 ? 0 : max(2, (storage.nodes.capacity * 4 + 2) / 3)
-        var total =
-            object + MallocSize.chunk(requesting: 32)
-            + MallocSize.chunk(requesting: 64 + (buckets + 63) / 64 * 8 + buckets * 12)
-            + storage.list.heapBytes
-        for member in storage.nodes.keys { total += MallocSize.chunk(requesting: 24 + member.count) }
+        var total = object + MallocSize.chunk(requesting: 32) + storage.large!.nodes.heapBytes + storage.list.heapBytes
+        for case let member? in storage.list.members { total += MallocSize.chunk(requesting: 24 + member.count) }
         return total
     }
 }

@@ -60,6 +60,67 @@ struct HyperLogLogCommandsTests {
         }
     }
 
+    /// `hll-sparse-max-bytes` bounds the sparse representation: past it, PFADD and PFMERGE
+    /// turn a sketch dense (12,304 bytes). The lengths are Redis 7.0.15's for the same adds.
+    @Test func sparseMaxBytesPromotesEarly() throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            #expect(
+                try c.call("CONFIG", "GET", "hll-sparse-max-bytes")
+                    == .array([bulk("hll-sparse-max-bytes"), bulk("3000")])
+            )
+            let refusal = "ERR CONFIG SET failed (possibly related to argument 'hll-sparse-max-bytes') - "
+            #expect(
+                try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "-1")
+                    == err(refusal + "argument must be a memory value")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "abc")
+                    == err(refusal + "argument must be a memory value")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "9223372036854775808")
+                    == err(refusal + "argument must be between 0 and 9223372036854775807 inclusive")
+            )
+            #expect(try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "1kb") == OK)
+            #expect(
+                try c.call("CONFIG", "GET", "hll-sparse-max-bytes")
+                    == .array([bulk("hll-sparse-max-bytes"), bulk("1024")])
+            )
+            // At the default, 30 elements stay sparse.
+            #expect(try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000") == OK)
+            for i in 1...30 { _ = try c.call("PFADD", "roomy", "e\(i)") }
+            #expect(try c.call("STRLEN", "roomy") == int(102))
+            // At 100 bytes, the 29th turns it dense.
+            #expect(try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "100") == OK)
+            var lengths: [Int64] = []
+            for i in 1...30 {
+                _ = try c.call("PFADD", "h", "e\(i)")
+                if case .integer(let n) = try c.call("STRLEN", "h") { lengths.append(n) }
+            }
+            #expect(
+                lengths == [
+                    21, 24, 27, 30, 33, 36, 39, 42, 45, 48, 51, 54, 57, 60, 63, 66, 69, 71, 74, 77, 80, 83, 86, 88, 90,
+                    93, 96, 98, 12304, 12304,
+                ]
+            )
+            #expect(try c.call("PFCOUNT", "h") == int(30))
+            // At 0, the first element does, and PFMERGE into a sparse destination too.
+            #expect(try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "3000") == OK)
+            #expect(try c.call("PFADD", "small", "a", "b", "c") == int(1))
+            #expect(try c.call("PFADD", "other", "d", "e", "f") == int(1))
+            #expect(try c.call("CONFIG", "SET", "hll-sparse-max-bytes", "0") == OK)
+            #expect(try c.call("PFADD", "one", "x") == int(1))
+            #expect(try c.call("STRLEN", "one") == int(12304))
+            // A merge that raises no register leaves it sparse; one that does turns it dense.
+            #expect(try c.call("PFMERGE", "small", "small") == OK)
+            #expect(try c.call("STRLEN", "small") == int(27))
+            #expect(try c.call("PFMERGE", "small", "other") == OK)
+            #expect(try c.call("STRLEN", "small") == int(12304))
+            #expect(try c.call("PFCOUNT", "small") == int(6))
+        }
+    }
+
     @Test func merge() throws {
         try withInProcessServer { server in
             let c = try server.connect()

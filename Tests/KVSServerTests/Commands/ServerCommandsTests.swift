@@ -26,6 +26,66 @@ struct ServerCommandsTests {
         }
     }
 
+    /// FLUSHDB and FLUSHALL ASYNC free the old contents on the lazy-free queue (INFO counts
+    /// each flushed key there, as Redis does), SYNC at once, and no option as
+    /// `lazyfree-lazy-user-flush` says; the keys are gone when the command answers.
+    @Test func flushAsyncFreesInTheBackground() throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            func freed() throws -> Int? {
+                let info = try c.call("INFO", "memory").text
+                let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("lazyfreed_objects:") }
+                return line.flatMap { Int($0.dropFirst("lazyfreed_objects:".count)) }
+            }
+            /// Waits until INFO counts `n` freed objects; bounded by 30 seconds, not timed.
+            func waitForFreed(_ n: Int) throws {
+                let end = ContinuousClock.now + .seconds(30)
+                while try freed() != n, ContinuousClock.now < end { usleep(1000) }
+                #expect(try freed() == n)
+            }
+            #expect(
+                try c.call("CONFIG", "GET", "lazyfree-lazy-user-flush")
+                    == .array([bulk("lazyfree-lazy-user-flush"), bulk("no")])
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "lazyfree-lazy-user-flush", "maybe")
+                    == err(
+                        "ERR CONFIG SET failed (possibly related to argument 'lazyfree-lazy-user-flush') - argument must be 'yes' or 'no'"
+                    )
+            )
+            try c.call("MSET", "a", "1", "b", "2", "c", "3")
+            #expect(try c.call("FLUSHALL", "ASYNC") == OK)
+            #expect(try c.call("DBSIZE") == int(0))
+            try waitForFreed(3)
+            // Another database's keys count too; SYNC and no option (the setting's default) do not.
+            try c.call("SET", "x", "1")
+            try c.call("SELECT", "1")
+            try c.call("MSET", "a", "1", "b", "2")
+            #expect(try c.call("FLUSHDB", "async") == OK)
+            #expect(try c.call("DBSIZE") == int(0))
+            try waitForFreed(5)
+            try c.call("SET", "a", "1")
+            #expect(try c.call("FLUSHDB", "SYNC") == OK)
+            try c.call("SET", "a", "1")
+            #expect(try c.call("FLUSHDB") == OK)
+            #expect(try c.call("FLUSHALL", "SYNC") == OK)  // database 0's x
+            #expect(try c.call("FLUSHALL", "LAZY") == err("ERR syntax error"))
+            #expect(try freed() == 5)
+            #expect(try c.call("CONFIG", "SET", "lazyfree-lazy-user-flush", "YES") == OK)
+            try c.call("MSET", "a", "1", "b", "2")
+            #expect(try c.call("FLUSHDB") == OK)
+            try waitForFreed(7)
+            try c.call("SET", "a", "1")
+            #expect(try c.call("FLUSHALL", "SYNC") == OK)
+            #expect(try freed() == 7)
+            // A large value goes the same way: the whole table is handed off.
+            try c.call(["SADD", "big"] + (0..<1000).map { "m\($0)" })
+            #expect(try c.call("FLUSHALL") == OK)
+            #expect(try c.call("EXISTS", "big") == int(0))
+            try waitForFreed(8)
+        }
+    }
+
     @Test func eventLoopsDefaultToOnePerCoreLessOne() {
         #expect(ServerConfiguration.defaultEventLoopThreads(coreCount: 1) == 1)
         #expect(ServerConfiguration.defaultEventLoopThreads(coreCount: 2) == 1)

@@ -242,6 +242,55 @@ struct SetCommandsTests {
         }
     }
 
+    /// A table is scanned with a real cursor: COUNT bounds a step, a full loop returns every
+    /// member once, and cursors are read as Redis's strtoul reads them.
+    @Test func scanWithACursor() throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            let all = (0..<1000).map { "m\($0)" }
+            #expect(try c.call(["SADD", "big"] + all) == int(1000))
+            let first = try c.call("SSCAN", "big", "0", "COUNT", "1").arrayItems
+            #expect(first[0] != bulk("0"))
+            #expect(first[1].arrayItems.count < 10)
+            var seen: [String] = []
+            var cursor = "0"
+            var steps = 0
+            repeat {
+                let reply = try c.call("SSCAN", "big", cursor, "COUNT", "20").arrayItems
+                cursor = reply[0].text
+                seen += reply[1].arrayItems.map(\.text)
+                steps += 1
+            } while cursor != "0"
+            #expect(steps > 10)
+            #expect(seen.sorted() == all.sorted())  // each once: nothing changed meanwhile
+            // MATCH filters what a step found; a step may find nothing and go on.
+            var matched: [String] = []
+            cursor = "0"
+            repeat {
+                let reply = try c.call("SSCAN", "big", cursor, "MATCH", "m99*", "COUNT", "5").arrayItems
+                cursor = reply[0].text
+                matched += reply[1].arrayItems.map(\.text)
+            } while cursor != "0"
+            #expect(
+                matched.sorted() == [
+                    "m99", "m990", "m991", "m992", "m993", "m994", "m995", "m996", "m997", "m998", "m999",
+                ]
+            )
+            // Any cursor strtoul reads is valid: a sign, nothing, up to 2^64 - 1, past the table.
+            for valid in ["-1", "+1", "", "18446744073709551615", "99999999999"] {
+                #expect(try c.call("SSCAN", "big", valid).arrayItems.count == 2, "\(valid)")
+            }
+            for invalid in [" 1", "1x", "18446744073709551616", "-", "0x10", "1.5"] {
+                #expect(try c.call("SSCAN", "big", invalid) == err("ERR invalid cursor"), "\(invalid)")
+            }
+            // An intset is answered whole with cursor 0, whatever the cursor.
+            #expect(try c.call("SADD", "i", "3", "1", "2") == int(3))
+            #expect(
+                try c.call("SSCAN", "i", "77", "COUNT", "1") == .array([bulk("0"), .array(["1", "2", "3"].map(bulk))])
+            )
+        }
+    }
+
     @Test func encodingsFollowTheLimits() throws {
         try withInProcessServer { server in
             let c = try server.connect()

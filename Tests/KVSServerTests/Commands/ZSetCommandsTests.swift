@@ -284,6 +284,47 @@ struct ZSetCommandsTests {
         }
     }
 
+    /// A skip list is scanned with a real cursor, as SSCAN scans a set's table; a listpack
+    /// is answered whole with cursor 0.
+    @Test func scanWithACursor() throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            var args = ["ZADD", "big"]
+            for i in 0..<1000 { args += ["\(i).5", "m\(i)"] }
+            #expect(try c.call(args) == int(1000))
+            #expect(try c.call("OBJECT", "ENCODING", "big") == bulk("skiplist"))
+            let first = try c.call("ZSCAN", "big", "0", "COUNT", "1").arrayItems
+            #expect(first[0] != bulk("0"))
+            #expect(first[1].arrayItems.count < 20)
+            var seen: [String: String] = [:]
+            var cursor = "0"
+            var steps = 0
+            repeat {
+                let reply = try c.call("ZSCAN", "big", cursor, "COUNT", "20").arrayItems
+                cursor = reply[0].text
+                let flat = reply[1].arrayItems.map(\.text)
+                for i in stride(from: 0, to: flat.count, by: 2) {
+                    #expect(seen.updateValue(flat[i + 1], forKey: flat[i]) == nil, "\(flat[i]) twice")
+                }
+                steps += 1
+            } while cursor != "0"
+            #expect(steps > 10)
+            #expect(seen.count == 1000)
+            #expect(seen["m7"] == "7.5" && seen["m999"] == "999.5")
+            let matched = try c.call("ZSCAN", "big", "0", "MATCH", "m5", "COUNT", "100000").arrayItems
+            #expect(matched == [bulk("0"), bulks("m5", "5.5")])
+            for valid in ["-1", "+1", "", "18446744073709551615"] {
+                #expect(try c.call("ZSCAN", "big", valid).arrayItems.count == 2, "\(valid)")
+            }
+            for invalid in [" 1", "1x", "18446744073709551616", "-"] {
+                #expect(try c.call("ZSCAN", "big", invalid) == err("ERR invalid cursor"), "\(invalid)")
+            }
+            #expect(try c.call("ZSCAN", "big", "0", "NOVALUES") == err("ERR syntax error"))
+            #expect(try c.call("ZADD", "small", "1", "a", "2", "b") == int(2))
+            #expect(try c.call("ZSCAN", "small", "9", "COUNT", "1") == .array([bulk("0"), bulks("a", "1", "b", "2")]))
+        }
+    }
+
     @Test func unionInterDiffAndStore() throws {
         try withInProcessServer { server in
             let c = try server.connect()
