@@ -354,12 +354,13 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             if let e = entry, e.isExpired(at: now) { entry = nil }
             let result: R
             do throws(E) { result = try body(&entry, now) } catch { throw .body(error) }
+            var added = 0
             switch (stored, entry) {
             case (nil, nil):
                 return (result, stored, nil)
             case (nil, let new?):
                 _ = state.store(key, new, hash: hash)
-                counter.add(1, ordering: .relaxed)
+                added = 1  // counted with the evictions below, so the count never passes the bound
             case (let old?, nil):
                 _ = state.remove(key, hash: hash)
                 counter.subtract(1, ordering: .relaxed)
@@ -371,7 +372,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             }
             let evicted = state.takeEvictions()
             if listening, let evicted { queueEvictions(evicted, in: &state) }
-            if let evicted { counter.subtract(evicted.count, ordering: .relaxed) }
+            added -= evicted?.count ?? 0
+            if added != 0 { counter.add(added, ordering: .relaxed) }
             shard.bumpVersion()
             if let new = entry, new.hasExpiry { noteDeadline(new.expiresAt, in: shard) }
             return (result, stored, evicted)
