@@ -212,14 +212,14 @@ extension KeyValueStore {
     }
 
     /// Atomically replaces the value of `key` with what `transform` returns and sets its
-    /// time-to-live as `ttl` says, in one step: ``update(_:_:)`` with a choice of TTL.
+    /// time-to-live as `ttl` says, in one step: `update(_:_:)` with a choice of TTL.
     ///
     /// ```swift
     /// // A sliding session: each touch gives the key 30 more minutes.
     /// try store.update("session:42", ttl: .expire(after: .seconds(1800))) { touched($0) }
     /// ```
     ///
-    /// Typed as ``update(_:_:)``: this overload takes a `transform` that throws only
+    /// Typed as `update(_:_:)`: this overload takes a `transform` that throws only
     /// ``KVSError`` (or nothing); a closure that contains `try` or `throw` otherwise gets the
     /// overload whose `transform` throws `any Error`.
     ///

@@ -1,6 +1,6 @@
 /// What a write that computes a new value does with the key's time-to-live: keep it, set a
-/// new one, or remove it. Taken by ``KeyValueStore/update(_:ttl:_:)-(_,_,(Value?)throws(KVSError)->Value?)``
-/// and ``Transaction/set(_:_:ttl:)-(_,_,TTLUpdate)``.
+/// new one, or remove it. Taken by `KeyValueStore`'s `update(_:ttl:_:)` and `Transaction`'s
+/// `set(_:_:ttl:)`.
 ///
 /// ```swift
 /// // A sliding session: every touch writes the session and gives it 30 more minutes.
