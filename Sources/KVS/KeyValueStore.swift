@@ -37,7 +37,7 @@ import Darwin
 /// size of the store.
 public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     @usableFromInline package let engine: StoreEngine<String, Value>
-    /// The loads of `value(forKey:orLoad:)` in flight, touched only on a miss.
+    /// The loads of `value(forKey:ttl:orLoad:)` in flight, touched only on a miss.
     let loads: LoadFlights<Value>
 
     /// Creates an empty store with ``defaultShardCount`` shards, which suits this machine, that

@@ -395,7 +395,7 @@ struct KeyValueStoreLoadingTests {
     }
 }
 
-/// The synchronous `value(forKey:orLoad:)`, callable from async code.
+/// The synchronous `value(forKey:ttl:orLoad:)`, callable from async code.
 private func loadSynchronously(_ store: KeyValueStore<String>, _ key: String) throws -> String {
     try store.value(forKey: key) { "never" }
 }

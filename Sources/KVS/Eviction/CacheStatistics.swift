@@ -10,9 +10,10 @@
 /// ```
 ///
 /// Counted by: ``KeyValueStore/get(_:)``, ``KeyValueStore/withValue(_:_:)`` and the lookups of
-/// `value(forKey:orLoad:)` (hits and misses); `value(forKey:orLoad:)` (loads); the eviction of a
-/// bounded store (evictions); a read that finds an entry expired and the background sweep
-/// (expirations). Other operations (batches, `exists`, transactions, `update`) are not counted.
+/// `value(forKey:ttl:orLoad:)` and `value(forKey:orLoadWithTTL:)` (hits and misses); those two
+/// (loads); the eviction of a bounded store (evictions); a read that finds an entry expired and
+/// the background sweep (expirations). Other operations (batches, `exists`, transactions,
+/// `update`) are not counted.
 ///
 /// - Thread safety: a value type; `Sendable`.
 public struct CacheStatistics: Sendable, Hashable, CustomStringConvertible {

@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// One load in flight: the callers of `value(forKey:orLoad:)` that found the same key missing
+/// One load in flight: the callers of `value(forKey:ttl:orLoad:)` that found the same key missing
 /// wait here for the one loader's result, blocking (synchronous callers) or suspended (async
 /// callers, each of which may be cancelled alone).
 ///

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The engine's part of get-or-load (``KeyValueStore``'s `value(forKey:orLoad:)`): a lookup
+/// The engine's part of get-or-load (``KeyValueStore``'s `value(forKey:ttl:orLoad:)`): a lookup
 /// that reports a miss as `nil`, the store of a loaded value, and the load counters.
 extension StoreEngine {
     /// The live value of `key`, or `nil` when it is absent or expired (an expired entry is
