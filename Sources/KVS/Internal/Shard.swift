@@ -129,6 +129,8 @@ package struct ShardState<Key: StoreKey, Value> {
     /// rather than the key: 16-byte items with nothing to retain or release, and all that
     /// active expiry needs to find an entry (see ``removeExpired(now:limit:buffer:)``).
     @usableFromInline package var expiry = ExpiryIndex<UInt64>()
+    /// The shard's cache counters (``KeyValueStore/statistics`` sums them).
+    @usableFromInline package var statistics = ShardStatistics()
 
     package init() {}
 
@@ -227,6 +229,7 @@ package struct ShardState<Key: StoreKey, Value> {
             if popped < wanted { break }  // nothing else is due
         }
         expiry.liveCount -= removed
+        statistics.recordExpirations(removed)
         checkCheapInvariants()
         return removed
     }

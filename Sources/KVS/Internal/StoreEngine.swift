@@ -177,7 +177,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         try checkOpen()
         let (index, hash) = try locate(key)
         let value: Value? = withLockedShard(at: index) { _, state in
-            liveValue(key, hash: hash, in: &state)?.pointee  // a copy: it outlives the lock
+            let value = liveValue(key, hash: hash, in: &state)?.pointee  // a copy: it outlives the lock
+            state.statistics.recordRead(hit: value != nil)
+            return value
         }
         guard let value else { throw KVSError.notFound(key.displayName) }
         return value
@@ -193,7 +195,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         try checkOpen()
         let (index, hash) = try locate(key)
         let result: R? = withLockedShard(at: index) { _, state in
-            guard let value = liveValue(key, hash: hash, in: &state) else { return nil }
+            guard let value = liveValue(key, hash: hash, in: &state) else {
+                state.statistics.recordRead(hit: false)
+                return nil
+            }
+            state.statistics.recordRead(hit: true)
             return Self.lend(&value.pointee, to: body)
         }
         guard let result else { throw KVSError.notFound(key.displayName) }
@@ -227,6 +233,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         let deadline = state.table.storage.deadline(at: slot)
         if deadline != 0, deadline <= clock.now() {
             _ = state.remove(key, hash: hash)
+            state.statistics.recordExpirations(1)
             counter.subtract(1, ordering: .relaxed)
             return nil
         }
