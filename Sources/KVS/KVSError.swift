@@ -22,7 +22,7 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case notFound, storeClosed, invalidTTL, invalidShardCount, invalidShardIndex
             case snapshotCorrupted, snapshotUnsupportedVersion, io, invalidArgument
-            case transactionConflict
+            case transactionConflict, recursiveLoad
             case connectionFailed, timeout, protocolError, serverError, crossSlot, clusterDown
         }
 
@@ -49,6 +49,11 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// A transaction kept conflicting with concurrent writers and gave up after its retry bound.
         public static let transactionConflict = Code(.transactionConflict)
+        /// A loader given to ``KeyValueStore``'s `value(forKey:ttl:orLoad:)` or
+        /// `value(forKey:orLoadWithTTL:)` asked the same store to load the key it is loading, directly or through
+        /// the loaders of other keys on the same thread or task: waiting for its own load would
+        /// never end, so the inner call throws this instead.
+        public static let recursiveLoad = Code(.recursiveLoad)
         /// A network store could not connect to a node, or lost its connection before the reply
         /// arrived; the message names the node (`host:port`). A write may or may not have happened.
         public static let connectionFailed = Code(.connectionFailed)
@@ -80,6 +85,7 @@ public struct KVSError: Error, Hashable, Sendable, CustomStringConvertible {
             case .io: "io"
             case .invalidArgument: "invalidArgument"
             case .transactionConflict: "transactionConflict"
+            case .recursiveLoad: "recursiveLoad"
             case .connectionFailed: "connectionFailed"
             case .timeout: "timeout"
             case .protocolError: "protocolError"
@@ -139,6 +145,14 @@ extension KVSError {
             key: key,
             message:
                 "the custom hash function returned \(index), outside 0..<\(shardCount); nothing was read or written"
+        )
+    }
+
+    package static func recursiveLoad(_ key: String) -> KVSError {
+        KVSError(
+            .recursiveLoad,
+            key: key,
+            message: "a loader asked for the key it is loading; it would wait for itself forever, so nothing was loaded"
         )
     }
 

@@ -131,14 +131,18 @@ extension KeyValueStore {
         return try body(&tx)
     }
 
-    /// Atomically replaces the value of `key` with what `transform` returns.
+    /// Atomically replaces the value of `key` with what `transform` returns, keeping the
+    /// key's time-to-live, as Redis's `INCR` does.
     ///
     /// `transform` gets the current value (`nil` when absent or expired) and returns the
     /// new one (`nil` deletes the key). It runs exactly once, under the key's shard lock:
-    /// keep it short and don't touch the store from it.
+    /// keep it short and don't touch the store from it. The new value expires when the old
+    /// one would have; a key that `update` creates has no TTL. To set or remove the TTL in
+    /// the same step, use `update(_:ttl:_:)`.
     ///
     /// ```swift
-    /// try store.update("hits") { String((Int($0 ?? "0") ?? 0) + 1) }
+    /// _ = try store.setIfAbsent("hits:203.0.113.7", "0", ttl: .seconds(60))  // opens a window
+    /// try store.update("hits:203.0.113.7") { String((Int($0 ?? "0") ?? 0) + 1) }  // keeps it
     /// ```
     ///
     /// **Typed throws.** This overload takes a `transform` that throws only ``KVSError``
@@ -165,7 +169,8 @@ extension KeyValueStore {
     }
 
     /// ``update(_:_:)`` for a `transform` that throws errors of its own: the same
-    /// operation, with a `transform` and a result that throw `any Error`.
+    /// operation, with a `transform` and a result that throw `any Error`. Keeps the key's
+    /// time-to-live likewise.
     ///
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: what `transform` throws, unchanged (the value is left as it was);
@@ -188,18 +193,91 @@ extension KeyValueStore {
     }
 
     /// `update`'s step under the shard lock: stores what `transform` returns for the entry's
-    /// value (`nil` removes the entry) with no TTL, and returns it.
+    /// value (`nil` removes the entry) and returns it. The deadline is the entry's own when
+    /// `ttlNanos` is `nil` (none for a new entry), else `ttlNanos` from `now` (`0`: none).
     @inlinable
     static func apply<E: Error>(
         _ transform: (Value?) throws(E) -> Value?,
-        to entry: inout Entry<Value>?
+        to entry: inout Entry<Value>?,
+        ttlNanos: Int64? = nil,
+        now: Int64 = 0
     ) throws(E) -> Value? {
         guard let new = try transform(entry?.value) else {
             entry = nil
             return nil
         }
-        entry = Entry(value: new, expiresAt: 0)
+        let expiresAt = ttlNanos.map { now.deadline(afterTTL: $0) } ?? entry?.expiresAt ?? 0
+        entry = Entry(value: new, expiresAt: expiresAt)
         return new
+    }
+
+    /// Atomically replaces the value of `key` with what `transform` returns and sets its
+    /// time-to-live as `ttl` says, in one step: `update(_:_:)` with a choice of TTL.
+    ///
+    /// ```swift
+    /// // A sliding session: each touch gives the key 30 more minutes.
+    /// try store.update("session:42", ttl: .expire(after: .seconds(1800))) { touched($0) }
+    /// ```
+    ///
+    /// Typed as `update(_:_:)`: this overload takes a `transform` that throws only
+    /// ``KVSError`` (or nothing); a closure that contains `try` or `throw` otherwise gets the
+    /// overload whose `transform` throws `any Error`.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from now, `.persist` removes it. Not applied when `transform` returns
+    ///     `nil` (the key is deleted).
+    ///   - transform: the new value from the current one (`nil` when absent or expired);
+    ///     `nil` deletes the key. Runs exactly once, under the key's shard lock.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: ``KVSError/Code/invalidTTL`` for a negative TTL (before `transform` runs;
+    ///   nothing changes); what `transform` throws, unchanged (the value is left as it was);
+    ///   ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) plus `transform`; O(log t) more with a deadline, t the shard's keys
+    ///   that carry a TTL.
+    /// - Thread safety: locks the key's shard while `transform` runs.
+    @discardableResult
+    @inlinable
+    public func update(
+        _ key: String,
+        ttl: TTLUpdate,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) throws(KVSError) -> Value? {
+        let ttlNanos = try ttl.ttlNanoseconds(for: key)
+        do {
+            return try engine.withEntryThrowing(key) { (entry, now) throws(KVSError) -> Value? in
+                try Self.apply(transform, to: &entry, ttlNanos: ttlNanos, now: now)
+            }
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// `update(_:ttl:_:)` for a `transform` that throws errors of its own: the same
+    /// operation, with a `transform` and a result that throw `any Error`.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: what happens to the key's time-to-live, as for the typed overload.
+    ///   - transform: the new value from the current one; `nil` deletes the key.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: ``KVSError/Code/invalidTTL`` for a negative TTL; what `transform` throws,
+    ///   unchanged (the value is left as it was); ``KVSError/Code/storeClosed``,
+    ///   ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) plus `transform`; O(log t) more with a deadline.
+    /// - Thread safety: locks the key's shard while `transform` runs.
+    @discardableResult
+    @inlinable
+    public func update(_ key: String, ttl: TTLUpdate, _ transform: (Value?) throws -> Value?) throws -> Value? {
+        let ttlNanos = try ttl.ttlNanoseconds(for: key)
+        do {
+            return try engine.withEntryThrowing(key) { (entry, now) throws(any Error) -> Value? in
+                try Self.apply(transform, to: &entry, ttlNanos: ttlNanos, now: now)
+            }
+        } catch {
+            throw error.unwrapped
+        }
     }
 
     /// Stores `value` under `key` only if the key is absent or expired.

@@ -37,6 +37,8 @@ import Darwin
 /// size of the store.
 public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     @usableFromInline package let engine: StoreEngine<String, Value>
+    /// The loads of `value(forKey:ttl:orLoad:)` in flight, touched only on a miss.
+    let loads: LoadFlights<Value>
 
     /// Creates an empty store with ``defaultShardCount`` shards, which suits this machine, that
     /// places keys by FNV-1a.
@@ -104,6 +106,7 @@ public final class KeyValueStore<Value: Sendable>: Store, Sendable {
     /// Creates a store over an engine (tests inject a clock this way).
     package init(engine: StoreEngine<String, Value>) {
         self.engine = engine
+        loads = LoadFlights(stripeCount: min(engine.shardCount, 64))
     }
 
     /// The number of shards.

@@ -27,7 +27,8 @@ public struct Transaction<Value: Sendable> {
     }
 
     /// Stores `value` under `key` when the transaction commits; later reads in this
-    /// transaction see it. Clears any TTL.
+    /// transaction see it. Clears any TTL, as ``KeyValueStore/set(_:_:)`` does; to keep it,
+    /// write with `set(_:_:ttl:)` and `.keep`.
     ///
     /// - Throws: ``KVSError/Code/invalidShardIndex``.
     @inlinable
@@ -46,6 +47,52 @@ public struct Transaction<Value: Sendable> {
     @inlinable
     public mutating func set(_ key: String, _ value: Value, ttl: Duration) throws(KVSError) {
         try state.set(key, value, ttlNanos: try ttl.ttlNanoseconds(for: key))
+    }
+
+    /// Stores `value` under `key` when the transaction commits, with the time-to-live `ttl`
+    /// says: `.keep` keeps the deadline the key has as this transaction sees it (none for an
+    /// absent key), so a value moved from one key to another, or rewritten in place, expires
+    /// when the old one would have.
+    ///
+    /// ```swift
+    /// try store.transaction { (tx) throws(KVSError) in  // a rename that carries the TTL
+    ///     let value = try tx.get("old"), ttl = try tx.timeToLive("old")
+    ///     try tx.delete("old")
+    ///     try tx.set("new", value, ttl: ttl.map { .expire(after: $0) } ?? .persist)
+    /// }
+    /// ```
+    ///
+    /// A TTL from `.expire(after:)` counts from the commit; `.keep` keeps the absolute
+    /// deadline. A deadline passed by the commit makes the key expire at once.
+    ///
+    /// - Parameters:
+    ///   - key: the key to write.
+    ///   - value: the value to store.
+    ///   - ttl: `.keep` (reads `key` first, as ``get(_:)`` does), `.expire(after:)` or
+    ///     `.persist`.
+    /// - Throws: ``KVSError/Code/invalidTTL`` for a negative TTL (nothing is buffered),
+    ///   ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1); with `.keep`, as ``get(_:)``.
+    @inlinable
+    public mutating func set(_ key: String, _ value: Value, ttl: TTLUpdate) throws(KVSError) {
+        guard let ttlNanos = try ttl.ttlNanoseconds(for: key) else {
+            let expiresAt = try state.entry(key)?.expiresAt ?? 0
+            return try state.set(key, value, expiresAt: expiresAt)
+        }
+        try state.set(key, value, ttlNanos: ttlNanos)
+    }
+
+    /// The time `key` has left to live as this transaction sees it: counted from the
+    /// transaction's point in time, its own writes included.
+    ///
+    /// - Returns: the remaining time, or `nil` if the key does not expire.
+    /// - Throws: ``KVSError/Code/notFound`` when absent or expired, or deleted by this
+    ///   transaction; ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: as ``get(_:)``.
+    @inlinable
+    public mutating func timeToLive(_ key: String) throws(KVSError) -> Duration? {
+        guard let entry = try state.entry(key) else { throw KVSError.notFound(key) }
+        return entry.hasExpiry ? .nanoseconds(entry.expiresAt - state.now) : nil
     }
 
     /// Removes `key` when the transaction commits.

@@ -28,9 +28,9 @@ extension RedisStore {
     /// Atomically replaces the value of `key` with what `transform` returns.
     ///
     /// `transform` gets the current value (`nil` when absent or expired) and returns the new one
-    /// (`nil` deletes the key; `nil` for an absent key writes nothing). A stored value has no
-    /// TTL, as with `SET`. On the server: `WATCH key` and `MGET key`, `transform`, then `MULTI`,
-    /// `SET` or `DEL`, `EXEC`, on a connection of the store's own.
+    /// (`nil` deletes the key; `nil` for an absent key writes nothing). The key keeps its
+    /// time-to-live, as with Redis's `INCR` (a new key has none). On the server: `WATCH key` and
+    /// `MGET key`, `transform`, then `MULTI`, `SET ... KEEPTTL` or `DEL`, `EXEC`, on a connection of the store's own.
     ///
     /// **Unlike the embedded store's `update`, `transform` may run more than once**: when another
     /// client changes the key between the read and `EXEC`, the server refuses the write and the

@@ -35,10 +35,19 @@ package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async 
     if ContinuousClock.now - start < .milliseconds(400) {
         #expect(early == "gone soon")
     }
+    // update keeps the TTL (Redis's INCR, SET KEEPTTL): the updated key expires with the old one.
+    try await store.set("counted", "1", ttl: .milliseconds(500))
+    let updated = try await store.update("counted") { old in String((old.flatMap { Int($0) } ?? 0) + 1) }
+    let updatedInTime = ContinuousClock.now - start < .milliseconds(400)
+    if updatedInTime { #expect(updated == "2") }
     try await store.set("long", "stays", ttl: .seconds(60))
     try await Task.sleep(for: .milliseconds(1200))  // past the 500 ms TTL whatever the load: not a timing bet
     await expectKVSError(.notFound) { try await store.get("short") }
     #expect(try await store.exists("short") == false)
+    if updatedInTime {  // else the update may have created a new key, with no TTL
+        await expectKVSError(.notFound) { try await store.get("counted") }
+    }
+    _ = try? await store.delete("counted")
     #expect(try await store.get("long") == "stays")
     #expect(try await store.get("forever") == "x")
     try await store.set("long", "no ttl now")  // a plain set clears the TTL

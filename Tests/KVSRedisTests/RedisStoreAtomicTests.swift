@@ -28,7 +28,7 @@ struct RedisStoreAtomicOnKVSServerTests {
         try await withKVSServer { _, port in try await AtomicChecks.setIfAbsent(port: port) }
     }
 
-    @Test("update inserts, modifies, deletes, clears the TTL, and rolls back a throwing transform")
+    @Test("update inserts, modifies, deletes, keeps the TTL, and rolls back a throwing transform")
     func update() async throws { try await withKVSServer { _, port in try await AtomicChecks.update(port: port) } }
 
     @Test("compareAndSwap swaps on a match only")
@@ -76,7 +76,7 @@ struct RedisStoreAtomicOnRedisTests {
     @Test("setIfAbsent writes only an absent key, with its TTL")
     func setIfAbsent() async throws { try await withRedisServer(AtomicChecks.setIfAbsent) }
 
-    @Test("update inserts, modifies, deletes, clears the TTL, and rolls back a throwing transform")
+    @Test("update inserts, modifies, deletes, keeps the TTL, and rolls back a throwing transform")
     func update() async throws { try await withRedisServer(AtomicChecks.update) }
 
     @Test("compareAndSwap swaps on a match only")
@@ -208,7 +208,11 @@ enum AtomicChecks {
         let modified = try await store.update("u") { old in String((old.flatMap { Int($0) } ?? 0) * 2) }
         #expect(modified == "10")
         #expect(try await store.get("u") == "10")
-        #expect(try await pttl(store, "u") == -1, "update stores a value with no TTL, like SET")
+        let kept = try await pttl(store, "u")
+        #expect(kept > 0 && kept <= 60_000, "update keeps the TTL, like INCR (SET KEEPTTL): PTTL \(kept)")
+        try await store.set("u", "10")
+        _ = try await store.update("u") { $0 }
+        #expect(try await pttl(store, "u") == -1, "a key without a TTL gets none")
 
         do {
             try await store.update("u") { _ in throw Refused() }

@@ -73,6 +73,19 @@ struct KeyValueStoreEvictionTests {
         #expect(try #require(store.totalWeight) <= 100_000)
     }
 
+    @Test func statisticsCountEvictionsAndTheirWeight() throws {
+        let counted = try KeyValueStore<Int>(maximumCount: 100, shardCount: 1)
+        defer { counted.shutdown() }
+        for i in 0..<1_000 { try counted.set("k\(i)", i) }
+        #expect(counted.statistics.evictions == 900)
+        #expect(counted.statistics.evictedWeight == 900)
+        let weighed = try KeyValueStore<[UInt8]>(maximumWeight: 100, shardCount: 1) { _, value in value.count }
+        defer { weighed.shutdown() }
+        for i in 0..<10 { try weighed.set("w\(i)", [UInt8](repeating: 0, count: 30)) }
+        #expect(weighed.statistics.evictions == 7, "three of 30 fit in 100")
+        #expect(weighed.statistics.evictedWeight == 210)
+    }
+
     @Test func frequentKeysSurviveAScanUnderWindowTinyLFU() throws {
         // A scan of one-time keys, much larger than the cache, between reads of a hot set:
         // LRU loses the hot set to the scan; a frequency-aware admission keeps it.

@@ -15,9 +15,6 @@ package final class ShardEviction<Key: StoreKey, Value>: @unchecked Sendable {  
     @usableFromInline let weigher: (@Sendable (Key, Value) -> Int)?
     /// The entries evicted since the last ``ShardState/takeEvictions()``.
     @usableFromInline var evicted = EvictedEntries<Key, Value>()
-    /// How many entries this shard has evicted, and their total weight.
-    @usableFromInline package var evictionCount = 0
-    @usableFromInline package var evictedWeight = 0
 
     @inlinable
     package init(policy: any EvictionPolicy, weigher: (@Sendable (Key, Value) -> Int)?) {
@@ -86,8 +83,7 @@ extension ShardState {
                 preconditionFailure("KVS invariant: the policy evicted a node the table does not hold")
             }
             if removed.entry.hasExpiry { expiry.liveCount -= 1 }
-            eviction.evictionCount += 1
-            eviction.evictedWeight += before - eviction.policy.totalWeight
+            statistics.recordEviction(weight: before - eviction.policy.totalWeight)
             eviction.evicted.append(removed)
         }
     }

@@ -139,6 +139,8 @@ package struct ShardState<Key: StoreKey, Value> {
     /// Removals waiting to be delivered to the listeners, oldest first (empty when there
     /// are no listeners).
     @usableFromInline package var removals: [PendingRemoval<Key, Value>] = []
+    /// The shard's cache counters (``KeyValueStore/statistics`` sums them).
+    @usableFromInline package var statistics = ShardStatistics()
 
     package init() {}
 
@@ -251,6 +253,7 @@ package struct ShardState<Key: StoreKey, Value> {
             if popped < wanted { break }  // nothing else is due
         }
         expiry.liveCount -= removed
+        statistics.recordExpirations(removed)
         checkCheapInvariants()
         return removed
     }

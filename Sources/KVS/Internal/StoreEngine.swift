@@ -189,7 +189,9 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         try checkOpen()
         let (index, hash) = try locate(key)
         let value: Value? = withLockedShard(at: index) { _, state in
-            liveValue(key, hash: hash, in: &state)?.pointee  // a copy: it outlives the lock
+            let value = liveValue(key, hash: hash, in: &state)?.pointee  // a copy: it outlives the lock
+            state.statistics.recordRead(hit: value != nil)
+            return value
         }
         guard let value else {
             if removalListeners.isActive { deliverRemovals(ofShard: index) }  // it may have expired
@@ -208,7 +210,11 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         try checkOpen()
         let (index, hash) = try locate(key)
         let result: R? = withLockedShard(at: index) { _, state in
-            guard let value = liveValue(key, hash: hash, in: &state) else { return nil }
+            guard let value = liveValue(key, hash: hash, in: &state) else {
+                state.statistics.recordRead(hit: false)
+                return nil
+            }
+            state.statistics.recordRead(hit: true)
             return Self.lend(&value.pointee, to: body)
         }
         guard let result else {
@@ -248,6 +254,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         let deadline = state.table.storage.deadline(at: slot)
         if deadline != 0, deadline <= clock.now() {
             let removed = state.remove(key, hash: hash)
+            state.statistics.recordExpirations(1)
             counter.subtract(1, ordering: .relaxed)
             if removalListeners.isActive, let removed {
                 queueRemoval(key, removed, .expired, now: deadline, in: &state)

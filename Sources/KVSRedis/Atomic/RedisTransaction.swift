@@ -23,9 +23,20 @@ public struct RedisTransaction<Value: RedisValueCodec> {
 
     /// A buffered write.
     enum Write {
-        /// `SET key value [PX ms]`; `value` is kept for reads of the transaction's own write.
-        case set(Value, bytes: ByteBuffer, milliseconds: Int64?)
+        /// `SET key value [PX ms | KEEPTTL]`; `value` is kept for reads of the transaction's own
+        /// write.
+        case set(Value, bytes: ByteBuffer, expiry: Expiry)
         case delete
+    }
+
+    /// What a buffered `SET` does with the key's time-to-live.
+    enum Expiry {
+        /// None: `SET` clears it.
+        case none
+        /// `PX ms`.
+        case milliseconds(Int64)
+        /// `KEEPTTL`: the key keeps the deadline it has.
+        case keep
     }
 
     /// The declared keys, each with what the server held when the attempt began.
@@ -79,7 +90,7 @@ public struct RedisTransaction<Value: RedisValueCodec> {
     /// - Complexity: O(1) plus encoding the value.
     public mutating func set(_ key: String, _ value: Value) throws(KVSError) {
         try checkDeclared(key)
-        buffer(.set(value, bytes: try replies.encode(value, key: key), milliseconds: nil), for: key)
+        buffer(.set(value, bytes: try replies.encode(value, key: key), expiry: .none), for: key)
     }
 
     /// Stores `value` under `key` when the transaction commits, expiring `ttl` after the commit
@@ -96,7 +107,16 @@ public struct RedisTransaction<Value: RedisValueCodec> {
         guard ttl != .zero else { return try set(key, value) }
         try checkDeclared(key)
         let milliseconds = try RedisStore<Value>.milliseconds(ttl, key: key)
-        buffer(.set(value, bytes: try replies.encode(value, key: key), milliseconds: milliseconds), for: key)
+        buffer(.set(value, bytes: try replies.encode(value, key: key), expiry: .milliseconds(milliseconds)), for: key)
+    }
+
+    /// Stores `value` under `key` when the transaction commits, keeping the deadline the key
+    /// has then (`SET key value KEEPTTL`; none for a new key): `update`'s write.
+    ///
+    /// - Throws: as ``set(_:_:)``.
+    mutating func setKeepingTTL(_ key: String, _ value: Value) throws(KVSError) {
+        try checkDeclared(key)
+        buffer(.set(value, bytes: try replies.encode(value, key: key), expiry: .keep), for: key)
     }
 
     /// Removes `key` when the transaction commits.
@@ -130,9 +150,11 @@ public struct RedisTransaction<Value: RedisValueCodec> {
     var commands: [RESPValue] {
         written.compactMap { key in
             switch writes[key] {
-            case .set(_, let bytes, let milliseconds?):
+            case .set(_, let bytes, .milliseconds(let milliseconds)):
                 return .array([.bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("PX"), .bulk(String(milliseconds))])
-            case .set(_, let bytes, nil):
+            case .set(_, let bytes, .keep):
+                return .array([.bulk("SET"), .bulk(key), .bulkString(bytes), .bulk("KEEPTTL")])
+            case .set(_, let bytes, .none):
                 return .array([.bulk("SET"), .bulk(key), .bulkString(bytes)])
             case .delete:
                 return .array([.bulk("DEL"), .bulk(key)])
@@ -160,7 +182,8 @@ public struct RedisTransaction<Value: RedisValueCodec> {
 
 extension RedisTransaction {
     /// `update`'s body, shared by both stores: reads `key`, buffers `transform`'s result as a
-    /// set, or a delete when it returns nil for a present key, and returns that result.
+    /// set that keeps the key's TTL (`KEEPTTL`), or a delete when it returns nil for a present
+    /// key, and returns that result.
     ///
     /// - Throws: `.body` with what `transform` throws; `.store` with what ``current(_:)`` and
     ///   ``set(_:_:)`` throw.
@@ -174,7 +197,7 @@ extension RedisTransaction {
         do { new = try transform(current) } catch { throw .body(error) }
         do {
             if let new {
-                try set(key, new)
+                try setKeepingTTL(key, new)
             } else if current != nil {
                 try delete(key)
             }

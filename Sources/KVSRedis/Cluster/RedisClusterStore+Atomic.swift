@@ -41,9 +41,10 @@ extension RedisClusterStore {
     /// the key's slot.
     ///
     /// `transform` gets the current value (`nil` when absent or expired) and returns the new one
-    /// (`nil` deletes the key; `nil` for an absent key writes nothing). A stored value has no
-    /// TTL, as with `SET`. On the node: `WATCH key`, `GET`, `transform`, then `MULTI`, `SET` or
-    /// `DEL`, `EXEC`, on a connection of the store's own (as ``RedisStore/update(_:_:)-13yvd``).
+    /// (`nil` deletes the key; `nil` for an absent key writes nothing). The key keeps its
+    /// time-to-live, as with Redis's `INCR` (a new key has none). On the node: `WATCH key`, `GET`,
+    /// `transform`, then `MULTI`, `SET ... KEEPTTL` or `DEL`, `EXEC`, on a connection of the
+    /// store's own (as ``RedisStore/update(_:_:)-13yvd``).
     ///
     /// **`transform` may run more than once**: when another client changes the key between the
     /// read and `EXEC`, the write is refused and the step repeated on the new value, up to 64
