@@ -115,6 +115,35 @@ struct KeyValueStoreEvictionTests {
         cache.engine.checkInvariants()
     }
 
+    @Test(arguments: policies)
+    func loadsKeepTheBoundAndTheirEvictionsAreHeard(policy: CachePolicy) async throws {
+        let store = try KeyValueStore<Int>(maximumCount: 100, policy: policy, shardCount: 2)
+        defer { store.shutdown() }
+        let heard = Locked([String]())
+        store.addRemovalListener { removal in
+            if removal.cause == .evicted { heard.withLock { $0.append(removal.key) } }
+        }
+        // Not async, so that it calls the synchronous get-or-load.
+        func loadSynchronously(_ i: Int) throws { _ = try store.value(forKey: "l\(i)") { i } }
+        for i in 0..<500 {
+            if i % 2 == 0 {
+                try loadSynchronously(i)
+            } else {
+                _ = try await store.value(forKey: "l\(i)") { @Sendable () async throws -> Int in i }
+            }
+            #expect(store.count <= 100)
+        }
+        store.engine.checkInvariants()
+        let keys = try store.keys()
+        #expect(keys.count == store.count)
+        let evictions = store.statistics.evictions
+        #expect(evictions == 500 - store.count)
+        // Each load returned after delivering its evictions: no other writer was delivering.
+        let evicted = heard.withLock { $0 }
+        #expect(evicted.count == evictions)
+        #expect(Set(evicted).isDisjoint(with: keys))
+    }
+
     @Test func concurrentWorkloadNeverExceedsTheBound() async throws {
         let store = try KeyValueStore<Int>(maximumCount: 256, shardCount: 8)
         defer { store.shutdown() }

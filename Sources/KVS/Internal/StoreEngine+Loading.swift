@@ -29,18 +29,30 @@ extension StoreEngine {
     package func storeLoaded(_ key: Key, _ value: Value, ttlNanos: Int64, nanoseconds: Int64) throws(KVSError) -> Bool {
         try checkOpen()
         let (index, hash) = try locate(key)
-        return withLockedShard(at: index) { shard, state in
+        // As in `set`: a bounded shard evicts as it stores, so the count drops by the
+        // evictions, and the replaced (expired) entry and the evicted ones go to the
+        // removal listeners after the unlock.
+        let listening = removalListeners.isActive
+        let (stored, replaced, evicted) = withLockedShard(at: index) { shard, state in
             state.statistics.recordLoad(succeeded: true, nanoseconds: nanoseconds)
             let now = clock.now()
-            if let old = state.table.entry(forKey: key, hash: hash), !old.isExpired(at: now) { return false }
-            let expiresAt = now.deadline(afterTTL: ttlNanos)
-            if state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash) == nil {
-                counter.add(1, ordering: .relaxed)
+            if let old = state.table.entry(forKey: key, hash: hash), !old.isExpired(at: now) {
+                return (false, Entry<Value>?.none, EvictedEntries<Key, Value>?.none)
             }
+            let expiresAt = now.deadline(afterTTL: ttlNanos)
+            let replaced = state.store(key, Entry(value: value, expiresAt: expiresAt), hash: hash)
+            let evicted = state.takeEvictions()
+            if listening { queueSetRemovals(key, replaced: replaced, evicted: evicted, in: &state) }
+            let added = (replaced == nil ? 1 : 0) - (evicted?.count ?? 0)
+            if added != 0 { counter.add(added, ordering: .relaxed) }
             shard.bumpVersion()
             if expiresAt != 0 { noteDeadline(expiresAt, in: shard) }
-            return true
+            return (true, replaced, evicted)
         }
+        _ = consume replaced
+        _ = consume evicted
+        if listening && stored { deliverRemovals(ofShard: index) }
+        return stored
     }
 
     /// Counts a load of `key` whose loader threw after `nanoseconds`; nothing is stored.
