@@ -104,6 +104,18 @@ let package = Package(
             path: "Examples/scale-out/Sources/scale-out"
         ),
 
+        // A bounded cache with single-flight loads behind an HTTP server.
+        .target(
+            name: "WebCache",
+            dependencies: ["KVS", nioCore, nioPosix, nioHTTP1],
+            path: "Examples/web-cache/Sources/WebCache"
+        ),
+        .executableTarget(
+            name: "web-cache",
+            dependencies: ["WebCache", argumentParser],
+            path: "Examples/web-cache/Sources/web-cache"
+        ),
+
         // Test support for the store alone: seeded random numbers, temporary folders, the
         // KVSError expectation, the dedicated-thread trait. No networking, so that the
         // store's tests do not build it.
@@ -138,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "ExamplesTests",
             dependencies: [
-                "CrawlAndStore", "MultiThread", "ConsistentHashing", "ScaleOut", "KVS", "KVSRedis",
+                "CrawlAndStore", "MultiThread", "ConsistentHashing", "ScaleOut", "WebCache", "KVS", "KVSRedis",
                 "KVSTestSupport", "KVSNetworkTestSupport", nioCore, nioPosix, nioHTTP1,
             ]
         ),
