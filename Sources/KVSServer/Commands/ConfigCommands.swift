@@ -103,7 +103,12 @@ enum ConfigCommands {
                 do throws(ConfigParameter.Refusal) {
                     try apply(&config, change.value)
                 } catch {
-                    throw failed(change.given, error.reason)
+                    // A refused value names the parameter as the table does (lower case),
+                    // as Redis does; the lookup's refusals above name it as given.
+                    let name = ConfigParameter.all[change.index].name
+                    throw CommandError(
+                        "ERR CONFIG SET failed (possibly related to argument '\(name)') - \(error.reason)"
+                    )
                 }
             }
         }

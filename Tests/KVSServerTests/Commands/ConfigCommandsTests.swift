@@ -36,6 +36,26 @@ struct ConfigCommandsTests {
         }
     }
 
+    /// A refused value names the parameter in the table's lower case, as Redis 7.0.15 does, an
+    /// alias by the alias; a refused name (duplicate, unknown) names it as the client typed it.
+    @Test func refusedValuesNameTheParameterInLowerCase() async throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            #expect(
+                try c.call("CONFIG", "SET", "Hll-SPARSE-max-bytes", "abc")
+                    == Self.failed("hll-sparse-max-bytes", "argument must be a memory value")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "hash-MAX-ziplist-entries", "abc")
+                    == Self.failed("hash-max-ziplist-entries", "argument couldn't be parsed into an integer")
+            )
+            #expect(
+                try c.call("CONFIG", "SET", "HASH-max-listpack-entries", "1", "HASH-max-listpack-entries", "2")
+                    == Self.failed("HASH-max-listpack-entries", "duplicate parameter")
+            )
+        }
+    }
+
     /// Parameters kvs does not implement are unknown, as Redis treats a name it does not know.
     @Test func unimplementedParametersAreUnknown() async throws {
         try withInProcessServer { server in
