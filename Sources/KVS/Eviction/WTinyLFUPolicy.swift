@@ -142,8 +142,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         // once it is full, `evict()` judges each entry leaving the window.
         while window.weight > windowMaximum && totalWeight <= maximumWeight && window.front != node {
             let oldest = window.front
-            nodes.unlink(oldest, from: &window)
-            nodes.append(oldest, to: &probation, id: Self.probationID)
+            nodes.move(oldest, from: &window, to: &probation, id: Self.probationID)
         }
         return node
     }
@@ -172,8 +171,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
                 if adaptation == .ghosts { windowGhost.insert(nodes[candidate].hash, window: ghostLength) }
             } else {
                 if adaptation == .ghosts { mainGhost.insert(nodes[mainVictim].hash, window: ghostLength) }
-                nodes.unlink(candidate, from: &window)
-                nodes.append(candidate, to: &probation, id: Self.probationID)
+                nodes.move(candidate, from: &window, to: &probation, id: Self.probationID)
                 victim = mainVictim
             }
         } else if !probation.isEmpty {
@@ -231,8 +229,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         case Self.windowID:
             nodes.moveToBack(node, in: &window)
         case Self.probationID:
-            nodes.unlink(node, from: &probation)
-            nodes.append(node, to: &protected, id: Self.protectedID)
+            nodes.move(node, from: &probation, to: &protected, id: Self.protectedID)
             demoteFromProtected()
         default:
             nodes.moveToBack(node, in: &protected)
@@ -251,8 +248,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
     private mutating func demoteFromProtected() {
         while protected.weight > protectedMaximum && protected.count > 0 {
             let node = protected.front
-            nodes.unlink(node, from: &protected)
-            nodes.append(node, to: &probation, id: Self.probationID)
+            nodes.move(node, from: &protected, to: &probation, id: Self.probationID)
         }
     }
 
@@ -319,8 +315,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         protectedMaximum = Int(Self.protectedFraction * Double(maximumWeight - windowMaximum))
         while window.weight > windowMaximum && !window.isEmpty {
             let node = window.front
-            nodes.unlink(node, from: &window)
-            nodes.append(node, to: &probation, id: Self.probationID)
+            nodes.move(node, from: &window, to: &probation, id: Self.probationID)
         }
         return quota
     }
