@@ -110,7 +110,12 @@ package struct WTinyLFUPolicy: EvictionPolicy {
     package var count: Int { window.count + probation.count + protected.count }
 
     package mutating func recordHit(_ node: PolicyNode) {
-        touch(node)
+        recordHit(node, hash: nodes[node].hash)
+    }
+
+    package mutating func recordHit(_ node: PolicyNode, hash: UInt64) {
+        assert(nodes[node].hash == hash, "recordHit: the hash is not the node's")
+        touch(node, hash: hash)
         if adaptation == .hillClimbing {
             hitsInSample += 1
             if hitsInSample + missesInSample >= sampleSize { climb() }
@@ -153,7 +158,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         case Self.probationID: nodes.setWeight(node, weight, in: &probation)
         default: nodes.setWeight(node, weight, in: &protected)
         }
-        touch(node)
+        touch(node, hash: nodes[node].hash)
     }
 
     package mutating func remove(_ node: PolicyNode) {
@@ -221,10 +226,10 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         return max(1, Int(Self.ghostFraction * Double(entries)))
     }
 
-    /// Counts an access to `node` and moves it as a hit does.
+    /// Counts an access to `node`, whose hash is `hash`, and moves it as a hit does.
     @inline(__always)
-    private mutating func touch(_ node: PolicyNode) {
-        sketch.increment(nodes[node].hash)
+    private mutating func touch(_ node: PolicyNode, hash: UInt64) {
+        sketch.increment(hash)
         switch nodes[node].queue {
         case Self.windowID:
             nodes.moveToBack(node, in: &window)
