@@ -39,6 +39,11 @@
     /// Records a read that found the entry `node`.
     mutating func recordHit(_ node: PolicyNode)
 
+    /// Records a read that found the entry `node`, whose hash (the one it was inserted with)
+    /// is `hash`: a policy that counts hashes can start on it before `node`'s record is
+    /// loaded, so the two cache misses overlap. The default calls ``recordHit(_:)``.
+    mutating func recordHit(_ node: PolicyNode, hash: UInt64)
+
     /// Records a read that found no entry for a key whose hash is `hash` (frequency-based
     /// policies count it).
     mutating func recordMiss(hash: UInt64)
@@ -59,4 +64,11 @@
 
     /// Forgets every entry.
     mutating func removeAll()
+}
+
+extension EvictionPolicy {
+    @inlinable
+    package mutating func recordHit(_ node: PolicyNode, hash: UInt64) {
+        recordHit(node)
+    }
 }

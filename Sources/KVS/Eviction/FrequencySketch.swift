@@ -54,7 +54,7 @@ struct FrequencySketch {
     }
 
     @inline(__always)
-    private func index(_ item: UInt64, _ seed: UInt64) -> Int {
+    private static func index(_ item: UInt64, _ seed: UInt64, _ mask: Int) -> Int {
         var x = (item &+ seed) &* seed
         x &+= x >> 32
         return Int(truncatingIfNeeded: x) & mask
@@ -66,17 +66,19 @@ struct FrequencySketch {
     func frequency(_ hash: UInt64) -> Int {
         guard !table.isEmpty else { return 0 }
         let item = Self.spread(hash)
-        let start = UInt64(item & 3) << 2
+        let start = UInt64(item & 3) << 4
         let s = Self.seeds
-        var result = count(at: index(item, s.0), counter: start)
-        result = min(result, count(at: index(item, s.1), counter: start + 1))
-        result = min(result, count(at: index(item, s.2), counter: start + 2))
-        return min(result, count(at: index(item, s.3), counter: start + 3))
-    }
-
-    @inline(__always)
-    private func count(at word: Int, counter: UInt64) -> Int {
-        Int((table[word] >> (counter << 2)) & 0xf)
+        let mask = mask
+        return table.withUnsafeBufferPointer { words in
+            @inline(__always) func count(_ seed: UInt64, _ shift: UInt64) -> UInt64 {
+                (words[Self.index(item, seed, mask)] >> shift) & 0xf
+            }
+            let result = min(
+                min(count(s.0, start), count(s.1, start + 4)),
+                min(count(s.2, start + 8), count(s.3, start + 12))
+            )
+            return Int(result)
+        }
     }
 
     /// Counts one occurrence of `hash`, halving every counter once per `sampleSize`.
@@ -86,25 +88,29 @@ struct FrequencySketch {
     mutating func increment(_ hash: UInt64) {
         guard !table.isEmpty else { return }
         let item = Self.spread(hash)
-        let start = UInt64(item & 3) << 2
+        let start = UInt64(item & 3) << 4
         let s = Self.seeds
-        var added = incrementAt(index(item, s.0), counter: start)
-        added = incrementAt(index(item, s.1), counter: start + 1) || added
-        added = incrementAt(index(item, s.2), counter: start + 2) || added
-        added = incrementAt(index(item, s.3), counter: start + 3) || added
+        let mask = mask
+        let added = table.withUnsafeMutableBufferPointer { words in
+            @inline(__always) func incrementAt(_ seed: UInt64, _ shift: UInt64) -> Bool {
+                let word = Self.index(item, seed, mask)
+                let counter: UInt64 = 0xf << shift
+                let value = words[word]
+                guard value & counter != counter else { return false }
+                words[word] = value &+ (1 << shift)
+                return true
+            }
+            // Four loads with no dependency between them, so that their misses overlap.
+            let a = incrementAt(s.0, start)
+            let b = incrementAt(s.1, start + 4)
+            let c = incrementAt(s.2, start + 8)
+            let d = incrementAt(s.3, start + 12)
+            return a || b || c || d
+        }
         if added {
             size += 1
             if size >= sampleSize { reset() }
         }
-    }
-
-    @inline(__always)
-    private mutating func incrementAt(_ word: Int, counter: UInt64) -> Bool {
-        let offset = counter << 2
-        let mask: UInt64 = 0xf << offset
-        guard table[word] & mask != mask else { return false }
-        table[word] &+= 1 << offset
-        return true
     }
 
     /// Halves every counter.

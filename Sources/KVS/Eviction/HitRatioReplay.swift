@@ -79,7 +79,7 @@
             let node = nodeOfKey[k]
             if node != absent {
                 hits += 1
-                policies[shard].recordHit(node)
+                policies[shard].recordHit(node, hash: keyHashes[k])
                 continue
             }
             let hash = keyHashes[k]

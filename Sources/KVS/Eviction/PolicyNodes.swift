@@ -77,41 +77,74 @@ struct PolicyNodes {
     /// Appends `node` at the back (the newest end) of `queue`, whose id is `id`.
     @inline(__always)
     mutating func append(_ node: PolicyNode, to queue: inout PolicyQueue, id: UInt8) {
-        let weight = records[Int(node)].weight
-        records[Int(node)].queue = id
-        records[Int(node)].previous = queue.back
-        records[Int(node)].next = Self.none
-        if queue.back == Self.none { queue.front = node } else { records[Int(queue.back)].next = node }
-        queue.back = node
-        queue.weight += weight
-        queue.count += 1
+        records.withUnsafeMutableBufferPointer { Self.append(node, to: &queue, id: id, in: $0) }
     }
 
     /// Unlinks `node` from `queue`, the list it is on.
     @inline(__always)
     mutating func unlink(_ node: PolicyNode, from queue: inout PolicyQueue) {
-        let record = records[Int(node)]
-        if record.previous == Self.none {
-            queue.front = record.next
-        } else {
-            records[Int(record.previous)].next = record.next
-        }
-        if record.next == Self.none {
-            queue.back = record.previous
-        } else {
-            records[Int(record.next)].previous = record.previous
-        }
-        queue.weight -= record.weight
-        queue.count -= 1
+        records.withUnsafeMutableBufferPointer { Self.unlink(node, from: &queue, in: $0) }
     }
 
     /// Moves `node` to the back of `queue`, the list it is on.
     @inline(__always)
     mutating func moveToBack(_ node: PolicyNode, in queue: inout PolicyQueue) {
         guard queue.back != node else { return }
-        let id = records[Int(node)].queue
-        unlink(node, from: &queue)
-        append(node, to: &queue, id: id)
+        records.withUnsafeMutableBufferPointer { records in
+            let id = records[Int(node)].queue
+            Self.unlink(node, from: &queue, in: records)
+            Self.append(node, to: &queue, id: id, in: records)
+        }
+    }
+
+    /// Moves `node` from the list `from` to the back of `to`, whose id is `id`.
+    @inline(__always)
+    mutating func move(_ node: PolicyNode, from: inout PolicyQueue, to: inout PolicyQueue, id: UInt8) {
+        records.withUnsafeMutableBufferPointer { records in
+            Self.unlink(node, from: &from, in: records)
+            Self.append(node, to: &to, id: id, in: records)
+        }
+    }
+
+    // The list operations work on the records' buffer: one uniqueness check per operation
+    // rather than one per field written. Nodes come from `allocate`, so they are in bounds.
+
+    @inline(__always)
+    private static func append(
+        _ node: PolicyNode,
+        to queue: inout PolicyQueue,
+        id: UInt8,
+        in records: UnsafeMutableBufferPointer<Record>
+    ) {
+        let index = Int(truncatingIfNeeded: node)
+        records[index].queue = id
+        records[index].previous = queue.back
+        records[index].next = none
+        if queue.back == none { queue.front = node } else { records[Int(truncatingIfNeeded: queue.back)].next = node }
+        queue.back = node
+        queue.weight += records[index].weight
+        queue.count += 1
+    }
+
+    @inline(__always)
+    private static func unlink(
+        _ node: PolicyNode,
+        from queue: inout PolicyQueue,
+        in records: UnsafeMutableBufferPointer<Record>
+    ) {
+        let record = records[Int(truncatingIfNeeded: node)]
+        if record.previous == none {
+            queue.front = record.next
+        } else {
+            records[Int(truncatingIfNeeded: record.previous)].next = record.next
+        }
+        if record.next == none {
+            queue.back = record.previous
+        } else {
+            records[Int(truncatingIfNeeded: record.next)].previous = record.previous
+        }
+        queue.weight -= record.weight
+        queue.count -= 1
     }
 
     /// Sets the weight of `node`, on `queue`, to `weight`.

@@ -104,7 +104,7 @@ extension ShardState {
     mutating func recordRead(slot: Int?, hash: UInt64) {
         guard let eviction else { return }
         if let slot, let node = table.node(at: slot) {
-            eviction.policy.recordHit(node)
+            eviction.policy.recordHit(node, hash: hash)
         } else {
             eviction.policy.recordMiss(hash: hash)
         }

@@ -110,7 +110,12 @@ package struct WTinyLFUPolicy: EvictionPolicy {
     package var count: Int { window.count + probation.count + protected.count }
 
     package mutating func recordHit(_ node: PolicyNode) {
-        touch(node)
+        recordHit(node, hash: nodes[node].hash)
+    }
+
+    package mutating func recordHit(_ node: PolicyNode, hash: UInt64) {
+        assert(nodes[node].hash == hash, "recordHit: the hash is not the node's")
+        touch(node, hash: hash)
         if adaptation == .hillClimbing {
             hitsInSample += 1
             if hitsInSample + missesInSample >= sampleSize { climb() }
@@ -142,8 +147,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         // once it is full, `evict()` judges each entry leaving the window.
         while window.weight > windowMaximum && totalWeight <= maximumWeight && window.front != node {
             let oldest = window.front
-            nodes.unlink(oldest, from: &window)
-            nodes.append(oldest, to: &probation, id: Self.probationID)
+            nodes.move(oldest, from: &window, to: &probation, id: Self.probationID)
         }
         return node
     }
@@ -154,7 +158,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         case Self.probationID: nodes.setWeight(node, weight, in: &probation)
         default: nodes.setWeight(node, weight, in: &protected)
         }
-        touch(node)
+        touch(node, hash: nodes[node].hash)
     }
 
     package mutating func remove(_ node: PolicyNode) {
@@ -172,8 +176,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
                 if adaptation == .ghosts { windowGhost.insert(nodes[candidate].hash, window: ghostLength) }
             } else {
                 if adaptation == .ghosts { mainGhost.insert(nodes[mainVictim].hash, window: ghostLength) }
-                nodes.unlink(candidate, from: &window)
-                nodes.append(candidate, to: &probation, id: Self.probationID)
+                nodes.move(candidate, from: &window, to: &probation, id: Self.probationID)
                 victim = mainVictim
             }
         } else if !probation.isEmpty {
@@ -223,16 +226,15 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         return max(1, Int(Self.ghostFraction * Double(entries)))
     }
 
-    /// Counts an access to `node` and moves it as a hit does.
+    /// Counts an access to `node`, whose hash is `hash`, and moves it as a hit does.
     @inline(__always)
-    private mutating func touch(_ node: PolicyNode) {
-        sketch.increment(nodes[node].hash)
+    private mutating func touch(_ node: PolicyNode, hash: UInt64) {
+        sketch.increment(hash)
         switch nodes[node].queue {
         case Self.windowID:
             nodes.moveToBack(node, in: &window)
         case Self.probationID:
-            nodes.unlink(node, from: &probation)
-            nodes.append(node, to: &protected, id: Self.protectedID)
+            nodes.move(node, from: &probation, to: &protected, id: Self.protectedID)
             demoteFromProtected()
         default:
             nodes.moveToBack(node, in: &protected)
@@ -251,8 +253,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
     private mutating func demoteFromProtected() {
         while protected.weight > protectedMaximum && protected.count > 0 {
             let node = protected.front
-            nodes.unlink(node, from: &protected)
-            nodes.append(node, to: &probation, id: Self.probationID)
+            nodes.move(node, from: &protected, to: &probation, id: Self.probationID)
         }
     }
 
@@ -319,8 +320,7 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         protectedMaximum = Int(Self.protectedFraction * Double(maximumWeight - windowMaximum))
         while window.weight > windowMaximum && !window.isEmpty {
             let node = window.front
-            nodes.unlink(node, from: &window)
-            nodes.append(node, to: &probation, id: Self.probationID)
+            nodes.move(node, from: &window, to: &probation, id: Self.probationID)
         }
         return quota
     }
