@@ -26,7 +26,7 @@ package struct HashValue: Sendable {
     /// `@unchecked Sendable` is safe: a storage is changed only through a `HashValue`
     /// that holds the only reference to it (``makeUnique()`` copies it first otherwise),
     /// so a storage reachable from two threads is never written.
-    package final class Storage: @unchecked Sendable {
+    package final class Storage: @unchecked Sendable {  // safe: see the doc comment above
         /// Whether the listpack encoding is in use (else the table).
         var isPacked: Bool
         /// The listpack: field and value after field, each a LEB128 length then bytes.

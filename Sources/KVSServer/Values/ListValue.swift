@@ -27,7 +27,7 @@ package struct ListValue: Sendable {
     /// `@unchecked Sendable` is safe: a storage is changed only through a `ListValue`
     /// that holds the only reference to it (``makeUnique()`` copies it first otherwise),
     /// so a storage reachable from two threads is never written.
-    package final class Storage: @unchecked Sendable {
+    package final class Storage: @unchecked Sendable {  // safe: see the doc comment above
         /// The nodes, head first; never an empty node (but for a moment within a push).
         var nodes: ListNodes
         /// How many elements the nodes hold.

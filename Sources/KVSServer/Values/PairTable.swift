@@ -88,6 +88,7 @@ struct PairTable {
             }
             for e in chain.reversed() {
                 let size = Self.header + Self.fieldLength(e) + Self.valueLength(e)
+                // Out of memory stops the process, as a failed allocation of Swift's own does.
                 guard let c = malloc(size) else { fatalError("PairTable: out of memory") }
                 c.copyMemory(from: e, byteCount: size)
                 Self.setNext(c, copy.buckets[b])
@@ -124,6 +125,7 @@ struct PairTable {
         _ value: UnsafeRawBufferPointer,
         next: UnsafeMutableRawPointer?
     ) -> UnsafeMutableRawPointer {
+        // Out of memory stops the process, as a failed allocation of Swift's own does.
         guard let e = malloc(header + field.count + value.count) else { fatalError("PairTable: out of memory") }
         setNext(e, next)
         e.storeBytes(of: field.count, toByteOffset: 8, as: Int.self)

@@ -25,7 +25,7 @@ package struct SetValue: Sendable {
     /// `@unchecked Sendable` is safe: a storage is changed only through a `SetValue` that
     /// holds the only reference to it (``makeUnique()`` copies it first otherwise), so a
     /// storage reachable from two threads is never written.
-    package final class Storage: @unchecked Sendable {
+    package final class Storage: @unchecked Sendable {  // safe: see the doc comment above
         // In this order, the fields pack into 50 bytes after the object header (a 64-byte
         // malloc chunk): the one-byte ones last.
         /// The table's members, densely, in no particular order.

@@ -30,7 +30,7 @@ package struct ZSetValue: Sendable {
     /// `@unchecked Sendable` is safe: a storage is changed only through a `ZSetValue`
     /// holding the only reference to it (``makeUnique()`` copies it first otherwise), so a
     /// storage reachable from two threads is never written.
-    package final class Storage: @unchecked Sendable {
+    package final class Storage: @unchecked Sendable {  // safe: see the doc comment above
         /// The listpack: each member a LEB128 length and its bytes, then its score's 8
         /// bytes (the IEEE bits, little-endian), in (score, member) order.
         var packed: [UInt8]
@@ -63,7 +63,7 @@ package struct ZSetValue: Sendable {
     /// `@unchecked Sendable` is safe for the same reason as ``Storage``'s: it is reached
     /// only through its one storage, which is changed only while its `ZSetValue` holds the
     /// only reference to it, so an instance reachable from two threads is never written.
-    package final class Large: @unchecked Sendable {
+    package final class Large: @unchecked Sendable {  // safe: see the doc comment above
         var list: ZSetSkipList
         /// Each member's node in ``list``.
         var nodes: MemberIndex
