@@ -224,21 +224,7 @@ struct MemberIndex: Sendable {
             i = (i + 1) & mask
             if i == home { break }
         }
-        // Increments the cursor's reversed bits above the mask's (Redis's dictScan).
-        let m = UInt64(mask)
-        var v = cursor | ~m
-        v = Self.reversed(v)
-        v &+= 1
-        return Self.reversed(v)
-    }
-
-    /// `v` with its 64 bits in reverse order.
-    private static func reversed(_ v: UInt64) -> UInt64 {
-        var v = v
-        v = ((v >> 1) & 0x5555_5555_5555_5555) | ((v & 0x5555_5555_5555_5555) << 1)
-        v = ((v >> 2) & 0x3333_3333_3333_3333) | ((v & 0x3333_3333_3333_3333) << 2)
-        v = ((v >> 4) & 0x0F0F_0F0F_0F0F_0F0F) | ((v & 0x0F0F_0F0F_0F0F_0F0F) << 4)
-        return v.byteSwapped
+        return ScanCursor.next(after: cursor, mask: UInt64(mask))
     }
 
     /// The bytes of heap the slots take.

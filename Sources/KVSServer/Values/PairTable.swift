@@ -199,20 +199,7 @@ struct PairTable {
             body(Self.field(e), Self.value(e))
             entry = Self.next(e)
         }
-        // Increments the cursor's reversed bits above the mask's (Redis's dictScan).
-        var v = cursor | ~m
-        v = Self.reversed(v)
-        v &+= 1
-        return Self.reversed(v)
-    }
-
-    /// `v` with its 64 bits in reverse order.
-    private static func reversed(_ v: UInt64) -> UInt64 {
-        var v = v
-        v = ((v >> 1) & 0x5555_5555_5555_5555) | ((v & 0x5555_5555_5555_5555) << 1)
-        v = ((v >> 2) & 0x3333_3333_3333_3333) | ((v & 0x3333_3333_3333_3333) << 2)
-        v = ((v >> 4) & 0x0F0F_0F0F_0F0F_0F0F) | ((v & 0x0F0F_0F0F_0F0F_0F0F) << 4)
-        return v.byteSwapped
+        return ScanCursor.next(after: cursor, mask: m)
     }
 
     /// A field and value picked at random (valid only for the call): a random non-empty
