@@ -35,6 +35,8 @@ package struct CommandError: Error, Sendable, Equatable {
     static let noSuchKey = CommandError("ERR no such key")
     static let overflow = CommandError("ERR increment or decrement would overflow")
     static let wrongType = CommandError("WRONGTYPE Operation against a key holding the wrong kind of value")
+    /// Redis's refusal of a command that may add data while memory is over `maxmemory`.
+    static let outOfMemory = CommandError("OOM command not allowed when used memory > 'maxmemory'.")
 
     static func wrongArity(_ name: String) -> CommandError {
         CommandError("ERR wrong number of arguments for '\(name)' command")

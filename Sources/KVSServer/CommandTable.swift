@@ -151,11 +151,15 @@ package final class CommandSpec: Sendable {
         /// Its keys are not all at the positions `firstKey`, `lastKey` and `keyStep` give
         /// (SORT's STORE destination): ``CommandSpec/keyPositions`` finds them.
         static let movableKeys = Flags(rawValue: 1 << 11)
+        /// May add data: refused with the OOM error while memory is over `maxmemory` and
+        /// nothing can be evicted (Redis's `denyoom`; set from ``CommandSpec/denyOOMNames``).
+        static let denyOOM = Flags(rawValue: 1 << 12)
 
         var names: [String] {
             var out: [String] = []
             if contains(.write) { out.append("write") }
             if contains(.readonly) { out.append("readonly") }
+            if contains(.denyOOM) { out.append("denyoom") }
             if contains(.admin) { out.append("admin") }
             if contains(.noAuth) { out.append("no_auth") }
             if contains(.noMulti) { out.append("no_multi") }
@@ -219,7 +223,7 @@ package final class CommandSpec: Sendable {
         self.subcommands = subcommands
         self.name = name
         self.arity = arity
-        self.flags = flags
+        self.flags = Self.denyOOMNames.contains(name) ? flags.union(.denyOOM) : flags
         (firstKey, lastKey, keyStep) = keys
         self.group = group
         self.summary = summary
@@ -228,6 +232,16 @@ package final class CommandSpec: Sendable {
         self.updatesClientInfo =
             flags.contains(.barrier) || name == "exec" || name == "multi" || name == "watch" || name == "reset"
     }
+
+    /// The commands Redis 7 flags `denyoom` (COMMAND INFO), those kvs-server lacks included.
+    static let denyOOMNames: Set<String> = [
+        "append", "bitfield", "bitop", "blmove", "brpoplpush", "copy", "decr", "decrby", "geoadd", "georadius",
+        "georadiusbymember", "geosearchstore", "getset", "hincrby", "hincrbyfloat", "hmset", "hset", "hsetnx",
+        "incr", "incrby", "incrbyfloat", "linsert", "lmove", "lpush", "lpushx", "lset", "mset", "msetnx", "pfadd",
+        "pfdebug", "pfmerge", "psetex", "restore", "restore-asking", "rpoplpush", "rpush", "rpushx", "sadd",
+        "sdiffstore", "set", "setbit", "setex", "setnx", "setrange", "sinterstore", "sort", "sunionstore", "xadd",
+        "xsetid", "zadd", "zdiffstore", "zincrby", "zinterstore", "zrangestore", "zunionstore",
+    ]
 
     /// Whether `count` arguments (name included) fit the arity.
     func accepts(_ count: Int) -> Bool {

@@ -143,6 +143,46 @@ struct ConfigParameter: Sendable {
             value: { $0.lazyFreeLazyUserFlush ? "yes" : "no" },
             change: .runtime { config, text throws(Refusal) in config.lazyFreeLazyUserFlush = try yesNo(text) }
         ),
+        // The memory limit and what is evicted past it (a lowered limit evicts at once).
+        ConfigParameter(
+            name: "maxmemory",
+            value: { String($0.maxMemory) },
+            change: .runtime { config, text throws(Refusal) in
+                config.maxMemory = try memory(text, in: 0...Int64.max)
+            }
+        ),
+        ConfigParameter(
+            name: "maxmemory-policy",
+            value: { $0.maxMemoryPolicy.rawValue },
+            change: .runtime { config, text throws(Refusal) in
+                guard let policy = MaxMemoryPolicy(rawValue: text.lowercased()) else {
+                    let names = MaxMemoryPolicy.redisOrder.map(\.rawValue).joined(separator: ", ")
+                    throw Refusal(reason: "argument(s) must be one of the following: \(names)")
+                }
+                config.maxMemoryPolicy = policy
+            }
+        ),
+        ConfigParameter(
+            name: "maxmemory-samples",
+            value: { String($0.maxMemorySamples) },
+            change: .runtime { config, text throws(Refusal) in
+                config.maxMemorySamples = try integer(text, in: 1...64)
+            }
+        ),
+        ConfigParameter(
+            name: "lfu-log-factor",
+            value: { String($0.lfuLogFactor) },
+            change: .runtime { config, text throws(Refusal) in
+                config.lfuLogFactor = try integer(text, in: 0...Int64(Int32.max))
+            }
+        ),
+        ConfigParameter(
+            name: "lfu-decay-time",
+            value: { String($0.lfuDecayTime) },
+            change: .runtime { config, text throws(Refusal) in
+                config.lfuDecayTime = try integer(text, in: 0...Int64(Int32.max))
+            }
+        ),
     ]
 
     /// `list-max-listpack-size` under `name` (Redis's range: a C `int`).
@@ -278,5 +318,34 @@ struct ConfigParameter: Sendable {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+}
+
+extension ServerConfiguration {
+    /// Why ``set(parameter:to:)`` refused a value: Redis's reason.
+    public struct ParameterError: Error, CustomStringConvertible {
+        /// The reason, as CONFIG SET words it.
+        public let description: String
+    }
+
+    /// Sets the parameter Redis names `name` (any case) from `text`, as `CONFIG SET` would
+    /// (`maxmemory 100mb`, `maxmemory-policy allkeys-lru`): how `kvs-server` takes the
+    /// parameters that have no option of their own.
+    ///
+    /// - Throws: ``ParameterError`` for an unknown parameter, one fixed at start-up that
+    ///   has its own property, or a value CONFIG SET refuses; the configuration is then
+    ///   unchanged.
+    public mutating func set(parameter name: String, to text: String) throws(ParameterError) {
+        guard let index = ConfigParameter.index(of: name) else {
+            throw ParameterError(description: "unknown parameter '\(name)'")
+        }
+        guard case .runtime(let apply) = ConfigParameter.all[index].change else {
+            throw ParameterError(description: "'\(name)' is set by its own option")
+        }
+        do {
+            try apply(&self, text)
+        } catch {
+            throw ParameterError(description: "'\(name)' \(error.reason)")
+        }
     }
 }

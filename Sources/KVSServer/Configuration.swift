@@ -80,6 +80,25 @@ public struct ServerConfiguration: Sendable {
     /// Redis `lazyfree-lazy-user-flush`: whether FLUSHDB and FLUSHALL without `SYNC` or
     /// `ASYNC` free the old contents in the background, as with `ASYNC`. Default false.
     public var lazyFreeLazyUserFlush: Bool = false
+    /// Redis `maxmemory`: the bytes of memory in use (INFO's `used_memory`) past which
+    /// the server evicts keys by ``maxMemoryPolicy`` before each command, or refuses
+    /// commands that add data when it cannot. 0, the default, sets no limit.
+    public var maxMemory: Int = 0
+    /// Redis `maxmemory-policy`: what is evicted past ``maxMemory``. Default
+    /// ``MaxMemoryPolicy/noEviction``.
+    public var maxMemoryPolicy: MaxMemoryPolicy = .noEviction
+    /// Redis `maxmemory-samples`: how many keys each eviction round samples, 1 to 64.
+    /// Default 5.
+    public var maxMemorySamples: Int = 5
+    /// Redis `lfu-log-factor`: how many accesses it takes to raise a key's LFU counter
+    /// (the counter reaches 255 after about a million accesses at 10). Default 10.
+    public var lfuLogFactor: Int = 10
+    /// Redis `lfu-decay-time`: the minutes after which an unused key's LFU counter drops
+    /// by one; 0 never. Default 1.
+    public var lfuDecayTime: Int = 1
+    /// What `maxmemory` compares with: the bytes in use now. Nil, the default, for the
+    /// server's own measure; tests give a figure of their own.
+    package var usedMemory: (@Sendable () -> Int)? = nil
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

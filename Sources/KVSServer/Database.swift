@@ -297,9 +297,16 @@ package final class Database: Sendable {
     /// Keys watched while absent.
     package let watches = WatchRegistry()
 
-    package init(index: Int, shardCount: Int, clock: StoreClock = .system) throws(KVSError) {
+    /// - Parameter accessClock: the clock that stamps each key's access word (``MaxMemory``
+    ///   reads the words); nil to record none.
+    package init(
+        index: Int,
+        shardCount: Int,
+        clock: StoreClock = .system,
+        accessClock: AccessClock? = nil
+    ) throws(KVSError) {
         self.index = index
-        self.engine = try DatabaseEngine(shardCount: shardCount, clock: clock)
+        self.engine = try DatabaseEngine(shardCount: shardCount, clock: clock, accessClock: accessClock)
     }
 
     /// Empties the database (FLUSHDB), atomically; the old contents are freed here, or on

@@ -10,6 +10,10 @@ package protocol KeyAccess {
     /// The connection's stamp allocator: every value written takes a new stamp.
     var stamps: StampAllocator { get }
 
+    /// The access word of `key` (see ``AccessClock``), read without counting as an
+    /// access; nil when the key is absent or has none.
+    mutating func accessWord(_ key: ByteKey) throws -> UInt32?
+
     /// Calls `body` with the live entry of `key` (`nil` when absent or expired).
     mutating func read<R>(_ key: ByteKey, _ body: (Entry<StoredValue>?, _ now: Int64) throws -> R) throws -> R
 
@@ -173,6 +177,10 @@ package struct DirectAccess: KeyAccess {
         self.stamps = stamps
     }
 
+    package mutating func accessWord(_ key: ByteKey) throws -> UInt32? {
+        try database.engine.accessWord(key)
+    }
+
     package mutating func read<R>(_ key: ByteKey, _ body: (Entry<StoredValue>?, Int64) throws -> R) throws -> R {
         let result: Result<R, any Error> = try database.engine.readEntry(key) { entry, now in
             Result { try body(entry, now) }
@@ -244,6 +252,10 @@ package struct TransactionalAccess: KeyAccess {
         self.state = state
         self.database = database
         self.stamps = stamps
+    }
+
+    package mutating func accessWord(_ key: ByteKey) throws -> UInt32? {
+        try state.accessWord(key)
     }
 
     package mutating func read<R>(_ key: ByteKey, _ body: (Entry<StoredValue>?, Int64) throws -> R) throws -> R {

@@ -330,6 +330,11 @@ final class RESPChannelHandler: ChannelDuplexHandler {
             reject(CommandError("NOAUTH Authentication required."), spec: spec, slot: slot)
             return
         }
+        // Memory before MULTI's rules, as in Redis's `processCommand`.
+        if server.maxMemory.limit > 0, !server.maxMemory.performEvictions(server), refusedOutOfMemory(spec) {
+            reject(CommandError.outOfMemory, spec: spec, slot: slot)
+            return
+        }
         if state.session.queued != nil, spec.flags.contains(.noMulti), spec.name != "watch" {
             state.session.queueFailed = true
             reply(error: "ERR Command not allowed inside a transaction")
@@ -376,6 +381,20 @@ final class RESPChannelHandler: ChannelDuplexHandler {
         if elapsed >= slowThreshold { recordSlow(spec, elapsed) }
         if monitored, MonitorRegistry.shows(spec, args) {
             feedMonitors(args, transaction: transaction, replyStart: replyStart)
+        }
+    }
+
+    /// Whether `spec` is refused while memory is over `maxmemory` and nothing can be
+    /// evicted (Redis's `processCommand`): a command that may add data, an EXEC that
+    /// would run one, and inside MULTI every command but EXEC, DISCARD, QUIT and RESET
+    /// (a queue takes memory too).
+    private func refusedOutOfMemory(_ spec: CommandSpec) -> Bool {
+        if spec.flags.contains(.denyOOM) { return true }
+        guard let queued = state.session.queued else { return false }
+        switch spec.name {
+        case "exec": return queued.contains { server.commands.lookup($0[0])?.flags.contains(.denyOOM) ?? false }
+        case "discard", "quit", "reset": return false
+        default: return true
         }
     }
 

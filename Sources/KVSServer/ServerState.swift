@@ -44,6 +44,8 @@ package final class ServerState: Sendable {
     package let monitors: MonitorRegistry
     /// CLIENT PAUSE's state.
     package let pause: ClientPause
+    /// `maxmemory`, its policy and the eviction it runs.
+    package let maxMemory: MaxMemory
     /// The clients blocked by BLPOP and its kin.
     package let blocking = BlockingRegistry()
     /// Frees UNLINK's large values off the event loops.
@@ -82,9 +84,16 @@ package final class ServerState: Sendable {
     ) throws(KVSError) {
         self.live = Locked(configuration)
         self.logger = logger
+        let maxMemory = MaxMemory(
+            clock: AccessClock(unixSeconds: Int64(time(nil))),
+            usedBytes: configuration.usedMemory ?? { Heap.current().allocated }
+        )
+        self.maxMemory = maxMemory
         var databases: [Database] = []
         for i in 0..<max(1, configuration.databases) {
-            databases.append(try Database(index: i, shardCount: configuration.shardsPerDatabase))
+            databases.append(
+                try Database(index: i, shardCount: configuration.shardsPerDatabase, accessClock: maxMemory.clock)
+            )
         }
         self.databases = databases
         let commands = CommandTable(extra: extraCommands)
@@ -169,6 +178,7 @@ package final class ServerState: Sendable {
         zsetMaxListpackValue.store(configuration.zsetMaxListpackValue, ordering: .relaxed)
         hllSparseMaxBytesSetting.store(configuration.hllSparseMaxBytes, ordering: .relaxed)
         lazyUserFlushSetting.store(configuration.lazyFreeLazyUserFlush, ordering: .relaxed)
+        maxMemory.apply(configuration)
         slowLog.thresholdMicroseconds = configuration.slowLogThresholdMicroseconds
         slowLog.maxEntries = configuration.slowLogMaxEntries
         latency.thresholdMilliseconds = configuration.latencyMonitorThresholdMilliseconds

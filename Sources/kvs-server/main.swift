@@ -51,6 +51,25 @@ struct KVSServerCommand: AsyncParsableCommand {
     )
     var ioThreads: Int = 0
 
+    @Option(help: "Memory limit: bytes, or with a unit (100mb, 2gb); 0: none.")
+    var maxmemory: String = "0"
+
+    @Option(
+        name: .customLong("maxmemory-policy"),
+        help:
+            "What is evicted past --maxmemory: noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random or volatile-ttl."
+    )
+    var maxmemoryPolicy: String = "noeviction"
+
+    @Option(name: .customLong("maxmemory-samples"), help: "Keys sampled per eviction, 1 to 64.")
+    var maxmemorySamples: String = "5"
+
+    @Option(name: .customLong("lfu-log-factor"), help: "Accesses it takes to raise an LFU counter.")
+    var lfuLogFactor: String = "10"
+
+    @Option(name: .customLong("lfu-decay-time"), help: "Minutes after which an unused LFU counter drops by one.")
+    var lfuDecayTime: String = "1"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var loglevel: String = "info"
 
@@ -74,6 +93,16 @@ struct KVSServerCommand: AsyncParsableCommand {
         config.maxBulkLength = protoMaxBulkLen
         config.maxQueryBufferLength = clientQueryBufferLimit
         config.eventLoopThreads = ioThreads
+        for (name, text) in [
+            ("maxmemory", maxmemory), ("maxmemory-policy", maxmemoryPolicy), ("maxmemory-samples", maxmemorySamples),
+            ("lfu-log-factor", lfuLogFactor), ("lfu-decay-time", lfuDecayTime),
+        ] {
+            do {
+                try config.set(parameter: name, to: text)
+            } catch {
+                throw Self.fail("cannot start: --\(error.description)")
+            }
+        }
 
         var logger = Logger(label: "kvs-server")
         logger.logLevel = Logger.Level(rawValue: loglevel) ?? (loglevel == "verbose" ? .debug : .info)

@@ -260,7 +260,9 @@ package struct ShardState<Key: StoreKey, Value> {
 
     /// Replaces the whole contents, rebuilding the expiry index.
     package mutating func replaceAll(with table: ShardTable<Key, Value>) {
+        let accessClock = self.table.storage.accessClock
         self.table = table
+        if let accessClock { self.table.attachAccessClock(accessClock) }
         expiry.removeAll()
         for (key, entry) in table where entry.hasExpiry {
             expiry.liveCount += 1

@@ -108,7 +108,9 @@ package struct ShardTable<Key: StoreKey, Value> {
     /// - Complexity: O(1) on average.
     @inlinable
     package func entry(forKey key: Key, hash: UInt64) -> Entry<Value>? {
-        storage.find(key, hash: hash).map { storage.entry(at: $0) }
+        guard let slot = storage.find(key, hash: hash) else { return nil }
+        storage.touchAccess(at: slot)
+        return storage.entry(at: slot)
     }
 
     /// Starts loading the memory that the first word of `key`'s value points to, if the
@@ -375,6 +377,13 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     /// only where the slot is occupied); nil in an unbounded shard's table, which pays
     /// nothing for it. Entries carry their node when they move, as they carry deadlines.
     @exclusivity(unchecked) @usableFromInline var nodes: UnsafeMutablePointer<PolicyNode>?
+    /// In the table of a store that records accesses (the server's), the clock that
+    /// stamps each entry's access word; the words are kept in ``nodes``. Nil elsewhere.
+    /// See ``AccessClock``.
+    @exclusivity(unchecked) @usableFromInline var accessClock: AccessClock?
+    /// The state of the pseudo-random numbers a frequency touch draws (changed under the
+    /// shard's lock, as the words are).
+    @exclusivity(unchecked) @usableFromInline var accessRandom: UInt64 = 0x853C_49E6_748F_EA9B
     /// Where the value lies inside a slot.
     @usableFromInline let valueOffset: Int
     /// Where the key lies inside a slot.
@@ -645,6 +654,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     func initialize(_ slot: Int, key: Key, hash: UInt64, entry: Entry<Value>) {
         (slots + slot).initialize(to: Slot(key: key, value: entry.value))
         tags[slot] = Self.tag(of: hash)
+        if let accessClock { nodesAllocatingIfNeeded()[slot] = accessClock.newEntryWord() }
         // Before a first deadline allocates the block, which then records every entry's.
         if let deadlines { setHomeDistance(of: slot, home: home(of: hash), in: deadlines) }
         if entry.expiresAt != 0 {
@@ -922,6 +932,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
         deadlines = nil
         copy.nodes = nodes
         nodes = nil
+        (copy.accessClock, copy.accessRandom) = (accessClock, accessRandom)
         (copy.count, copy.deadlineCount) = (count, deadlineCount)
         (count, deadlineCount) = (0, 0)
         return copy
@@ -934,6 +945,7 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @inlinable
     func resized(to newCapacity: Int, moving: Bool) -> ShardTableStorage {
         let copy = ShardTableStorage(capacity: newCapacity)
+        (copy.accessClock, copy.accessRandom) = (accessClock, accessRandom)
         let deadlines = self.deadlines
         let newDeadlines = deadlineCount > 0 ? copy.deadlinesAllocatingIfNeeded() : nil
         let nodes = self.nodes

@@ -66,7 +66,8 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         sweepInterval: Duration = .milliseconds(40),
         sweepGrace: Duration? = .milliseconds(15),
         maxSweepSleep: Duration? = nil,
-        bound: StoreBound<Key, Value>? = nil
+        bound: StoreBound<Key, Value>? = nil,
+        accessClock: AccessClock? = nil
     ) throws(KVSError) {
         guard shardCount > 0, shardCount <= Self.maxShardCount else {
             throw KVSError(
@@ -82,6 +83,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
                     weigher: bound.weigher
                 )
             }
+        }
+        if let accessClock {
+            precondition(bound == nil, "a bounded store keeps policy nodes where the access words would go")
+            for shard in shards { shard.data.table.attachAccessClock(accessClock) }
         }
         unretainedShards = shards.map { Unmanaged.passUnretained($0) }
         customHash = hash
@@ -262,6 +267,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
             return nil
         }
         if state.eviction != nil { state.recordRead(slot: slot, hash: hash) }
+        state.table.storage.touchAccess(at: slot)
         return state.table.storage.valuePointer(at: slot)
     }
 

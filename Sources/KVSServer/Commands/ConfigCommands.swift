@@ -112,6 +112,9 @@ enum ConfigCommands {
                 }
             }
         }
+        // A lower `maxmemory` evicts now, as in Redis (an eviction that fails is left to
+        // the next commands, which then get the OOM error).
+        _ = c.server.maxMemory.performEvictions(c.server)
         c.ok()
     }
 

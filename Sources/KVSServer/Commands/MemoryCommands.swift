@@ -103,12 +103,20 @@ enum MemoryCommands {
             c.null()
             return
         }
+        c.integer(reply: usage(key: key, entry: entry))
+    }
+
+    /// The bytes `key` and its entry take, by MEMORY USAGE's estimate: the slot, the
+    /// value's blocks, the key's own block if it is not inline, the deadline.
+    ///
+    /// - Complexity: O(1) for a string or a compact collection, O(n) for a large one.
+    static func usage(key: ByteKey, entry: Entry<StoredValue>) -> Int {
         var total = slotBytes + entry.value.heapBytes
         if key.count > ByteKey.inlineCapacity {
             total += MallocSize.chunk(requesting: 32 + key.count)  // an array's 32-byte header, then the bytes
         }
         if entry.hasExpiry { total += deadlineBytes + expiryItemBytes }
-        c.integer(reply: total)
+        return total
     }
 
     /// MEMORY STATS, in Redis 7's field order.

@@ -51,18 +51,38 @@ enum ObjectCommands {
             for line in help { c.simple(line) }
             return
         }
-        guard let value = try c.access.read(c.key(2), { entry, _ in entry?.value }) else {
+        let key = c.key(2)
+        if sub == "IDLETIME" || sub == "FREQ" {
+            // Read without counting as an access (Redis's LOOKUP_NOTOUCH).
+            let clock = c.server.maxMemory.clock
+            guard let word = try c.access.accessWord(key) else {
+                c.null()
+                return
+            }
+            let frequency = c.server.maxMemory.policy.usesFrequency
+            if sub == "IDLETIME" {
+                guard !frequency else { throw Self.lfuSelected }
+                c.integer(reply: clock.idleMilliseconds(word) / 1000)
+            } else {
+                guard frequency else { throw Self.lfuNotSelected }
+                c.integer(reply: Int64(clock.decayedFrequency(word)))
+            }
+            return
+        }
+        guard let value = try c.access.read(key, { entry, _ in entry?.value }) else {
             c.null()
             return
         }
         switch sub {
         case "ENCODING": c.bulk(value.encodingName)
-        case "REFCOUNT": c.integer(reply: value.referenceCount)
-        case "IDLETIME": c.integer(reply: 0)
-        default:  // FREQ
-            throw CommandError(
-                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-            )
+        default: c.integer(reply: value.referenceCount)  // REFCOUNT
         }
     }
+
+    static let lfuNotSelected = CommandError(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+    )
+    static let lfuSelected = CommandError(
+        "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+    )
 }

@@ -263,10 +263,10 @@ struct ListCommandsTests {
             // Name, arity, flags, first key, last key, step: Redis 7.0.15's (without denyoom,
             // which the table does not model).
             let expected: [String: (Int64, [String], Int64, Int64, Int64)] = [
-                "lpush": (-3, ["write", "fast"], 1, 1, 1), "rpop": (-2, ["write", "fast"], 1, 1, 1),
+                "lpush": (-3, ["write", "denyoom", "fast"], 1, 1, 1), "rpop": (-2, ["write", "fast"], 1, 1, 1),
                 "llen": (2, ["readonly", "fast"], 1, 1, 1), "lrange": (4, ["readonly"], 1, 1, 1),
-                "lpos": (-3, ["readonly"], 1, 1, 1), "lset": (4, ["write"], 1, 1, 1),
-                "lmove": (5, ["write"], 1, 2, 1), "rpoplpush": (3, ["write"], 1, 2, 1),
+                "lpos": (-3, ["readonly"], 1, 1, 1), "lset": (4, ["write", "denyoom"], 1, 1, 1),
+                "lmove": (5, ["write", "denyoom"], 1, 2, 1), "rpoplpush": (3, ["write", "denyoom"], 1, 2, 1),
                 "lmpop": (-4, ["write"], 0, 0, 0),
             ]
             for (name, (arity, flags, first, last, step)) in expected {

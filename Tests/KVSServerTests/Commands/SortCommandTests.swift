@@ -249,7 +249,7 @@ struct SortCommandTests {
                     == .array([.bulk("one"), .null])
             )
             let info = try c.call("COMMAND", "INFO", "sort", "sort_ro")
-            #expect(info.text.hasPrefix("[[sort, -2, [write, movablekeys], 1, 1, 1,"))
+            #expect(info.text.hasPrefix("[[sort, -2, [write, denyoom, movablekeys], 1, 1, 1,"))
             #expect(info.text.contains("[sort_ro, -2, [readonly, movablekeys], 1, 1, 1,"))
             #expect(try c.call("COMMAND", "GETKEYS", "sort", "a").text == "[a]")
             #expect(try c.call("COMMAND", "GETKEYS", "sort", "a", "STORE", "b").text == "[a, b]")

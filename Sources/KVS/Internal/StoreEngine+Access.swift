@@ -1,0 +1,74 @@
+/// Reading the access words of a store made with an ``AccessClock``: what the server's
+/// `maxmemory` eviction samples and `OBJECT IDLETIME` / `OBJECT FREQ` answer from.
+extension StoreEngine {
+    /// The access word and deadline of `key`, without counting it as an access; nil when
+    /// the key is absent or has expired, or the store records no access.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    /// - Complexity: O(1) on average.
+    @inlinable
+    package func accessWord(_ key: Key) throws(KVSError) -> UInt32? {
+        try checkOpen()
+        let (index, hash) = try locate(key)
+        return withLockedShard(at: index) { _, state in
+            guard let (word, expiresAt) = state.table.accessWord(forKey: key, hash: hash) else { return nil }
+            if expiresAt != 0, expiresAt <= clock.now() { return nil }
+            return word
+        }
+    }
+
+    /// Appends to `samples` up to `count` entries of shard `shardIndex` with their access
+    /// words, from a run of slots that starts at a random slot (Redis's
+    /// `dictGetSomeKeys`): the run looks at `count * 10` slots at most, or at the whole
+    /// table when `volatileOnly` (entries with a deadline only) and the shard has any, so
+    /// that a few volatile keys among many are found.
+    ///
+    /// - Complexity: O(count) on average; O(shard's capacity) for sparse volatile keys.
+    @inlinable
+    package func sampleAccess(
+        shard shardIndex: Int,
+        count: Int,
+        volatileOnly: Bool,
+        into samples: inout [AccessSample<Key>]
+    ) {
+        guard shards.indices.contains(shardIndex), count > 0 else { return }
+        let start = Int.random(in: 0..<Int.max)
+        let (steps, overflow) = count.multipliedReportingOverflow(by: 10)
+        withLockedShard(at: shardIndex) { _, state in
+            state.table.sampleAccess(
+                from: start,
+                count: count,
+                volatileOnly: volatileOnly,
+                maxSteps: volatileOnly || overflow ? Int.max : steps,
+                into: &samples
+            )
+        }
+    }
+
+    /// How many entries shard `shardIndex` holds (expired ones not yet removed included).
+    ///
+    /// - Complexity: O(1).
+    @inlinable
+    package func entryCount(ofShard shardIndex: Int) -> Int {
+        guard shards.indices.contains(shardIndex) else { return 0 }
+        return withLockedShard(at: shardIndex) { _, state in state.table.count }
+    }
+}
+
+extension TransactionState {
+    /// The access word of `key` in the store, without counting an access; nil when the
+    /// key is absent as this transaction sees it, or has no word (written by this
+    /// transaction and not yet in the store, or the store records no access).
+    ///
+    /// - Throws: what ``entry(_:)`` throws (the transaction's retry signal included).
+    @inlinable
+    package mutating func accessWord(_ key: Key) throws(KVSError) -> UInt32? {
+        guard try entry(key) != nil else { return nil }
+        let (index, hash) = try engine.locate(key)
+        let shard = engine.shards[index]
+        if let held = heldShards, held.contains(index) {
+            return shard.withLockHeld { $0.table.accessWord(forKey: key, hash: hash)?.word }
+        }
+        return shard.withLock { $0.table.accessWord(forKey: key, hash: hash)?.word }
+    }
+}
