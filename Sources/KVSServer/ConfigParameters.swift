@@ -144,6 +144,7 @@ struct ConfigParameter: Sendable {
             change: .runtime { config, text throws(Refusal) in config.lazyFreeLazyUserFlush = try yesNo(text) }
         ),
         // The memory limit and what is evicted past it (a lowered limit evicts at once).
+        // Redis takes limits up to 2^64 - 1; past 2^63 - 1 (no limit, in effect) kvs refuses.
         ConfigParameter(
             name: "maxmemory",
             value: { String($0.maxMemory) },
@@ -166,7 +167,14 @@ struct ConfigParameter: Sendable {
             name: "maxmemory-samples",
             value: { String($0.maxMemorySamples) },
             change: .runtime { config, text throws(Refusal) in
-                config.maxMemorySamples = try integer(text, in: 1...64)
+                config.maxMemorySamples = try integer(text, in: 1...Int64(Int32.max))
+            }
+        ),
+        ConfigParameter(
+            name: "maxmemory-eviction-tenacity",
+            value: { String($0.maxMemoryEvictionTenacity) },
+            change: .runtime { config, text throws(Refusal) in
+                config.maxMemoryEvictionTenacity = try integer(text, in: 0...100)
             }
         ),
         ConfigParameter(

@@ -87,9 +87,13 @@ public struct ServerConfiguration: Sendable {
     /// Redis `maxmemory-policy`: what is evicted past ``maxMemory``. Default
     /// ``MaxMemoryPolicy/noEviction``.
     public var maxMemoryPolicy: MaxMemoryPolicy = .noEviction
-    /// Redis `maxmemory-samples`: how many keys each eviction round samples, 1 to 64.
+    /// Redis `maxmemory-samples`: how many keys each eviction round samples, 1 to 2^31 - 1.
     /// Default 5.
     public var maxMemorySamples: Int = 5
+    /// Redis `maxmemory-eviction-tenacity`, 0 to 100: how long one command's eviction may
+    /// run before the command goes on (50 µs per unit up to 10, then 15% more per unit;
+    /// 100: until within the limit). Default 10.
+    public var maxMemoryEvictionTenacity: Int = 10
     /// Redis `lfu-log-factor`: how many accesses it takes to raise a key's LFU counter
     /// (the counter reaches 255 after about a million accesses at 10). Default 10.
     public var lfuLogFactor: Int = 10

@@ -214,9 +214,14 @@ class Pair:
         conns: Dict[str, List[Connection]] = {"redis": [], "kvs": []}
         try:
             try:
+                # No memory limit at the start of a sequence (CONFIG SET maxmemory 1 evicts
+                # or refuses every write until it is lifted), then an empty keyspace.
+                reset = (b"CONFIG", b"SET", b"maxmemory", b"0", b"maxmemory-policy", b"noeviction")
                 conns["redis"] = [self.redis.connect() for _ in range(3)]
+                conns["redis"][2].call(*reset)
                 conns["redis"][2].call(b"FLUSHALL")
                 conns["kvs"] = [self.kvs.connect() for _ in range(3)]
+                conns["kvs"][2].call(*reset)
                 conns["kvs"][2].call(b"FLUSHALL")
             except (ConnectionLost, OSError) as e:
                 return self._lost(ConnectionLost(str(e)), "connect", -1)

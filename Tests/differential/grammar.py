@@ -757,9 +757,25 @@ def _config(g: Gen) -> List[bytes]:
     if r < 0.75:
         return [b"SET", g.case(b"hll-sparse-max-bytes"),
                 g.pick([b"0", b"100", b"3000", b"3000", b"1kb", b"-1", b"abc", str(2**63).encode()])]
-    if r < 0.9:
+    if r < 0.8:
         return [b"SET", b"lazyfree-lazy-user-flush", g.pick([b"yes", b"no", b"YES", b"maybe"])]
-    return [b"GET", g.pick([b"hll-sparse-max-bytes", b"lazyfree-lazy-user-flush", b"hll-*"])]
+    if r < 0.9:
+        # maxmemory is 0 or 1 byte only: both servers are always past 1 byte, so what is
+        # evicted (everything the policy may take) and what is refused (OOM) is the same on
+        # both; any other limit depends on each server's own memory. Each sequence starts
+        # with no limit (differential.py).
+        return g.pick([
+            [b"SET", b"maxmemory", g.pick([b"0", b"0", b"1", b"1b", b"-1", b"abc", b"1xb", b"0kb"])],
+            [b"SET", g.case(b"maxmemory-policy"), g.pick([
+                b"noeviction", b"allkeys-lru", b"allkeys-lfu", b"allkeys-random", b"volatile-lru", b"volatile-lfu",
+                b"volatile-random", b"volatile-ttl", b"ALLKEYS-LRU", b"lru", b""])],
+            [b"SET", b"maxmemory-samples", g.pick([b"1", b"5", b"64", b"0", b"65", b"abc"])],
+            [b"SET", b"maxmemory-eviction-tenacity", g.pick([b"0", b"10", b"100", b"101", b"-1"])],
+            [b"SET", b"lfu-log-factor", g.pick([b"0", b"10", b"-1", b"2147483648"])],
+            [b"SET", b"lfu-decay-time", g.pick([b"0", b"1", b"-1", b"x"])],
+        ])
+    return [b"GET", g.pick([b"hll-sparse-max-bytes", b"lazyfree-lazy-user-flush", b"hll-*", b"maxmemory-[pse]*",
+                            b"lfu-*", b"maxmemory"])]
 
 
 SERVER: List[Cmd] = [
@@ -769,7 +785,9 @@ SERVER: List[Cmd] = [
     Cmd("time", 0.3, lambda g: [], "shape"),
     Cmd("lastsave", 0.2, lambda g: [], "shape"),
     Cmd("command", 0.5, lambda g: _command_getkeys(g) if g.chance(0.8) else [g.pick([b"FOO", b"GETKEYS"])]),
-    Cmd("config", 0.4, _config),
+    # CONFIG GET of a pattern lists parameters in the order of Redis's dictionary: compared
+    # as a set of name-value pairs.
+    Cmd("config", 0.4, _config, "pairs"),
 ]
 
 CONNECTION: List[Cmd] = [

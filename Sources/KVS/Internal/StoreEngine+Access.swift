@@ -56,9 +56,9 @@ extension StoreEngine {
 }
 
 extension TransactionState {
-    /// The access word of `key` in the store, without counting an access; nil when the
-    /// key is absent as this transaction sees it, or has no word (written by this
-    /// transaction and not yet in the store, or the store records no access).
+    /// The access word of `key` in the store, without counting an access: a new entry's
+    /// word for a key this transaction wrote and the store does not hold yet; nil when
+    /// the key is absent as this transaction sees it, or the store records no access.
     ///
     /// - Throws: what ``entry(_:)`` throws (the transaction's retry signal included).
     @inlinable
@@ -66,9 +66,13 @@ extension TransactionState {
         guard try entry(key) != nil else { return nil }
         let (index, hash) = try engine.locate(key)
         let shard = engine.shards[index]
-        if let held = heldShards, held.contains(index) {
-            return shard.withLockHeld { $0.table.accessWord(forKey: key, hash: hash)?.word }
+        func word(_ state: inout ShardState<Key, Value>) -> UInt32? {
+            if let (word, _) = state.table.accessWord(forKey: key, hash: hash) { return word }
+            return state.table.storage.accessClock?.newEntryWord()
         }
-        return shard.withLock { $0.table.accessWord(forKey: key, hash: hash)?.word }
+        if let held = heldShards, held.contains(index) {
+            return shard.withLockHeld { word(&$0) }
+        }
+        return shard.withLock { word(&$0) }
     }
 }

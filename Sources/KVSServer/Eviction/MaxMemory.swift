@@ -20,7 +20,8 @@ import Synchronization
 /// Before every command while `maxmemory` is set (the connection handler calls
 /// ``performEvictions(_:)``), and at once when CONFIG SET lowers the limit. A call frees at
 /// least the excess it saw, by the estimate MEMORY USAGE gives of each evicted key, or
-/// stops after ``evictionsPerCall`` keys and lets the next command go on; it fails, and
+/// stops after the time `maxmemory-eviction-tenacity` allows and lets the command go on,
+/// the next commands evicting the rest; it fails, and
 /// write commands get the OOM error, when the policy is `noeviction` or nothing is left
 /// to evict.
 ///
@@ -33,15 +34,12 @@ package final class MaxMemory: Sendable {
     private let limitBytes = Atomic<Int>(0)
     private let policyCode = Atomic<UInt8>(MaxMemoryPolicy.noEviction.code)
     private let sampleCount = Atomic<Int>(5)
+    private let tenacityValue = Atomic<Int>(10)
     /// INFO's `evicted_keys`.
     package let evictedKeys = Atomic<Int>(0)
     /// The memory in use, in bytes (INFO's `used_memory`).
     private let usedBytes: @Sendable () -> Int
     private let pool = Mutex(EvictionPool())
-
-    /// The most keys one call evicts before it lets the command that called it run (Redis
-    /// bounds a call by time, `maxmemory-eviction-tenacity`, and goes on in its cron).
-    static let evictionsPerCall = 1000
 
     package init(clock: AccessClock, usedBytes: @escaping @Sendable () -> Int) {
         self.clock = clock
@@ -56,12 +54,28 @@ package final class MaxMemory: Sendable {
     package var samples: Int { sampleCount.load(ordering: .relaxed) }
     /// The memory in use now, in bytes.
     package var used: Int { usedBytes() }
+    /// `maxmemory-eviction-tenacity`, 0 to 100.
+    package var tenacity: Int { tenacityValue.load(ordering: .relaxed) }
+
+    /// How long one call may evict before it lets its command run, in nanoseconds; nil
+    /// for no limit (Redis's `evictionTimeLimitUs`: 50 µs per unit of tenacity up to 10,
+    /// then 15% more per unit, about 2 minutes at 99; none at 100).
+    package static func evictionTimeLimit(tenacity: Int) -> Int? {
+        if tenacity <= 10 { return 50_000 * max(0, tenacity) }
+        if tenacity < 100 {
+            var microseconds = 500.0
+            for _ in 10..<tenacity { microseconds *= 1.15 }
+            return Int(microseconds) * 1000
+        }
+        return nil
+    }
 
     /// Puts `configuration`'s settings in effect (CONFIG SET, start-up).
     func apply(_ configuration: ServerConfiguration) {
         limitBytes.store(configuration.maxMemory, ordering: .relaxed)
         policyCode.store(configuration.maxMemoryPolicy.code, ordering: .relaxed)
         sampleCount.store(configuration.maxMemorySamples, ordering: .relaxed)
+        tenacityValue.store(configuration.maxMemoryEvictionTenacity, ordering: .relaxed)
         clock.mode = configuration.maxMemoryPolicy.usesFrequency ? .frequency : .recency
         clock.logFactor = configuration.lfuLogFactor
         clock.decayMinutes = configuration.lfuDecayTime
@@ -84,11 +98,19 @@ package final class MaxMemory: Sendable {
             let used = usedBytes()  // again: another loop may have evicted meanwhile
             guard used > limit else { return true }
             let excess = used - limit
+            let timeLimit = Self.evictionTimeLimit(tenacity: tenacity)
+            let start = ContinuousClock.now
             var freed = 0
             var evicted = 0
             var misses = 0
             while freed < excess {
-                if evicted >= Self.evictionsPerCall { return true }
+                // As Redis: the clock is read every 16 keys; past the time limit the
+                // command runs, and the next ones evict the rest.
+                if evicted > 0, evicted % 16 == 0, let timeLimit,
+                    (ContinuousClock.now - start).nanosecondsRoundedUp > timeLimit
+                {
+                    return true
+                }
                 guard let (database, key) = victim(policy, server, &pool) else { return false }
                 guard let bytes = evict(key, from: server.databases[database]) else {
                     // Deleted since it was sampled: sample again, a bounded number of times.
