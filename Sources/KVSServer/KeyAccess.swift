@@ -14,6 +14,10 @@ package protocol KeyAccess {
     /// access; nil when the key is absent or has none.
     mutating func accessWord(_ key: ByteKey) throws -> UInt32?
 
+    /// Sets the access word of `key` (RESTORE's IDLETIME and FREQ). Inside a transaction,
+    /// where the key is written at commit, nothing: the key starts as a new one.
+    mutating func setAccessWord(_ key: ByteKey, _ word: UInt32) throws
+
     /// Calls `body` with the live entry of `key` (`nil` when absent or expired).
     mutating func read<R>(_ key: ByteKey, _ body: (Entry<StoredValue>?, _ now: Int64) throws -> R) throws -> R
 
@@ -181,6 +185,10 @@ package struct DirectAccess: KeyAccess {
         try database.engine.accessWord(key)
     }
 
+    package mutating func setAccessWord(_ key: ByteKey, _ word: UInt32) throws {
+        try database.engine.setAccessWord(key, word)
+    }
+
     package mutating func read<R>(_ key: ByteKey, _ body: (Entry<StoredValue>?, Int64) throws -> R) throws -> R {
         let result: Result<R, any Error> = try database.engine.readEntry(key) { entry, now in
             Result { try body(entry, now) }
@@ -257,6 +265,8 @@ package struct TransactionalAccess: KeyAccess {
     package mutating func accessWord(_ key: ByteKey) throws -> UInt32? {
         try state.accessWord(key)
     }
+
+    package mutating func setAccessWord(_ key: ByteKey, _ word: UInt32) throws {}
 
     package mutating func read<R>(_ key: ByteKey, _ body: (Entry<StoredValue>?, Int64) throws -> R) throws -> R {
         try body(try state.entry(key), state.now)

@@ -152,6 +152,20 @@ package final class AccessClock: Sendable {
         return Int64(seconds) * 1000
     }
 
+    /// The word of a key last used `idleSeconds` ago (RESTORE's IDLETIME, as Redis's
+    /// `objectSetLRUOrLFU`), in recency mode.
+    package func recencyWord(idleSeconds: Int64) -> UInt32 {
+        let idle = Int64(Self.recencyClockMax) < idleSeconds ? Int64(Self.recencyClockMax) : max(0, idleSeconds)
+        var last = Int64(recencyClock) - idle
+        if last < 0 { last += Int64(Self.recencyClockMax) }
+        return UInt32(last)
+    }
+
+    /// The word of a key with LFU counter `frequency` (0...255) as of now (RESTORE's FREQ).
+    package func frequencyWord(_ frequency: Int) -> UInt32 {
+        minutesClock << 8 | UInt32(min(255, max(0, frequency)))
+    }
+
     /// A uniform fraction in [0, 1) from a splitmix64 step of `state`.
     @inlinable
     static func nextFraction(_ state: inout UInt64) -> Double {

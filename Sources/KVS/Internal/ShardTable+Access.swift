@@ -46,6 +46,19 @@ extension ShardTable {
         return (nodes[slot], storage.deadline(at: slot))
     }
 
+    /// Sets the access word of `key`; false when it is absent or the table records no
+    /// access.
+    ///
+    /// - Complexity: O(1) on average.
+    @inlinable
+    package func setAccessWord(_ word: UInt32, forKey key: Key, hash: UInt64) -> Bool {
+        guard storage.accessClock != nil, let nodes = storage.nodes, let slot = storage.find(key, hash: hash) else {
+            return false
+        }
+        nodes[slot] = word
+        return true
+    }
+
     /// Appends to `samples` up to `count` entries that lie in a run of slots starting at
     /// `start` (any integer; taken modulo the capacity), each with its access word, as
     /// Redis's `dictGetSomeKeys` samples a dictionary: `volatileOnly` takes only entries

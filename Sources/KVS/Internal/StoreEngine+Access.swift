@@ -17,6 +17,18 @@ extension StoreEngine {
         }
     }
 
+    /// Sets the access word of `key` (RESTORE's IDLETIME and FREQ); false when the key is
+    /// absent or the store records no access.
+    ///
+    /// - Throws: `.storeClosed`, `.invalidShardIndex`.
+    /// - Complexity: O(1) on average.
+    @inlinable @discardableResult
+    package func setAccessWord(_ key: Key, _ word: UInt32) throws(KVSError) -> Bool {
+        try checkOpen()
+        let (index, hash) = try locate(key)
+        return withLockedShard(at: index) { _, state in state.table.setAccessWord(word, forKey: key, hash: hash) }
+    }
+
     /// Appends to `samples` up to `count` entries of shard `shardIndex` with their access
     /// words, from a run of slots that starts at a random slot (Redis's
     /// `dictGetSomeKeys`): the run looks at `count * 10` slots at most, or at the whole

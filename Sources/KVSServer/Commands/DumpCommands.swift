@@ -5,9 +5,9 @@ import KVS
 /// The payload is kvs's own (``Persistence/dumpPayload(of:)``: the value's snapshot record,
 /// a format version and a CRC-64), not Redis's RDB encoding, so payloads move between kvs
 /// servers only. RESTORE follows Redis 7.0's cluster.c: options first, then BUSYKEY, the
-/// TTL, and the payload's version and checksum, in that order. kvs keeps no access time
-/// or frequency per key, so IDLETIME and FREQ are checked as Redis checks them and then
-/// ignored (docs/kvs-server.md).
+/// TTL, and the payload's version and checksum, in that order. IDLETIME and FREQ set the
+/// key's access word as Redis's `objectSetLRUOrLFU` does (not inside MULTI, where the key
+/// is written at commit and starts as a new one).
 enum DumpCommands {
     static let all: [CommandSpec] = [
         .keyed(
@@ -119,6 +119,14 @@ enum DumpCommands {
         if changed {
             c.writes += 1
             c.signalReady(key)
+            // IDLETIME under an LRU (or no) policy, FREQ under an LFU one, as Redis's
+            // `objectSetLRUOrLFU`; the other is ignored.
+            let clock = server.maxMemory.clock
+            if server.maxMemory.policy.usesFrequency {
+                if let frequency { try c.access.setAccessWord(key, clock.frequencyWord(Int(frequency))) }
+            } else if let idleTime {
+                try c.access.setAccessWord(key, clock.recencyWord(idleSeconds: idleTime))
+            }
         }
         c.ok()
     }

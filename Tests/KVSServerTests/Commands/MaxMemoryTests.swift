@@ -233,6 +233,31 @@ struct MaxMemoryTests {
         }
     }
 
+    @Test func restoreSetsIdleTimeOrFrequency() async throws {
+        try withLimitedServer(policy: "allkeys-lru") { (_, c, _) throws in
+            #expect(try c.call("SET", "k", "v") == OK)
+            guard case .bulkString(let dumped) = try c.call("DUMP", "k") else {
+                Issue.record("DUMP")
+                return
+            }
+            let payload = Array(dumped.readableBytesView)
+            func restore(_ key: String, _ options: String...) throws -> RESPValue {
+                try c.callBytes(
+                    [Array("RESTORE".utf8), Array(key.utf8), [0x30], payload] + options.map { Array($0.utf8) }
+                )
+            }
+            #expect(try restore("idle", "IDLETIME", "1000") == OK)
+            #expect(try c.call("OBJECT", "IDLETIME", "idle") == int(1000))
+            #expect(try restore("fresh", "FREQ", "200") == OK)  // FREQ means nothing to LRU
+            #expect(try c.call("OBJECT", "IDLETIME", "fresh") == int(0))
+            #expect(try c.call("CONFIG", "SET", "maxmemory-policy", "volatile-lfu") == OK)
+            #expect(try restore("hot", "FREQ", "200") == OK)
+            #expect(try c.call("OBJECT", "FREQ", "hot") == int(200))
+            #expect(try restore("warm", "IDLETIME", "5") == OK)  // IDLETIME means nothing to LFU
+            #expect(try c.call("OBJECT", "FREQ", "warm") == int(5))
+        }
+    }
+
     @Test func settingsAreCheckedAndReported() async throws {
         try withInProcessServer { server in
             let c = try server.connect()
