@@ -17,6 +17,12 @@ let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift
 let nioTestUtils = Target.Dependency.product(name: "NIOTestUtils", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let serviceLifecycleTestKit = Target.Dependency.product(
+    name: "ServiceLifecycleTestKit",
+    package: "swift-service-lifecycle"
+)
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit = Target.Dependency.product(name: "MetricsTestKit", package: "swift-metrics")
 
 /// The libraries and the server. The examples are executables of this package too (`swift run
 /// <example> --help` from the root) but no products, so a package depending on kvs does not
@@ -30,6 +36,7 @@ let package = Package(
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "KVSServer", targets: ["KVSServer"]),
         .library(name: "KVSRedis", targets: ["KVSRedis"]),
+        .library(name: "KVSMetrics", targets: ["KVSMetrics"]),
         .executable(name: "kvs-server", targets: ["kvs-server"]),
     ],
     dependencies: [
@@ -38,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // KVSMetrics: 2.7.0 is the first to take a factory for each metric.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.7.0"),
         // `swift package generate-documentation` (scripts/docs.sh).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -64,6 +73,10 @@ let package = Package(
         .target(name: "CKVSCycleCounter"),
         // The server's executable: it parses options and runs a ServiceGroup.
         .executableTarget(name: "kvs-server", dependencies: ["KVSServer", argumentParser, logging, serviceLifecycle]),
+
+        // A store's cache statistics as swift-metrics counters and gauges, reported by a
+        // Service; KVS itself does not depend on swift-metrics.
+        .target(name: "KVSMetrics", dependencies: ["KVS", metrics, serviceLifecycle]),
 
         // AsyncStore over RESP for one server or a Redis Cluster; not on KVSServer.
         .target(name: "KVSRedis", dependencies: ["KVS", "RESP", nioCore, nioPosix, logging, serviceLifecycle]),
@@ -129,6 +142,10 @@ let package = Package(
         ),
 
         .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
+        .testTarget(
+            name: "KVSMetricsTests",
+            dependencies: ["KVSMetrics", "KVS", metricsTestKit, serviceLifecycle, serviceLifecycleTestKit, logging]
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: ["RESP", "KVSTestSupport", "KVSNetworkTestSupport", nioCore, nioEmbedded, nioTestUtils]
