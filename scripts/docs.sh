@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the DocC documentation of KVS, KVSRedis and RESP with warnings as errors: an
-# unresolved symbol link, an undocumented parameter or a broken article reference fails it.
+# Builds the DocC documentation of KVS, KVSRedis, RESP and KVSMetrics with warnings as
+# errors: an unresolved symbol link, an undocumented parameter or a broken article reference
+# fails it.
 #
 #   scripts/docs.sh            the archives go to .build/plugins/Swift-DocC/outputs/<Target>.doccarchive
 #
@@ -11,5 +12,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
 swift package --scratch-path "${SCRATCH_PATH:-.build}" generate-documentation \
-  --target KVS --target KVSRedis --target RESP \
+  --target KVS --target KVSRedis --target RESP --target KVSMetrics \
   --warnings-as-errors

@@ -1,9 +1,9 @@
 import ServiceLifecycle
 
 extension CacheMetricsReporter: Service {
-    /// Reports at once, then every ``interval`` by the reporter's clock, until graceful shutdown begins
-    /// or the task is cancelled; then reports once more, so that the counts since the last
-    /// tick reach the backend, and returns.
+    /// Reports at once, then every ``interval`` by the reporter's clock until graceful
+    /// shutdown begins or the task is cancelled; then reports once more, so that the counts
+    /// since the last tick reach the backend, and returns.
     ///
     /// Add the reporter to the `ServiceGroup` of a Hummingbird or Vapor application, or run
     /// it in a task of its own. It never throws: a stop is a normal return, so it does not

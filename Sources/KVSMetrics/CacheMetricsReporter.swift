@@ -2,7 +2,7 @@ import KVS
 import Metrics
 import Synchronization
 
-/// Reports a store's ``KVS/CacheStatistics`` through swift-metrics: counters for the counts
+/// Reports a store's `CacheStatistics` through swift-metrics: counters for the counts
 /// that only grow, gauges for the store's present size and the hit ratio.
 ///
 /// ```swift
@@ -12,7 +12,7 @@ import Synchronization
 /// try await group.run()  // reports every 10 seconds until shutdown
 /// ```
 ///
-/// Each ``report()`` reads ``KVS/KeyValueStore/statistics`` and increments every counter by
+/// Each ``report()`` reads `KeyValueStore.statistics` and increments every counter by
 /// what its figure grew since the previous report, so a counter of the backend holds the
 /// store's figure since the store was created (the first report adds everything counted so
 /// far). As a `Service`, ``run()`` reports at once, then every `interval`, and once more
@@ -28,9 +28,9 @@ import Synchronization
 /// | `evictions_total`                  | Counter | entries evicted to keep within the bound       |
 /// | `evicted_weight_total`             | Counter | the summed weight of the evicted entries       |
 /// | `expirations_total`                | Counter | entries removed because their TTL ran out      |
-/// | `entries`                          | Gauge   | ``KVS/KeyValueStore/count``                    |
-/// | `weight`                           | Gauge   | ``KVS/KeyValueStore/totalWeight`` (bounded)    |
-/// | `maximum_weight`                   | Gauge   | ``KVS/KeyValueStore/maximumWeight`` (bounded)  |
+/// | `entries`                          | Gauge   | `KeyValueStore.count`                    |
+/// | `weight`                           | Gauge   | `KeyValueStore.totalWeight` (bounded)    |
+/// | `maximum_weight`                   | Gauge   | `KeyValueStore.maximumWeight` (bounded)  |
 /// | `hit_ratio`                        | Gauge   | hits over reads since the previous report      |
 ///
 /// The load time is a counter of nanoseconds rather than a `Timer`: the store keeps the sum of
@@ -105,8 +105,8 @@ public final class CacheMetricsReporter<Value: Sendable>: Sendable {
     ///
     /// - Returns: the statistics of the window reported, from the previous report (or the
     ///   store's creation) to this one.
-    /// - Complexity: O(shards): reads ``KVS/KeyValueStore/statistics`` and, for a bounded
-    ///   store, ``KVS/KeyValueStore/totalWeight``, each locking one shard at a time; then a
+    /// - Complexity: O(shards): reads `KeyValueStore.statistics` and, for a bounded
+    ///   store, `KeyValueStore.totalWeight`, each locking one shard at a time; then a
     ///   call to the backend per metric.
     /// - Thread safety: safe from any thread or task, also on a closed store. Concurrent
     ///   reports take turns, so every count is reported once.
