@@ -1,6 +1,5 @@
 import KVS
 import Metrics
-import Synchronization
 
 /// Reports a store's `CacheStatistics` through swift-metrics: counters for the counts
 /// that only grow, gauges for the store's present size and the hit ratio.
@@ -18,20 +17,20 @@ import Synchronization
 /// far). As a `Service`, ``run()`` reports at once, then every `interval`, and once more
 /// when it stops. The labels are the prefix (`kvs_cache` unless given), an underscore and:
 ///
-/// | Label                              | Metric  | Value                                          |
-/// | ---------------------------------- | ------- | ---------------------------------------------- |
-/// | `hits_total`                       | Counter | reads that found a live value                  |
-/// | `misses_total`                     | Counter | reads that found none or an expired one        |
-/// | `load_successes_total`             | Counter | loads whose loader returned a value            |
-/// | `load_failures_total`              | Counter | loads whose loader threw                       |
-/// | `load_duration_nanoseconds_total`  | Counter | the time spent in loaders, in nanoseconds      |
-/// | `evictions_total`                  | Counter | entries evicted to keep within the bound       |
-/// | `evicted_weight_total`             | Counter | the summed weight of the evicted entries       |
-/// | `expirations_total`                | Counter | entries removed because their TTL ran out      |
-/// | `entries`                          | Gauge   | `KeyValueStore.count`                    |
-/// | `weight`                           | Gauge   | `KeyValueStore.totalWeight` (bounded)    |
-/// | `maximum_weight`                   | Gauge   | `KeyValueStore.maximumWeight` (bounded)  |
-/// | `hit_ratio`                        | Gauge   | hits over reads since the previous report      |
+/// | Label                             | Metric  | Value                                         |
+/// | --------------------------------- | ------- | --------------------------------------------- |
+/// | `hits_total`                      | Counter | reads that found a live value                 |
+/// | `misses_total`                    | Counter | reads that found none or an expired one       |
+/// | `load_successes_total`            | Counter | loads whose loader returned a value           |
+/// | `load_failures_total`             | Counter | loads whose loader threw                      |
+/// | `load_duration_nanoseconds_total` | Counter | the time spent in loaders, in nanoseconds     |
+/// | `evictions_total`                 | Counter | entries evicted to keep within the bound      |
+/// | `evicted_weight_total`            | Counter | the summed weight of the evicted entries      |
+/// | `expirations_total`               | Counter | entries removed because their TTL ran out     |
+/// | `entries`                         | Gauge   | `KeyValueStore.count`                         |
+/// | `weight`                          | Gauge   | `KeyValueStore.totalWeight` (bounded store)   |
+/// | `maximum_weight`                  | Gauge   | `KeyValueStore.maximumWeight` (bounded store) |
+/// | `hit_ratio`                       | Gauge   | hits over reads since the previous report     |
 ///
 /// The load time is a counter of nanoseconds rather than a `Timer`: the store keeps the sum of
 /// its load times, not each one, and a timer fed one figure per report would give the backend
@@ -58,8 +57,9 @@ public final class CacheMetricsReporter<Value: Sendable>: Sendable {
     /// The metrics, made once by the factory.
     let metrics: CacheMetrics
     /// The statistics of the previous report; held by a report throughout, so that
-    /// concurrent reports add disjoint windows and set the gauges in order.
-    let previous = Mutex(CacheStatistics())
+    /// concurrent reports add disjoint windows and set the gauges in order. KVS's pthread
+    /// lock rather than `Synchronization.Mutex`, which ThreadSanitizer cannot see on Linux.
+    let previous = Locked(CacheStatistics())
 
     /// The label prefix of ``init(store:labelPrefix:dimensions:interval:clock:factory:)``
     /// when none is given.
@@ -75,8 +75,8 @@ public final class CacheMetricsReporter<Value: Sendable>: Sendable {
     ///   - dimensions: the dimensions of every metric, such as `[("cache", "sessions")]`.
     ///   - interval: the time between two reports of ``run()``; more than zero.
     ///   - clock: the clock that times ``run()``.
-    ///   - factory: the backend to create the metrics with; the one bootstrapped with
-    ///     `MetricsSystem.bootstrap(_:)` unless given, read when the reporter is created.
+    ///   - factory: the backend to create the metrics with; unless given,
+    ///     `MetricsSystem.factory` (the one bootstrapped), read when the reporter is created.
     /// - Precondition: `interval` is more than zero.
     /// - Complexity: O(shards): reads the store's bound once; creates 10 to 12 metrics.
     /// - Thread safety: the new reporter may be shared at once.
@@ -116,7 +116,8 @@ public final class CacheMetricsReporter<Value: Sendable>: Sendable {
             let current = store.statistics
             let window = current - previous
             previous = current
-            metrics.record(window: window, count: store.count, totalWeight: store.totalWeight)
+            let totalWeight = metrics.weight == nil ? nil : store.totalWeight
+            metrics.record(window: window, count: store.count, totalWeight: totalWeight)
             return window
         }
     }

@@ -1,4 +1,4 @@
-import Synchronization
+import KVS
 
 /// A `Clock` for tests that stands still until ``advance(by:)`` moves it, and tells a test
 /// when a task has started to sleep on it, so that a periodic task runs one tick at a time
@@ -34,7 +34,8 @@ final class StepClock: Clock, Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    /// KVS's pthread lock, which ThreadSanitizer sees (it cannot see `Synchronization.Mutex`).
+    private let state = Locked(State())
 
     var now: Instant { state.withLock { $0.now } }
     var minimumResolution: Duration { .zero }
