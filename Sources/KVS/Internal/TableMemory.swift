@@ -117,6 +117,17 @@ package enum TableMemory {
 
     /// The process's drain generation, statically initialized (no `swift_once` on writes).
     @usableFromInline package static let drainGeneration = DrainGeneration()
+
+    /// The bytes of every chunk the process's pools hold mapped now: memory that `malloc`
+    /// does not see, which the server adds to its `used_memory` (a relaxed atomic, read
+    /// before every command under `maxmemory`).
+    package static let mappedBytes = MappedBytes()
+
+    /// An atomic counter, statically initialized.
+    package struct MappedBytes: ~Copyable, Sendable {
+        package let value = Atomic<Int>(0)
+        init() {}
+    }
 }
 
 extension ShardTable {
@@ -201,6 +212,7 @@ extension TableMemory {
             if chunks[index].inUse == 0 {
                 let chunk = chunks.remove(at: index)
                 munmap(UnsafeMutableRawPointer(bitPattern: chunk.base), chunk.byteCount)
+                TableMemory.mappedBytes.value.subtract(chunk.byteCount, ordering: .relaxed)
                 return true
             }
             chunks[index].free.append(Int(address - chunks[index].base) / blockSize)
@@ -327,6 +339,7 @@ extension TableMemory {
             // Advice only: without transparent huge pages (or with them disabled) the
             // chunk is ordinary memory and everything works the same.
             _ = madvise(base, byteCount, Int32(MADV_HUGEPAGE))
+            TableMemory.mappedBytes.value.add(byteCount, ordering: .relaxed)
             return Chunk(base: aligned, byteCount: byteCount, blockCount: pool.blocksPerChunk)
         }
     }
