@@ -80,6 +80,12 @@ public struct ServerConfiguration: Sendable {
     /// Redis `lazyfree-lazy-user-flush`: whether FLUSHDB and FLUSHALL without `SYNC` or
     /// `ASYNC` free the old contents in the background, as with `ASYNC`. Default false.
     public var lazyFreeLazyUserFlush: Bool = false
+    /// What counts the heap bytes in use: INFO's `used_memory`, and what a `maxmemory`
+    /// limit is checked against. Default ``MemoryGauge/mallinfo`` (glibc's `mallinfo2`,
+    /// cached for a millisecond); `kvs-server` sets its counting allocator's sum. The
+    /// start-up figure is read when the server's state is made; a change after that (CONFIG
+    /// SET has no such parameter) has no effect.
+    public var memoryGauge: MemoryGauge = .mallinfo
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

@@ -48,6 +48,8 @@ package final class ServerState: Sendable {
     package let blocking = BlockingRegistry()
     /// Frees UNLINK's large values off the event loops.
     package let lazyFree = LazyFree()
+    /// The heap bytes in use (INFO's `used_memory`), at start-up and at their peak.
+    package let memory: ServerMemory
     /// INFO's `instantaneous_ops_per_sec`.
     package let operationsRate = OperationsRate()
     /// INFO's `run_id`: 40 random hex digits, fixed for the server's life.
@@ -98,6 +100,8 @@ package final class ServerState: Sendable {
         self.savePoints = Locked(configuration.savePoints)
         self.maxClients = Atomic(configuration.maxClients)
         self.persistence = Persistence(path: configuration.snapshotPath, logger: logger)
+        // After the databases and the command table, so that the start-up figure holds them.
+        self.memory = ServerMemory(gauge: configuration.memoryGauge)
         applyObservabilitySettings(configuration)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKVSAllocator
 import Foundation
 import KVSServer
 import Logging
@@ -74,6 +75,12 @@ struct KVSServerCommand: AsyncParsableCommand {
         config.maxBulkLength = protoMaxBulkLen
         config.maxQueryBufferLength = clientQueryBufferLimit
         config.eventLoopThreads = ioThreads
+        // This executable's malloc counts every heap block of the process (CKVSAllocator):
+        // INFO's used_memory is then Redis's figure. Where it does not (a sanitizer build,
+        // not glibc), the configuration's default, glibc's mallinfo2, stays.
+        if ckvs_allocator_is_counting() == 1 {
+            config.memoryGauge = MemoryGauge(allocatorName: "libc-counted") { ckvs_allocator_used_bytes() }
+        }
 
         var logger = Logger(label: "kvs-server")
         logger.logLevel = Logger.Level(rawValue: loglevel) ?? (loglevel == "verbose" ? .debug : .info)
