@@ -23,8 +23,10 @@
 #endif
 
 // Only glibc exports `__libc_malloc` and its kin; a sanitizer defines malloc itself and
-// must keep doing so. Everywhere else this file compiles to the two queries' stubs.
-#if defined(__linux__) && defined(__GLIBC__) && !defined(CKVS_ALLOCATOR_SANITIZED)
+// must keep doing so. Everywhere else, and with CKVS_ALLOCATOR_DISABLED defined (the
+// benchmark's baseline, scripts/bench-allocator.sh), this file compiles to the two
+// queries' stubs.
+#if defined(__linux__) && defined(__GLIBC__) && !defined(CKVS_ALLOCATOR_SANITIZED) && !defined(CKVS_ALLOCATOR_DISABLED)
 #define CKVS_ALLOCATOR_COUNTS 1
 #endif
 
@@ -163,9 +165,16 @@ CKVS_EXPORT void *pvalloc(size_t size) {
 }
 
 size_t ckvs_allocator_used_bytes(void) {
+    // Only the slots taken so far: a process has a few dozen threads, not 128.
+    unsigned taken = atomic_load_explicit(&ckvs_next_slot, memory_order_relaxed);
+    unsigned owned = taken < CKVS_OWNED_SLOTS ? taken : CKVS_OWNED_SLOTS;
     int64_t sum = 0;
-    for (int i = 0; i < CKVS_OWNED_SLOTS; i++) sum += atomic_load_explicit(&ckvs_owned[i].bytes, memory_order_relaxed);
-    for (int i = 0; i < CKVS_SHARED_SLOTS; i++) sum += atomic_load_explicit(&ckvs_shared[i].bytes, memory_order_relaxed);
+    for (unsigned i = 0; i < owned; i++) sum += atomic_load_explicit(&ckvs_owned[i].bytes, memory_order_relaxed);
+    if (taken > CKVS_OWNED_SLOTS) {
+        for (unsigned i = 0; i < CKVS_SHARED_SLOTS; i++) {
+            sum += atomic_load_explicit(&ckvs_shared[i].bytes, memory_order_relaxed);
+        }
+    }
     // A block allocated before the first count (the dynamic loader's own early ones) and
     // freed later could take the sum below zero.
     return sum > 0 ? (size_t)sum : 0;

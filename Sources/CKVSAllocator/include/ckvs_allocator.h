@@ -9,7 +9,8 @@
 /// `used_memory`). 0 where the counting allocator is not compiled in (see
 /// `ckvs_allocator_is_counting`).
 ///
-/// Thread-safe; costs one relaxed load per slot (128 slots, a few dozen nanoseconds).
+/// Thread-safe; costs one relaxed load per thread that has allocated (a slot each, up to
+/// 128, then 8 shared slots).
 size_t ckvs_allocator_used_bytes(void);
 
 /// 1 when this executable's malloc family counts every allocation of the process (glibc,

@@ -26,8 +26,8 @@ package final class ServerMemory: Sendable {
 
     /// The heap bytes in use now; raises the peak when it is higher.
     ///
-    /// - Complexity: the gauge's cost (the counting allocator: a sum of 136 slots; the
-    ///   default: a cached `mallinfo2` figure) and one relaxed load of the peak.
+    /// - Complexity: the gauge's cost (the counting allocator: a sum of one slot per
+    ///   thread; the default: a cached `mallinfo2` figure) and one relaxed load of the peak.
     package func usedBytes() -> Int {
         let used = gauge.usedBytes()
         if used > peak.load(ordering: .relaxed) { peak.max(used, ordering: .relaxed) }
