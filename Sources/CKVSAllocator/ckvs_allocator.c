@@ -10,6 +10,7 @@
 // (plain moves), as it is the slot's only writer. Threads beyond the slot count share a few
 // slots with atomic adds. A block freed by another thread than the one that allocated it
 // makes the freeing thread's slot go down; only the sum means anything.
+#define _GNU_SOURCE  // strdup and malloc_usable_size under a strict -std=c11 too
 #include "ckvs_allocator.h"
 #include <stdlib.h>  // defines __GLIBC__ where glibc is the C library
 
