@@ -1,7 +1,6 @@
 import CKVSHeap
 import KVS
 import NIOCore
-import Synchronization
 
 /// MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE and HELP.
 ///
