@@ -72,7 +72,14 @@ let package = Package(
         // What Swift lacks: the CPU's cycle counter, to time each command of the server.
         .target(name: "CKVSCycleCounter"),
         // The server's executable: it parses options and runs a ServiceGroup.
-        .executableTarget(name: "kvs-server", dependencies: ["KVSServer", argumentParser, logging, serviceLifecycle]),
+        .executableTarget(
+            name: "kvs-server",
+            dependencies: ["KVS", "KVSServer", "CKVSAllocator", argumentParser, logging, serviceLifecycle]
+        ),
+        // The executable's malloc family: glibc's, counted, for INFO's used_memory
+        // (docs/design/memory-accounting.md). Only kvs-server links it: a library must not
+        // replace its host's malloc.
+        .target(name: "CKVSAllocator"),
 
         // A store's cache statistics as swift-metrics counters and gauges, reported by a
         // Service; KVS itself does not depend on swift-metrics.

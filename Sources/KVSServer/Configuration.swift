@@ -100,9 +100,12 @@ public struct ServerConfiguration: Sendable {
     /// Redis `lfu-decay-time`: the minutes after which an unused key's LFU counter drops
     /// by one; 0 never. Default 1.
     public var lfuDecayTime: Int = 1
-    /// What `maxmemory` compares with: the bytes in use now. Nil, the default, for the
-    /// server's own measure; tests give a figure of their own.
-    package var usedMemory: (@Sendable () -> Int)? = nil
+    /// What counts the heap bytes in use: INFO's `used_memory`, and what a `maxmemory`
+    /// limit is checked against. Default ``MemoryGauge/mallinfo`` (glibc's `mallinfo2`,
+    /// cached for a millisecond); `kvs-server` sets its counting allocator's sum. The
+    /// start-up figure is read when the server's state is made; a change after that (CONFIG
+    /// SET has no such parameter) has no effect.
+    public var memoryGauge: MemoryGauge = .mallinfo
 
     /// One `save` rule: save when `changes` writes happened in `seconds`.
     public struct SavePoint: Sendable, Hashable {

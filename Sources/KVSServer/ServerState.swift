@@ -50,6 +50,8 @@ package final class ServerState: Sendable {
     package let blocking = BlockingRegistry()
     /// Frees UNLINK's large values off the event loops.
     package let lazyFree = LazyFree()
+    /// The heap bytes in use (INFO's `used_memory`), at start-up and at their peak.
+    package let memory: ServerMemory
     /// INFO's `instantaneous_ops_per_sec`.
     package let operationsRate = OperationsRate()
     /// INFO's `run_id`: 40 random hex digits, fixed for the server's life.
@@ -84,15 +86,11 @@ package final class ServerState: Sendable {
     ) throws(KVSError) {
         self.live = Locked(configuration)
         self.logger = logger
-        let maxMemory = MaxMemory(
-            clock: AccessClock(unixSeconds: Int64(time(nil))),
-            usedBytes: configuration.usedMemory ?? { Heap.current().allocated }
-        )
-        self.maxMemory = maxMemory
+        let accessClock = AccessClock(unixSeconds: Int64(time(nil)))
         var databases: [Database] = []
         for i in 0..<max(1, configuration.databases) {
             databases.append(
-                try Database(index: i, shardCount: configuration.shardsPerDatabase, accessClock: maxMemory.clock)
+                try Database(index: i, shardCount: configuration.shardsPerDatabase, accessClock: accessClock)
             )
         }
         self.databases = databases
@@ -107,6 +105,10 @@ package final class ServerState: Sendable {
         self.savePoints = Locked(configuration.savePoints)
         self.maxClients = Atomic(configuration.maxClients)
         self.persistence = Persistence(path: configuration.snapshotPath, logger: logger)
+        // After the databases and the command table, so that the start-up figure holds them.
+        let memory = ServerMemory(gauge: configuration.memoryGauge)
+        self.memory = memory
+        self.maxMemory = MaxMemory(clock: accessClock, usedBytes: { memory.usedBytes() })
         applyObservabilitySettings(configuration)
     }
 

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CKVSAllocator
 import Foundation
+import KVS
 import KVSServer
 import Logging
 import ServiceLifecycle
@@ -101,6 +103,15 @@ struct KVSServerCommand: AsyncParsableCommand {
                 try config.set(parameter: name, to: text)
             } catch {
                 throw Self.fail("cannot start: --\(error.description)")
+            }
+        }
+        // This executable's malloc counts every heap block of the process (CKVSAllocator),
+        // and the tables' huge-page chunks are counted as they are mapped: INFO's
+        // used_memory is then Redis's figure. Where malloc does not count (a sanitizer
+        // build, not glibc), the configuration's default, glibc's mallinfo2, stays.
+        if ckvs_allocator_is_counting() == 1 {
+            config.memoryGauge = MemoryGauge(allocatorName: "libc-counted") {
+                ckvs_allocator_used_bytes() + TableMemory.mappedBytes.value.load(ordering: .relaxed)
             }
         }
 

@@ -64,6 +64,30 @@ failures_before_info=$failures
 "${CLI[@]}" --scan --pattern 'key1*' | grep -q '^key1000$' || { echo "FAIL: --scan"; failures=$((failures + 1)); }
 [[ $failures == "$failures_before_info" ]] && echo "ok: info, hello 3, --scan"
 
+# kvs-server's malloc counts the process's heap (Sources/CKVSAllocator, on Linux with glibc):
+# 10,000 values of 1,000 bytes raise INFO used_memory by at least 10 MB, FLUSHALL takes it
+# back, and mem_allocator names the counting allocator.
+if [[ "$(uname -s)" == Linux ]]; then
+    memory_field() { "${CLI[@]}" info memory | tr -d '\r' | sed -n "s/^$1://p"; }
+    before="$(memory_field used_memory)"
+    value="$(head -c 1000 /dev/zero | tr '\0' x)"
+    got="$(for i in $(seq 1 10000); do
+        printf '*3\r\n$3\r\nSET\r\n$%d\r\nmem:%d\r\n$1000\r\n%s\r\n' "$((4 + ${#i}))" "$i" "$value"
+    done | "${CLI[@]}" --pipe 2>&1 | tail -1)"
+    filled="$(memory_field used_memory)"
+    "${CLI[@]}" flushall >/dev/null
+    flushed="$(memory_field used_memory)"
+    allocator="$(memory_field mem_allocator)"
+    if [[ "$got" != *"errors: 0, replies: 10000"* || "$allocator" != libc-counted ]] ||
+        ((filled - before < 10000000 || filled - flushed < 10000000)); then
+        echo "FAIL: used_memory $before -> $filled after 10,000 SETs of 1,000 bytes -> $flushed after FLUSHALL," \
+            "mem_allocator $allocator ($got)"
+        failures=$((failures + 1))
+    else
+        echo "ok: used_memory $before -> $filled -> $flushed (mem_allocator $allocator)"
+    fi
+fi
+
 if ((failures > 0)); then
     echo "redis-cli compatibility: $failures failure(s)"
     exit 1

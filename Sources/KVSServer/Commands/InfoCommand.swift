@@ -118,25 +118,34 @@ enum InfoCommand {
         ]
     }
 
+    /// Redis 7.0's memory fields that kvs has, in Redis's order. `used_memory` is the
+    /// server's gauge (the counting allocator's sum in `kvs-server`, glibc's `mallinfo2`
+    /// otherwise; ``MemoryGauge``), `used_memory_rss` the resident set; the overhead and
+    /// dataset split is ``MemoryReport``'s. `mem_allocator` names the gauge's allocator:
+    /// `libc-counted` for kvs-server's counting wrapper around glibc's malloc, `libc` for
+    /// glibc's malloc read through `mallinfo2`.
     static func memory(_ server: ServerState) -> [(String, String)] {
-        // kvs does not count its allocations: used_memory is the resident set, as is its
-        // peak (the process's highest resident set, from getrusage).
+        let report = MemoryReport(server)
         let rss = residentBytes()
-        let peak = max(rss, peakResidentBytes())
         let total = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
         return [
-            ("used_memory", String(rss)),
-            ("used_memory_human", human(rss)),
+            ("used_memory", String(report.used)),
+            ("used_memory_human", human(report.used)),
             ("used_memory_rss", String(rss)),
             ("used_memory_rss_human", human(rss)),
-            ("used_memory_peak", String(peak)),
-            ("used_memory_peak_human", human(peak)),
+            ("used_memory_peak", String(report.peak)),
+            ("used_memory_peak_human", human(report.peak)),
+            ("used_memory_peak_perc", String(format: "%.2f%%", report.peakPercentage)),
+            ("used_memory_overhead", String(report.overhead)),
+            ("used_memory_startup", String(report.startup)),
+            ("used_memory_dataset", String(report.dataset)),
+            ("used_memory_dataset_perc", String(format: "%.2f%%", report.datasetPercentage)),
             ("total_system_memory", String(total)),
             ("total_system_memory_human", human(total)),
             ("maxmemory", String(server.maxMemory.limit)),
             ("maxmemory_human", human(server.maxMemory.limit)),
             ("maxmemory_policy", server.maxMemory.policy.rawValue),
-            ("mem_allocator", "libc"),
+            ("mem_allocator", server.memory.gauge.allocatorName),
             ("lazyfree_pending_objects", String(server.lazyFree.pendingObjects)),
             ("lazyfreed_objects", String(server.lazyFree.freedObjects)),
         ]

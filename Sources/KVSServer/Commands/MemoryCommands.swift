@@ -1,7 +1,6 @@
 import CKVSHeap
 import KVS
 import NIOCore
-import Synchronization
 
 /// MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE and HELP.
 ///
@@ -11,9 +10,10 @@ import Synchronization
 /// blocks as malloc sizes them, and for a TTL its deadline beside the table and its item
 /// in the shard's expiry index. Like Redis, which counts a key's entry but not the empty
 /// buckets of its table, it leaves out the table's free slots. STATS gives Redis's
-/// fields: the allocator figures from glibc's `mallinfo2`, the tables' bytes per database
-/// from the engines, and 0 for what kvs does not have (replication, AOF, Lua, cluster
-/// links) or does not track (client buffers, memory at startup).
+/// fields: the totals (now, at start-up, at the peak) from the server's memory gauge, the
+/// allocator figures from glibc's `mallinfo2`, the tables' bytes per database from the
+/// engines, and 0 for what kvs does not have (replication, AOF, Lua, cluster links) or
+/// does not track (client buffers).
 enum MemoryCommands {
     static let all: [CommandSpec] = [
         .session(
@@ -48,16 +48,12 @@ enum MemoryCommands {
     ]
 
     /// The bytes of one item of a shard's expiry index (a deadline and a table hash).
-    static let expiryItemBytes = 16
+    static let expiryItemBytes = MemoryReport.expiryItemBytes
     /// The bytes of one table slot (the key and the stored value) and its tag byte.
     static let slotBytes = MemoryLayout<(ByteKey, StoredValue)>.stride + 1
     /// The bytes of an entry's deadline beside its table: the deadline, its bit and its
     /// home-distance byte, rounded to a whole byte.
     static let deadlineBytes = MemoryLayout<Int64>.stride + 1
-
-    /// The highest `total.allocated` MEMORY STATS has seen (kvs does not sample the heap
-    /// between calls, so this is the peak of those observations).
-    static let observedPeak = Atomic<Int>(0)
 
     static func memory(_ c: inout SessionCall) throws {
         if let error = CommandSpec.subcommandError(command: "memory", subcommands: subcommands, c.args) { throw error }
@@ -70,13 +66,13 @@ enum MemoryCommands {
         case "STATS":
             stats(&c)
         case "DOCTOR":
-            if Heap.current().allocated < 5 * 1024 * 1024 {
+            if c.server.memory.usedBytes() < 5 * 1024 * 1024 {
                 c.verbatim(
                     "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
                 )
             } else {
                 c.verbatim(
-                    "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track peak memory, fragmentation over time or client buffers. MEMORY STATS has the figures it has.\n"
+                    "Hi Sam, kvs runs none of Redis's memory issue detectors: it does not track fragmentation over time or client buffers. MEMORY STATS has the figures it has.\n"
                 )
             }
         case "MALLOC-STATS":
@@ -119,24 +115,15 @@ enum MemoryCommands {
         return total
     }
 
-    /// MEMORY STATS, in Redis 7's field order.
+    /// MEMORY STATS, in Redis 7's field order. The totals, start-up, peak and dataset
+    /// figures are the server's gauge (``MemoryReport``); the `allocator.*` ones are glibc's
+    /// `mallinfo2`, as Redis gives its allocator's own figures there.
     static func stats(_ c: inout SessionCall) {
+        let report = MemoryReport(c.server)
         let heap = Heap.current()
-        let peak = max(heap.allocated, observedPeak.max(heap.allocated, ordering: .relaxed).newValue)
-        var databases: [(index: Int, main: Int, expires: Int)] = []
-        var keys = 0
-        for db in c.server.databases where db.engine.count > 0 {
-            let engine = db.engine
-            var main = 0
-            for shard in 0..<engine.shardCount {
-                main += engine.withLockedShard(at: shard) { _, state in state.table.allocatedByteCount }
-            }
-            databases.append((db.index, main, engine.countWithExpiry * expiryItemBytes))
-            keys += engine.count
-        }
-        let overhead = databases.reduce(0) { $0 + $1.main + $1.expires }
-        let dataset = max(0, heap.allocated - overhead)
         let rss = InfoCommand.residentBytes()
+        let databases = report.databases
+        let keys = report.keys
 
         func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
         c.mapHeader(27 + databases.count)
@@ -148,9 +135,9 @@ enum MemoryCommands {
             c.bulk(name)
             c.encoder.writeDouble(value, into: &c.call.out)
         }
-        field("peak.allocated", peak, &c)
-        field("total.allocated", heap.allocated, &c)
-        field("startup.allocated", 0, &c)
+        field("peak.allocated", report.peak, &c)
+        field("total.allocated", report.used, &c)
+        field("startup.allocated", report.startup, &c)
         field("replication.backlog", 0, &c)
         field("clients.slaves", 0, &c)
         field("clients.normal", 0, &c)
@@ -165,12 +152,13 @@ enum MemoryCommands {
             field("overhead.hashtable.expires", db.expires, &c)
             field("overhead.hashtable.slot-to-keys", 0, &c)
         }
-        field("overhead.total", overhead, &c)
+        field("overhead.total", report.overhead, &c)
         field("keys.count", keys, &c)
-        field("keys.bytes-per-key", keys == 0 ? 0 : heap.allocated / keys, &c)
-        field("dataset.bytes", dataset, &c)
-        field("dataset.percentage", ratio(dataset, heap.allocated) * 100, &c)
-        field("peak.percentage", ratio(heap.allocated, peak) * 100, &c)
+        // Redis: (total - startup) / keys.
+        field("keys.bytes-per-key", keys == 0 ? 0 : max(0, report.used - report.startup) / keys, &c)
+        field("dataset.bytes", report.dataset, &c)
+        field("dataset.percentage", report.datasetPercentage, &c)
+        field("peak.percentage", report.peakPercentage, &c)
         field("allocator.allocated", heap.allocated, &c)
         field("allocator.active", heap.active, &c)
         field("allocator.resident", rss, &c)
@@ -180,8 +168,8 @@ enum MemoryCommands {
         field("allocator-rss.bytes", rss - heap.active, &c)
         field("rss-overhead.ratio", 1.0, &c)
         field("rss-overhead.bytes", 0, &c)
-        field("fragmentation", ratio(rss, heap.allocated), &c)
-        field("fragmentation.bytes", rss - heap.allocated, &c)
+        field("fragmentation", ratio(rss, report.used), &c)
+        field("fragmentation.bytes", rss - report.used, &c)
     }
 }
 

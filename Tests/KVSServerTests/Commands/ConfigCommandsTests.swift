@@ -61,7 +61,7 @@ struct ConfigCommandsTests {
         try withInProcessServer { server in
             let c = try server.connect()
             let absent = [
-                "appendonly", "appendfsync", "maxmemory-clients", "maxmemory-eviction-tenacity", "timeout",
+                "appendonly", "appendfsync", "maxmemory-clients", "lazyfree-lazy-eviction", "timeout",
                 "tcp-keepalive", "lazyfree-lazy-user-del", "cluster-enabled",
             ]
             for name in absent {
@@ -70,8 +70,7 @@ struct ConfigCommandsTests {
             #expect(try c.call(["CONFIG", "GET"] + absent) == .array([]))
             #expect(try c.call("CONFIG", "SET", "maxmemory-clients", "10mb") == Self.unknown("maxmemory-clients"))
             #expect(
-                try c.call("CONFIG", "SET", "maxmemory-eviction-tenacity", "10")
-                    == Self.unknown("maxmemory-eviction-tenacity")
+                try c.call("CONFIG", "SET", "lazyfree-lazy-eviction", "yes") == Self.unknown("lazyfree-lazy-eviction")
             )
             #expect(try c.call("CONFIG", "SET", "appendonly", "yes") == Self.unknown("appendonly"))
             #expect(try c.call("CONFIG", "SET", "timeout", "10") == Self.unknown("timeout"))
@@ -88,7 +87,8 @@ struct ConfigCommandsTests {
             #expect(
                 max == [
                     bulk("maxclients"), bulk("10000"), bulk("maxmemory"), bulk("0"), bulk("maxmemory-policy"),
-                    bulk("noeviction"), bulk("maxmemory-samples"), bulk("5"),
+                    bulk("noeviction"), bulk("maxmemory-samples"), bulk("5"), bulk("maxmemory-eviction-tenacity"),
+                    bulk("10"),
                 ]
             )
         }

@@ -91,6 +91,41 @@ struct InfoCommandTests {
         }
     }
 
+    @Test func memoryHasRedisFieldsInOrderWithNumbers() async throws {
+        try withInProcessServer { server in
+            let c = try server.connect()
+            for i in 0..<100 { try c.call("SET", "key:\(i)", String(repeating: "x", count: 100)) }
+            let fields = infoFields(try c.call("INFO", "memory").text)
+            // Redis 7.0's fields and order, less those kvs has no figure for.
+            #expect(
+                fields.map(\.0) == [
+                    "used_memory", "used_memory_human", "used_memory_rss", "used_memory_rss_human", "used_memory_peak",
+                    "used_memory_peak_human", "used_memory_peak_perc", "used_memory_overhead", "used_memory_startup",
+                    "used_memory_dataset", "used_memory_dataset_perc", "total_system_memory",
+                    "total_system_memory_human", "maxmemory", "maxmemory_human", "maxmemory_policy", "mem_allocator",
+                    "lazyfree_pending_objects", "lazyfreed_objects",
+                ]
+            )
+            let values = Dictionary(fields, uniquingKeysWith: { a, _ in a })
+            func number(_ name: String) -> Int { Int(values[name] ?? "") ?? -1 }
+            for name in [
+                "used_memory", "used_memory_rss", "used_memory_peak", "used_memory_overhead", "used_memory_startup",
+                "used_memory_dataset", "total_system_memory", "maxmemory",
+            ] {
+                #expect(number(name) >= 0, "\(name) is not a number: \(values[name] ?? "missing")")
+            }
+            for name in ["used_memory_peak_perc", "used_memory_dataset_perc"] {
+                let text = values[name] ?? ""
+                #expect(text.hasSuffix("%") && Double(text.dropLast()) != nil, "\(name): \(text)")
+            }
+            #expect(number("used_memory_dataset") <= number("used_memory"))
+            #expect(number("used_memory_peak") >= number("used_memory"))
+            #expect(number("used_memory_overhead") >= number("used_memory_startup"))
+            // In-process servers read glibc's mallinfo2 (the counting allocator is kvs-server's).
+            #expect(values["mem_allocator"] == "libc")
+        }
+    }
+
     @Test func commandStatsCountCallsRejectionsAndFailures() async throws {
         try withInProcessServer { server in
             let c = try server.connect()

@@ -33,7 +33,7 @@ struct MaxMemoryTests {
         _ body: (InProcessTestServer, InProcessClient, Gauge) throws -> Void
     ) throws {
         let gauge = Gauge()
-        try withInProcessServer({ config in config.usedMemory = { gauge.used } }) { server in
+        try withInProcessServer({ config in config.memoryGauge = MemoryGauge { gauge.used } }) { server in
             gauge.state.withLock { $0 = server.serverState }
             let c = try server.connect()
             #expect(try c.call("CONFIG", "SET", "maxmemory-policy", policy, "maxmemory-samples", "\(samples)") == OK)
