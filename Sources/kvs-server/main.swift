@@ -106,12 +106,12 @@ struct KVSServerCommand: AsyncParsableCommand {
             }
         }
         // This executable's malloc counts every heap block of the process (CKVSAllocator),
-        // and the tables' huge-page chunks are counted as they are mapped: INFO's
+        // and the tables' huge-page blocks are counted as they are handed out: INFO's
         // used_memory is then Redis's figure. Where malloc does not count (a sanitizer
         // build, not glibc), the configuration's default, glibc's mallinfo2, stays.
         if ckvs_allocator_is_counting() == 1 {
             config.memoryGauge = MemoryGauge(allocatorName: "libc-counted") {
-                ckvs_allocator_used_bytes() + TableMemory.mappedBytes.value.load(ordering: .relaxed)
+                ckvs_allocator_used_bytes() + TableMemory.blockBytes.value.load(ordering: .relaxed)
             }
         }
 

@@ -88,6 +88,36 @@ if [[ "$(uname -s)" == Linux ]]; then
     fi
 fi
 
+# maxmemory 50mb with allkeys-lru, filled 10 times past it by redis-benchmark (500,000 SETs
+# of 1,000 bytes): used_memory stays within the limit (plus what the last commands added),
+# keys were evicted, and the resident set grew by at most 1.25 times the limit (glibc's
+# fragmentation and the tables' freed blocks); then noeviction past a 1-byte limit refuses
+# writes with the OOM error. The server is left with no limit and no keys.
+if [[ "$(uname -s)" == Linux ]] && command -v redis-benchmark >/dev/null; then
+    memory_field() { "${CLI[@]}" info "$2" | tr -d '\r' | sed -n "s/^$1://p"; }
+    "${CLI[@]}" flushall >/dev/null
+    rss_before="$(memory_field used_memory_rss memory)"
+    limit=$((50 * 1024 * 1024))
+    "${CLI[@]}" config set maxmemory 50mb maxmemory-policy allkeys-lru >/dev/null
+    redis-benchmark -p "$PORT" -t set -n 500000 -r 100000000 -d 1000 -c 20 -P 16 -q >/dev/null 2>&1
+    used="$(memory_field used_memory memory)"
+    rss="$(memory_field used_memory_rss memory)"
+    evicted="$(memory_field evicted_keys stats)"
+    keys="$("${CLI[@]}" dbsize)"
+    "${CLI[@]}" config set maxmemory-policy noeviction maxmemory 1 >/dev/null
+    oom="$("${CLI[@]}" set one-more x)"
+    "${CLI[@]}" config set maxmemory 0 >/dev/null
+    "${CLI[@]}" flushall >/dev/null
+    if ((used > limit + 1024 * 1024 || evicted < 400000 || keys < 10000 || rss - rss_before > limit * 5 / 4)) ||
+        [[ "$oom" != "OOM command not allowed when used memory > 'maxmemory'." ]]; then
+        echo "FAIL: maxmemory 50mb: used_memory $used, RSS $rss_before -> $rss, evicted $evicted, keys $keys, $oom"
+        failures=$((failures + 1))
+    else
+        echo "ok: maxmemory 50mb filled 10x: used_memory $used, RSS +$(((rss - rss_before) / 1048576)) MiB," \
+            "evicted $evicted, $keys keys left, then OOM"
+    fi
+fi
+
 if ((failures > 0)); then
     echo "redis-cli compatibility: $failures failure(s)"
     exit 1

@@ -118,13 +118,16 @@ package enum TableMemory {
     /// The process's drain generation, statically initialized (no `swift_once` on writes).
     @usableFromInline package static let drainGeneration = DrainGeneration()
 
-    /// The bytes of every chunk the process's pools hold mapped now: memory that `malloc`
-    /// does not see, which the server adds to its `used_memory` (a relaxed atomic, read
-    /// before every command under `maxmemory`).
-    package static let mappedBytes = MappedBytes()
+    /// The bytes of the blocks the process's pools have handed out and not taken back:
+    /// table memory that `malloc` does not see, which the server adds to its
+    /// `used_memory` (a relaxed atomic, read before every command under `maxmemory`).
+    /// The chunks' blocks never handed out are mapped but not counted: their pages are
+    /// not touched, so they take no memory (blocks freed into a chunk still in use stay
+    /// resident and uncounted until the chunk drains; see ``Pool``).
+    package static let blockBytes = BlockBytes()
 
     /// An atomic counter, statically initialized.
-    package struct MappedBytes: ~Copyable, Sendable {
+    package struct BlockBytes: ~Copyable, Sendable {
         package let value = Atomic<Int>(0)
         init() {}
     }
@@ -212,7 +215,6 @@ extension TableMemory {
             if chunks[index].inUse == 0 {
                 let chunk = chunks.remove(at: index)
                 munmap(UnsafeMutableRawPointer(bitPattern: chunk.base), chunk.byteCount)
-                TableMemory.mappedBytes.value.subtract(chunk.byteCount, ordering: .relaxed)
                 return true
             }
             chunks[index].free.append(Int(address - chunks[index].base) / blockSize)
@@ -267,6 +269,7 @@ extension TableMemory {
             let address = state.withLock { pools in
                 pools[blockSize, default: Pool(blockSize: blockSize)].allocateBlock()
             }
+            if address != nil { TableMemory.blockBytes.value.add(blockSize, ordering: .relaxed) }
             return address.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
         }
 
@@ -274,11 +277,13 @@ extension TableMemory {
         /// `malloc` when mapping a chunk failed).
         package func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) -> Bool {
             let blockSize = Self.blockSize(for: byteCount)
-            return state.withLock { pools -> Bool in
+            let pooled = state.withLock { pools -> Bool in
                 guard pools[blockSize]?.deallocateBlock(at: UInt(bitPattern: pointer)) == true else { return false }
                 if pools[blockSize]?.chunks.isEmpty == true { pools[blockSize] = nil }
                 return true
             }
+            if pooled { TableMemory.blockBytes.value.subtract(blockSize, ordering: .relaxed) }
+            return pooled
         }
 
         /// Whether `pointer` lies in a draining chunk.
@@ -339,7 +344,6 @@ extension TableMemory {
             // Advice only: without transparent huge pages (or with them disabled) the
             // chunk is ordinary memory and everything works the same.
             _ = madvise(base, byteCount, Int32(MADV_HUGEPAGE))
-            TableMemory.mappedBytes.value.add(byteCount, ordering: .relaxed)
             return Chunk(base: aligned, byteCount: byteCount, blockCount: pool.blocksPerChunk)
         }
     }

@@ -43,11 +43,11 @@ public struct MemoryGauge: Sendable {
     /// glibc's `mallinfo2` (bytes in chunks handed out, mmapped ones included), read at
     /// most once per millisecond: `mallinfo2` walks every arena's free lists under their
     /// locks, far too slow to run per command. 0 where glibc 2.33 or later is not the
-    /// allocator. Plus the huge-page chunks the shard tables map apart from malloc.
+    /// allocator. Plus the huge-page blocks the shard tables take apart from malloc.
     ///
     /// - Complexity: O(1) within a millisecond of the last reading; else one `mallinfo2`.
     public static let mallinfo = MemoryGauge(allocatorName: "libc") {
-        MallinfoCache.shared.allocatedBytes() + TableMemory.mappedBytes.value.load(ordering: .relaxed)
+        MallinfoCache.shared.allocatedBytes() + TableMemory.blockBytes.value.load(ordering: .relaxed)
     }
 }
 
