@@ -123,6 +123,8 @@ package struct ShardTable<Key: StoreKey, Value> {
     package func prefetchValue(forKey key: Key, hash: UInt64) {
         guard let slot = storage.find(key, hash: hash) else { return }
         ckvs_prefetch(storage.firstWordOfValue(at: slot))
+        // The access word a lookup writes, in a table that records accesses (the server's).
+        if storage.accessClock != nil, let nodes = storage.nodes { ckvs_prefetch_for_write(nodes + slot) }
     }
 
     /// ``updateValue(_:forKey:)`` for a key whose ``StoreKey/tableHash`` is `hash`.
