@@ -1,3 +1,4 @@
+import KVS
 import NIOCore
 import RESP
 import Synchronization
@@ -14,7 +15,7 @@ struct MaxMemoryTests {
     /// The memory in use as the tests count it: 50 bytes per key of every database, plus
     /// ``extra``.
     final class Gauge: Sendable {
-        let state = Mutex<ServerState?>(nil)
+        let state = Locked<ServerState?>(nil)
         let extra = Atomic<Int>(0)
 
         var used: Int {
