@@ -2,6 +2,8 @@
 // build's sanitizer flags and `__has_feature` sees them.
 #include "ckvs_heap.h"
 
+#include <stdlib.h>  // defines __GLIBC__ where glibc is the C library
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
