@@ -375,9 +375,10 @@ package final class ShardTableStorage<Key: StoreKey, Value> {
     @exclusivity(unchecked) @usableFromInline var deadlines: UnsafeMutablePointer<Int64>?
     /// How many entries have a deadline (slots whose deadline bit is set).
     @exclusivity(unchecked) @usableFromInline var deadlineCount = 0
-    /// In the table of a bounded shard, each entry's ``PolicyNode``, one per slot (read
-    /// only where the slot is occupied); nil in an unbounded shard's table, which pays
-    /// nothing for it. Entries carry their node when they move, as they carry deadlines.
+    /// In the table of a bounded shard, each entry's ``PolicyNode``; in a table that
+    /// records accesses (``accessClock``), each entry's access word. One per slot (read
+    /// only where the slot is occupied); nil in other tables, which pay nothing for it.
+    /// Entries carry their word when they move, as they carry deadlines.
     @exclusivity(unchecked) @usableFromInline var nodes: UnsafeMutablePointer<PolicyNode>?
     /// In the table of a store that records accesses (the server's), the clock that
     /// stamps each entry's access word; the words are kept in ``nodes``. Nil elsewhere.

@@ -56,15 +56,6 @@ extension StoreEngine {
             )
         }
     }
-
-    /// How many entries shard `shardIndex` holds (expired ones not yet removed included).
-    ///
-    /// - Complexity: O(1).
-    @inlinable
-    package func entryCount(ofShard shardIndex: Int) -> Int {
-        guard shards.indices.contains(shardIndex) else { return 0 }
-        return withLockedShard(at: shardIndex) { _, state in state.table.count }
-    }
 }
 
 extension TransactionState {

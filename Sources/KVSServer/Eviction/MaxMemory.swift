@@ -53,8 +53,6 @@ package final class MaxMemory: Sendable {
     package var policy: MaxMemoryPolicy { MaxMemoryPolicy(code: policyCode.load(ordering: .relaxed)) }
     /// `maxmemory-samples`.
     package var samples: Int { sampleCount.load(ordering: .relaxed) }
-    /// The memory in use now, in bytes.
-    package var used: Int { usedBytes() }
     /// `maxmemory-eviction-tenacity`, 0 to 100.
     package var tenacity: Int { tenacityValue.load(ordering: .relaxed) }
 
