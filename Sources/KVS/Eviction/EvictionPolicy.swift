@@ -48,6 +48,12 @@
     /// policies count it).
     mutating func recordMiss(hash: UInt64)
 
+    /// Records `reads` in order, as one ``recordHit(_:hash:)`` or ``recordMiss(hash:)``
+    /// each: how a shard hands over the reads it buffered. A policy may start the cache
+    /// misses of the whole batch before it applies the first. The default calls them one by
+    /// one.
+    mutating func recordReads(_ reads: UnsafeBufferPointer<PolicyRead>)
+
     /// Admits a new entry whose key hash is `hash` and returns its node.
     mutating func insert(hash: UInt64, weight: Int) -> PolicyNode
 
@@ -64,11 +70,52 @@
 
     /// Forgets every entry.
     mutating func removeAll()
+
+    /// ``evict()`` if the policy holds more than ``maximumWeight``, also returning the
+    /// weight the eviction freed; `nil` within the bound or when the policy holds nothing.
+    /// The store's eviction loop calls this, one mutating call on its existential policy:
+    /// reading ``totalWeight`` through the existential would copy the policy's state.
+    mutating func evictIfOverBound() -> (node: PolicyNode, hash: UInt64, weight: Int)?
 }
 
 extension EvictionPolicy {
     @inlinable
     package mutating func recordHit(_ node: PolicyNode, hash: UInt64) {
         recordHit(node)
+    }
+
+    @inlinable
+    package mutating func evictIfOverBound() -> (node: PolicyNode, hash: UInt64, weight: Int)? {
+        let before = totalWeight
+        guard before > maximumWeight, let (node, hash) = evict() else { return nil }
+        return (node, hash, before - totalWeight)
+    }
+
+    @inlinable
+    package mutating func recordReads(_ reads: UnsafeBufferPointer<PolicyRead>) {
+        for read in reads {
+            if read.node == PolicyRead.miss {
+                recordMiss(hash: read.hash)
+            } else {
+                recordHit(read.node, hash: read.hash)
+            }
+        }
+    }
+}
+
+/// One read a shard recorded for its policy: the node it found, or ``miss``, and the key's
+/// hash.
+@usableFromInline
+package struct PolicyRead: Sendable {
+    /// The `node` of a read that found nothing.
+    @usableFromInline package static var miss: PolicyNode { .max }
+
+    @usableFromInline package var node: PolicyNode
+    @usableFromInline package var hash: UInt64
+
+    @inlinable
+    package init(node: PolicyNode, hash: UInt64) {
+        self.node = node
+        self.hash = hash
     }
 }

@@ -1,3 +1,5 @@
+import CKVSPrefetch
+
 /// A count-min sketch of 4-bit counters that estimates how often a key hash was seen
 /// recently: the frequency filter of ``WTinyLFUPolicy``, after Caffeine's
 /// `FrequencySketch` (Einziger, Friedman and Manes, "TinyLFU: A Highly Efficient Cache
@@ -78,6 +80,23 @@ struct FrequencySketch {
                 min(count(s.2, start + 8), count(s.3, start + 12))
             )
             return Int(result)
+        }
+    }
+
+    /// Starts loading the four words ``increment(_:)`` of `hash` writes.
+    ///
+    /// - Complexity: O(1); it reads nothing.
+    func prefetch(_ hash: UInt64) {
+        guard !table.isEmpty else { return }
+        let item = Self.spread(hash)
+        let s = Self.seeds
+        let mask = mask
+        table.withUnsafeBufferPointer { words in
+            guard let base = words.baseAddress else { return }
+            ckvs_prefetch_for_write(base + Self.index(item, s.0, mask))
+            ckvs_prefetch_for_write(base + Self.index(item, s.1, mask))
+            ckvs_prefetch_for_write(base + Self.index(item, s.2, mask))
+            ckvs_prefetch_for_write(base + Self.index(item, s.3, mask))
         }
     }
 

@@ -21,6 +21,13 @@ package struct LRUPolicy: EvictionPolicy {
         nodes.moveToBack(node, in: &queue)
     }
 
+    /// Starts loading the record of every hit in `reads` before it applies the first, so
+    /// that their cache misses overlap.
+    package mutating func recordReads(_ reads: UnsafeBufferPointer<PolicyRead>) {
+        for read in reads where read.node != PolicyRead.miss { nodes.prefetch(read.node) }
+        for read in reads where read.node != PolicyRead.miss { recordHit(read.node) }
+    }
+
     package mutating func recordMiss(hash: UInt64) {}
 
     package mutating func insert(hash: UInt64, weight: Int) -> PolicyNode {

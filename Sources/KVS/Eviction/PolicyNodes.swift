@@ -1,3 +1,5 @@
+import CKVSPrefetch
+
 /// The node records of a list-based ``EvictionPolicy``: one record per node, intrusive
 /// links, and a free list, so that a policy allocates nothing per call once its arrays have
 /// grown to the region's peak entry count.
@@ -67,6 +69,17 @@ struct PolicyNodes {
     subscript(node: PolicyNode) -> Record {
         get { records[Int(node)] }
         _modify { yield &records[Int(node)] }
+    }
+
+    /// Starts loading the record of `node`, for a list operation about to write it.
+    ///
+    /// - Complexity: O(1); it reads nothing (a node out of range prefetches a useless line).
+    @inline(__always)
+    func prefetch(_ node: PolicyNode) {
+        records.withUnsafeBufferPointer { records in
+            guard let base = records.baseAddress else { return }
+            ckvs_prefetch_for_write(base + Int(truncatingIfNeeded: node))
+        }
     }
 
     /// Whether `node` is live: handed out and not yet evicted or removed.

@@ -48,6 +48,13 @@ package struct S3FIFOPolicy: EvictionPolicy {
         if nodes[node].bits < Self.maximumFrequency { nodes[node].bits += 1 }
     }
 
+    /// Starts loading the record of every hit in `reads` before it applies the first, so
+    /// that their cache misses overlap.
+    package mutating func recordReads(_ reads: UnsafeBufferPointer<PolicyRead>) {
+        for read in reads where read.node != PolicyRead.miss { nodes.prefetch(read.node) }
+        for read in reads where read.node != PolicyRead.miss { recordHit(read.node) }
+    }
+
     package mutating func recordMiss(hash: UInt64) {}
 
     package mutating func insert(hash: UInt64, weight: Int) -> PolicyNode {
@@ -126,9 +133,15 @@ package struct S3FIFOPolicy: EvictionPolicy {
 /// holds a hash and the ghost's insertion count when it entered, and a hash is in the ghost
 /// while fewer than `window` hashes entered after it. Buckets of four slots; a full bucket
 /// drops its oldest hash, so the ghost can forget early but never remembers a hash falsely.
+/// A slot keeps its hash and stamp side by side, so a lookup reads one bucket of 64 bytes.
 struct GhostHashes {
-    private var hashes: [UInt64] = []
-    private var stamps: [UInt64] = []
+    private struct Slot {
+        var hash: UInt64
+        /// The insertion count when the hash entered; 0 for an empty slot.
+        var stamp: UInt64
+    }
+
+    private var slots: [Slot] = []
     private var clock: UInt64 = 0
     private var used = 0
 
@@ -137,7 +150,7 @@ struct GhostHashes {
     /// - Complexity: O(1) amortized: a table more than half used is rebuilt without the
     ///   hashes that aged out, at four times the size of what is left.
     mutating func insert(_ hash: UInt64, window: Int) {
-        if hashes.isEmpty || used * 2 > hashes.count { rebuild(window: window) }
+        if slots.isEmpty || used * 2 > slots.count { rebuild(window: window) }
         clock += 1
         place(hash, stamp: clock)
     }
@@ -146,65 +159,64 @@ struct GhostHashes {
     ///
     /// - Complexity: O(1).
     mutating func remove(_ hash: UInt64, window: Int) -> Bool {
-        guard !hashes.isEmpty else { return false }
+        guard !slots.isEmpty else { return false }
         let base = bucket(hash)
-        for slot in base..<base + 4 where stamps[slot] != 0 && hashes[slot] == hash {
-            let found = clock - stamps[slot] < UInt64(max(window, 1))
-            stamps[slot] = 0
-            used -= 1
-            return found
+        let clock = clock
+        return slots.withUnsafeMutableBufferPointer { slots in
+            for slot in base..<base + 4 where slots[slot].stamp != 0 && slots[slot].hash == hash {
+                let found = clock - slots[slot].stamp < UInt64(max(window, 1))
+                slots[slot].stamp = 0
+                used -= 1
+                return found
+            }
+            return false
         }
-        return false
     }
 
     mutating func removeAll() {
-        hashes = []
-        stamps = []
+        slots = []
         clock = 0
         used = 0
     }
 
     private func bucket(_ hash: UInt64) -> Int {
         // The top bits: the low ones may pick the store's table slot or shard.
-        Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 32) & (hashes.count - 4)
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 32) & (slots.count - 4)
     }
 
     private mutating func place(_ hash: UInt64, stamp: UInt64) {
         let base = bucket(hash)
         var oldest = base
         for slot in base..<base + 4 {
-            if stamps[slot] == 0 {
+            if slots[slot].stamp == 0 {
                 oldest = slot
                 used += 1
                 break
             }
-            if stamps[slot] < stamps[oldest] { oldest = slot }
+            if slots[slot].stamp < slots[oldest].stamp { oldest = slot }
         }
-        hashes[oldest] = hash
-        stamps[oldest] = stamp
+        slots[oldest] = Slot(hash: hash, stamp: stamp)
     }
 
     private mutating func rebuild(window: Int) {
         let window = UInt64(max(window, 1))
         var kept = 0
-        for stamp in stamps where stamp != 0 && clock - stamp < window { kept += 1 }
+        for slot in slots where slot.stamp != 0 && clock - slot.stamp < window { kept += 1 }
         var size = 64
         while size < kept * 4 { size *= 2 }
-        if size <= hashes.count {
+        if size <= slots.count {
             // Forget the aged-out hashes in place: no allocation while the ghost is steady.
-            for slot in stamps.indices where stamps[slot] != 0 && clock - stamps[slot] >= window {
-                stamps[slot] = 0
+            for index in slots.indices where slots[index].stamp != 0 && clock - slots[index].stamp >= window {
+                slots[index].stamp = 0
                 used -= 1
             }
             return
         }
-        let oldHashes = hashes
-        let oldStamps = stamps
-        hashes = Array(repeating: 0, count: size)
-        stamps = Array(repeating: 0, count: size)
+        let old = slots
+        slots = Array(repeating: Slot(hash: 0, stamp: 0), count: size)
         used = 0
-        for index in oldStamps.indices where oldStamps[index] != 0 && clock - oldStamps[index] < window {
-            place(oldHashes[index], stamp: oldStamps[index])
+        for slot in old where slot.stamp != 0 && clock - slot.stamp < window {
+            place(slot.hash, stamp: slot.stamp)
         }
     }
 }

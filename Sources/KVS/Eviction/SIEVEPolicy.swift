@@ -27,6 +27,13 @@ package struct SIEVEPolicy: EvictionPolicy {
         if nodes[node].bits == 0 { nodes[node].bits = 1 }
     }
 
+    /// Starts loading the record of every hit in `reads` before it applies the first, so
+    /// that their cache misses overlap.
+    package mutating func recordReads(_ reads: UnsafeBufferPointer<PolicyRead>) {
+        for read in reads where read.node != PolicyRead.miss { nodes.prefetch(read.node) }
+        for read in reads where read.node != PolicyRead.miss { recordHit(read.node) }
+    }
+
     package mutating func recordMiss(hash: UInt64) {}
 
     package mutating func insert(hash: UInt64, weight: Int) -> PolicyNode {

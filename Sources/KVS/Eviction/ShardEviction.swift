@@ -10,16 +10,57 @@
 // touched only under that shard's lock, like the rest of the state.
 package final class ShardEviction<Key: StoreKey, Value>: @unchecked Sendable {  // safe: see above
     /// The shard's policy, which holds the shard under its share of the store's bound.
-    @usableFromInline package var policy: any EvictionPolicy
+    ///
+    /// The mutable fields skip the runtime's exclusivity checks (a `swift_beginAccess` per
+    /// access, measurable on every bounded write): they are touched only under the shard's
+    /// lock, and no access to one overlaps another access to the same field.
+    @exclusivity(unchecked) @usableFromInline package var policy: any EvictionPolicy
     /// The weight of an entry; `nil` when every entry weighs 1 (a count bound).
     @usableFromInline let weigher: (@Sendable (Key, Value) -> Int)?
     /// The entries evicted since the last ``ShardState/takeEvictions()``.
-    @usableFromInline var evicted = EvictedEntries<Key, Value>()
+    @exclusivity(unchecked) @usableFromInline var evicted = EvictedEntries<Key, Value>()
+    /// The reads recorded since the policy last heard of reads, oldest first: room for
+    /// ``readBufferCapacity`` of them.
+    @usableFromInline let reads: UnsafeMutablePointer<PolicyRead>
+    /// How many of `reads` are recorded.
+    @exclusivity(unchecked) @usableFromInline var readCount = 0
+
+    /// How many reads wait before the policy hears of them: enough that the policy's cache
+    /// misses for a batch overlap (docs/design/eviction-policy.md, "Read buffer").
+    @usableFromInline static var readBufferCapacity: Int { 32 }
 
     @inlinable
     package init(policy: any EvictionPolicy, weigher: (@Sendable (Key, Value) -> Int)?) {
         self.policy = policy
         self.weigher = weigher
+        reads = .allocate(capacity: Self.readBufferCapacity)
+    }
+
+    deinit {
+        reads.deallocate()
+    }
+
+    /// Records a read for the policy: `node` for a hit, `PolicyRead.miss` for a miss. The
+    /// policy hears of it when the buffer fills or before the next change of the policy's
+    /// entries (``drainReads()``), so it sees every call in the order the shard made them.
+    @inlinable @inline(__always)
+    func bufferRead(node: PolicyNode, hash: UInt64) {
+        reads[readCount] = PolicyRead(node: node, hash: hash)
+        readCount &+= 1
+        if readCount == Self.readBufferCapacity { flushReads() }
+    }
+
+    /// Hands the buffered reads to the policy. Called before every insert, update, removal
+    /// or eviction, since a buffered node must still be the entry it was read as.
+    @inlinable @inline(__always)
+    package func drainReads() {
+        if readCount != 0 { flushReads() }
+    }
+
+    @usableFromInline @inline(never)
+    func flushReads() {
+        policy.recordReads(UnsafeBufferPointer(start: reads, count: readCount))
+        readCount = 0
     }
 
     /// The weight of `value` stored under `key`: what the weigher says, at least 0, or 1
@@ -59,6 +100,7 @@ extension ShardState {
     @inlinable @inline(never)
     mutating func storeBounded(_ key: Key, _ entry: Entry<Value>, hash: UInt64) -> Entry<Value>? {
         guard let eviction else { preconditionFailure("storeBounded in an unbounded shard") }
+        eviction.drainReads()
         let weight = eviction.weight(of: key, entry.value)
         let (old, node) = table.updateValue(entry, forKey: key, hash: hash) {
             eviction.policy.insert(hash: hash, weight: weight)
@@ -76,14 +118,13 @@ extension ShardState {
     /// bound; they wait in `eviction.evicted` for ``takeEvictions()``.
     @inlinable
     mutating func evict(_ eviction: ShardEviction<Key, Value>) {
-        while eviction.policy.totalWeight > eviction.policy.maximumWeight {
-            let before = eviction.policy.totalWeight
-            guard let victim = eviction.policy.evict() else { break }
+        eviction.drainReads()
+        while let victim = eviction.policy.evictIfOverBound() {
             guard let removed = table.removeEntry(node: victim.node, hash: victim.hash) else {
                 preconditionFailure("KVS invariant: the policy evicted a node the table does not hold")
             }
             if removed.entry.hasExpiry { expiry.liveCount -= 1 }
-            statistics.recordEviction(weight: before - eviction.policy.totalWeight)
+            statistics.recordEviction(weight: victim.weight)
             eviction.evicted.append(removed)
         }
     }
@@ -92,6 +133,7 @@ extension ShardState {
     @inlinable @inline(never)
     mutating func removeBounded(_ key: Key, hash: UInt64) -> Entry<Value>? {
         guard let (old, node) = table.removeValueAndNode(forKey: key, hash: hash) else { return nil }
+        eviction?.drainReads()
         eviction?.policy.remove(node)
         if old.hasExpiry { expiry.liveCount -= 1 }
         checkCheapInvariants()
@@ -104,9 +146,9 @@ extension ShardState {
     mutating func recordRead(slot: Int?, hash: UInt64) {
         guard let eviction else { return }
         if let slot, let node = table.node(at: slot) {
-            eviction.policy.recordHit(node, hash: hash)
+            eviction.bufferRead(node: node, hash: hash)
         } else {
-            eviction.policy.recordMiss(hash: hash)
+            eviction.bufferRead(node: PolicyRead.miss, hash: hash)
         }
     }
 

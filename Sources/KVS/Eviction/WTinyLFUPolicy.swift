@@ -122,6 +122,24 @@ package struct WTinyLFUPolicy: EvictionPolicy {
         }
     }
 
+    /// Starts the cache misses of every hit in `reads` (its node's record and its four
+    /// sketch words) before it applies the first: one hit's misses would otherwise be
+    /// waited for one after another. (A pipelined variant, prefetching a few reads ahead and
+    /// the neighbours too, measured the same.)
+    package mutating func recordReads(_ reads: UnsafeBufferPointer<PolicyRead>) {
+        for read in reads where read.node != PolicyRead.miss {
+            nodes.prefetch(read.node)
+            sketch.prefetch(read.hash)
+        }
+        for read in reads {
+            if read.node == PolicyRead.miss {
+                recordMiss(hash: read.hash)
+            } else {
+                recordHit(read.node, hash: read.hash)
+            }
+        }
+    }
+
     package mutating func recordMiss(hash: UInt64) {
         if adaptation == .hillClimbing {
             missesInSample += 1

@@ -247,6 +247,7 @@ package struct ShardState<Key: StoreKey, Value> {
             } else {
                 var nodes: [PolicyNode] = []
                 removed += table.removeEntries(expiring: due, removedNodes: &nodes, removedEntries: &removedEntries)
+                eviction?.drainReads()
                 for node in nodes { eviction?.policy.remove(node) }
             }
             due.removeAll(keepingCapacity: true)
@@ -270,6 +271,7 @@ package struct ShardState<Key: StoreKey, Value> {
         }
         if let eviction {
             // The new entries are admitted in slot order, then evicted down to the bound.
+            eviction.readCount = 0  // the nodes are about to go: their reads no longer matter
             eviction.policy.removeAll()
             self.table.assignNodes { key, hash, value in
                 eviction.policy.insert(hash: hash, weight: eviction.weight(of: key, value))

@@ -13,17 +13,25 @@ struct FIFOTestPolicy: EvictionPolicy {
     private var freeNodes: [PolicyNode] = []
     private(set) var hits = 0
     private(set) var misses = 0
+    /// Hits on nodes the policy no longer held (a read handed over after its entry left).
+    private(set) var staleHits = 0
+    /// Every call, in order: "hit N", "miss", "insert N", "update N", "remove N", "evict N".
+    private(set) var log: [String] = []
 
     init(maximumWeight: Int) { self.maximumWeight = maximumWeight }
 
     var count: Int { live.count }
 
     mutating func recordHit(_ node: PolicyNode) {
-        precondition(live[node] != nil, "a hit on a node the policy does not hold")
+        if live[node] == nil { staleHits += 1 }
         hits += 1
+        log.append("hit \(node)")
     }
 
-    mutating func recordMiss(hash: UInt64) { misses += 1 }
+    mutating func recordMiss(hash: UInt64) {
+        misses += 1
+        log.append("miss")
+    }
 
     mutating func insert(hash: UInt64, weight: Int) -> PolicyNode {
         let node: PolicyNode
@@ -36,6 +44,7 @@ struct FIFOTestPolicy: EvictionPolicy {
         live[node] = (hash, weight)
         order.append(node)
         totalWeight += weight
+        log.append("insert \(node)")
         return node
     }
 
@@ -43,6 +52,7 @@ struct FIFOTestPolicy: EvictionPolicy {
         guard let old = live[node] else { preconditionFailure("an update of a node the policy does not hold") }
         totalWeight += weight - old.weight
         live[node] = (old.hash, weight)
+        log.append("update \(node)")
     }
 
     mutating func remove(_ node: PolicyNode) {
@@ -50,6 +60,7 @@ struct FIFOTestPolicy: EvictionPolicy {
         totalWeight -= old.weight
         order.removeAll { $0 == node }
         freeNodes.append(node)
+        log.append("remove \(node)")
     }
 
     mutating func evict() -> (node: PolicyNode, hash: UInt64)? {
@@ -162,9 +173,36 @@ struct StoreEngineBoundTests {
         #expect(throws: KVSError.self) { try engine.get("missing") }
         let (values, _) = try engine.batchGet(["a", "missing", "a"])
         #expect(values.count == 1)
-        let policy = engine.shards[0].withLock { $0.eviction?.policy as? FIFOTestPolicy }
+        let policy = engine.shards[0].withLock { state in
+            state.eviction?.drainReads()
+            return state.eviction?.policy as? FIFOTestPolicy
+        }
         #expect(policy?.hits == 4)
         #expect(policy?.misses == 2)
+    }
+
+    @Test func bufferedReadsReachThePolicyBeforeItsEntriesChange() throws {
+        let clock = ManualClock()
+        let engine = try Self.engine(shards: 1, maximum: 3, clock: clock)
+        defer { engine.close() }
+        try engine.set("a", "1")  // insert 0
+        try engine.set("b", "1", expiresAt: clock.now() + 1_000)  // insert 1
+        _ = try engine.get("a")
+        #expect(throws: KVSError.self) { try engine.get("x") }
+        try engine.delete("a")  // the hit on 0 first, then its removal
+        _ = try engine.get("b")
+        clock.advance(by: .microseconds(2))
+        engine.sweepExpired()  // the hit on 1 first, then the expiry
+        try engine.set("c", "1")  // reuses a node
+        for _ in 0..<100 { _ = try engine.get("c") }  // fills and flushes the buffer
+        try engine.set("d", "1")
+        let policy = engine.shards[0].withLock { $0.eviction?.policy as? FIFOTestPolicy }
+        #expect(policy?.staleHits == 0)
+        #expect(
+            policy?.log
+                == ["insert 0", "insert 1", "hit 0", "miss", "remove 0", "hit 1", "remove 1", "insert 1"]
+                + Array(repeating: "hit 1", count: 100) + ["insert 0"]
+        )
     }
 
     @Test func batchesTransactionsAndUpdatesEvictToo() throws {
