@@ -96,7 +96,8 @@ public protocol AsyncStore<Value>: Sendable {
     ///
     /// `transform` gets the current value (`nil` when absent or expired) and returns the new
     /// one (`nil` deletes the key). The key keeps its time-to-live, as with Redis's `INCR` or
-    /// `SET ... KEEPTTL`; a key the update creates has none. The embedded store runs
+    /// `SET ... KEEPTTL`; a key the update creates has none (to set or remove the TTL in the
+    /// same step, use `update(_:ttl:_:)`). The embedded store runs
     /// `transform` exactly once, under the key's shard lock; a network store reads the key,
     /// runs `transform` and writes only if the key has not changed since (`WATCH`/`MULTI`/
     /// `EXEC`), running `transform` again on the new value otherwise. So write `transform`
