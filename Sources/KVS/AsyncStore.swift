@@ -96,7 +96,8 @@ public protocol AsyncStore<Value>: Sendable {
     ///
     /// `transform` gets the current value (`nil` when absent or expired) and returns the new
     /// one (`nil` deletes the key). The key keeps its time-to-live, as with Redis's `INCR` or
-    /// `SET ... KEEPTTL`; a key the update creates has none. The embedded store runs
+    /// `SET ... KEEPTTL`; a key the update creates has none (to set or remove the TTL in the
+    /// same step, use `update(_:ttl:_:)`). The embedded store runs
     /// `transform` exactly once, under the key's shard lock; a network store reads the key,
     /// runs `transform` and writes only if the key has not changed since (`WATCH`/`MULTI`/
     /// `EXEC`), running `transform` again on the new value otherwise. So write `transform`
@@ -136,6 +137,59 @@ public protocol AsyncStore<Value>: Sendable {
     @discardableResult
     func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value?
 
+    /// Atomically replaces the value of `key` with what `transform` returns and sets its
+    /// time-to-live as `ttl` says, in the same step: `update(_:_:)` with a choice of TTL.
+    ///
+    /// ```swift
+    /// // A sliding session: each touch writes the session and gives it 30 more minutes.
+    /// try await store.update("session:42", ttl: .expire(after: .seconds(1800))) { touched($0) }
+    /// ```
+    ///
+    /// `transform` runs as for `update(_:_:)`: exactly once under the key's shard lock
+    /// on the embedded store, possibly several times on a network store (`WATCH`, `MGET`,
+    /// `transform`, then `MULTI`, `SET key value` with `KEEPTTL`, `PX ms` or neither, or `DEL`,
+    /// then `EXEC`). Typed as `update(_:_:)`: this requirement takes a `transform` that
+    /// throws only ``KVSError`` (or nothing); a closure that contains `try` or `throw` otherwise
+    /// gets the overload whose `transform` throws `any Error`.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from the write (`.zero`: none; a network store rounds it up to whole
+    ///     milliseconds), `.persist` removes it. Not applied when `transform` returns `nil`
+    ///     (the key is deleted).
+    ///   - transform: computes the new value from the current one (`nil` when absent or
+    ///     expired); `nil` deletes the key.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: `.invalidTTL` for a negative TTL, or on a network store one too large for
+    ///   64-bit milliseconds (before the key is read; nothing changes); otherwise as
+    ///   `update(_:_:)`.
+    /// - Complexity: as `update(_:_:)`; O(log t) more embedded with a deadline, t the
+    ///   shard's keys that carry a TTL.
+    @discardableResult
+    func update(
+        _ key: String,
+        ttl: TTLUpdate,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value?
+
+    /// `update(_:ttl:_:)` for a `transform` that throws errors of its own: the same
+    /// operation, with a `transform` and a result that throw `any Error`.
+    ///
+    /// A default implementation runs the typed requirement and carries `transform`'s error
+    /// across it; conformers may implement it directly.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: what happens to the key's time-to-live, as for the typed requirement.
+    ///   - transform: computes the new value from the current one.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (the value is left as it was); otherwise as
+    ///   the typed `update(_:ttl:_:)`.
+    /// - Complexity: as the typed `update(_:ttl:_:)`.
+    @discardableResult
+    func update(_ key: String, ttl: TTLUpdate, _ transform: (Value?) throws -> Value?) async throws -> Value?
+
     /// Stores `value` under `key` only if the key is absent or expired, atomically.
     ///
     /// - Parameters:
@@ -164,6 +218,37 @@ extension AsyncStore {
         let marker = KVSError(.invalidArgument, key: key, message: "the update's transform threw")
         do {
             return try await update(key) { (value) throws(KVSError) -> Value? in
+                do {
+                    return try transform(value)
+                } catch let error as KVSError {
+                    transformError = nil
+                    throw error
+                } catch {
+                    transformError = error
+                    throw marker
+                }
+            }
+        } catch {
+            if error == marker, let transformError { throw transformError }
+            throw error
+        }
+    }
+
+    /// The `update(_:ttl:_:)` whose `transform` throws `any Error`, on top of the typed one, as
+    /// the `update(_:_:)` whose `transform` throws `any Error` is: a `transform` error crosses
+    /// the typed call as a marker ``KVSError`` and is thrown in the marker's place.
+    ///
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged; otherwise what the typed `update(_:ttl:_:)`
+    ///   throws.
+    /// - Complexity: as the typed `update(_:ttl:_:)`.
+    /// - Thread safety: as the typed `update(_:ttl:_:)`.
+    @discardableResult
+    public func update(_ key: String, ttl: TTLUpdate, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        var transformError: (any Error)? = nil
+        let marker = KVSError(.invalidArgument, key: key, message: "the update's transform threw")
+        do {
+            return try await update(key, ttl: ttl) { (value) throws(KVSError) -> Value? in
                 do {
                     return try transform(value)
                 } catch let error as KVSError {

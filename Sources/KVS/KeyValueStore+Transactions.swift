@@ -300,19 +300,69 @@ extension KeyValueStore {
 }
 
 extension KeyValueStore where Value: Equatable {
-    /// Stores `new` under `key` only if its current value equals `expected`.
+    /// Stores `new` under `key` only if its current value equals `expected`, keeping the key's
+    /// time-to-live, as ``update(_:_:)-1eccx`` does.
+    ///
+    /// The new value expires when the old one would have; a key that the swap creates
+    /// (`expected` is `nil`) has no TTL. To set or remove the TTL in the same step, use
+    /// ``compareAndSwap(_:expected:new:ttl:)``.
+    ///
+    /// ```swift
+    /// _ = try store.setIfAbsent("lock", "worker-1", ttl: .seconds(30))
+    /// // Hand the lock over; it still expires when it would have.
+    /// let handedOver = try store.compareAndSwap("lock", expected: "worker-1", new: "worker-2")
+    /// ```
     ///
     /// - Parameters:
     ///   - key: the key to compare and write.
     ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
-    ///   - new: the value to store; `nil` deletes the key. A stored value has no TTL.
-    /// - Returns: whether the swap happened.
+    ///   - new: the value to store; `nil` deletes the key.
+    /// - Returns: whether the swap happened (`false`: nothing changed, TTL included).
     /// - Throws: ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
     /// - Complexity: O(1) plus one `==`.
+    /// - Thread safety: locks the key's shard for the comparison and the write, so no other
+    ///   write to `key` lands between them.
     @inlinable
     public func compareAndSwap(_ key: String, expected: Value?, new: Value?) throws(KVSError) -> Bool {
-        try engine.withEntryIf(key, matches: { $0?.value == expected }) { _ in
-            new.map { Entry(value: $0, expiresAt: 0) }
+        try engine.withEntryIf(key, matches: { $0?.value == expected }) { current, _ in
+            new.map { Entry(value: $0, expiresAt: current?.expiresAt ?? 0) }
+        }
+    }
+
+    /// Stores `new` under `key` only if its current value equals `expected`, and sets the key's
+    /// time-to-live as `ttl` says, in one step: ``compareAndSwap(_:expected:new:)`` with a
+    /// choice of TTL.
+    ///
+    /// ```swift
+    /// // Renew a lease only while we still hold it.
+    /// let renewed = try store.compareAndSwap(
+    ///     "lease", expected: "worker-1", new: "worker-1", ttl: .expire(after: .seconds(30)))
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - key: the key to compare and write.
+    ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
+    ///   - new: the value to store; `nil` deletes the key (then `ttl` does not apply).
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from now (`.zero`: none), `.persist` removes it.
+    /// - Returns: whether the swap happened (`false`: nothing changed, TTL included).
+    /// - Throws: ``KVSError/Code/invalidTTL`` for a negative TTL (before the key is read;
+    ///   nothing changes), ``KVSError/Code/storeClosed``, ``KVSError/Code/invalidShardIndex``.
+    /// - Complexity: O(1) plus one `==`; O(log t) more with a deadline, t the shard's keys
+    ///   that carry a TTL.
+    /// - Thread safety: locks the key's shard for the comparison and the write, so no other
+    ///   write to `key` lands between them.
+    @inlinable
+    public func compareAndSwap(
+        _ key: String,
+        expected: Value?,
+        new: Value?,
+        ttl: TTLUpdate
+    ) throws(KVSError) -> Bool {
+        let ttlNanos = try ttl.ttlNanoseconds(for: key)
+        return try engine.withEntryIf(key, matches: { $0?.value == expected }) { current, now in
+            let expiresAt = ttlNanos.map { now.deadline(afterTTL: $0) } ?? current?.expiresAt ?? 0
+            return new.map { Entry(value: $0, expiresAt: expiresAt) }
         }
     }
 }

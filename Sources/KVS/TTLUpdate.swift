@@ -1,12 +1,15 @@
 /// What a write that computes a new value does with the key's time-to-live: keep it, set a
-/// new one, or remove it. Taken by `KeyValueStore`'s `update(_:ttl:_:)` and `Transaction`'s
-/// `set(_:_:ttl:)`.
+/// new one, or remove it. Taken by `update(_:ttl:_:)` and `compareAndSwap(_:expected:new:ttl:)`
+/// (on `KeyValueStore`, through ``AsyncStore`` and on the network stores) and by
+/// `Transaction`'s `set(_:_:ttl:)`.
 ///
 /// ```swift
 /// // A sliding session: every touch writes the session and gives it 30 more minutes.
 /// try store.update("session:42", ttl: .expire(after: .seconds(1800))) { touched($0) }
 /// // A plain update keeps the TTL, as `.keep` does.
 /// try store.update("session:42", ttl: .keep) { touched($0) }
+/// // Renew a lease only while we hold it.
+/// _ = try store.compareAndSwap("lease", expected: me, new: me, ttl: .expire(after: .seconds(30)))
 /// ```
 ///
 /// - Thread safety: a value type; `Sendable`.

@@ -72,6 +72,80 @@ extension RedisStore {
         try await update(key, maxAttempts: Self.defaultMaxAttempts, transform)
     }
 
+    /// Atomically replaces the value of `key` with what `transform` returns and sets its
+    /// time-to-live as `ttl` says, in the same `MULTI`/`EXEC`: ``update(_:_:)-13yvd`` with a
+    /// choice of TTL.
+    ///
+    /// ```swift
+    /// // A sliding session: each touch writes the session and gives it 30 more minutes.
+    /// try await store.update("session:42", ttl: .expire(after: .seconds(1800))) { touched($0) }
+    /// ```
+    ///
+    /// On the server: `WATCH key` and `MGET key`, `transform`, then `MULTI`, `SET key value`
+    /// with `KEEPTTL` (`.keep`), `PX ms` (`.expire(after:)`) or neither (`.persist`), or `DEL`,
+    /// then `EXEC`; repeated, as for ``update(_:_:)-13yvd``, when another client changed the
+    /// key in between, so `transform` may run more than once.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from the write, rounded up to whole milliseconds (`.zero`: none),
+    ///     `.persist` removes it. Not applied when `transform` returns `nil` (the key is deleted).
+    ///   - transform: computes the new value from the current one; it may run several times.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: `.invalidTTL` for a negative TTL or one too large for 64-bit milliseconds
+    ///   (nothing sent); otherwise as ``update(_:_:)-13yvd``.
+    /// - Complexity: as ``update(_:_:)-13yvd``.
+    /// - Thread safety: as ``update(_:_:)-13yvd``.
+    @discardableResult
+    public func update(
+        _ key: String,
+        ttl: TTLUpdate,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        let expiry = try RedisTransaction<Value>.Expiry(ttl, key: key)
+        do {
+            return try await RedisAtomic.update(
+                key,
+                expiry: expiry,
+                maxAttempts: Self.defaultMaxAttempts,
+                on: pool,
+                transform
+            )
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// `update(_:ttl:_:)` for a `transform` that throws errors of its own: the same operation,
+    /// with a `transform` and a result that throw `any Error`. Swift picks it for a closure
+    /// that contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: what happens to the key's time-to-live, as for the typed overload.
+    ///   - transform: the new value from the current one; may throw errors of its own.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as the typed
+    ///   `update(_:ttl:_:)`.
+    /// - Complexity: as ``update(_:_:)-13yvd``.
+    /// - Thread safety: as ``update(_:_:)-13yvd``.
+    @discardableResult
+    public func update(_ key: String, ttl: TTLUpdate, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        let expiry = try RedisTransaction<Value>.Expiry(ttl, key: key)
+        do {
+            return try await RedisAtomic.update(
+                key,
+                expiry: expiry,
+                maxAttempts: Self.defaultMaxAttempts,
+                on: pool,
+                transform
+            )
+        } catch {
+            throw error.unwrapped
+        }
+    }
+
     /// ``update(_:_:)-13yvd`` with a bound of your choosing on the attempts.
     ///
     /// - Parameters:
@@ -201,21 +275,26 @@ extension RedisStore {
         try await RedisAtomic.transaction(on: keys, maxAttempts: maxAttempts, on: pool, body).get()
     }
 
-    /// How many attempts ``update(_:_:)-13yvd`` and ``compareAndSwap(_:expected:new:)`` make before
+    /// How many attempts ``update(_:_:)-13yvd``, `update(_:ttl:_:)` and
+    /// ``compareAndSwap(_:expected:new:)`` (with or without a TTL) make before
     /// throwing `.transactionConflict`, and ``transaction(on:maxAttempts:_:)-8mc46``'s default.
     static var defaultMaxAttempts: Int { 64 }
 }
 
 extension RedisStore where Value: Equatable {
     /// Stores `new` under `key` only if its current value equals `expected`, atomically
-    /// (`WATCH`, `MGET`, compare, `MULTI`, `SET` or `DEL`, `EXEC`).
+    /// (`WATCH`, `MGET`, compare, `MULTI`, `SET ... KEEPTTL` or `DEL`, `EXEC`), keeping the
+    /// key's time-to-live as ``update(_:_:)-13yvd`` does: the new value expires when the old one
+    /// would have; a key the swap creates has none. To set or remove the TTL in the same step,
+    /// use ``compareAndSwap(_:expected:new:ttl:)``.
     ///
     /// - Parameters:
     ///   - key: the key to swap.
     ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
-    ///   - new: the value to store; `nil` deletes the key. A stored value has no TTL.
-    /// - Returns: whether the swap happened. When another client changes the key between the
-    ///   read and `EXEC`, the comparison is made again on the new value (up to 64 times).
+    ///   - new: the value to store; `nil` deletes the key.
+    /// - Returns: whether the swap happened (`false`: nothing written). When another client
+    ///   changes the key between the read and `EXEC`, the comparison is made again on the new
+    ///   value (up to 64 times).
     /// - Throws: `.transactionConflict` after 64 conflicting attempts (nothing written);
     ///   `.protocolError` when the stored bytes do not decode as `Value`; `.invalidArgument` when
     ///   `new` cannot be encoded; `.storeClosed`, `.connectionFailed`, `.timeout`, `.serverError`.
@@ -226,6 +305,45 @@ extension RedisStore where Value: Equatable {
             key,
             expected: expected,
             new: new,
+            expiry: .keep,
+            maxAttempts: Self.defaultMaxAttempts,
+            on: pool
+        )
+    }
+
+    /// Stores `new` under `key` only if its current value equals `expected`, and sets the key's
+    /// time-to-live as `ttl` says, atomically: ``compareAndSwap(_:expected:new:)`` with a choice
+    /// of TTL (`SET key value` with `KEEPTTL`, `PX ms` or neither, inside the `MULTI`).
+    ///
+    /// ```swift
+    /// // Renew a lease only while we still hold it.
+    /// let renewed = try await store.compareAndSwap(
+    ///     "lease", expected: "worker-1", new: "worker-1", ttl: .expire(after: .seconds(30)))
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - key: the key to swap.
+    ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
+    ///   - new: the value to store; `nil` deletes the key (then `ttl` does not apply).
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from the write, rounded up to whole milliseconds (`.zero`: none),
+    ///     `.persist` removes it.
+    /// - Returns: whether the swap happened (`false`: nothing written, TTL included).
+    /// - Throws: `.invalidTTL` for a negative TTL or one too large for 64-bit milliseconds
+    ///   (nothing sent); otherwise as ``compareAndSwap(_:expected:new:)``.
+    /// - Complexity: as ``compareAndSwap(_:expected:new:)``.
+    /// - Thread safety: safe from any number of tasks at once.
+    public func compareAndSwap(
+        _ key: String,
+        expected: Value?,
+        new: Value?,
+        ttl: TTLUpdate
+    ) async throws(KVSError) -> Bool {
+        try await RedisAtomic.compareAndSwap(
+            key,
+            expected: expected,
+            new: new,
+            expiry: try RedisTransaction<Value>.Expiry(ttl, key: key),
             maxAttempts: Self.defaultMaxAttempts,
             on: pool
         )

@@ -4,7 +4,12 @@ import Testing
 
 /// The AsyncStore contract, written once and run against every implementation: the embedded
 /// store, RedisStore on kvs-server, RedisStore on redis-server. `store` must start empty.
-package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async throws {
+/// `timeToLive` reads a live key's remaining time-to-live from the store (`nil`: none), which
+/// the protocol does not offer.
+package func checkAsyncStoreConformance(
+    _ store: some AsyncStore<String>,
+    timeToLive: (String) async throws -> Duration?
+) async throws {
     // get / set / exists / delete, and the error codes for a missing key.
     await expectKVSError(.notFound) { try await store.get("missing") }
     #expect(try await store.exists("missing") == false)
@@ -79,5 +84,5 @@ package func checkAsyncStoreConformance(_ store: some AsyncStore<String>) async 
     #expect(try await store.keys().isEmpty)
 
     // Atomic operations (AtomicStoreConformance.swift).
-    try await checkAtomicStoreConformance(store)
+    try await checkAtomicStoreConformance(store, timeToLive: timeToLive)
 }

@@ -2,6 +2,7 @@ import KVS
 import KVSNetworkTestSupport
 import KVSRedis
 import KVSTestSupport
+import RESP
 import Testing
 
 /// The one AsyncStore suite (Support/AsyncStoreConformance.swift) against every back end.
@@ -17,14 +18,16 @@ struct AsyncStoreConformanceTests {
     func embedded() async throws {
         let store = try KeyValueStore<String>(shardCount: 8)
         defer { store.shutdown() }
-        try await checkAsyncStoreConformance(store)
+        try await checkAsyncStoreConformance(store) { key in try store.timeToLive(key) }
     }
 
     @Test("RedisStore on an in-process kvs-server")
     func kvsServer() async throws {
         try await withKVSServer { _, port in
             let store = RedisStore<String>(configuration: .init(port: port, requestTimeout: Self.requestTimeout))
-            try await checkAsyncStoreConformance(store)
+            try await checkAsyncStoreConformance(store) { key in
+                try Self.timeToLive(pttl: try await store.command(["PTTL", key]), key: key)
+            }
             await store.shutdown()
         }
     }
@@ -36,7 +39,9 @@ struct AsyncStoreConformanceTests {
     func redisServer() async throws {
         try await withRedisServer { port in
             let store = RedisStore<String>(configuration: .init(port: port, requestTimeout: Self.requestTimeout))
-            try await checkAsyncStoreConformance(store)
+            try await checkAsyncStoreConformance(store) { key in
+                try Self.timeToLive(pttl: try await store.command(["PTTL", key]), key: key)
+            }
             await store.shutdown()
         }
     }
@@ -47,8 +52,23 @@ struct AsyncStoreConformanceTests {
             let store = RedisClusterStore<String>(
                 configuration: cluster.configuration(requestTimeout: Self.requestTimeout)
             )
-            try await checkAsyncStoreConformance(store)
+            try await checkAsyncStoreConformance(store) { key in
+                let owner = try await cluster.primary(forSlot: HashSlot.slot(for: key))
+                return try Self.timeToLive(pttl: try await cluster.command(owner, ["PTTL", key]), key: key)
+            }
             await store.shutdown()
+        }
+    }
+
+    /// The time-to-live a `PTTL` reply gives: `nil` for -1 (none).
+    ///
+    /// - Throws: `.notFound` for -2 (no such key), `.protocolError` for another reply.
+    static func timeToLive(pttl reply: RESPValue, key: String) throws -> Duration? {
+        switch reply.intValue {
+        case -1: return nil
+        case -2: throw KVSError.notFound(key)
+        case let milliseconds? where milliseconds >= 0: return .milliseconds(milliseconds)
+        default: throw KVSError(.protocolError, key: key, message: "PTTL replied \(reply)")
         }
     }
 }

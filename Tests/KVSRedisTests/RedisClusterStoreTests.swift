@@ -196,6 +196,38 @@ struct RedisClusterStoreTests {
             )
             #expect(try await store.compareAndSwap("{acct}:bob", expected: "3", new: "4"))
             #expect(try await store.compareAndSwap("{acct}:bob", expected: "3", new: "5") == false)
+            // compareAndSwap keeps the TTL, or sets or removes it as asked, on the slot's primary.
+            let acctOwner = try await cluster.primary(forSlot: HashSlot.slot(for: "acct"))
+            func pttl(_ key: String) async throws -> Int64 {
+                try #require(try await cluster.command(acctOwner, ["PTTL", key]).intValue)
+            }
+            try await store.set("{acct}:lease", "w1", ttl: .seconds(60))
+            #expect(try await store.compareAndSwap("{acct}:lease", expected: "w1", new: "w2"))
+            let kept = try await pttl("{acct}:lease")
+            #expect(kept > 0 && kept <= 60_000, "PTTL \(kept)")
+            #expect(
+                try await store.compareAndSwap(
+                    "{acct}:lease",
+                    expected: "w2",
+                    new: "w3",
+                    ttl: .expire(after: .seconds(600))
+                )
+            )
+            let renewed = try await pttl("{acct}:lease")
+            #expect(renewed > 60_000 && renewed <= 600_000, "PTTL \(renewed)")
+            #expect(try await store.compareAndSwap("{acct}:lease", expected: "w1", new: "x", ttl: .persist) == false)
+            #expect(try await pttl("{acct}:lease") > 60_000, "a failed swap changes nothing")
+            #expect(try await store.compareAndSwap("{acct}:lease", expected: "w3", new: "w4", ttl: .persist))
+            #expect(try await pttl("{acct}:lease") == -1)
+            await expectKVSError(.invalidTTL) {
+                try await store.compareAndSwap(
+                    "{acct}:lease",
+                    expected: "w4",
+                    new: "x",
+                    ttl: .expire(after: .seconds(-1))
+                )
+            }
+            #expect(try await store.get("{acct}:lease") == "w4")
             do {
                 try await store.transaction(on: ["k1", "k2"]) { tx in try tx.set("k1", "x") }
                 Issue.record("a transaction over two slots ran")

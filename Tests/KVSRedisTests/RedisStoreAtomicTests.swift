@@ -31,9 +31,14 @@ struct RedisStoreAtomicOnKVSServerTests {
     @Test("update inserts, modifies, deletes, keeps the TTL, and rolls back a throwing transform")
     func update() async throws { try await withKVSServer { _, port in try await AtomicChecks.update(port: port) } }
 
-    @Test("compareAndSwap swaps on a match only")
+    @Test("compareAndSwap swaps on a match only, keeping the TTL")
     func compareAndSwap() async throws {
         try await withKVSServer { _, port in try await AtomicChecks.compareAndSwap(port: port) }
+    }
+
+    @Test("compareAndSwap with a TTLUpdate keeps, sets or removes the TTL; a failed one changes nothing")
+    func compareAndSwapWithTTL() async throws {
+        try await withKVSServer { _, port in try await AtomicChecks.compareAndSwapWithTTL(port: port) }
     }
 
     @Test("a multi-key transaction reads its own writes and commits them together")
@@ -79,8 +84,11 @@ struct RedisStoreAtomicOnRedisTests {
     @Test("update inserts, modifies, deletes, keeps the TTL, and rolls back a throwing transform")
     func update() async throws { try await withRedisServer(AtomicChecks.update) }
 
-    @Test("compareAndSwap swaps on a match only")
+    @Test("compareAndSwap swaps on a match only, keeping the TTL")
     func compareAndSwap() async throws { try await withRedisServer(AtomicChecks.compareAndSwap) }
+
+    @Test("compareAndSwap with a TTLUpdate keeps, sets or removes the TTL; a failed one changes nothing")
+    func compareAndSwapWithTTL() async throws { try await withRedisServer(AtomicChecks.compareAndSwapWithTTL) }
 
     @Test("a multi-key transaction reads its own writes and commits them together")
     func transaction() async throws { try await withRedisServer(AtomicChecks.transaction) }
@@ -242,13 +250,70 @@ enum AtomicChecks {
         #expect(try await store.compareAndSwap("c", expected: nil, new: "b") == false)
         #expect(try await store.compareAndSwap("c", expected: "z", new: "b") == false)
         #expect(try await store.get("c") == "a")
+        #expect(try await pttl(store, "c") == -1, "a key the swap creates has no TTL")
         try await store.set("c", "a", ttl: .seconds(60))
         #expect(try await store.compareAndSwap("c", expected: "a", new: "b"))
         #expect(try await store.get("c") == "b")
-        #expect(try await pttl(store, "c") == -1)
+        let kept = try await pttl(store, "c")
+        #expect(kept > 0 && kept <= 60_000, "compareAndSwap keeps the TTL, like update (SET KEEPTTL): PTTL \(kept)")
+        // A failed swap changes nothing, TTL included.
+        #expect(try await store.compareAndSwap("c", expected: "a", new: "x") == false)
+        #expect(try await store.get("c") == "b")
+        let after = try await pttl(store, "c")
+        #expect(after > 0 && after <= kept, "PTTL \(after)")
         #expect(try await store.compareAndSwap("c", expected: "b", new: nil))
         #expect(try await store.exists("c") == false)
         #expect(try await store.compareAndSwap("c", expected: nil, new: nil))
+        await store.shutdown()
+    }
+
+    static func compareAndSwapWithTTL(port: Int) async throws {
+        let store = RedisStore<String>(port: port)
+        try await store.set("ct", "1", ttl: .seconds(60))
+        #expect(try await store.compareAndSwap("ct", expected: "1", new: "2", ttl: .keep))
+        let kept = try await pttl(store, "ct")
+        #expect(kept > 0 && kept <= 60_000, ".keep: PTTL \(kept)")
+        #expect(try await store.compareAndSwap("ct", expected: "2", new: "3", ttl: .expire(after: .seconds(600))))
+        let set = try await pttl(store, "ct")
+        #expect(set > 60_000 && set <= 600_000, ".expire(after:): PTTL \(set)")
+        #expect(try await store.compareAndSwap("ct", expected: "3", new: "4", ttl: .persist))
+        #expect(try await pttl(store, "ct") == -1, ".persist")
+        #expect(try await store.compareAndSwap("ct", expected: "4", new: "5", ttl: .expire(after: .microseconds(10))))
+        #expect(try await store.compareAndSwap("ct-zero", expected: nil, new: "z", ttl: .expire(after: .zero)))
+        #expect(try await pttl(store, "ct-zero") == -1, ".expire(after: .zero) is no expiry")
+        // A created key: none with .keep, the given one with .expire(after:).
+        #expect(try await store.compareAndSwap("ct-new", expected: nil, new: "n", ttl: .keep))
+        #expect(try await pttl(store, "ct-new") == -1)
+        #expect(try await store.compareAndSwap("ct-timed", expected: nil, new: "t", ttl: .expire(after: .seconds(30))))
+        let timed = try await pttl(store, "ct-timed")
+        #expect(timed > 0 && timed <= 30_000, "PTTL \(timed)")
+
+        // A failed swap changes nothing, TTL included; whatever `ttl` says.
+        for ttl: TTLUpdate in [.keep, .persist, .expire(after: .seconds(600))] {
+            #expect(try await store.compareAndSwap("ct-timed", expected: "other", new: "x", ttl: ttl) == false)
+            #expect(try await store.compareAndSwap("ct-timed", expected: nil, new: "x", ttl: ttl) == false)
+        }
+        #expect(try await store.get("ct-timed") == "t")
+        let untouched = try await pttl(store, "ct-timed")
+        #expect(untouched > 0 && untouched <= timed, "PTTL \(untouched)")
+        // A negative TTL, or one too large for 64-bit milliseconds, sends nothing.
+        await expectKVSError(.invalidTTL) {
+            try await store.compareAndSwap("ct-timed", expected: "t", new: "x", ttl: .expire(after: .seconds(-1)))
+        }
+        await expectKVSError(.invalidTTL) {
+            try await store.compareAndSwap(
+                "ct-timed",
+                expected: "t",
+                new: "x",
+                ttl: .expire(after: .seconds(Int64.max))
+            )
+        }
+        await expectKVSError(.invalidTTL) {
+            try await store.compareAndSwap("ct-absent", expected: nil, new: "x", ttl: .expire(after: .seconds(-1)))
+        }
+        #expect(try await store.get("ct-timed") == "t")
+        #expect(try await pttl(store, "ct-timed") <= untouched)
+        #expect(try await store.exists("ct-absent") == false)
         await store.shutdown()
     }
 
@@ -503,6 +568,10 @@ enum AtomicChecks {
         }
         await expectKVSError(.storeClosed) { try await store.update("{s}:k") { _ in "w" } }
         await expectKVSError(.storeClosed) { try await store.compareAndSwap("{s}:k", expected: "v", new: "w") }
+        await expectKVSError(.storeClosed) {
+            try await store.compareAndSwap("{s}:k", expected: "v", new: "w", ttl: .persist)
+        }
+        await expectKVSError(.storeClosed) { try await store.update("{s}:k", ttl: .keep) { _ in "w" } }
         await expectKVSError(.storeClosed) { try await store.setIfAbsent("{s}:other", "v") }
     }
 

@@ -62,6 +62,10 @@ private struct TypedOnlyStore: AsyncStore {
     func update(_ key: String, _ transform: (Int?) throws(KVSError) -> Int?) throws(KVSError) -> Int? {
         try base.update(key, transform)
     }
+    @discardableResult
+    func update(_ key: String, ttl: TTLUpdate, _ transform: (Int?) throws(KVSError) -> Int?) throws(KVSError) -> Int? {
+        try base.update(key, ttl: ttl, transform)
+    }
 }
 
 @Suite("Typed throws of update and transaction")
@@ -114,6 +118,18 @@ struct TypedThrowsTests {
         }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message == "refused")
+        // The default update(_:ttl:_:) likewise: values, the TTL, and both kinds of error.
+        let persisted = try await store.update("k", ttl: .persist) { (value: Int?) throws -> Int? in (value ?? 0) + 1 }
+        #expect(persisted == 2)
+        #expect(try store.base.timeToLive("k") == nil)
+        await #expect(throws: InsufficientFunds()) {
+            try await store.update("k", ttl: .persist) { (_: Int?) throws -> Int? in throw InsufficientFunds() }
+        }
+        let ttlError = await #expect(throws: KVSError.self) {
+            try await store.update("k", ttl: .expire(after: .seconds(-1))) { (value: Int?) throws -> Int? in value }
+        }
+        #expect(ttlError?.code == .invalidTTL)
+        #expect(try store.base.get("k") == 2)
         store.base.shutdown()
         let closed = await #expect(throws: KVSError.self) {
             try await store.update("k") { (value: Int?) throws -> Int? in value }

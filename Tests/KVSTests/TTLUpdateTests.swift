@@ -2,9 +2,10 @@ import KVS
 import KVSTestSupport
 import Testing
 
-/// `update` keeps the key's TTL; `update(_:ttl:_:)` and `Transaction.set(_:_:ttl:)` keep, set
-/// or remove it; `Transaction.timeToLive(_:)` reads it.
-@Suite("TTLUpdate: update and transactions keep, set or clear a key's TTL")
+/// `update` and `compareAndSwap` keep the key's TTL; `update(_:ttl:_:)`,
+/// `compareAndSwap(_:expected:new:ttl:)` and `Transaction.set(_:_:ttl:)` keep, set or remove
+/// it; `Transaction.timeToLive(_:)` reads it; `Transaction.set(_:_:)` clears it, as `set` does.
+@Suite("TTLUpdate: update, compareAndSwap and transactions keep, set or clear a key's TTL")
 struct TTLUpdateTests {
     @Test func updateKeepsTheTTLOfACounter() throws {
         let clock = ManualClock()
@@ -46,6 +47,118 @@ struct TTLUpdateTests {
         // nil deletes whatever the TTL says.
         try store.update("n", ttl: .expire(after: .seconds(1))) { _ in nil }
         #expect(!store.exists("n"))
+    }
+
+    @Test func compareAndSwapKeepsTheTTL() throws {
+        let clock = ManualClock()
+        let store = try makeStore(String.self, clock: clock, sweepInterval: .seconds(3600))
+        defer { store.shutdown() }
+        try store.set("lock", "worker-1", ttl: .seconds(30))
+        clock.advance(by: .seconds(10))
+        #expect(try store.compareAndSwap("lock", expected: "worker-1", new: "worker-2"))
+        #expect(try store.get("lock") == "worker-2")
+        #expect(try store.timeToLive("lock") == .seconds(20), "the new value expires when the old one would have")
+        clock.advance(by: .seconds(20))
+        #expect(!store.exists("lock"))
+        // A key the swap creates has no TTL, nor does an expired key's deadline carry over.
+        #expect(try store.compareAndSwap("lock", expected: nil, new: "worker-3"))
+        #expect(try store.timeToLive("lock") == nil)
+        try store.set("plain", "a")
+        #expect(try store.compareAndSwap("plain", expected: "a", new: "b"))
+        #expect(try store.timeToLive("plain") == nil)
+        store.engine.checkInvariants()
+    }
+
+    @Test func compareAndSwapWithTTLSetsKeepsOrPersists() throws {
+        let clock = ManualClock()
+        let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
+        defer { store.shutdown() }
+        try store.set("n", 1, ttl: .seconds(10))
+        clock.advance(by: .seconds(4))
+        #expect(try store.compareAndSwap("n", expected: 1, new: 2, ttl: .keep))
+        #expect(try store.timeToLive("n") == .seconds(6))
+        #expect(try store.compareAndSwap("n", expected: 2, new: 3, ttl: .expire(after: .seconds(30))))
+        #expect(try store.timeToLive("n") == .seconds(30))
+        #expect(try store.compareAndSwap("n", expected: 3, new: 4, ttl: .persist))
+        #expect(try store.timeToLive("n") == nil)
+        #expect(try store.compareAndSwap("n", expected: 4, new: 5, ttl: .expire(after: .seconds(5))))
+        #expect(try store.compareAndSwap("n", expected: 5, new: 6, ttl: .expire(after: .zero)))
+        #expect(try store.timeToLive("n") == nil, ".zero is no expiry, as for set(_:_:ttl:)")
+        // A created key: none with .keep, the given one with .expire(after:).
+        #expect(try store.compareAndSwap("kept", expected: nil, new: 1, ttl: .keep))
+        #expect(try store.timeToLive("kept") == nil)
+        #expect(try store.compareAndSwap("timed", expected: nil, new: 1, ttl: .expire(after: .seconds(3))))
+        #expect(try store.timeToLive("timed") == .seconds(3))
+        // nil deletes whatever the TTL says.
+        #expect(try store.compareAndSwap("timed", expected: 1, new: nil, ttl: .expire(after: .seconds(9))))
+        #expect(!store.exists("timed"))
+        clock.advance(by: .seconds(60))
+        #expect(try store.get("n") == 6)
+        store.engine.checkInvariants()
+    }
+
+    @Test func failedCompareAndSwapChangesNothing() throws {
+        let clock = ManualClock()
+        let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
+        defer { store.shutdown() }
+        try store.set("n", 1, ttl: .seconds(10))
+        for ttl: TTLUpdate in [.keep, .persist, .expire(after: .seconds(60))] {
+            #expect(try !store.compareAndSwap("n", expected: 2, new: 3, ttl: ttl))
+            #expect(try !store.compareAndSwap("n", expected: nil, new: 3, ttl: ttl))
+        }
+        #expect(try !store.compareAndSwap("n", expected: 2, new: 3))
+        #expect(try store.get("n") == 1)
+        #expect(try store.timeToLive("n") == .seconds(10))
+        // A negative TTL throws before the key is read, even when the swap would match.
+        expectKVSError(.invalidTTL, key: "n") {
+            try store.compareAndSwap("n", expected: 1, new: 3, ttl: .expire(after: .nanoseconds(-1)))
+        }
+        expectKVSError(.invalidTTL) {
+            try store.compareAndSwap("absent", expected: nil, new: 3, ttl: .expire(after: .seconds(-1)))
+        }
+        #expect(try store.get("n") == 1)
+        #expect(try store.timeToLive("n") == .seconds(10))
+        #expect(!store.exists("absent"))
+        #expect(store.count == 1)
+        store.engine.checkInvariants()
+    }
+
+    @Test func updateWithTTLThroughAsyncStore() async throws {
+        let clock = ManualClock()
+        let store = try makeStore(Int.self, clock: clock, sweepInterval: .seconds(3600))
+        defer { store.shutdown() }
+        /// Generic over the protocol, so that the calls go through its requirements.
+        func touch(_ store: some AsyncStore<Int>, _ key: String, ttl: TTLUpdate) async throws(KVSError) -> Int? {
+            try await store.update(key, ttl: ttl) { ($0 ?? 0) + 1 }
+        }
+        func touchUntyped(_ store: some AsyncStore<Int>, _ key: String, ttl: TTLUpdate) async throws -> Int? {
+            try await store.update(key, ttl: ttl) { (old: Int?) throws -> Int? in (old ?? 0) + 1 }
+        }
+        try store.set("n", 0, ttl: .seconds(10))
+        clock.advance(by: .seconds(3))
+        #expect(try await touch(store, "n", ttl: .keep) == 1)
+        #expect(try store.timeToLive("n") == .seconds(7))
+        #expect(try await touch(store, "n", ttl: .expire(after: .seconds(30))) == 2)
+        #expect(try store.timeToLive("n") == .seconds(30))
+        #expect(try await touchUntyped(store, "n", ttl: .keep) == 3)
+        #expect(try store.timeToLive("n") == .seconds(30))
+        #expect(try await touchUntyped(store, "n", ttl: .persist) == 4)
+        #expect(try store.timeToLive("n") == nil)
+        #expect(try await touch(store, "fresh", ttl: .keep) == 1)
+        #expect(try store.timeToLive("fresh") == nil)
+        await expectKVSError(.invalidTTL) { try await touch(store, "n", ttl: .expire(after: .seconds(-1))) }
+        #expect(try store.get("n") == 4)
+    }
+
+    @Test func transactionSetWithoutTTLClearsIt() throws {
+        // `Transaction.set(_:_:)` is `SET`: it clears the TTL, as `KeyValueStore.set(_:_:)`
+        // and `RedisTransaction.set(_:_:)` do; `.keep` is how a transaction keeps it.
+        let store = try makeStore(Int.self, sweepInterval: .seconds(3600))
+        defer { store.shutdown() }
+        try store.set("a", 1, ttl: .seconds(60))
+        try store.transaction { (tx) throws(KVSError) in try tx.set("a", try tx.get("a") + 1) }
+        #expect(try store.get("a") == 2)
+        #expect(try store.timeToLive("a") == nil)
     }
 
     @Test func negativeTTLIsRejectedBeforeTheTransformRuns() throws {

@@ -468,9 +468,10 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
         }
     }
 
-    /// Replaces the entry of `key` with `replacement(now)` only if the current entry
+    /// Replaces the entry of `key` with `replacement(current, now)` only if the current entry
     /// (`nil` when absent or expired) satisfies `condition`; a `nil` replacement deletes.
-    /// A failed condition changes nothing (the shard's version is not bumped).
+    /// `replacement` gets the current entry so that it can keep its deadline. A failed
+    /// condition changes nothing (the shard's version is not bumped).
     ///
     /// - Returns: whether the condition held.
     /// - Throws: `.storeClosed`, `.invalidShardIndex`.
@@ -478,12 +479,12 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     package func withEntryIf(
         _ key: Key,
         matches condition: (Entry<Value>?) -> Bool,
-        _ replacement: (_ now: Int64) -> Entry<Value>?
+        _ replacement: (_ current: Entry<Value>?, _ now: Int64) -> Entry<Value>?
     ) throws(KVSError) -> Bool {
         do {
             return try withEntryThrowing(key) { (entry, now) throws(ConditionFailed) -> Bool in
                 guard condition(entry) else { throw ConditionFailed() }
-                entry = replacement(now)
+                entry = replacement(entry, now)
                 return true
             }
         } catch {
@@ -499,7 +500,7 @@ package final class StoreEngine<Key: StoreKey, Value: Sendable>: Sendable {
     /// - Returns: whether it stored it.
     @inlinable
     package func withEntryIfAbsent(_ key: Key, _ make: (_ now: Int64) -> Entry<Value>) throws(KVSError) -> Bool {
-        try withEntryIf(key, matches: { $0 == nil }, make)
+        try withEntryIf(key, matches: { $0 == nil }) { _, now in make(now) }
     }
 
     /// Publishes `deadline` as the shard's next one if it is earlier, and makes sure the

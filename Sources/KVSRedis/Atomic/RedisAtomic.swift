@@ -148,13 +148,15 @@ enum RedisAtomic {
     }
 
     /// Replaces the value of `key` with what `transform` returns (`nil` deletes it), in a
-    /// transaction over `key`. Writes nothing when the key is absent and `transform` returns nil.
+    /// transaction over `key`, doing with its TTL what `expiry` says (by default keeps it).
+    /// Writes nothing when the key is absent and `transform` returns nil.
     ///
     /// - Returns: the new value (`nil` if the key is now absent).
     /// - Throws: `.body` with what `transform` throws (nothing written); `.store` with what
     ///   ``transaction(on:maxAttempts:on:_:)`` throws.
     static func update<Value: RedisValueCodec, E: Error>(
         _ key: String,
+        expiry: RedisTransaction<Value>.Expiry = .keep,
         maxAttempts: Int,
         on pool: ConnectionPool,
         _ transform: (Value?) throws(E) -> Value?
@@ -163,7 +165,7 @@ enum RedisAtomic {
         do {
             outcome = try await transaction(on: [key], maxAttempts: maxAttempts, on: pool) {
                 (transaction: inout RedisTransaction<Value>) throws(KVSEngineError<E>) -> Value? in
-                try transaction.apply(transform, to: key)
+                try transaction.apply(transform, to: key, expiry: expiry)
             }
         } catch {
             throw .store(error)
@@ -172,7 +174,8 @@ enum RedisAtomic {
     }
 
     /// Stores `new` under `key` (`nil` deletes it) only if its current value equals `expected`
-    /// (`nil`: absent), in a transaction over `key`.
+    /// (`nil`: absent), in a transaction over `key`, doing with its TTL what `expiry` says
+    /// (`SET` with `KEEPTTL`, `PX ms` or neither).
     ///
     /// - Returns: whether the swap happened.
     /// - Throws: as ``transaction(on:maxAttempts:on:_:)``; `.protocolError` when the stored
@@ -181,6 +184,7 @@ enum RedisAtomic {
         _ key: String,
         expected: Value?,
         new: Value?,
+        expiry: RedisTransaction<Value>.Expiry,
         maxAttempts: Int,
         on pool: ConnectionPool
     ) async throws(KVSError) -> Bool {
@@ -189,7 +193,7 @@ enum RedisAtomic {
             let current = try transaction.current(key)
             guard current == expected else { return false }
             if let new {
-                try transaction.set(key, new)
+                try transaction.set(key, new, expiry: expiry)
             } else if current != nil {
                 try transaction.delete(key)
             }

@@ -110,13 +110,14 @@ public struct RedisTransaction<Value: RedisValueCodec> {
         buffer(.set(value, bytes: try replies.encode(value, key: key), expiry: .milliseconds(milliseconds)), for: key)
     }
 
-    /// Stores `value` under `key` when the transaction commits, keeping the deadline the key
-    /// has then (`SET key value KEEPTTL`; none for a new key): `update`'s write.
+    /// Stores `value` under `key` when the transaction commits, doing with the key's
+    /// time-to-live what `expiry` says (`SET key value` with `KEEPTTL`, `PX ms` or neither):
+    /// the write of `update` and `compareAndSwap`.
     ///
     /// - Throws: as ``set(_:_:)``.
-    mutating func setKeepingTTL(_ key: String, _ value: Value) throws(KVSError) {
+    mutating func set(_ key: String, _ value: Value, expiry: Expiry) throws(KVSError) {
         try checkDeclared(key)
-        buffer(.set(value, bytes: try replies.encode(value, key: key), expiry: .keep), for: key)
+        buffer(.set(value, bytes: try replies.encode(value, key: key), expiry: expiry), for: key)
     }
 
     /// Removes `key` when the transaction commits.
@@ -180,16 +181,33 @@ public struct RedisTransaction<Value: RedisValueCodec> {
     }
 }
 
+extension RedisTransaction.Expiry {
+    /// The `SET` option for `ttl`: `KEEPTTL` for `.keep`, `PX ms` for a positive
+    /// `.expire(after:)` (rounded up to whole milliseconds), none for `.persist` and
+    /// `.expire(after: .zero)`.
+    ///
+    /// - Throws: `.invalidTTL` for a negative TTL or one too large for 64-bit milliseconds.
+    init(_ ttl: TTLUpdate, key: String) throws(KVSError) {
+        switch ttl {
+        case .keep: self = .keep
+        case .persist: self = .none
+        case .expire(let duration) where duration == .zero: self = .none
+        case .expire(let duration): self = .milliseconds(try RedisStore<Value>.milliseconds(duration, key: key))
+        }
+    }
+}
+
 extension RedisTransaction {
     /// `update`'s body, shared by both stores: reads `key`, buffers `transform`'s result as a
-    /// set that keeps the key's TTL (`KEEPTTL`), or a delete when it returns nil for a present
-    /// key, and returns that result.
+    /// set that does with the key's TTL what `expiry` says (by default keeps it, `KEEPTTL`),
+    /// or a delete when it returns nil for a present key, and returns that result.
     ///
     /// - Throws: `.body` with what `transform` throws; `.store` with what ``current(_:)`` and
     ///   ``set(_:_:)`` throw.
     mutating func apply<E: Error>(
         _ transform: (Value?) throws(E) -> Value?,
-        to key: String
+        to key: String,
+        expiry: Expiry = .keep
     ) throws(KVSEngineError<E>) -> Value? {
         let current: Value?
         do { current = try self.current(key) } catch { throw .store(error) }
@@ -197,7 +215,7 @@ extension RedisTransaction {
         do { new = try transform(current) } catch { throw .body(error) }
         do {
             if let new {
-                try setKeepingTTL(key, new)
+                try set(key, new, expiry: expiry)
             } else if current != nil {
                 try delete(key)
             }

@@ -86,6 +86,73 @@ extension RedisClusterStore {
         try await update(key, maxAttempts: RedisStore<Value>.defaultMaxAttempts, transform)
     }
 
+    /// Atomically replaces the value of `key` with what `transform` returns and sets its
+    /// time-to-live as `ttl` says, in the same `MULTI`/`EXEC` on the primary of the key's slot:
+    /// ``update(_:_:)-1r4rz`` with a choice of TTL.
+    ///
+    /// On the node: `WATCH key`, `MGET key`, `transform`, then `MULTI`, `SET key value` with
+    /// `KEEPTTL` (`.keep`), `PX ms` (`.expire(after:)`) or neither (`.persist`), or `DEL`, then
+    /// `EXEC`; repeated, and redirected, as for ``update(_:_:)-1r4rz``, so `transform` may run
+    /// more than once.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from the write, rounded up to whole milliseconds (`.zero`: none),
+    ///     `.persist` removes it. Not applied when `transform` returns `nil` (the key is deleted).
+    ///   - transform: computes the new value from the current one; it may run several times.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: `.invalidTTL` for a negative TTL or one too large for 64-bit milliseconds
+    ///   (nothing sent); otherwise as ``update(_:_:)-1r4rz``.
+    /// - Complexity: as ``update(_:_:)-1r4rz``.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
+    @discardableResult
+    public func update(
+        _ key: String,
+        ttl: TTLUpdate,
+        _ transform: (Value?) throws(KVSError) -> Value?
+    ) async throws(KVSError) -> Value? {
+        let expiry = try RedisTransaction<Value>.Expiry(ttl, key: key)
+        do {
+            return try await updateSeparatingErrors(
+                key,
+                expiry: expiry,
+                maxAttempts: RedisStore<Value>.defaultMaxAttempts,
+                transform
+            )
+        } catch {
+            throw error.flattened
+        }
+    }
+
+    /// `update(_:ttl:_:)` for a `transform` that throws errors of its own: the same operation,
+    /// with a `transform` and a result that throw `any Error`. Swift picks it for a closure
+    /// that contains `try` or `throw` unless the closure is declared `(value) throws(KVSError) in`.
+    ///
+    /// - Parameters:
+    ///   - key: the key to update.
+    ///   - ttl: what happens to the key's time-to-live, as for the typed overload.
+    ///   - transform: the new value from the current one; may throw errors of its own.
+    /// - Returns: the new value (`nil` if the key is now absent).
+    /// - Throws: what `transform` throws, unchanged (nothing written); otherwise as the typed
+    ///   `update(_:ttl:_:)`.
+    /// - Complexity: as ``update(_:_:)-1r4rz``.
+    /// - Thread safety: as ``update(_:_:)-1r4rz``.
+    @discardableResult
+    public func update(_ key: String, ttl: TTLUpdate, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        let expiry = try RedisTransaction<Value>.Expiry(ttl, key: key)
+        do {
+            return try await updateSeparatingErrors(
+                key,
+                expiry: expiry,
+                maxAttempts: RedisStore<Value>.defaultMaxAttempts,
+                transform
+            )
+        } catch {
+            throw error.unwrapped
+        }
+    }
+
     /// ``update(_:_:)-1r4rz`` with a bound of your choosing on the attempts.
     ///
     /// - Parameters:
@@ -131,9 +198,11 @@ extension RedisClusterStore {
         }
     }
 
-    /// Both `update(_:maxAttempts:_:)`s: the store's errors as `.store`, `transform`'s as `.body`.
+    /// Every `update`: the store's errors as `.store`, `transform`'s as `.body`; the write does
+    /// with the key's TTL what `expiry` says (by default keeps it).
     private func updateSeparatingErrors<E: Error>(
         _ key: String,
+        expiry: RedisTransaction<Value>.Expiry = .keep,
         maxAttempts: Int,
         _ transform: (Value?) throws(E) -> Value?
     ) async throws(KVSEngineError<E>) -> Value? {
@@ -141,7 +210,7 @@ extension RedisClusterStore {
         do {
             outcome = try await transactionResult(on: [key], maxAttempts: maxAttempts) {
                 (transaction: inout RedisTransaction<Value>) throws(KVSEngineError<E>) -> Value? in
-                try transaction.apply(transform, to: key)
+                try transaction.apply(transform, to: key, expiry: expiry)
             }
         } catch {
             throw .store(error)
@@ -267,14 +336,18 @@ extension RedisClusterStore {
 
 extension RedisClusterStore where Value: Equatable {
     /// Stores `new` under `key` only if its current value equals `expected`, atomically, on the
-    /// primary of the key's slot (`WATCH`, `GET`, compare, `MULTI`, `SET` or `DEL`, `EXEC`).
+    /// primary of the key's slot (`WATCH`, `MGET`, compare, `MULTI`, `SET ... KEEPTTL` or `DEL`,
+    /// `EXEC`), keeping the key's time-to-live as ``update(_:_:)-1r4rz`` does: the new value
+    /// expires when the old one would have; a key the swap creates has none. To set or remove
+    /// the TTL in the same step, use ``compareAndSwap(_:expected:new:ttl:)``.
     ///
     /// - Parameters:
     ///   - key: the key to swap.
     ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
-    ///   - new: the value to store; `nil` deletes the key. A stored value has no TTL.
-    /// - Returns: whether the swap happened. When another client changes the key between the
-    ///   read and `EXEC`, the comparison is made again on the new value (up to 64 times).
+    ///   - new: the value to store; `nil` deletes the key.
+    /// - Returns: whether the swap happened (`false`: nothing written). When another client
+    ///   changes the key between the read and `EXEC`, the comparison is made again on the new
+    ///   value (up to 64 times).
     /// - Throws: `.transactionConflict` after 64 conflicting attempts (nothing written);
     ///   `.protocolError` when the stored bytes do not decode as `Value`; `.invalidArgument` when
     ///   `new` cannot be encoded; `.clusterDown`, `.storeClosed`, `.connectionFailed`, `.timeout`,
@@ -282,11 +355,53 @@ extension RedisClusterStore where Value: Equatable {
     /// - Complexity: two round trips, more on conflicts and redirects; one `==`.
     /// - Thread safety: safe from any number of tasks at once.
     public func compareAndSwap(_ key: String, expected: Value?, new: Value?) async throws(KVSError) -> Bool {
+        try await compareAndSwap(key, expected: expected, new: new, expiry: .keep)
+    }
+
+    /// Stores `new` under `key` only if its current value equals `expected`, and sets the key's
+    /// time-to-live as `ttl` says, atomically, on the primary of the key's slot:
+    /// ``compareAndSwap(_:expected:new:)`` with a choice of TTL (`SET key value` with `KEEPTTL`,
+    /// `PX ms` or neither, inside the `MULTI`).
+    ///
+    /// - Parameters:
+    ///   - key: the key to swap.
+    ///   - expected: the value the key must hold; `nil` means it must be absent or expired.
+    ///   - new: the value to store; `nil` deletes the key (then `ttl` does not apply).
+    ///   - ttl: `.keep` keeps the key's deadline (none for a new key), `.expire(after:)` sets
+    ///     one counted from the write, rounded up to whole milliseconds (`.zero`: none),
+    ///     `.persist` removes it.
+    /// - Returns: whether the swap happened (`false`: nothing written, TTL included).
+    /// - Throws: `.invalidTTL` for a negative TTL or one too large for 64-bit milliseconds
+    ///   (nothing sent); otherwise as ``compareAndSwap(_:expected:new:)``.
+    /// - Complexity: as ``compareAndSwap(_:expected:new:)``.
+    /// - Thread safety: safe from any number of tasks at once.
+    public func compareAndSwap(
+        _ key: String,
+        expected: Value?,
+        new: Value?,
+        ttl: TTLUpdate
+    ) async throws(KVSError) -> Bool {
+        try await compareAndSwap(
+            key,
+            expected: expected,
+            new: new,
+            expiry: try RedisTransaction<Value>.Expiry(ttl, key: key)
+        )
+    }
+
+    /// Both `compareAndSwap`s, on the pool of the key's slot's primary.
+    private func compareAndSwap(
+        _ key: String,
+        expected: Value?,
+        new: Value?,
+        expiry: RedisTransaction<Value>.Expiry
+    ) async throws(KVSError) -> Bool {
         try await router.onPrimary(slot: HashSlot.slot(for: key), key: key) { pool async throws(KVSError) -> Bool in
             try await RedisAtomic.compareAndSwap(
                 key,
                 expected: expected,
                 new: new,
+                expiry: expiry,
                 maxAttempts: RedisStore<Value>.defaultMaxAttempts,
                 on: pool
             )
