@@ -151,7 +151,10 @@ let package = Package(
         .testTarget(name: "KVSTests", dependencies: ["KVS", "KVSTestSupport"], swiftSettings: internalChecks),
         .testTarget(
             name: "KVSMetricsTests",
-            dependencies: ["KVSMetrics", "KVS", metricsTestKit, serviceLifecycle, serviceLifecycleTestKit, logging]
+            dependencies: [
+                "KVSMetrics", "KVS", "KVSTestSupport", metricsTestKit, serviceLifecycle, serviceLifecycleTestKit,
+                logging,
+            ]
         ),
         .testTarget(
             name: "RESPTests",

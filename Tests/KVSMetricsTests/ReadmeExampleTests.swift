@@ -1,6 +1,7 @@
 import Foundation
 import KVS
 import KVSMetrics
+import KVSTestSupport
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
@@ -41,30 +42,10 @@ struct ReadmeExampleTests {
     }
 
     @Test func theSnippetIsCopiedHereVerbatim() throws {
-        let testFile = URL(fileURLWithPath: #filePath)
-        let root = testFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let source = try String(contentsOf: testFile, encoding: .utf8)
-
-        func normalized<S: StringProtocol>(_ lines: [S]) -> String {
-            lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
-                .filter { !$0.isEmpty && !$0.hasPrefix("import ") }
-                .joined(separator: "\n")
-        }
-        var snippets: [String] = []
-        var current: [Substring]?
-        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == nil, line == "```swift" {
-                current = []
-            } else if let lines = current, line == "```" {
-                if lines.contains("import KVSMetrics") { snippets.append(normalized(lines)) }
-                current = nil
-            } else {
-                current?.append(line)
-            }
-        }
+        let readme = try ReadmeSnippets.readme(besideTestFile: #filePath)
+        let snippets = ReadmeSnippets.swiftBlocks(in: readme) { $0.contains("import KVSMetrics") }
         #expect(snippets.count == 1)
-        let body = normalized(source.split(separator: "\n", omittingEmptySubsequences: false))
+        let body = try ReadmeSnippets.normalizedSource(of: #filePath)
         for snippet in snippets {
             #expect(body.contains(snippet), "not copied here:\n\(snippet)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import KVS
+import KVSTestSupport
 import Testing
 
 /// The README's Swift snippets, compiled and run in the three places users put them: the body
@@ -123,32 +124,12 @@ struct ReadmeExampleTests {
     /// three tests above, line for line, ignoring `import` lines and runs of spaces (swift-format
     /// indents the copies and writes `catch  where` with two).
     @Test func theReadmeSnippetsAreCopiedHereVerbatim() throws {
-        let testFile = URL(fileURLWithPath: #filePath)
-        let root = testFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let source = try String(contentsOf: testFile, encoding: .utf8)
-
-        func normalized<S: StringProtocol>(_ lines: [S]) -> String {
-            lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
-                .filter { !$0.isEmpty && !$0.hasPrefix("import ") }
-                .joined(separator: "\n")
-        }
-        var snippets: [String] = []
-        var current: [Substring]?
-        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == nil, line == "```swift" {
-                current = []
-            } else if let lines = current, line == "```" {
-                if lines.first != "// Package.swift", !lines.contains("import KVSMetrics") {
-                    snippets.append(normalized(lines))
-                }
-                current = nil
-            } else {
-                current?.append(line)
-            }
+        let readme = try ReadmeSnippets.readme(besideTestFile: #filePath)
+        let snippets = ReadmeSnippets.swiftBlocks(in: readme) { lines in
+            lines.first != "// Package.swift" && !lines.contains("import KVSMetrics")
         }
         #expect(snippets.count == 2)
-        let body = normalized(source.split(separator: "\n", omittingEmptySubsequences: false))
+        let body = try ReadmeSnippets.normalizedSource(of: #filePath)
         for snippet in snippets {
             #expect(body.components(separatedBy: snippet).count - 1 >= 3, "not copied three times:\n\(snippet)")
         }
