@@ -214,23 +214,8 @@ extension AsyncStore {
     /// - Thread safety: as the typed `update(_:_:)`.
     @discardableResult
     public func update(_ key: String, _ transform: (Value?) throws -> Value?) async throws -> Value? {
-        var transformError: (any Error)? = nil
-        let marker = KVSError(.invalidArgument, key: key, message: "the update's transform threw")
-        do {
-            return try await update(key) { (value) throws(KVSError) -> Value? in
-                do {
-                    return try transform(value)
-                } catch let error as KVSError {
-                    transformError = nil
-                    throw error
-                } catch {
-                    transformError = error
-                    throw marker
-                }
-            }
-        } catch {
-            if error == marker, let transformError { throw transformError }
-            throw error
+        try await Self.carryingErrors(of: transform, key: key) { (typed) async throws(KVSError) -> Value? in
+            try await update(key, typed)
         }
     }
 
@@ -245,22 +230,38 @@ extension AsyncStore {
     /// - Thread safety: as the typed `update(_:ttl:_:)`.
     @discardableResult
     public func update(_ key: String, ttl: TTLUpdate, _ transform: (Value?) throws -> Value?) async throws -> Value? {
+        try await Self.carryingErrors(of: transform, key: key) { (typed) async throws(KVSError) -> Value? in
+            try await update(key, ttl: ttl, typed)
+        }
+    }
+
+    /// Runs `typedUpdate` with a typed version of `transform`: an error of `transform`'s that is
+    /// not a ``KVSError`` crosses the typed call as a marker ``KVSError`` and is thrown in the
+    /// marker's place.
+    private static func carryingErrors(
+        of transform: (Value?) throws -> Value?,
+        key: String,
+        _ typedUpdate: ((Value?) throws(KVSError) -> Value?) async throws(KVSError) -> Value?
+    ) async throws -> Value? {
         var transformError: (any Error)? = nil
         let marker = KVSError(.invalidArgument, key: key, message: "the update's transform threw")
         do {
-            return try await update(key, ttl: ttl) { (value) throws(KVSError) -> Value? in
-                do {
-                    return try transform(value)
-                } catch let error as KVSError {
-                    transformError = nil
-                    throw error
-                } catch {
-                    transformError = error
-                    throw marker
+            // `transform` only runs inside `typedUpdate`, which does not keep it.
+            return try await withoutActuallyEscaping(transform) { transform in
+                try await typedUpdate { (value) throws(KVSError) -> Value? in
+                    do {
+                        return try transform(value)
+                    } catch let error as KVSError {
+                        transformError = nil
+                        throw error
+                    } catch {
+                        transformError = error
+                        throw marker
+                    }
                 }
             }
         } catch {
-            if error == marker, let transformError { throw transformError }
+            if let error = error as? KVSError, error == marker, let transformError { throw transformError }
             throw error
         }
     }
